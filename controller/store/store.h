@@ -1,0 +1,142 @@
+// The controller's only state: agents, campaigns, jobs, leases, runs and samples. Every backend
+// (SQLite by default, PostgreSQL for fleets) implements this interface; the scheduler and
+// services hold no state of their own that a restart could lose.
+#ifndef FAULTLINE_CONTROLLER_STORE_STORE_H_
+#define FAULTLINE_CONTROLLER_STORE_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/faultline/v1/benchmark.pb.h"
+#include "proto/faultline/v1/campaign.pb.h"
+#include "proto/faultline/v1/host.pb.h"
+
+namespace faultline::controller {
+
+// An agent's registration and liveness as stored.
+struct AgentRecord {
+  std::string agent_id;
+  v1::HostFingerprint host;
+  std::vector<v1::BenchmarkSpec> catalog;
+  std::vector<std::string> tags;
+  std::string agent_version;
+  std::vector<std::string> provisionable_kernels;
+  absl::Time registered;
+  absl::Time last_seen;
+  // The v1::AgentState enum value last reported (or LOST, set by the controller).
+  int state = 0;
+  std::string current_job_id;
+};
+
+// A job as the scheduler sees it, with what it needs to decide placement.
+struct QueuedJob {
+  v1::Job job;
+  int priority = 0;  // v1::Priority of its campaign.
+  absl::Time campaign_created;
+};
+
+// The lease a job is held under.
+struct Lease {
+  std::string job_id;
+  std::string agent_id;
+  std::string lease_id;
+  uint32_t attempt = 0;
+  absl::Time deadline;
+};
+
+enum class ReportOutcome {
+  // The result was stored and the job finished.
+  kStored,
+  // The same (job, attempt) was stored before; nothing changed.
+  kDuplicate,
+  // The attempt is not the job's current lease (expired and requeued, cancelled, or another
+  // agent's); nothing was stored.
+  kStale,
+};
+
+// Filter for stored runs; empty fields match everything.
+struct RunQuery {
+  std::string campaign_id;
+  std::string benchmark;
+  int arch = 0;  // v1::Arch; 0 for any.
+  std::string kernel_label_glob;
+  std::string agent_id;
+  int limit = 1000;
+};
+
+struct StoredRunRecord {
+  int64_t run_id = 0;
+  std::string campaign_id;
+  std::string job_id;
+  uint32_t attempt = 0;
+  std::string agent_id;
+  std::string target_name;
+  v1::RunResult result;
+  absl::Time stored;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- Agents ---
+  // Inserts or replaces an agent's registration (keeps `registered` of an existing agent).
+  virtual absl::Status UpsertAgent(const AgentRecord& agent) = 0;
+  // NOT_FOUND when the agent never registered.
+  virtual absl::Status TouchAgent(const std::string& agent_id, int state,
+                                  const std::string& current_job_id, absl::Time now) = 0;
+  virtual absl::StatusOr<AgentRecord> GetAgent(const std::string& agent_id) = 0;
+  virtual absl::StatusOr<std::vector<AgentRecord>> ListAgents() = 0;
+
+  // --- Campaigns ---
+  // Stores a campaign and all its jobs in one transaction, assigning the campaign id and job ids
+  // ("<campaign id>/j-<n>"); `jobs` carry invocation, target, target_index, pinned agent and
+  // sequence. Returns the stored campaign.
+  virtual absl::StatusOr<v1::Campaign> CreateCampaign(const v1::CampaignSpec& spec,
+                                                      const std::vector<v1::Job>& jobs,
+                                                      absl::Time now) = 0;
+  // With progress counted from its jobs. NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<v1::Campaign> GetCampaign(const std::string& campaign_id) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<v1::Campaign>> ListCampaigns(int limit) = 0;
+  virtual absl::StatusOr<std::vector<v1::Job>> ListJobs(const std::string& campaign_id) = 0;
+  // Cancels queued and running jobs and marks the campaign cancelled (no-op when final).
+  virtual absl::StatusOr<v1::Campaign> CancelCampaign(const std::string& campaign_id,
+                                                      absl::Time now) = 0;
+
+  // --- Scheduling ---
+  // Queued jobs, highest priority first, then oldest campaign, then sequence.
+  virtual absl::StatusOr<std::vector<QueuedJob>> ListQueuedJobs(int limit) = 0;
+  // Atomically moves a QUEUED job to RUNNING under a new lease (attempt + 1). Returns false, not
+  // an error, when another caller took it first: safe with several controllers on one store.
+  virtual absl::StatusOr<bool> LeaseJob(const std::string& job_id, const std::string& agent_id,
+                                        const std::string& lease_id, absl::Time deadline,
+                                        absl::Time now) = 0;
+  // Extends a held lease. FAILED_PRECONDITION when the lease is not the job's current one.
+  virtual absl::Status RenewLease(const std::string& job_id, const std::string& lease_id,
+                                  absl::Time deadline) = 0;
+  virtual absl::StatusOr<Lease> GetLease(const std::string& job_id) = 0;
+  // Requeues RUNNING jobs whose lease deadline passed; a job that already used `max_attempts`
+  // attempts becomes FAILED. Returns the number of jobs touched.
+  virtual absl::StatusOr<int> ExpireLeases(absl::Time now, uint32_t max_attempts) = 0;
+
+  // --- Results ---
+  // Records the result of (job_id, attempt) in one transaction: the run, its samples, the job's
+  // final state (SUCCEEDED, FAILED or SKIPPED from the result's state) and, when it was the
+  // campaign's last open job, the campaign's final state. Stores only when `lease_id` is the
+  // job's current lease; idempotent per (job_id, attempt).
+  virtual absl::StatusOr<ReportOutcome> RecordResult(const std::string& job_id, uint32_t attempt,
+                                                     const std::string& lease_id,
+                                                     const std::string& agent_id,
+                                                     const v1::RunResult& result,
+                                                     absl::Time now) = 0;
+  virtual absl::StatusOr<std::vector<StoredRunRecord>> QueryRuns(const RunQuery& query) = 0;
+};
+
+}  // namespace faultline::controller
+
+#endif  // FAULTLINE_CONTROLLER_STORE_STORE_H_
