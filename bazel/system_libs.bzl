@@ -24,6 +24,8 @@ _PACKAGES = {
     "absl_synchronization": ["absl_synchronization"],
     "absl_random": ["absl_random_random"],
     "absl_hash": ["absl_hash", "absl_raw_hash_set"],
+    "libcrypto": ["libcrypto"],
+    "zlib": ["zlib"],
 }
 
 # Libraries that have no .pc file on Debian 12.
