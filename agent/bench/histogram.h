@@ -3,6 +3,7 @@
 #ifndef FAULTLINE_AGENT_BENCH_HISTOGRAM_H_
 #define FAULTLINE_AGENT_BENCH_HISTOGRAM_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -30,6 +31,17 @@ class Histogram {
   double Mean() const { return total_count_ ? sum_ / total_count_ : 0; }
   // Dense counts by bucket index.
   const std::vector<uint64_t>& counts() const { return counts_; }
+
+  // Rebuilds a histogram from its parts, e.g. copied out of a benchmark worker process through
+  // shared memory. `counts` is dense by bucket index; entries past the histogram's range are
+  // ignored.
+  static Histogram FromParts(uint32_t sub_bucket_bits, const uint64_t* counts, size_t num_counts,
+                             uint64_t min, uint64_t max, double sum);
+
+  // Number of buckets a histogram with `sub_bucket_bits` holds (covers every uint64_t).
+  static uint32_t NumBuckets(uint32_t sub_bucket_bits);
+  // Largest supported sub_bucket_bits; larger requests are clamped to it.
+  static constexpr uint32_t kMaxSubBucketBits = 10;
 
   // Inclusive lower and exclusive upper bound of bucket `index`.
   static uint64_t BucketLower(uint32_t index, uint32_t sub_bucket_bits);
