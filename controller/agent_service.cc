@@ -1,0 +1,126 @@
+#include "controller/agent_service.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "controller/grpc_status.h"
+
+namespace faultline::controller {
+namespace {
+
+constexpr uint32_t kDefaultPollWaitSeconds = 20;
+constexpr uint32_t kMaxPollWaitSeconds = 60;
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(s));
+  return reactor;
+}
+
+}  // namespace
+
+AgentServiceImpl::AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher,
+                                   JobReports* reports, absl::Duration lease, Clock clock)
+    : fleet_(fleet), dispatcher_(dispatcher), reports_(reports), lease_(lease),
+      clock_(std::move(clock)) {}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext* ctx,
+                                                     const v1::RegisterRequest* request,
+                                                     v1::RegisterResponse* response) {
+  AgentRecord agent;
+  agent.agent_id = request->agent_id();
+  agent.host = request->host();
+  agent.catalog.assign(request->catalog().begin(), request->catalog().end());
+  agent.tags.assign(request->tags().begin(), request->tags().end());
+  agent.agent_version = request->agent_version();
+  agent.provisionable_kernels.assign(request->provisionable_kernels().begin(),
+                                     request->provisionable_kernels().end());
+  agent.state = v1::AGENT_STATE_IDLE;
+  absl::Status s = fleet_->Register(std::move(agent));
+  if (s.ok()) {
+    response->set_heartbeat_interval_seconds(
+        static_cast<uint32_t>(absl::ToInt64Seconds(fleet_->options().heartbeat_interval)));
+    response->set_lease_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(lease_)));
+  }
+  return FinishNow(ctx, s);
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContext* ctx,
+                                                      const v1::HeartbeatRequest* request,
+                                                      v1::HeartbeatResponse* response) {
+  absl::StatusOr<bool> known =
+      fleet_->Heartbeat(request->agent_id(), request->state(), request->job_id());
+  if (known.ok()) response->set_reregister(!*known);
+  return FinishNow(ctx, known.status());
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext* ctx,
+                                                     const v1::PollWorkRequest* request,
+                                                     v1::PollWorkResponse* response) {
+  if (request->wait_seconds() > kMaxPollWaitSeconds) {
+    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
+                              "wait_seconds: ", request->wait_seconds(),
+                              " is above the maximum ", kMaxPollWaitSeconds)));
+  }
+  if (absl::Status s = ValidateAgentId(request->agent_id(), "agent_id"); !s.ok()) {
+    return FinishNow(ctx, s);
+  }
+  absl::StatusOr<AgentRecord> agent = fleet_->Get(request->agent_id());
+  if (!agent.ok()) {
+    if (absl::IsNotFound(agent.status())) {
+      return FinishNow(ctx, absl::NotFoundError(absl::StrCat(
+                                "agent_id: ", request->agent_id(), " is not registered")));
+    }
+    return FinishNow(ctx, agent.status());
+  }
+  // A poll is a sign of life too.
+  (void)fleet_->Heartbeat(request->agent_id(), v1::AGENT_STATE_IDLE, "");
+  const uint32_t wait =
+      request->wait_seconds() == 0 ? kDefaultPollWaitSeconds : request->wait_seconds();
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  dispatcher_->Wait(*agent, clock_() + absl::Seconds(wait),
+                    [reactor, response](absl::StatusOr<std::optional<LeasedJob>> leased) {
+                      if (leased.ok() && leased->has_value()) {
+                        v1::Assignment* a = response->mutable_assignment();
+                        *a->mutable_job() = (*leased)->job;
+                        a->set_lease_id((*leased)->lease_id);
+                        *a->mutable_lease_deadline() = ToProtoTime((*leased)->deadline);
+                        a->set_required_kernel_label((*leased)->job.target().kernel_label());
+                      }
+                      reactor->Finish(ToGrpcStatus(leased.status()));
+                    });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerContext* ctx,
+                                                       const v1::RenewLeaseRequest* request,
+                                                       v1::RenewLeaseResponse* response) {
+  absl::StatusOr<absl::Time> deadline =
+      reports_->Renew(request->agent_id(), request->job_id(), request->lease_id());
+  if (deadline.ok()) *response->mutable_lease_deadline() = ToProtoTime(*deadline);
+  return FinishNow(ctx, deadline.status());
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerContext* ctx,
+                                                         const v1::ReportResultRequest* request,
+                                                         v1::ReportResultResponse* response) {
+  absl::StatusOr<ReportOutcome> outcome =
+      reports_->Report(request->agent_id(), request->job_id(), request->attempt(),
+                       request->lease_id(), request->result());
+  if (outcome.ok()) {
+    switch (*outcome) {
+      case ReportOutcome::kStored:
+        response->set_stored(true);
+        break;
+      case ReportOutcome::kDuplicate:
+        response->set_detail("duplicate: this attempt's result is already stored");
+        break;
+      case ReportOutcome::kStale:
+        response->set_detail("discarded: the attempt no longer holds the job's lease");
+        break;
+    }
+  }
+  return FinishNow(ctx, outcome.status());
+}
+
+}  // namespace faultline::controller

@@ -1,0 +1,87 @@
+// faultline-controller: schedules benchmark campaigns over registered agents and stores results.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "controller/controller_server.h"
+#include "controller/store/sqlite_store.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
+          "Address to serve gRPC on (host:port; port 0 picks a free port). Loopback by default: "
+          "expose it deliberately.");
+ABSL_FLAG(std::string, db, "faultline.db", "SQLite database file (created if missing).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the chosen port is written here once the server is listening.");
+ABSL_FLAG(int, lease_seconds, 60, "Lease length granted to agents for a job (10..3600).");
+ABSL_FLAG(int, heartbeat_seconds, 10, "Heartbeat interval asked of agents (1..300).");
+ABSL_FLAG(int, max_attempts, 3, "Attempts per job before it is marked failed (1..20).");
+
+namespace {
+
+// Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so main can sigwait for
+// them: shutdown then runs as ordinary code instead of inside a signal handler.
+sigset_t BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "faultline-controller: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("faultline-controller [--listen=127.0.0.1:7070] [--db=FILE]");
+  absl::ParseCommandLine(argc, argv);
+  const sigset_t stop_signals = BlockStopSignals();
+  using faultline::controller::ControllerOptions;
+  using faultline::controller::ControllerServer;
+
+  const int lease = absl::GetFlag(FLAGS_lease_seconds);
+  const int heartbeat = absl::GetFlag(FLAGS_heartbeat_seconds);
+  const int attempts = absl::GetFlag(FLAGS_max_attempts);
+  if (lease < 10 || lease > 3600) return Fail("--lease_seconds must be 10..3600");
+  if (heartbeat < 1 || heartbeat > 300) return Fail("--heartbeat_seconds must be 1..300");
+  if (attempts < 1 || attempts > 20) return Fail("--max_attempts must be 1..20");
+
+  auto store = faultline::controller::SqliteStore::Open(absl::GetFlag(FLAGS_db));
+  if (!store.ok()) return Fail(std::string(store.status().ToString()));
+
+  ControllerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.lease = absl::Seconds(lease);
+  options.heartbeat_interval = absl::Seconds(heartbeat);
+  options.max_attempts = static_cast<uint32_t>(attempts);
+  auto server = ControllerServer::Start(store->get(), options);
+  if (!server.ok()) return Fail(std::string(server.status().ToString()));
+
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    // Written to a temporary name and renamed so a reader never sees a partial port.
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << (*server)->port() << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+  std::fprintf(stderr, "faultline-controller: serving on port %d, store %s\n",
+               (*server)->port(), absl::GetFlag(FLAGS_db).c_str());
+
+  int signo = 0;
+  sigwait(&stop_signals, &signo);
+  std::fprintf(stderr, "faultline-controller: shutting down\n");
+  (*server)->Shutdown();
+  return 0;
+}

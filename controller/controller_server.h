@@ -1,0 +1,47 @@
+// Wires the controller together: store -> domain (fleet, campaigns, scheduler, dispatcher,
+// reports, reaper, watch hub) -> gRPC services -> one grpc::Server. Used by the
+// faultline-controller binary and by tests that want a real server in-process.
+#ifndef FAULTLINE_CONTROLLER_CONTROLLER_SERVER_H_
+#define FAULTLINE_CONTROLLER_CONTROLLER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "controller/store/store.h"
+#include "grpcpp/server.h"
+
+namespace faultline::controller {
+
+struct ControllerOptions {
+  // host:port; port 0 picks a free one (see ControllerServer::port()).
+  std::string listen = "127.0.0.1:7070";
+  absl::Duration lease = absl::Seconds(60);
+  absl::Duration heartbeat_interval = absl::Seconds(10);
+  uint32_t max_attempts = 3;
+  absl::Duration reaper_interval = absl::Seconds(1);
+  // Largest request accepted (results with histograms are the big ones).
+  int max_receive_message_bytes = 32 * 1024 * 1024;
+};
+
+class ControllerServer {
+ public:
+  // Starts serving. `store` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<ControllerServer>> Start(Store* store,
+                                                                 const ControllerOptions& options);
+  ~ControllerServer();
+
+  int port() const;
+  // Stops accepting calls, finishes parked polls and watches, and waits for handlers.
+  void Shutdown();
+  void Wait();
+
+ private:
+  struct Parts;
+  explicit ControllerServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace faultline::controller
+
+#endif  // FAULTLINE_CONTROLLER_CONTROLLER_SERVER_H_

@@ -1,0 +1,50 @@
+// The agents the controller knows: registration, liveness, listing.
+#ifndef FAULTLINE_CONTROLLER_FLEET_H_
+#define FAULTLINE_CONTROLLER_FLEET_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "controller/clock.h"
+#include "controller/store/store.h"
+
+namespace faultline::controller {
+
+class Fleet {
+ public:
+  struct Options {
+    absl::Duration heartbeat_interval = absl::Seconds(10);
+    // An agent silent for this many heartbeat intervals is shown as lost.
+    int lost_after_intervals = 3;
+  };
+
+  // `on_change` runs after a registration (the agent may now match queued work).
+  Fleet(Store* store, Options options, Clock clock, std::function<void()> on_change);
+
+  // Validates and stores a registration. INVALID_ARGUMENT names the bad field.
+  absl::Status Register(AgentRecord agent);
+  // False when the agent is unknown and must register again.
+  absl::StatusOr<bool> Heartbeat(const std::string& agent_id, int state,
+                                 const std::string& job_id);
+  // Agents with their liveness applied: state LOST for silent ones (left out unless asked).
+  absl::StatusOr<std::vector<AgentRecord>> List(bool include_lost);
+  absl::StatusOr<AgentRecord> Get(const std::string& agent_id);
+
+  const Options& options() const { return options_; }
+
+ private:
+  Store* const store_;
+  const Options options_;
+  const Clock clock_;
+  const std::function<void()> on_change_;
+};
+
+// 1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ValidateAgentId(const std::string& agent_id, const std::string& field);
+
+}  // namespace faultline::controller
+
+#endif  // FAULTLINE_CONTROLLER_FLEET_H_

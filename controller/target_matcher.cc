@@ -1,0 +1,58 @@
+#include "controller/target_matcher.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/glob.h"
+
+namespace faultline::controller {
+
+bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& agent) {
+  const v1::HostFingerprint& host = agent.host;
+  if (target.arch() != v1::ARCH_UNSPECIFIED && target.arch() != host.arch()) return false;
+  if (!GlobMatch(target.kernel_label(), host.kernel_label())) return false;
+  if (!GlobMatch(target.kernel_release(), host.kernel_release())) return false;
+  if (!GlobMatch(target.host_class(), host.host_class())) return false;
+  for (const std::string& tag : target.host_tags()) {
+    if (std::find(agent.tags.begin(), agent.tags.end(), tag) == agent.tags.end()) return false;
+  }
+  return true;
+}
+
+const v1::BenchmarkSpec* FindInCatalog(const AgentRecord& agent, const std::string& benchmark) {
+  for (const v1::BenchmarkSpec& spec : agent.catalog) {
+    if (spec.name() == benchmark) return &spec;
+  }
+  return nullptr;
+}
+
+bool AgentCanRunJob(const v1::Job& job, const AgentRecord& agent) {
+  if (!job.pinned_agent_id().empty() && job.pinned_agent_id() != agent.agent_id) return false;
+  return AgentMatchesTarget(job.target(), agent) &&
+         FindInCatalog(agent, job.invocation().benchmark()) != nullptr;
+}
+
+std::string DescribeTarget(const v1::TargetSelector& target) {
+  std::vector<std::string> parts;
+  if (target.arch() != v1::ARCH_UNSPECIFIED) {
+    parts.push_back(absl::StrCat("arch=", v1::Arch_Name(target.arch())));
+  }
+  if (!target.kernel_label().empty()) {
+    parts.push_back(absl::StrCat("kernel_label=", target.kernel_label()));
+  }
+  if (!target.kernel_release().empty()) {
+    parts.push_back(absl::StrCat("kernel_release=", target.kernel_release()));
+  }
+  if (!target.host_class().empty()) {
+    parts.push_back(absl::StrCat("host_class=", target.host_class()));
+  }
+  if (!target.host_tags().empty()) {
+    parts.push_back(absl::StrCat("host_tags=", absl::StrJoin(target.host_tags(), ",")));
+  }
+  if (parts.empty()) return "any host";
+  return absl::StrJoin(parts, " ");
+}
+
+}  // namespace faultline::controller

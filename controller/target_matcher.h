@@ -1,0 +1,28 @@
+// Decides whether an agent can serve a campaign target, and a job.
+#ifndef FAULTLINE_CONTROLLER_TARGET_MATCHER_H_
+#define FAULTLINE_CONTROLLER_TARGET_MATCHER_H_
+
+#include <string>
+
+#include "controller/store/store.h"
+#include "proto/faultline/v1/benchmark.pb.h"
+#include "proto/faultline/v1/campaign.pb.h"
+
+namespace faultline::controller {
+
+// True when the agent's host satisfies every set field of the selector.
+bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& agent);
+
+// The agent's catalog entry for `benchmark`, or nullptr.
+const v1::BenchmarkSpec* FindInCatalog(const AgentRecord& agent, const std::string& benchmark);
+
+// True when `agent` may run `job`: pinned to it (if pinned), matching the job's target, and
+// advertising the job's benchmark.
+bool AgentCanRunJob(const v1::Job& job, const AgentRecord& agent);
+
+// One line describing a selector for error messages, e.g. "arch=ARCH_X86_64 kernel_label=stock".
+std::string DescribeTarget(const v1::TargetSelector& target);
+
+}  // namespace faultline::controller
+
+#endif  // FAULTLINE_CONTROLLER_TARGET_MATCHER_H_

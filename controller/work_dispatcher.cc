@@ -1,0 +1,131 @@
+#include "controller/work_dispatcher.h"
+
+#include <utility>
+#include <vector>
+
+namespace faultline::controller {
+
+WorkDispatcher::WorkDispatcher(Scheduler* scheduler, Clock clock,
+                               absl::Duration rescan_interval)
+    : scheduler_(scheduler), clock_(std::move(clock)), rescan_interval_(rescan_interval) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+WorkDispatcher::~WorkDispatcher() { Shutdown(); }
+
+void WorkDispatcher::Shutdown() {
+  std::list<Parked> drained;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    drained.swap(parked_);
+  }
+  if (thread_.joinable()) thread_.join();
+  for (Parked& p : drained) p.done(std::optional<LeasedJob>());
+}
+
+size_t WorkDispatcher::parked() const {
+  absl::MutexLock lock(&mu_);
+  return parked_.size();
+}
+
+void WorkDispatcher::Wait(const AgentRecord& agent, absl::Time deadline, Done done) {
+  bool stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping = stopping_;
+  }
+  if (stopping) {
+    done(std::optional<LeasedJob>());
+    return;
+  }
+  absl::StatusOr<std::optional<LeasedJob>> now = scheduler_->Assign(agent);
+  if (!now.ok() || now->has_value() || clock_() >= deadline) {
+    done(std::move(now));
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      parked_.push_back(Parked{agent, deadline, std::move(done)});
+      return;
+    }
+  }
+  done(std::optional<LeasedJob>());
+}
+
+void WorkDispatcher::Notify() {
+  absl::MutexLock lock(&mu_);
+  dirty_ = true;
+}
+
+void WorkDispatcher::Loop() {
+  // Deadlines are checked every tick; the queue is rescanned on Notify() and at least every
+  // rescan_interval_ (another controller replica sharing the store may have queued work).
+  const absl::Duration tick = absl::Milliseconds(100);
+  absl::Time next_rescan = clock_() + rescan_interval_;
+  while (true) {
+    bool rescan = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return dirty_ || stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&woken), tick);
+      if (stopping_) return;
+      rescan = dirty_;
+      dirty_ = false;
+    }
+    if (clock_() >= next_rescan) rescan = true;
+    if (rescan) {
+      next_rescan = clock_() + rescan_interval_;
+      Sweep();
+    }
+    // Expire waits whose deadline passed.
+    std::vector<Done> expired;
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = clock_();
+      for (auto it = parked_.begin(); it != parked_.end();) {
+        if (it->deadline <= now) {
+          expired.push_back(std::move(it->done));
+          it = parked_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (Done& done : expired) done(std::optional<LeasedJob>());
+  }
+}
+
+void WorkDispatcher::Sweep() {
+  std::list<Parked> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    batch.swap(parked_);
+  }
+  if (batch.empty()) return;
+  std::vector<AgentRecord> agents;
+  agents.reserve(batch.size());
+  for (const Parked& p : batch) agents.push_back(p.agent);
+  absl::StatusOr<std::vector<std::optional<LeasedJob>>> leased = scheduler_->AssignBatch(agents);
+
+  std::list<Parked> still_waiting;
+  std::vector<std::pair<Done, std::optional<LeasedJob>>> finished;
+  size_t i = 0;
+  for (Parked& p : batch) {
+    if (leased.ok() && (*leased)[i].has_value()) {
+      finished.emplace_back(std::move(p.done), std::move((*leased)[i]));
+    } else {
+      still_waiting.push_back(std::move(p));
+    }
+    ++i;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    // Polls that arrived during the sweep stay behind those that waited longer.
+    parked_.splice(parked_.begin(), still_waiting);
+  }
+  for (auto& [done, job] : finished) done(std::move(job));
+}
+
+}  // namespace faultline::controller
