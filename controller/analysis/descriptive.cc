@@ -1,0 +1,62 @@
+#include "controller/analysis/descriptive.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace faultline::analysis {
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
+
+double Median(std::vector<double> samples) {
+  const size_t n = samples.size();
+  if (n == 0) return kNaN;
+  auto mid = samples.begin() + n / 2;
+  std::nth_element(samples.begin(), mid, samples.end());
+  const double upper = *mid;
+  if (n % 2 == 1) return upper;
+  const double lower = *std::max_element(samples.begin(), mid);
+  return lower + (upper - lower) / 2;
+}
+
+double Mean(const std::vector<double>& samples) {
+  if (samples.empty()) return kNaN;
+  // Welford-style running mean: no overflow for large values and no loss from a big running sum.
+  double mean = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    mean += (samples[i] - mean) / static_cast<double>(i + 1);
+  }
+  return mean;
+}
+
+double StdDev(const std::vector<double>& samples) {
+  if (samples.size() < 2) return kNaN;
+  double mean = 0;
+  double m2 = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const double delta = samples[i] - mean;
+    mean += delta / static_cast<double>(i + 1);
+    m2 += delta * (samples[i] - mean);
+  }
+  return std::sqrt(m2 / static_cast<double>(samples.size() - 1));
+}
+
+double CoefficientOfVariation(const std::vector<double>& samples) {
+  const double mean = Mean(samples);
+  if (samples.size() < 2 || mean == 0) return kNaN;
+  return StdDev(samples) / std::fabs(mean);
+}
+
+double Min(const std::vector<double>& samples) {
+  if (samples.empty()) return kNaN;
+  return *std::min_element(samples.begin(), samples.end());
+}
+
+double Max(const std::vector<double>& samples) {
+  if (samples.empty()) return kNaN;
+  return *std::max_element(samples.begin(), samples.end());
+}
+
+}  // namespace faultline::analysis

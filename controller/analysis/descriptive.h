@@ -1,0 +1,30 @@
+// Descriptive statistics of one metric's repetitions. Every function takes the samples by value
+// or const reference and never reorders the caller's data.
+#ifndef FAULTLINE_CONTROLLER_ANALYSIS_DESCRIPTIVE_H_
+#define FAULTLINE_CONTROLLER_ANALYSIS_DESCRIPTIVE_H_
+
+#include <vector>
+
+namespace faultline::analysis {
+
+// Median; the mean of the two middle values for an even count. NaN for no samples.
+double Median(std::vector<double> samples);
+
+// Arithmetic mean. NaN for no samples.
+double Mean(const std::vector<double>& samples);
+
+// Sample standard deviation (n - 1 denominator, Welford's update for numerical stability).
+// NaN for fewer than two samples.
+double StdDev(const std::vector<double>& samples);
+
+// Coefficient of variation: sample standard deviation over |mean|. NaN when the mean is zero or
+// there are fewer than two samples.
+double CoefficientOfVariation(const std::vector<double>& samples);
+
+// Smallest and largest sample; NaN for no samples.
+double Min(const std::vector<double>& samples);
+double Max(const std::vector<double>& samples);
+
+}  // namespace faultline::analysis
+
+#endif  // FAULTLINE_CONTROLLER_ANALYSIS_DESCRIPTIVE_H_

@@ -1,0 +1,47 @@
+// Mann-Whitney U (Wilcoxon rank-sum) test, two-sided.
+//
+// Why this test: benchmark repetitions are skewed and carry outliers (a repetition that caught a
+// compaction or a timer interrupt storm), so a rank test keeps its false-positive rate where a
+// t-test on raw values would not, while losing little power (asymptotic efficiency 0.955 against
+// the t-test under normal noise). LLVM LNT and Google Benchmark's compare.py use it too; faultline
+// differs in what it does with the p-value (false-discovery control across a suite, see
+// multiple_testing.h, and an effect-size requirement, see compare.h).
+//
+// p-value: the exact null distribution of U when neither sample exceeds kExactMaxPerSide and there
+// are no ties (it is exact only without ties); otherwise the normal approximation with the tie
+// correction of the variance and a continuity correction of 0.5, as scipy.stats.mannwhitneyu
+// (method="asymptotic", use_continuity=True) does.
+#ifndef FAULTLINE_CONTROLLER_ANALYSIS_MANN_WHITNEY_H_
+#define FAULTLINE_CONTROLLER_ANALYSIS_MANN_WHITNEY_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace faultline::analysis {
+
+inline constexpr int kExactMaxPerSide = 50;
+
+struct MannWhitneyResult {
+  // U of the first sample: pairs (a_i, b_j) with a_i > b_j, ties counted one half. The second
+  // sample's U is m * n - u_a.
+  double u_a = 0;
+  // Two-sided p-value.
+  double p_value = 1;
+  // True when the p-value comes from the exact distribution.
+  bool exact = false;
+};
+
+// Two-sided Mann-Whitney U test of a against b. Both samples need at least one finite value;
+// NaN or infinite samples are an error.
+absl::StatusOr<MannWhitneyResult> MannWhitneyU(const std::vector<double>& a,
+                                               const std::vector<double>& b);
+
+// Null distribution of U for sample sizes m and n without ties: element u is P(U <= u), for
+// u = 0 .. m * n. Counts are accumulated with additions only (the Mann-Whitney recurrence), so
+// the result has no cancellation error. Cost O(m * n * m * n); callers keep m, n small.
+std::vector<double> MannWhitneyNullCdf(int m, int n);
+
+}  // namespace faultline::analysis
+
+#endif  // FAULTLINE_CONTROLLER_ANALYSIS_MANN_WHITNEY_H_
