@@ -83,6 +83,10 @@ struct RunOutput {
 struct RunOptions {
   int warmup = 1;
   int repetitions = 5;
+  // Memory guard: a run whose declared peak exceeds this share of MemAvailable is refused.
+  double max_memory_share = 0.5;
+  // Every loop winds down, and RunBenchmark returns kFailed, once this much time has passed.
+  int64_t time_limit_seconds = 600;
 };
 
 // Every benchmark this build can run, in a stable order.

@@ -1,0 +1,125 @@
+// The runner: catalog lookup, parameter resolution, the memory guard, warm-up and measured
+// repetitions with kernel counters around each.
+#include "agent/bench/benchmark.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "agent/bench/benchmark_definition.h"
+#include "agent/bench/cycle_clock.h"
+#include "agent/bench/host_memory.h"
+#include "agent/bench/kernel_counters.h"
+#include "agent/bench/params.h"
+
+namespace faultline::bench {
+namespace {
+
+const BenchmarkDefinition* FindDefinition(const std::string& name) {
+  for (const BenchmarkDefinition& def : Definitions()) {
+    if (def.info.name == name) return &def;
+  }
+  return nullptr;
+}
+
+RunOutput Ended(RunStatus status, std::string diagnostic) {
+  RunOutput out;
+  out.status = status;
+  out.diagnostic = std::move(diagnostic);
+  return out;
+}
+
+}  // namespace
+
+void AddMetric(RepetitionResult& out, const std::string& name, double value) {
+  out.metrics.push_back({name, value});
+}
+
+const std::vector<BenchmarkInfo>& Catalog() {
+  static const std::vector<BenchmarkInfo>* const catalog = [] {
+    auto* infos = new std::vector<BenchmarkInfo>;
+    for (const BenchmarkDefinition& def : Definitions()) infos->push_back(def.info);
+    return infos;
+  }();
+  return *catalog;
+}
+
+const BenchmarkInfo* FindBenchmark(const std::string& name) {
+  for (const BenchmarkInfo& info : Catalog()) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Params> ResolveParams(const std::string& name, const Params& given) {
+  const BenchmarkInfo* info = FindBenchmark(name);
+  if (info == nullptr) {
+    return absl::NotFoundError(absl::StrCat("benchmark '", name, "' is not in the catalog"));
+  }
+  return ResolveParamsFor(*info, given);
+}
+
+RunOutput RunBenchmark(const std::string& name, const Params& params, const RunOptions& options) {
+  const BenchmarkDefinition* def = FindDefinition(name);
+  if (def == nullptr) {
+    return Ended(RunStatus::kFailed, absl::StrCat("benchmark '", name, "' is not in the catalog"));
+  }
+  absl::StatusOr<Params> resolved = ResolveParamsFor(def->info, params);
+  if (!resolved.ok()) return Ended(RunStatus::kFailed, std::string(resolved.status().message()));
+  if (options.repetitions < 1 || options.repetitions > 1000) {
+    return Ended(RunStatus::kFailed,
+                 absl::StrCat("repetitions: ", options.repetitions, " is out of range [1, 1000]"));
+  }
+  if (options.warmup < 0 || options.warmup > 100) {
+    return Ended(RunStatus::kFailed,
+                 absl::StrCat("warmup: ", options.warmup, " is out of range [0, 100]"));
+  }
+
+  const uint64_t needed = def->memory_bytes(*resolved);
+  absl::Status guard = CheckMemoryGuard(needed, options.max_memory_share);
+  if (!guard.ok()) return Ended(RunStatus::kRefused, absl::StrCat("refused: ", guard.message()));
+
+  RunContext context;
+  context.params = *resolved;
+  context.deadline_ns =
+      MonotonicNowNs() + std::max<int64_t>(1, options.time_limit_seconds) * 1'000'000'000;
+  absl::StatusOr<std::unique_ptr<BenchmarkRun>> run = def->start(context);
+  if (!run.ok()) {
+    if (run.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return Ended(RunStatus::kSkipped, absl::StrCat("skipped: ", run.status().message()));
+    }
+    return Ended(RunStatus::kFailed, std::string(run.status().message()));
+  }
+
+  RunOutput out;
+  out.timer_overhead_ns = MeasureTimerOverheadNs();
+  out.warmup = options.warmup;
+  KernelCounters counters;
+  for (int i = 0; i < options.warmup; ++i) {
+    RepetitionResult discarded;
+    absl::Status status = (*run)->Repeat(discarded);
+    if (!status.ok()) {
+      return Ended(RunStatus::kFailed, absl::StrCat("warm-up ", i, ": ", status.message()));
+    }
+  }
+  for (int i = 0; i < options.repetitions; ++i) {
+    if (MonotonicNowNs() > context.deadline_ns) {
+      return Ended(RunStatus::kFailed,
+                   absl::StrCat("time limit of ", options.time_limit_seconds,
+                                " s reached after ", i, " repetitions"));
+    }
+    RepetitionResult rep;
+    const KernelCounters::Snapshot before = counters.Read();
+    const int64_t start_ns = MonotonicNowNs();
+    absl::Status status = (*run)->Repeat(rep);
+    rep.wall_ns = MonotonicNowNs() - start_ns;
+    const KernelCounters::Snapshot after = counters.Read();
+    if (!status.ok()) {
+      return Ended(RunStatus::kFailed, absl::StrCat("repetition ", i, ": ", status.message()));
+    }
+    KernelCounters::FillDelta(before, after, &rep);
+    out.repetitions.push_back(std::move(rep));
+  }
+  return out;
+}
+
+}  // namespace faultline::bench

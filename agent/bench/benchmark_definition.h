@@ -1,0 +1,48 @@
+// How a benchmark plugs into the runner: its catalog entry, its memory needs, and a factory for
+// the per-run state whose Repeat() is timed once per repetition.
+#ifndef FAULTLINE_AGENT_BENCH_BENCHMARK_DEFINITION_H_
+#define FAULTLINE_AGENT_BENCH_BENCHMARK_DEFINITION_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/bench/benchmark.h"
+
+namespace faultline::bench {
+
+// Everything a run knows before it starts.
+struct RunContext {
+  Params params;
+  // CLOCK_MONOTONIC ns after which every loop must wind down.
+  int64_t deadline_ns = 0;
+};
+
+// One run's state (files created, regions prepared), reused by every repetition.
+class BenchmarkRun {
+ public:
+  virtual ~BenchmarkRun() = default;
+  // One repetition: fills metrics and histograms; the runner adds counters and wall time.
+  virtual absl::Status Repeat(RepetitionResult& out) = 0;
+};
+
+struct BenchmarkDefinition {
+  BenchmarkInfo info;
+  // Peak bytes a run maps, for the memory guard.
+  uint64_t (*memory_bytes)(const Params& params) = nullptr;
+  // Prepares a run. FAILED_PRECONDITION means this host cannot run the benchmark (the run is
+  // reported skipped with the message); any other error fails the run.
+  absl::StatusOr<std::unique_ptr<BenchmarkRun>> (*start)(const RunContext& context) = nullptr;
+};
+
+// Every benchmark, in catalog order.
+const std::vector<BenchmarkDefinition>& Definitions();
+
+void AddMetric(RepetitionResult& out, const std::string& name, double value);
+
+}  // namespace faultline::bench
+
+#endif  // FAULTLINE_AGENT_BENCH_BENCHMARK_DEFINITION_H_

@@ -1,0 +1,14 @@
+#include "agent/bench/benchmark_definition.h"
+#include "agent/bench/benchmarks.h"
+
+namespace faultline::bench {
+
+const std::vector<BenchmarkDefinition>& Definitions() {
+  static const std::vector<BenchmarkDefinition>* const definitions =
+      new std::vector<BenchmarkDefinition>{
+          FaultAnonBenchmark(),
+      };
+  return *definitions;
+}
+
+}  // namespace faultline::bench

@@ -1,0 +1,149 @@
+// fault_anon: first-touch write faults on private anonymous memory, in the style of
+// will-it-scale's page_fault1. Each worker maps its own region, writes one byte per page (one
+// fault each), and unmaps it, `passes` times; mmap and munmap are inside the timed span.
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "agent/bench/benchmarks.h"
+#include "agent/bench/cycle_clock.h"
+#include "agent/bench/host_memory.h"
+#include "agent/bench/params.h"
+#include "agent/bench/worker_params.h"
+#include "agent/bench/workers.h"
+
+namespace faultline::bench {
+namespace {
+
+struct Config {
+  size_t region_bytes;
+  size_t page_size;
+  int passes;
+  int thp_advice;
+  bool sample_latency;
+};
+
+void TouchEachPage(volatile char* region, const Config& c) {
+  for (size_t off = 0; off < c.region_bytes; off += c.page_size) region[off] = 1;
+}
+
+void TouchEachPageTimed(volatile char* region, const Config& c, Histogram& latency) {
+  const CycleClock& clock = CycleClock::Get();
+  for (size_t off = 0; off < c.region_bytes; off += c.page_size) {
+    const uint64_t start = CycleNow();
+    region[off] = 1;
+    latency.Record(clock.ToNs(CycleNow() - start));
+  }
+}
+
+void Worker(const Config& c, StartGate& gate, WorkerReport& report) {
+  Histogram latency(HistogramImage::kSubBucketBits);
+  if (!gate.ArriveAndWait()) return;
+  const int64_t start_ns = MonotonicNowNs();
+  int pass = 0;
+  for (; pass < c.passes && !gate.StopRequested(); ++pass) {
+    void* p = mmap(nullptr, c.region_bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      report.SetError("mmap", errno);
+      break;
+    }
+    if (c.thp_advice != 0 && madvise(p, c.region_bytes, c.thp_advice) != 0) {
+      report.SetError("madvise", errno);
+      munmap(p, c.region_bytes);
+      break;
+    }
+    if (c.sample_latency) {
+      TouchEachPageTimed(static_cast<char*>(p), c, latency);
+    } else {
+      TouchEachPage(static_cast<char*>(p), c);
+    }
+    munmap(p, c.region_bytes);
+  }
+  report.busy_ns = MonotonicNowNs() - start_ns;
+  report.ops = static_cast<uint64_t>(pass) * (c.region_bytes / c.page_size);
+  report.latency.CopyFrom(latency);
+}
+
+class FaultAnonRun : public BenchmarkRun {
+ public:
+  FaultAnonRun(const Config& config, const WorkerOptions& options)
+      : config_(config), options_(options) {}
+
+  absl::Status Repeat(RepetitionResult& out) override {
+    absl::StatusOr<WorkerGroupResult> group =
+        RunWorkers(options_, [this](int, StartGate& gate, WorkerReport& report) {
+          Worker(config_, gate, report);
+        });
+    if (!group.ok()) return group.status();
+    uint64_t faults = 0;
+    int64_t busy_ns = 0;
+    Histogram latency(HistogramImage::kSubBucketBits);
+    for (const WorkerReport& r : group->reports) {
+      faults += r.ops;
+      busy_ns += r.busy_ns;
+      latency.Merge(r.latency.ToHistogram());
+    }
+    if (faults == 0 || group->wall_ns <= 0) {
+      return absl::InternalError("no page was touched (stopped at the deadline?)");
+    }
+    AddMetric(out, "ns_per_fault", static_cast<double>(busy_ns) / faults);
+    AddMetric(out, "faults_per_sec", faults * 1e9 / group->wall_ns);
+    AddMetric(out, "pages_touched", static_cast<double>(faults));
+    if (config_.sample_latency) out.histograms.emplace_back("fault_latency_ns", latency);
+    return absl::OkStatus();
+  }
+
+ private:
+  Config config_;
+  WorkerOptions options_;
+};
+
+uint64_t MemoryBytes(const Params& params) {
+  return static_cast<uint64_t>(GetInt(params, "threads")) *
+         static_cast<uint64_t>(GetInt(params, "region_mib")) << 20;
+}
+
+absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
+  absl::StatusOr<ThpMode> thp = ParseThpMode(GetEnum(context.params, "thp"));
+  if (!thp.ok()) return thp.status();
+  Config config;
+  config.region_bytes = static_cast<size_t>(GetInt(context.params, "region_mib")) << 20;
+  config.page_size = PageSize();
+  config.passes = static_cast<int>(GetInt(context.params, "passes"));
+  config.thp_advice = ThpAdvice(*thp);
+  config.sample_latency = GetBool(context.params, "sample_latency");
+  CycleClock::Get();  // Calibrate here, not in each worker.
+  return std::unique_ptr<BenchmarkRun>(new FaultAnonRun(config, WorkerOptionsFor(context)));
+}
+
+}  // namespace
+
+BenchmarkDefinition FaultAnonBenchmark() {
+  BenchmarkDefinition def;
+  def.info.name = "fault_anon";
+  def.info.description =
+      "First-touch write faults on private anonymous memory: each worker maps a region, writes "
+      "one byte per page, unmaps it (page_fault1).";
+  def.info.params = {
+      IntParam("region_mib", "Region each worker maps per pass.", "MiB", 64, 1, 65536),
+      IntParam("passes", "Map/touch/unmap passes per worker per repetition.", "passes", 4, 1,
+               10000),
+      ThreadsParam(),
+      ModeParam(),
+      ThpParam(),
+      PinCpusParam(),
+      SampleLatencyParam(),
+  };
+  def.info.metrics = {
+      {"ns_per_fault", "ns", Direction::kLowerIsBetter,
+       "Worker time per page touched, mmap and munmap included."},
+      {"faults_per_sec", "1/s", Direction::kHigherIsBetter,
+       "Pages touched by all workers per second of wall time."},
+      {"pages_touched", "count", Direction::kNeutral, "Pages written (one fault each)."},
+  };
+  def.memory_bytes = &MemoryBytes;
+  def.start = &Start;
+  return def;
+}
+
+}  // namespace faultline::bench

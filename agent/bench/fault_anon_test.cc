@@ -1,0 +1,73 @@
+#include <algorithm>
+#include <string>
+
+#include "agent/bench/benchmark.h"
+#include "gtest/gtest.h"
+
+namespace faultline::bench {
+namespace {
+
+double Metric(const RepetitionResult& rep, const std::string& name) {
+  for (const MetricValue& m : rep.metrics) {
+    if (m.name == name) return m.value;
+  }
+  ADD_FAILURE() << "no metric " << name;
+  return 0;
+}
+
+RunOutput RunFaultAnon(const std::string& mode, bool sample) {
+  absl::StatusOr<Params> params =
+      ResolveParams("fault_anon", {{"region_mib", int64_t{8}},
+                                   {"passes", int64_t{2}},
+                                   {"threads", int64_t{2}},
+                                   {"mode", mode},
+                                   {"thp", std::string("nohugepage")},
+                                   {"sample_latency", sample}});
+  EXPECT_TRUE(params.ok()) << params.status();
+  RunOptions options;
+  options.warmup = 1;
+  options.repetitions = 2;
+  return RunBenchmark("fault_anon", *params, options);
+}
+
+class FaultAnonTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FaultAnonTest, MinorFaultsMatchPagesTouched) {
+  RunOutput out = RunFaultAnon(GetParam(), true);
+  ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
+  ASSERT_EQ(out.repetitions.size(), 2u);
+  const int64_t pages = 2 /*threads*/ * 2 /*passes*/ * (int64_t{8} << 20) / sysconf(_SC_PAGESIZE);
+  for (const RepetitionResult& rep : out.repetitions) {
+    EXPECT_EQ(Metric(rep, "pages_touched"), pages);
+    const int64_t minflt = rep.counters.at("rusage.minflt");
+    // A few extra faults for stacks, the worker processes' own pages and reading /proc.
+    EXPECT_GE(minflt, pages);
+    EXPECT_LE(minflt, pages + pages / 50 + 200) << "mode " << GetParam();
+    EXPECT_EQ(rep.counters.at("rusage.majflt"), 0);
+    EXPECT_GE(rep.counters.at("vmstat.pgfault"), pages);
+    EXPECT_GT(Metric(rep, "ns_per_fault"), 0);
+    EXPECT_GT(Metric(rep, "faults_per_sec"), 0);
+    ASSERT_EQ(rep.histograms.size(), 1u);
+    EXPECT_EQ(rep.histograms[0].first, "fault_latency_ns");
+    EXPECT_EQ(rep.histograms[0].second.total_count(), static_cast<uint64_t>(pages));
+    // This kernel has no per-VMA lock statistics: unavailable, never zero.
+    if (rep.counters.count("vmstat.vma_lock_success") == 0) {
+      EXPECT_NE(std::find(rep.unavailable_counters.begin(), rep.unavailable_counters.end(),
+                          "vmstat.vma_lock_success"),
+                rep.unavailable_counters.end());
+    }
+  }
+  EXPECT_EQ(out.warmup, 1);
+  EXPECT_GT(out.timer_overhead_ns, 0);
+}
+
+TEST_P(FaultAnonTest, WithoutSamplingThereIsNoHistogram) {
+  RunOutput out = RunFaultAnon(GetParam(), false);
+  ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
+  for (const RepetitionResult& rep : out.repetitions) EXPECT_TRUE(rep.histograms.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, FaultAnonTest, ::testing::Values("thread", "process"));
+
+}  // namespace
+}  // namespace faultline::bench

@@ -1,0 +1,50 @@
+#include "agent/bench/host_memory.h"
+
+#include <sys/mman.h>
+
+#include "gtest/gtest.h"
+
+namespace faultline::bench {
+namespace {
+
+TEST(HostMemoryTest, PageSizeIsAPowerOfTwo) {
+  const size_t page = PageSize();
+  EXPECT_GE(page, 4096u);
+  EXPECT_EQ(page & (page - 1), 0u);
+}
+
+TEST(HostMemoryTest, MemAvailableIsReadable) {
+  absl::StatusOr<uint64_t> available = MeminfoBytes("MemAvailable");
+  ASSERT_TRUE(available.ok()) << available.status();
+  EXPECT_GT(*available, 0u);
+  EXPECT_FALSE(MeminfoBytes("NoSuchField").ok());
+}
+
+TEST(HostMemoryTest, GuardRefusesRunsAboveTheShare) {
+  constexpr uint64_t kGiB = uint64_t{1} << 30;
+  EXPECT_TRUE(CheckMemoryGuardAgainst(kGiB, 0.5, 4 * kGiB).ok());
+  absl::Status refused = CheckMemoryGuardAgainst(3 * kGiB, 0.5, 4 * kGiB);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.message().find("3072.0 MiB"), std::string::npos) << refused;
+  EXPECT_NE(refused.message().find("50%"), std::string::npos) << refused;
+}
+
+TEST(HostMemoryTest, ThpModesParseAndApply) {
+  EXPECT_FALSE(ParseThpMode("always").ok());
+  absl::StatusOr<ThpMode> mode = ParseThpMode("nohugepage");
+  ASSERT_TRUE(mode.ok());
+  const size_t len = 4 * PageSize();
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  EXPECT_TRUE(ApplyThpMode(p, len, *mode).ok());
+  EXPECT_TRUE(ApplyThpMode(p, len, ThpMode::kDefault).ok());
+  munmap(p, len);
+}
+
+TEST(HostMemoryTest, ProcIsNotMemoryBackedButExists) {
+  EXPECT_TRUE(IsMemoryBackedFilesystem("/proc").ok());
+  EXPECT_FALSE(IsMemoryBackedFilesystem("/no/such/dir").ok());
+}
+
+}  // namespace
+}  // namespace faultline::bench

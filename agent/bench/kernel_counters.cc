@@ -1,0 +1,127 @@
+#include "agent/bench/kernel_counters.h"
+
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
+namespace faultline::bench {
+namespace {
+
+constexpr const char* kVmstatFields[] = {
+    "pgfault",          "pgmajfault",       "thp_fault_alloc", "vma_lock_success",
+    "vma_lock_abort",   "vma_lock_retry",   "vma_lock_miss",
+};
+
+struct PerfEventSpec {
+  const char* name;
+  uint64_t config;
+};
+constexpr PerfEventSpec kPerfEvents[] = {
+    {"perf.page_faults", PERF_COUNT_SW_PAGE_FAULTS},
+    {"perf.context_switches", PERF_COUNT_SW_CONTEXT_SWITCHES},
+};
+
+int OpenPerfEvent(uint64_t config) {
+  perf_event_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = config;
+  // Count threads and processes started later too; their counts fold in when they exit.
+  attr.inherit = 1;
+  attr.exclude_hv = 1;
+  return static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC));
+}
+
+void ReadRusage(KernelCounters::Snapshot& out) {
+  rusage self, children;
+  if (getrusage(RUSAGE_SELF, &self) != 0 || getrusage(RUSAGE_CHILDREN, &children) != 0) return;
+  out["rusage.minflt"] = self.ru_minflt + children.ru_minflt;
+  out["rusage.majflt"] = self.ru_majflt + children.ru_majflt;
+  out["rusage.nvcsw"] = self.ru_nvcsw + children.ru_nvcsw;
+  out["rusage.nivcsw"] = self.ru_nivcsw + children.ru_nivcsw;
+}
+
+void ReadVmstat(KernelCounters::Snapshot& out) {
+  const int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string text;
+  char buf[8192];
+  for (int i = 0; i < 64; ++i) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, ' ');
+    for (const char* field : kVmstatFields) {
+      int64_t value;
+      if (kv.first == field && absl::SimpleAtoi(kv.second, &value)) {
+        out[std::string("vmstat.") + field] = value;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+KernelCounters::KernelCounters() {
+  if (getenv("FAULTLINE_BENCH_DISABLE_PERF") != nullptr) return;
+  for (const PerfEventSpec& spec : kPerfEvents) {
+    const int fd = OpenPerfEvent(spec.config);
+    if (fd >= 0) perf_events_.push_back({spec.name, fd});
+  }
+}
+
+KernelCounters::~KernelCounters() {
+  for (const PerfEvent& event : perf_events_) close(event.fd);
+}
+
+KernelCounters::Snapshot KernelCounters::Read() const {
+  Snapshot snapshot;
+  ReadRusage(snapshot);
+  ReadVmstat(snapshot);
+  for (const PerfEvent& event : perf_events_) {
+    uint64_t value;
+    if (read(event.fd, &value, sizeof(value)) == sizeof(value)) {
+      snapshot[event.name] = static_cast<int64_t>(value);
+    }
+  }
+  return snapshot;
+}
+
+void KernelCounters::FillDelta(const Snapshot& before, const Snapshot& after,
+                               RepetitionResult* out) {
+  for (const std::string& name : Names()) {
+    auto b = before.find(name);
+    auto a = after.find(name);
+    if (b == before.end() || a == after.end()) {
+      out->unavailable_counters.push_back(name);
+    } else {
+      out->counters[name] = a->second - b->second;
+    }
+  }
+}
+
+const std::vector<std::string>& KernelCounters::Names() {
+  static const std::vector<std::string>* const names = [] {
+    auto* v = new std::vector<std::string>{"rusage.minflt", "rusage.majflt", "rusage.nvcsw",
+                                           "rusage.nivcsw"};
+    for (const char* field : kVmstatFields) v->push_back(std::string("vmstat.") + field);
+    for (const PerfEventSpec& spec : kPerfEvents) v->push_back(spec.name);
+    return v;
+  }();
+  return *names;
+}
+
+}  // namespace faultline::bench

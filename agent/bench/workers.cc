@@ -1,0 +1,289 @@
+#include "agent/bench/workers.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <system_error>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "agent/bench/cycle_clock.h"
+
+namespace faultline::bench {
+namespace {
+
+constexpr int64_t kDefaultTimeoutNs = int64_t{600} * 1'000'000'000;
+
+void SleepNs(int64_t ns) {
+  timespec ts = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  nanosleep(&ts, nullptr);
+}
+
+// The shared block: control words, then one report per worker.
+class SharedBlock {
+ public:
+  static absl::StatusOr<std::unique_ptr<SharedBlock>> Create(int workers) {
+    const size_t bytes = sizeof(WorkerControl) + alignof(WorkerReport) +
+                         sizeof(WorkerReport) * static_cast<size_t>(workers);
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("mmap of ", bytes, " bytes for worker reports: ", strerror(errno)));
+    }
+    return std::unique_ptr<SharedBlock>(new SharedBlock(p, bytes, workers));
+  }
+  ~SharedBlock() { munmap(base_, bytes_); }
+
+  WorkerControl* control() { return control_; }
+  WorkerReport& report(int i) { return reports_[i]; }
+
+ private:
+  SharedBlock(void* base, size_t bytes, int workers) : base_(base), bytes_(bytes) {
+    control_ = new (base) WorkerControl{};
+    char* after = static_cast<char*>(base) + sizeof(WorkerControl);
+    after += alignof(WorkerReport) - reinterpret_cast<uintptr_t>(after) % alignof(WorkerReport);
+    reports_ = reinterpret_cast<WorkerReport*>(after);
+    for (int i = 0; i < workers; ++i) new (&reports_[i]) WorkerReport{};
+  }
+  void* base_;
+  size_t bytes_;
+  WorkerControl* control_;
+  WorkerReport* reports_;
+};
+
+std::vector<int> AllowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    }
+  }
+  return cpus;
+}
+
+void RunOneWorker(const WorkerFn& fn, int index, const std::vector<int>& pin_to,
+                  WorkerControl* control, WorkerReport& report) {
+  if (!pin_to.empty()) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(pin_to[index % pin_to.size()], &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) report.SetError("sched_setaffinity", errno);
+  }
+  StartGate gate(control);
+  if (!report.failed()) fn(index, gate, report);
+  // A worker that failed during setup still counts as arrived, so the release is not held up.
+  if (!gate.arrived()) control->ready.fetch_add(1);
+  report.finish_ns = MonotonicNowNs();
+  control->done.fetch_add(1);
+}
+
+absl::Status CollectErrors(SharedBlock& block, int workers) {
+  for (int i = 0; i < workers; ++i) {
+    if (block.report(i).failed()) {
+      return absl::InternalError(absl::StrCat("worker ", i, ": ", block.report(i).error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Waits for every worker to arrive (or exit), bounded by the deadline. `poll` is called on each
+// round and may end the wait early by returning false.
+template <typename Poll>
+bool WaitForArrivals(WorkerControl* control, int workers, Poll poll) {
+  while (control->ready.load() < workers) {
+    if (MonotonicNowNs() > control->deadline_ns || !poll()) return false;
+    SleepNs(50'000);
+  }
+  return true;
+}
+
+// After the release: asks open-ended workers to stop on time; returns when all are done or the
+// deadline passed.
+template <typename Poll>
+void WaitForCompletion(const WorkerOptions& options, WorkerControl* control, int64_t go_ns,
+                       Poll poll) {
+  const int64_t stop_at = options.stop_after_ns > 0 ? go_ns + options.stop_after_ns : INT64_MAX;
+  while (control->done.load() < options.workers) {
+    const int64_t now = MonotonicNowNs();
+    if (now >= stop_at || now >= control->deadline_ns) control->stop.store(1);
+    if (now >= control->deadline_ns + 1'000'000'000 || !poll()) return;
+    SleepNs(now >= stop_at ? 20'000 : 200'000);
+  }
+}
+
+}  // namespace
+
+void HistogramImage::CopyFrom(const Histogram& histogram) {
+  const std::vector<uint64_t>& c = histogram.counts();
+  if (histogram.sub_bucket_bits() == kSubBucketBits) {
+    std::copy(c.begin(), c.begin() + std::min<size_t>(c.size(), kBuckets), counts);
+  } else {
+    Histogram converted(kSubBucketBits);
+    converted.Merge(histogram);
+    std::copy(converted.counts().begin(), converted.counts().end(), counts);
+  }
+  min = histogram.min();
+  max = histogram.max();
+  sum = histogram.sum();
+}
+
+Histogram HistogramImage::ToHistogram() const {
+  return Histogram::FromParts(kSubBucketBits, counts, kBuckets, min, max, sum);
+}
+
+void WorkerReport::SetError(const char* what, int error_number) {
+  if (failed()) return;
+  if (error_number != 0) {
+    snprintf(error, sizeof(error), "%s: %s", what, strerror(error_number));
+  } else {
+    snprintf(error, sizeof(error), "%s", what);
+  }
+}
+
+bool StartGate::ArriveAndWait() {
+  arrived_ = true;
+  control_->ready.fetch_add(1);
+  for (uint64_t spins = 0; control_->go.load(std::memory_order_acquire) == 0; ++spins) {
+    if (spins % 1024 == 0 && MonotonicNowNs() > control_->deadline_ns) return false;
+    // More workers than CPUs is allowed: do not starve the ones still setting up.
+    if (spins > 1000) sched_yield();
+  }
+  return control_->stop.load() == 0;
+}
+
+absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const WorkerFn& fn) {
+  if (options.workers < 1 || options.workers > 4096) {
+    return absl::InvalidArgumentError(absl::StrCat("workers: ", options.workers,
+                                                   " is out of range [1, 4096]"));
+  }
+  absl::StatusOr<std::unique_ptr<SharedBlock>> block_or = SharedBlock::Create(options.workers);
+  if (!block_or.ok()) return block_or.status();
+  SharedBlock& block = **block_or;
+  WorkerControl* control = block.control();
+  control->deadline_ns =
+      options.deadline_ns > 0 ? options.deadline_ns : MonotonicNowNs() + kDefaultTimeoutNs;
+  const std::vector<int> pin_to = options.pin_cpus ? AllowedCpus() : std::vector<int>();
+
+  WorkerGroupResult result;
+  int64_t go_ns = 0;
+  absl::Status status = absl::OkStatus();
+
+  if (options.mode == WorkerMode::kThread) {
+    std::vector<std::thread> threads;
+    threads.reserve(options.workers);
+    for (int i = 0; i < options.workers && status.ok(); ++i) {
+      try {
+        threads.emplace_back(RunOneWorker, std::cref(fn), i, std::cref(pin_to), control,
+                             std::ref(block.report(i)));
+      } catch (const std::system_error& e) {
+        status = absl::ResourceExhaustedError(absl::StrCat("starting worker thread ", i, ": ",
+                                                           e.what()));
+      }
+    }
+    if (status.ok() && !WaitForArrivals(control, options.workers, [] { return true; })) {
+      status = CollectErrors(block, options.workers);
+      if (status.ok()) status = absl::DeadlineExceededError("workers did not get ready in time");
+    }
+    if (!status.ok()) control->stop.store(1);
+    go_ns = MonotonicNowNs();
+    control->go.store(1, std::memory_order_release);
+    if (status.ok()) WaitForCompletion(options, control, go_ns, [] { return true; });
+    control->stop.store(1);
+    // Threads cannot be killed; their loops are bounded by the deadline and the stop flag.
+    for (std::thread& t : threads) t.join();
+  } else {
+    std::vector<pid_t> pids(options.workers, -1);
+    std::vector<int> exit_status(options.workers, 0);
+    int reaped = 0;
+    auto reap = [&](int flags) {
+      for (int i = 0; i < options.workers; ++i) {
+        if (pids[i] <= 0) continue;
+        int wstatus = 0;
+        const pid_t r = waitpid(pids[i], &wstatus, flags);
+        if (r == pids[i] || (r < 0 && errno == ECHILD)) {
+          exit_status[i] = wstatus;
+          pids[i] = 0;
+          ++reaped;
+          // A dead worker never finishes its report: count it as done.
+          if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+            if (!block.report(i).failed()) {
+              block.report(i).SetError(
+                  WIFSIGNALED(wstatus)
+                      ? absl::StrCat("killed by signal ", WTERMSIG(wstatus)).c_str()
+                      : absl::StrCat("exited with status ", WEXITSTATUS(wstatus)).c_str(),
+                  0);
+            }
+          }
+        }
+      }
+      return reaped;
+    };
+    for (int i = 0; i < options.workers && status.ok(); ++i) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        RunOneWorker(fn, i, pin_to, control, block.report(i));
+        _exit(0);
+      }
+      if (pid < 0) {
+        status = absl::ResourceExhaustedError(
+            absl::StrCat("fork of worker process ", i, ": ", strerror(errno)));
+      } else {
+        pids[i] = pid;
+      }
+    }
+    // Keeps waiting while some worker still runs and none has failed.
+    auto keep_waiting = [&] {
+      if (reap(WNOHANG) == options.workers) return false;
+      for (int i = 0; i < options.workers; ++i) {
+        if (block.report(i).failed()) return false;
+      }
+      return true;
+    };
+    if (status.ok() && !WaitForArrivals(control, options.workers, keep_waiting)) {
+      status = CollectErrors(block, options.workers);
+      if (status.ok()) status = absl::DeadlineExceededError("worker processes did not get ready");
+    }
+    if (!status.ok()) control->stop.store(1);
+    go_ns = MonotonicNowNs();
+    control->go.store(1, std::memory_order_release);
+    if (status.ok()) WaitForCompletion(options, control, go_ns, keep_waiting);
+    control->stop.store(1);
+    // Bounded: give stragglers two seconds past the stop, then kill them.
+    const int64_t kill_at = MonotonicNowNs() + 2'000'000'000;
+    while (reap(WNOHANG) < options.workers && MonotonicNowNs() < kill_at) SleepNs(1'000'000);
+    for (int i = 0; i < options.workers; ++i) {
+      if (pids[i] > 0) {
+        kill(pids[i], SIGKILL);
+        block.report(i).SetError("killed: still running past the deadline", 0);
+      }
+    }
+    reap(0);
+  }
+
+  if (status.ok()) status = CollectErrors(block, options.workers);
+  if (status.ok() && control->done.load() < options.workers) {
+    status = absl::DeadlineExceededError("workers did not finish before the deadline");
+  }
+  if (!status.ok()) return status;
+  int64_t last_finish = go_ns;
+  for (int i = 0; i < options.workers; ++i) {
+    last_finish = std::max(last_finish, block.report(i).finish_ns);
+    result.reports.push_back(block.report(i));
+  }
+  result.wall_ns = last_finish - go_ns;
+  return result;
+}
+
+}  // namespace faultline::bench

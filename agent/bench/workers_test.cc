@@ -1,0 +1,116 @@
+#include "agent/bench/workers.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "agent/bench/cycle_clock.h"
+#include "gtest/gtest.h"
+
+namespace faultline::bench {
+namespace {
+
+class WorkersTest : public ::testing::TestWithParam<WorkerMode> {};
+
+TEST_P(WorkersTest, EveryWorkerRunsAndReports) {
+  WorkerOptions options;
+  options.mode = GetParam();
+  options.workers = 3;
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int index, StartGate& gate, WorkerReport& report) {
+        Histogram h;
+        if (!gate.ArriveAndWait()) return;
+        for (int i = 0; i <= index; ++i) h.Record(100 * (index + 1));
+        report.ops = index + 1;
+        report.extra[0] = getpid();
+        report.latency.CopyFrom(h);
+      });
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->reports.size(), 3u);
+  std::set<double> pids;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(result->reports[i].ops, static_cast<uint64_t>(i + 1));
+    Histogram h = result->reports[i].latency.ToHistogram();
+    EXPECT_EQ(h.total_count(), static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(h.max(), static_cast<uint64_t>(100 * (i + 1)));
+    pids.insert(result->reports[i].extra[0]);
+  }
+  // Thread workers share the process; process workers each have their own.
+  EXPECT_EQ(pids.size(), GetParam() == WorkerMode::kThread ? 1u : 3u);
+  EXPECT_GE(result->wall_ns, 0);
+}
+
+TEST_P(WorkersTest, AWorkerErrorFailsTheGroup) {
+  WorkerOptions options;
+  options.mode = GetParam();
+  options.workers = 2;
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int index, StartGate& gate, WorkerReport& report) {
+        if (index == 1) {
+          report.SetError("mmap", ENOMEM);
+          return;
+        }
+        gate.ArriveAndWait();
+      });
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("worker 1: mmap"), std::string::npos)
+      << result.status();
+}
+
+TEST_P(WorkersTest, OpenEndedWorkersStopWhenAsked) {
+  WorkerOptions options;
+  options.mode = GetParam();
+  options.workers = 2;
+  options.stop_after_ns = 20'000'000;
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int, StartGate& gate, WorkerReport& report) {
+        if (!gate.ArriveAndWait()) return;
+        for (uint64_t i = 0; i < 100'000'000'000ull && !gate.StopRequested(); ++i) ++report.ops;
+      });
+  ASSERT_TRUE(result.ok()) << result.status();
+  for (const WorkerReport& r : result->reports) EXPECT_GT(r.ops, 0u);
+}
+
+TEST(WorkersProcessTest, ACrashedWorkerIsReported) {
+  WorkerOptions options;
+  options.mode = WorkerMode::kProcess;
+  options.workers = 2;
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int index, StartGate& gate, WorkerReport&) {
+        if (!gate.ArriveAndWait()) return;
+        if (index == 0) raise(SIGKILL);
+      });
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("signal 9"), std::string::npos) << result.status();
+}
+
+TEST(WorkersProcessTest, AHungWorkerIsKilledAtTheDeadline) {
+  WorkerOptions options;
+  options.mode = WorkerMode::kProcess;
+  options.workers = 1;
+  options.deadline_ns = MonotonicNowNs() + 100'000'000;
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int, StartGate& gate, WorkerReport&) {
+        gate.ArriveAndWait();
+        for (;;) pause();
+      });
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("killed"), std::string::npos) << result.status();
+}
+
+TEST(WorkersTest, RejectsABadWorkerCount) {
+  WorkerOptions options;
+  options.workers = 0;
+  EXPECT_EQ(RunWorkers(options, [](int, StartGate&, WorkerReport&) {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, WorkersTest,
+                         ::testing::Values(WorkerMode::kThread, WorkerMode::kProcess),
+                         [](const ::testing::TestParamInfo<WorkerMode>& info) {
+                           return info.param == WorkerMode::kThread ? "Thread" : "Process";
+                         });
+
+}  // namespace
+}  // namespace faultline::bench
