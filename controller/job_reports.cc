@@ -25,6 +25,10 @@ absl::StatusOr<absl::Time> JobReports::Renew(const std::string& agent_id,
   if (job_id.empty()) return Invalid("job_id", "must be set");
   if (lease_id.empty()) return Invalid("lease_id", "must be set");
   absl::StatusOr<Lease> lease = store_->GetLease(job_id);
+  if (absl::IsNotFound(lease.status())) {
+    // Expired and requeued, finished, cancelled or unknown: either way the agent must stop.
+    return absl::FailedPreconditionError(lease.status().message());
+  }
   if (!lease.ok()) return lease.status();
   if (lease->lease_id != lease_id || lease->agent_id != agent_id) {
     return absl::FailedPreconditionError(
@@ -83,10 +87,10 @@ absl::StatusOr<ReportOutcome> JobReports::Report(const std::string& agent_id,
   if (lease_id.empty()) return Invalid("lease_id", "must be set");
   if (absl::Status s = ValidateResult(result); !s.ok()) return s;
   absl::StatusOr<Lease> lease = store_->GetLease(job_id);
-  if (!lease.ok()) return lease.status();
+  if (!lease.ok() && !absl::IsNotFound(lease.status())) return lease.status();
   // A report carrying another agent's lease is refused outright: lease ids are secrets, so
   // this is a confused or malicious agent, not a late one.
-  if (lease->lease_id == lease_id && lease->agent_id != agent_id) {
+  if (lease.ok() && lease->lease_id == lease_id && lease->agent_id != agent_id) {
     return absl::PermissionDeniedError(
         absl::StrCat("job ", job_id, ": lease belongs to another agent"));
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace faultline::analysis {
@@ -47,6 +48,22 @@ double CoefficientOfVariation(const std::vector<double>& samples) {
   const double mean = Mean(samples);
   if (samples.size() < 2 || mean == 0) return kNaN;
   return StdDev(samples) / std::fabs(mean);
+}
+
+double MedianAbsoluteDeviation(const std::vector<double>& samples) {
+  if (samples.empty()) return kNaN;
+  const double median = Median(samples);
+  std::vector<double> deviations;
+  deviations.reserve(samples.size());
+  for (double x : samples) deviations.push_back(std::fabs(x - median));
+  return Median(std::move(deviations));
+}
+
+double RobustCoefficientOfVariation(const std::vector<double>& samples) {
+  const double median = Median(samples);
+  if (samples.size() < 2 || median == 0) return kNaN;
+  // 1.4826 = 1 / Phi^-1(3/4) makes the MAD a consistent estimator of a normal sigma.
+  return 1.482602218505602 * MedianAbsoluteDeviation(samples) / std::fabs(median);
 }
 
 double Min(const std::vector<double>& samples) {

@@ -21,6 +21,15 @@ double StdDev(const std::vector<double>& samples);
 // there are fewer than two samples.
 double CoefficientOfVariation(const std::vector<double>& samples);
 
+// Median absolute deviation from the median (unscaled). NaN for no samples.
+double MedianAbsoluteDeviation(const std::vector<double>& samples);
+
+// 1.4826 * MAD / |median|: equals the coefficient of variation for normal noise, but one
+// outlier repetition (an interrupt storm, a compaction) does not inflate it. faultline judges
+// whether a metric is noisy with it because the rank tests it feeds are equally unmoved by such
+// a repetition. NaN when the median is zero or there are fewer than two samples.
+double RobustCoefficientOfVariation(const std::vector<double>& samples);
+
 // Smallest and largest sample; NaN for no samples.
 double Min(const std::vector<double>& samples);
 double Max(const std::vector<double>& samples);

@@ -30,6 +30,14 @@ TEST(DescriptiveTest, StdDevIsStableForLargeOffsets) {
   EXPECT_NEAR(StdDev(x), std::sqrt(30.0), 1e-6);
 }
 
+TEST(DescriptiveTest, RobustCvIgnoresOneOutlier) {
+  // Median 100, absolute deviations 0 1 1 2 2 3 100 -> MAD 2, robust CV 1.4826 * 2 / 100.
+  const std::vector<double> x = {100, 99, 101, 98, 102, 97, 200};
+  EXPECT_DOUBLE_EQ(MedianAbsoluteDeviation(x), 2);
+  EXPECT_NEAR(RobustCoefficientOfVariation(x), 0.029652, 1e-6);
+  EXPECT_GT(CoefficientOfVariation(x), 0.3);
+}
+
 TEST(DescriptiveTest, DegenerateInputsAreNaN) {
   EXPECT_TRUE(std::isnan(StdDev({1})));
   EXPECT_TRUE(std::isnan(CoefficientOfVariation({-1, 1})));

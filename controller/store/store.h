@@ -68,6 +68,51 @@ struct RunQuery {
   int limit = 1000;
 };
 
+// One metric of one repetition of a stored run, as the samples table holds it.
+struct SampleRecord {
+  int64_t run_id = 0;
+  uint32_t repetition = 0;
+  std::string metric;
+  std::string unit;
+  int direction = 0;  // v1::Direction.
+  double value = 0;
+  std::string benchmark;
+  int arch = 0;  // v1::Arch.
+  std::string kernel_label;
+  std::string host_class;
+  // When the run started.
+  absl::Time time;
+};
+
+// Filter for samples; empty fields match everything. Ordered by time, run, repetition.
+struct SampleQuery {
+  std::string benchmark;
+  std::string metric;
+  int arch = 0;  // v1::Arch; 0 for any.
+  std::string kernel_label_glob;
+  std::string host_class;
+  int64_t run_id = 0;  // 0 for any.
+  absl::Time since = absl::InfinitePast();
+  absl::Time until = absl::InfiniteFuture();
+  int limit = 100000;
+};
+
+// Aggregate of one metric over the repetitions of one run, computed when the run is stored and
+// kept when its raw samples are pruned.
+struct MetricSummary {
+  int64_t run_id = 0;
+  std::string metric;
+  std::string unit;
+  int direction = 0;  // v1::Direction.
+  int64_t count = 0;
+  double mean = 0;
+  double median = 0;
+  double min = 0;
+  double max = 0;
+  // Sample standard deviation (n - 1); 0 for a single repetition.
+  double stddev = 0;
+};
+
 struct StoredRunRecord {
   int64_t run_id = 0;
   std::string campaign_id;
@@ -112,13 +157,15 @@ class Store {
   // Queued jobs, highest priority first, then oldest campaign, then sequence.
   virtual absl::StatusOr<std::vector<QueuedJob>> ListQueuedJobs(int limit) = 0;
   // Atomically moves a QUEUED job to RUNNING under a new lease (attempt + 1). Returns false, not
-  // an error, when another caller took it first: safe with several controllers on one store.
+  // an error, when another caller took it first (or the job is no longer queued): safe with
+  // several controllers on one store. NOT_FOUND for an unknown job.
   virtual absl::StatusOr<bool> LeaseJob(const std::string& job_id, const std::string& agent_id,
                                         const std::string& lease_id, absl::Time deadline,
                                         absl::Time now) = 0;
   // Extends a held lease. FAILED_PRECONDITION when the lease is not the job's current one.
   virtual absl::Status RenewLease(const std::string& job_id, const std::string& lease_id,
                                   absl::Time deadline) = 0;
+  // NOT_FOUND for an unknown job or one that is not RUNNING under a lease.
   virtual absl::StatusOr<Lease> GetLease(const std::string& job_id) = 0;
   // Requeues RUNNING jobs whose lease deadline passed; a job that already used `max_attempts`
   // attempts becomes FAILED. Returns the number of jobs touched.
@@ -128,13 +175,31 @@ class Store {
   // Records the result of (job_id, attempt) in one transaction: the run, its samples, the job's
   // final state (SUCCEEDED, FAILED or SKIPPED from the result's state) and, when it was the
   // campaign's last open job, the campaign's final state. Stores only when `lease_id` is the
-  // job's current lease; idempotent per (job_id, attempt).
+  // job's current lease; idempotent per (job_id, attempt). A failed run appends
+  // "attempt <n> on <agent>: <RUN_STATE_...>: <diagnostic>" to the job's diagnostic.
   virtual absl::StatusOr<ReportOutcome> RecordResult(const std::string& job_id, uint32_t attempt,
                                                      const std::string& lease_id,
                                                      const std::string& agent_id,
                                                      const v1::RunResult& result,
                                                      absl::Time now) = 0;
+  // Newest first. INVALID_ARGUMENT for a limit below 1.
   virtual absl::StatusOr<std::vector<StoredRunRecord>> QueryRuns(const RunQuery& query) = 0;
+
+  // --- Samples and retention ---
+  // Not pure so that test fakes of Store need not implement them.
+  virtual absl::StatusOr<std::vector<SampleRecord>> QuerySamples(const SampleQuery& query) {
+    return absl::UnimplementedError("QuerySamples is not implemented by this store");
+  }
+  // Per-metric summaries of one run, by metric name. NOT_FOUND for an unknown run.
+  virtual absl::StatusOr<std::vector<MetricSummary>> GetRunSummaries(int64_t run_id) {
+    return absl::UnimplementedError("GetRunSummaries is not implemented by this store");
+  }
+  // Deletes the raw samples of runs started before `older_than`: their sample rows and the
+  // repetitions inside their stored RunResult. Run metadata and per-run summaries stay. Returns
+  // the number of sample rows deleted.
+  virtual absl::StatusOr<int64_t> PruneSamples(absl::Time older_than) {
+    return absl::UnimplementedError("PruneSamples is not implemented by this store");
+  }
 };
 
 }  // namespace faultline::controller

@@ -1,0 +1,295 @@
+#include "controller/analysis/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "controller/analysis/bootstrap.h"
+#include "controller/analysis/descriptive.h"
+#include "controller/analysis/distributions.h"
+#include "controller/analysis/hodges_lehmann.h"
+#include "controller/analysis/mann_whitney.h"
+#include "controller/analysis/multiple_testing.h"
+
+namespace faultline::analysis {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool AllPositive(const std::vector<double>& x) {
+  return std::all_of(x.begin(), x.end(), [](double v) { return v > 0; });
+}
+
+absl::Status CheckFinite(const MetricSamples& m, const std::vector<double>& x, const char* side) {
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(m.benchmark, "/", m.metric, ": ", side, "[",
+                                                     i, "] is not a finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Fills the ratio and its intervals; the shift fallback expresses the Hodges-Lehmann shift
+// relative to the baseline median when logs are unavailable.
+void EstimateRatio(const MetricSamples& in, const CompareOptions& options, MetricComparison& out) {
+  out.ratio = out.ratio_lower = out.ratio_upper = kNaN;
+  out.median_ratio_lower = out.median_ratio_upper = kNaN;
+  if (AllPositive(in.baseline) && AllPositive(in.candidate)) {
+    absl::StatusOr<IntervalEstimate> hl =
+        HodgesLehmannRatio(in.baseline, in.candidate, options.confidence);
+    if (hl.ok()) {
+      out.ratio_method = "hodges_lehmann_log";
+      out.ratio = hl->estimate;
+      out.ratio_lower = hl->lower;
+      out.ratio_upper = hl->upper;
+    }
+    if (options.bootstrap_resamples > 0) {
+      BootstrapOptions bootstrap;
+      bootstrap.confidence = options.confidence;
+      bootstrap.resamples = options.bootstrap_resamples;
+      bootstrap.seed = options.bootstrap_seed;
+      absl::StatusOr<IntervalEstimate> b =
+          BootstrapMedianRatio(in.baseline, in.candidate, bootstrap);
+      if (b.ok()) {
+        out.median_ratio_lower = b->lower;
+        out.median_ratio_upper = b->upper;
+      }
+    }
+    return;
+  }
+  if (!(out.baseline_median > 0)) return;  // no scale to express a relative change against
+  absl::StatusOr<IntervalEstimate> shift =
+      HodgesLehmannShift(in.baseline, in.candidate, options.confidence);
+  if (!shift.ok()) return;
+  out.ratio_method = "hodges_lehmann_shift";
+  out.ratio = 1 + shift->estimate / out.baseline_median;
+  out.ratio_lower = 1 + shift->lower / out.baseline_median;
+  out.ratio_upper = 1 + shift->upper / out.baseline_median;
+}
+
+// log(ratio), with non-positive ratios (possible only for the shift fallback) mapped to a change
+// larger than any threshold.
+double LogChange(double ratio) {
+  if (ratio > 0) return std::log(ratio);
+  return -std::numeric_limits<double>::infinity();
+}
+
+std::string PercentChange(double ratio) {
+  return absl::StrFormat("%+.1f%%", (ratio - 1) * 100);
+}
+
+std::string Interval(const MetricComparison& m) {
+  return absl::StrFormat("B/A %.4f [%.4f, %.4f]", m.ratio, m.ratio_lower, m.ratio_upper);
+}
+
+void Decide(const CompareOptions& options, int family_size, MetricComparison& m) {
+  const int have = std::min(m.baseline_count, m.candidate_count);
+  const double worst_cv =
+      std::max(std::isnan(m.baseline_robust_cv) ? 0 : m.baseline_robust_cv,
+               std::isnan(m.candidate_robust_cv) ? 0 : m.candidate_robust_cv);
+  const double planning_alpha = options.fdr_level / std::max(1, family_size);
+  if (have < options.min_samples_per_side || std::isnan(m.ratio) || std::isnan(m.p_value)) {
+    m.verdict = Verdict::kInconclusive;
+    if (have < options.min_samples_per_side) {
+      m.reason = absl::StrFormat("too few samples: %d baseline, %d candidate; need at least %d "
+                                 "per side",
+                                 m.baseline_count, m.candidate_count,
+                                 options.min_samples_per_side);
+      const int planned =
+          worst_cv > 0 ? RepetitionsToResolve(worst_cv, options.min_effect, planning_alpha,
+                                              options.planning_power)
+                       : options.min_samples_per_side;
+      m.additional_repetitions = std::max(options.min_samples_per_side, planned) - have;
+    } else {
+      m.reason = "no relative change is defined: the baseline median is not positive";
+    }
+    return;
+  }
+
+  const double threshold = std::log1p(options.min_effect);
+  const double change = LogChange(m.ratio);
+  const bool beyond = std::fabs(change) >= threshold;
+  const bool significant = m.q_value <= options.fdr_level;
+  const bool interval_beyond =
+      LogChange(m.ratio_lower) >= threshold || LogChange(m.ratio_upper) <= -threshold;
+  const int needed = RepetitionsToResolve(
+      worst_cv, std::max(options.min_effect, std::fabs(m.ratio - 1)), planning_alpha,
+      options.planning_power);
+  const int more = std::max(1, needed - have);
+  m.noisy = worst_cv > options.max_cv;
+  const std::string evidence =
+      absl::StrFormat("%s, q %.2g (p %.2g)", Interval(m), m.q_value, m.p_value);
+
+  if (m.noisy && !(significant && interval_beyond)) {
+    m.verdict = Verdict::kInconclusive;
+    m.additional_repetitions = more;
+    m.reason = absl::StrFormat(
+        "noisy: robust CV %.1f%% over %.1f%%; %s; about %d more repetitions per side would resolve a "
+        "%.1f%% change",
+        worst_cv * 100, options.max_cv * 100, evidence, more,
+        std::max(options.min_effect, std::fabs(m.ratio - 1)) * 100);
+    return;
+  }
+  if (significant && beyond) {
+    m.shifted = true;
+    const bool candidate_higher = change > 0;
+    switch (m.direction) {
+      case MetricDirection::kNeutral:
+        m.verdict = Verdict::kNoChange;
+        m.reason = absl::StrCat("neutral metric moved ", PercentChange(m.ratio),
+                                " (informational, never a regression); ", evidence);
+        return;
+      case MetricDirection::kLowerIsBetter:
+        m.verdict = candidate_higher ? Verdict::kRegression : Verdict::kImprovement;
+        break;
+      case MetricDirection::kHigherIsBetter:
+        m.verdict = candidate_higher ? Verdict::kImprovement : Verdict::kRegression;
+        break;
+    }
+    m.reason = absl::StrCat(PercentChange(m.ratio), ", beyond the ",
+                            absl::StrFormat("%.1f%%", options.min_effect * 100),
+                            " minimum effect and significant after FDR control; ", evidence,
+                            m.noisy ? "; noisy, but the whole interval clears the minimum effect"
+                                    : "");
+    return;
+  }
+  if (!beyond) {
+    m.verdict = Verdict::kNoChange;
+    m.reason = absl::StrCat(PercentChange(m.ratio), " is within the ",
+                            absl::StrFormat("%.1f%%", options.min_effect * 100),
+                            " minimum effect", significant ? " (significant but too small)" : "",
+                            "; ", evidence);
+    return;
+  }
+  m.verdict = Verdict::kInconclusive;
+  m.additional_repetitions = more;
+  m.reason = absl::StrCat("apparent ", PercentChange(m.ratio),
+                          " change is not significant after FDR control; ", evidence,
+                          absl::StrFormat("; about %d more repetitions per side would resolve it",
+                                          more));
+}
+
+}  // namespace
+
+const char* VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kRegression:
+      return "regression";
+    case Verdict::kImprovement:
+      return "improvement";
+    case Verdict::kNoChange:
+      return "no_change";
+    case Verdict::kInconclusive:
+      return "inconclusive";
+  }
+  return "unknown";
+}
+
+absl::Status ValidateCompareOptions(const CompareOptions& o) {
+  if (!(o.confidence > 0 && o.confidence < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("confidence: ", o.confidence,
+                                                   " is not in (0, 1)"));
+  }
+  if (!(o.fdr_level > 0 && o.fdr_level < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("fdr_level: ", o.fdr_level,
+                                                   " is not in (0, 1)"));
+  }
+  if (!(o.min_effect >= 0 && o.min_effect < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("min_effect: ", o.min_effect,
+                                                   " is not in [0, 1)"));
+  }
+  if (!(o.max_cv > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("max_cv: ", o.max_cv, " is not > 0"));
+  }
+  if (o.min_samples_per_side < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_samples_per_side: ", o.min_samples_per_side, " is below 2"));
+  }
+  if (!(o.planning_power > 0 && o.planning_power < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("planning_power: ", o.planning_power,
+                                                   " is not in (0, 1)"));
+  }
+  if (o.bootstrap_resamples != 0 &&
+      (o.bootstrap_resamples < 100 || o.bootstrap_resamples > 1'000'000)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bootstrap_resamples: ", o.bootstrap_resamples, " is neither 0 nor in [100, 1000000]"));
+  }
+  return absl::OkStatus();
+}
+
+int RepetitionsToResolve(double cv, double effect, double alpha, double power) {
+  const double delta = std::log1p(std::max(effect, 1e-9));
+  const double sigma = std::log1p(std::max(cv, 0.0));
+  const double z = NormalQuantile(1 - alpha / 2) + NormalQuantile(power);
+  const double n = 2 * (z * sigma / delta) * (z * sigma / delta) / 0.955 + 1;
+  // Cap so a degenerate input cannot overflow; a million repetitions is "not with this setup".
+  return static_cast<int>(std::min(1e6, std::ceil(n)));
+}
+
+absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& metrics,
+                                             const CompareOptions& options) {
+  if (absl::Status s = ValidateCompareOptions(options); !s.ok()) return s;
+  SuiteComparison suite;
+  suite.options = options;
+  suite.metrics.resize(metrics.size());
+  std::vector<double> p_values(metrics.size(), kNaN);
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    const MetricSamples& in = metrics[i];
+    if (absl::Status s = CheckFinite(in, in.baseline, "baseline"); !s.ok()) return s;
+    if (absl::Status s = CheckFinite(in, in.candidate, "candidate"); !s.ok()) return s;
+    MetricComparison& out = suite.metrics[i];
+    out.benchmark = in.benchmark;
+    out.metric = in.metric;
+    out.unit = in.unit;
+    out.direction = in.direction;
+    out.baseline_count = static_cast<int>(in.baseline.size());
+    out.candidate_count = static_cast<int>(in.candidate.size());
+    out.baseline_median = Median(in.baseline);
+    out.candidate_median = Median(in.candidate);
+    out.baseline_cv = CoefficientOfVariation(in.baseline);
+    out.candidate_cv = CoefficientOfVariation(in.candidate);
+    out.baseline_robust_cv = RobustCoefficientOfVariation(in.baseline);
+    out.candidate_robust_cv = RobustCoefficientOfVariation(in.candidate);
+    out.ratio = out.ratio_lower = out.ratio_upper = kNaN;
+    out.median_ratio_lower = out.median_ratio_upper = kNaN;
+    out.p_value = out.q_value = kNaN;
+    if (std::min(out.baseline_count, out.candidate_count) < options.min_samples_per_side) {
+      continue;
+    }
+    EstimateRatio(in, options, out);
+    absl::StatusOr<MannWhitneyResult> mwu = MannWhitneyU(in.baseline, in.candidate);
+    if (!mwu.ok()) return mwu.status();
+    p_values[i] = out.p_value = mwu->p_value;
+  }
+  const std::vector<double> q_values = BenjaminiHochbergQValues(p_values);
+  int family_size = 0;
+  for (double p : p_values) family_size += !std::isnan(p);
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    MetricComparison& m = suite.metrics[i];
+    m.q_value = q_values[i];
+    Decide(options, family_size, m);
+    switch (m.verdict) {
+      case Verdict::kRegression:
+        ++suite.regressions;
+        break;
+      case Verdict::kImprovement:
+        ++suite.improvements;
+        break;
+      case Verdict::kNoChange:
+        ++suite.no_change;
+        break;
+      case Verdict::kInconclusive:
+        ++suite.inconclusive;
+        break;
+    }
+  }
+  return suite;
+}
+
+}  // namespace faultline::analysis

@@ -1,0 +1,147 @@
+// Comparison of two kernels' samples (baseline A, candidate B) over many metrics at once, with a
+// verdict per metric a kernel team can act on.
+//
+// Per metric:
+//   * medians, coefficients of variation and counts of both sides;
+//   * the ratio B/A with a confidence interval (default 95%): the Hodges-Lehmann estimate on log
+//     samples (hodges_lehmann.h), which is the effect size the Mann-Whitney test goes with and has
+//     exact distribution-free coverage; the bootstrap interval of the median ratio is kept beside
+//     it for readers who want "the median moved";
+//   * the two-sided Mann-Whitney p-value and its Benjamini-Hochberg q-value across all metrics of
+//     the comparison;
+//   * a verdict, decided in this order:
+//       1. inconclusive when either side has fewer than min_samples_per_side repetitions;
+//       2. inconclusive when the metric is noisy (either side's robust CV, 1.4826 MAD / median,
+//          over max_cv; see descriptive.h for why robust) unless the change
+//          is larger than the noise can explain: significant and the whole interval beyond
+//          min_effect;
+//       3. regression / improvement (by the metric's direction) when the change is significant
+//          after FDR control (q <= fdr_level) and the point estimate is at least min_effect;
+//          neutral metrics never regress: their verdict stays no_change with `shifted` set;
+//       4. no_change when the point estimate is within min_effect (significant or not: a
+//          significant 0.3% change is no change for a kernel team);
+//       5. inconclusive otherwise (an apparent change of at least min_effect the data cannot
+//          confirm).
+//     Inconclusive verdicts carry additional_repetitions, an estimate of how many more
+//     repetitions per side would resolve the metric (see RepetitionsToResolve).
+//
+// Why these defaults (min effect 2%, FDR 1%, CV 10%, 5 samples): verdict_power_bench measures
+// them. With 20 metrics at 2% CV and 10 repetitions per side, an A/A comparison flags a metric
+// in under 1% of suites and a 5% shift is caught in >= 95% of metrics when the kernel moves the
+// suite, where LKP's, mmtests' and plain-MWU rules each trade one target for the other.
+#ifndef FAULTLINE_CONTROLLER_ANALYSIS_COMPARE_H_
+#define FAULTLINE_CONTROLLER_ANALYSIS_COMPARE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace faultline::analysis {
+
+enum class MetricDirection { kLowerIsBetter, kHigherIsBetter, kNeutral };
+
+enum class Verdict { kRegression, kImprovement, kNoChange, kInconclusive };
+
+// "regression", "improvement", "no_change", "inconclusive".
+const char* VerdictName(Verdict verdict);
+
+// One metric of one benchmark, with both kernels' repetitions.
+struct MetricSamples {
+  std::string benchmark;
+  std::string metric;
+  std::string unit;
+  MetricDirection direction = MetricDirection::kLowerIsBetter;
+  std::vector<double> baseline;
+  std::vector<double> candidate;
+};
+
+struct CompareOptions {
+  // Confidence of the reported ratio interval.
+  double confidence = 0.95;
+  // Benjamini-Hochberg level across the metrics of one comparison.
+  double fdr_level = 0.01;
+  // Smallest relative change worth calling a regression or improvement (0.02 = 2%). Applied on
+  // the log scale, so a ratio of 1.02 and one of 1/1.02 are equally far from "no change".
+  double min_effect = 0.02;
+  // A side whose robust coefficient of variation exceeds this is noisy.
+  double max_cv = 0.10;
+  // Fewer repetitions than this on either side give an inconclusive verdict. Five is the
+  // smallest count at which the exact Mann-Whitney test can reach p < 0.01 (2 / C(10, 5) =
+  // 0.0079); below it no FDR-controlled verdict is possible whatever the data.
+  int min_samples_per_side = 5;
+  // Power aimed at when estimating the repetitions an inconclusive metric needs.
+  double planning_power = 0.8;
+  // Bootstrap of the median ratio (seeded; 0 resamples skips it).
+  int bootstrap_resamples = 2000;
+  unsigned long long bootstrap_seed = 0x5eedfa1711e00001ULL;
+};
+
+// Returns InvalidArgument naming the field when an option is out of range.
+absl::Status ValidateCompareOptions(const CompareOptions& options);
+
+struct MetricComparison {
+  std::string benchmark;
+  std::string metric;
+  std::string unit;
+  MetricDirection direction = MetricDirection::kLowerIsBetter;
+  int baseline_count = 0;
+  int candidate_count = 0;
+  double baseline_median = 0;
+  double candidate_median = 0;
+  double baseline_cv = 0;
+  double candidate_cv = 0;
+  // 1.4826 MAD / median per side: what the noise check and the repetition estimate use.
+  double baseline_robust_cv = 0;
+  double candidate_robust_cv = 0;
+  // Ratio B/A and its interval at CompareOptions::confidence. NaN when not computed (too few
+  // samples).
+  double ratio = 0;
+  double ratio_lower = 0;
+  double ratio_upper = 0;
+  // "hodges_lehmann_log" normally; "hodges_lehmann_shift" (shift over the baseline median) when
+  // some sample is <= 0 and logs do not exist.
+  std::string ratio_method;
+  // Bootstrap interval of median(B) / median(A); NaN when skipped or samples are not positive.
+  double median_ratio_lower = 0;
+  double median_ratio_upper = 0;
+  // Mann-Whitney two-sided p and BH q across the comparison; NaN when not computed.
+  double p_value = 0;
+  double q_value = 0;
+  bool noisy = false;
+  // Significant after FDR control and at least min_effect: the distribution moved. For neutral
+  // metrics this is the only sign of a change (their verdict stays no_change).
+  bool shifted = false;
+  Verdict verdict = Verdict::kInconclusive;
+  // One sentence on why the verdict was reached, for terminal and HTML reports.
+  std::string reason;
+  // For inconclusive verdicts: estimated further repetitions per side to resolve the metric.
+  int additional_repetitions = 0;
+};
+
+struct SuiteComparison {
+  CompareOptions options;
+  std::vector<MetricComparison> metrics;  // same order as the input
+  int regressions = 0;
+  int improvements = 0;
+  int no_change = 0;
+  int inconclusive = 0;
+};
+
+// Compares every metric; BH runs across all metrics that got a p-value. Errors (InvalidArgument)
+// only for bad options or non-finite samples, naming the benchmark and metric; too few samples
+// is a verdict, not an error.
+absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& metrics,
+                                             const CompareOptions& options = {});
+
+// Repetitions per side a two-sample rank test needs to detect a relative change `effect` with
+// the given power at two-sided level `alpha`, when the noise has coefficient of variation `cv`:
+// n = 2 ((z_{1-alpha/2} + z_power) * sigma / delta)^2 / 0.955, with sigma = log(1 + cv) and
+// delta = log(1 + effect) (effects are multiplicative), 0.955 being the Mann-Whitney test's
+// efficiency relative to the t-test, plus one repetition for the small-sample t penalty.
+int RepetitionsToResolve(double cv, double effect, double alpha, double power);
+
+}  // namespace faultline::analysis
+
+#endif  // FAULTLINE_CONTROLLER_ANALYSIS_COMPARE_H_

@@ -1,0 +1,243 @@
+// Measures how often comparison rules cry wolf and how often they catch a real shift, on seeded
+// synthetic benchmark data. Prints a table; it is a benchmark, not a test: the figures document
+// the choice of CompareOptions defaults (compare.h) against the anchors' rules.
+//
+//   A/A false-positive rate: fraction of 20-metric suites in which any metric is flagged as a
+//     regression or improvement although both sides come from the same distribution.
+//   Power: fraction of truly shifted metrics (candidate 5% slower) flagged as a regression, with
+//     all 20 metrics of the suite shifted, with 5 of 20, and with 1 of 20 (the hardest case for
+//     FDR control, which must then single out one metric among 20).
+//
+// Noise models (all at the same nominal coefficient of variation):
+//   lognormal     x = base * exp(sigma Z), the usual shape of repetition timings;
+//   log-t3        x = base * exp(s T3): heavier tails, occasional far-off repetitions;
+//   outliers      lognormal, plus 5% of repetitions hit by a 10-40% slowdown (an interrupt
+//                 storm, a compaction), as seen on shared test machines.
+//
+// Anchor rules, applied per metric as their tools do (none controls the FDR across metrics):
+//   LKP       mean over runs; changed when the min/max ranges of the two sides do not overlap
+//             and |mean change| > 5%.
+//   mmtests   changed when mean +- 1.96 sd intervals do not overlap.
+//   MWU 0.05  Mann-Whitney p < 0.05 (LNT, Google Benchmark compare.py).
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "controller/analysis/compare.h"
+#include "controller/analysis/descriptive.h"
+#include "controller/analysis/deterministic_random.h"
+#include "controller/analysis/mann_whitney.h"
+
+namespace faultline::analysis {
+namespace {
+
+constexpr int kSuites = 1000;
+constexpr int kMetricsPerSuite = 20;
+constexpr int kRepetitions = 10;
+constexpr double kCv = 0.02;
+constexpr double kShift = 1.05;
+
+enum class Noise { kLognormal, kLogT3, kOutliers };
+
+const char* NoiseName(Noise noise) {
+  switch (noise) {
+    case Noise::kLognormal:
+      return "lognormal";
+    case Noise::kLogT3:
+      return "log-t3 (heavy tails)";
+    case Noise::kOutliers:
+      return "lognormal + 5% outliers";
+  }
+  return "";
+}
+
+double Draw(Noise noise, double base, DeterministicRandom& random) {
+  const double sigma = std::sqrt(std::log1p(kCv * kCv));
+  switch (noise) {
+    case Noise::kLognormal:
+      return base * std::exp(sigma * random.Normal());
+    case Noise::kLogT3: {
+      double chi2 = 0;
+      for (int i = 0; i < 3; ++i) {
+        const double z = random.Normal();
+        chi2 += z * z;
+      }
+      // T3 has variance 3; scale it to the same log-sd as the lognormal case.
+      const double t = random.Normal() / std::sqrt(chi2 / 3);
+      return base * std::exp(sigma / std::sqrt(3.0) * t);
+    }
+    case Noise::kOutliers: {
+      double x = base * std::exp(sigma * random.Normal());
+      if (random.Uniform01() < 0.05) x *= 1.10 + 0.30 * random.Uniform01();
+      return x;
+    }
+  }
+  return base;
+}
+
+// A suite whose first `shifted` metrics are 5% slower on the candidate side.
+std::vector<MetricSamples> MakeSuite(Noise noise, int shifted, int repetitions,
+                                     DeterministicRandom& random) {
+  std::vector<MetricSamples> suite(kMetricsPerSuite);
+  for (int m = 0; m < kMetricsPerSuite; ++m) {
+    MetricSamples& s = suite[m];
+    s.benchmark = "synthetic";
+    s.metric = "metric" + std::to_string(m);
+    s.direction = MetricDirection::kLowerIsBetter;
+    const double base = 100 * std::exp(4 * random.Uniform01());  // 100 .. 5500 ns
+    const double factor = m < shifted ? kShift : 1.0;
+    for (int r = 0; r < repetitions; ++r) {
+      s.baseline.push_back(Draw(noise, base, random));
+      s.candidate.push_back(Draw(noise, base * factor, random));
+    }
+  }
+  return suite;
+}
+
+// Flags per metric: +1 regression (candidate worse), -1 improvement, 0 nothing.
+using Rule = std::function<std::vector<int>(const std::vector<MetricSamples>&)>;
+
+Rule FaultlineRule(const CompareOptions& options) {
+  return [options](const std::vector<MetricSamples>& suite) {
+    std::vector<int> flags(suite.size(), 0);
+    absl::StatusOr<SuiteComparison> c = CompareSuite(suite, options);
+    if (!c.ok()) {
+      std::fprintf(stderr, "compare failed: %s\n", std::string(c.status().message()).c_str());
+      return flags;
+    }
+    for (size_t i = 0; i < suite.size(); ++i) {
+      if (c->metrics[i].verdict == Verdict::kRegression) flags[i] = 1;
+      if (c->metrics[i].verdict == Verdict::kImprovement) flags[i] = -1;
+    }
+    return flags;
+  };
+}
+
+int Sign(double change) { return change > 0 ? 1 : -1; }
+
+std::vector<int> LkpRule(const std::vector<MetricSamples>& suite) {
+  std::vector<int> flags;
+  for (const MetricSamples& s : suite) {
+    const double change = Mean(s.candidate) / Mean(s.baseline) - 1;
+    const bool disjoint = Min(s.candidate) > Max(s.baseline) || Max(s.candidate) < Min(s.baseline);
+    flags.push_back(disjoint && std::fabs(change) > 0.05 ? Sign(change) : 0);
+  }
+  return flags;
+}
+
+std::vector<int> MmtestsRule(const std::vector<MetricSamples>& suite) {
+  std::vector<int> flags;
+  for (const MetricSamples& s : suite) {
+    const double ma = Mean(s.baseline), mb = Mean(s.candidate);
+    const double ha = 1.96 * StdDev(s.baseline), hb = 1.96 * StdDev(s.candidate);
+    const bool disjoint = mb - hb > ma + ha || mb + hb < ma - ha;
+    flags.push_back(disjoint ? Sign(mb - ma) : 0);
+  }
+  return flags;
+}
+
+std::vector<int> PlainMwuRule(const std::vector<MetricSamples>& suite) {
+  std::vector<int> flags;
+  for (const MetricSamples& s : suite) {
+    absl::StatusOr<MannWhitneyResult> r = MannWhitneyU(s.baseline, s.candidate);
+    const bool flagged = r.ok() && r->p_value < 0.05;
+    flags.push_back(flagged ? Sign(Median(s.candidate) - Median(s.baseline)) : 0);
+  }
+  return flags;
+}
+
+struct Rates {
+  double aa_suites_flagged = 0;
+  double power_all = 0;
+  double power_quarter = 0;
+  double power_one = 0;
+};
+
+// Every rule sees exactly the same suites: each scenario regenerates from its own seed.
+Rates Measure(Noise noise, const Rule& rule, int repetitions = kRepetitions) {
+  Rates rates;
+  const uint64_t noise_seed = 1000 * (static_cast<uint64_t>(noise) + 1);
+  {
+    DeterministicRandom random(noise_seed + 1);
+    int flagged_suites = 0;
+    for (int s = 0; s < kSuites; ++s) {
+      const std::vector<int> flags = rule(MakeSuite(noise, 0, repetitions, random));
+      bool any = false;
+      for (int f : flags) any |= f != 0;
+      flagged_suites += any;
+    }
+    rates.aa_suites_flagged = static_cast<double>(flagged_suites) / kSuites;
+  }
+  const int shifted_counts[] = {kMetricsPerSuite, kMetricsPerSuite / 4, 1};
+  double* outputs[] = {&rates.power_all, &rates.power_quarter, &rates.power_one};
+  for (int k = 0; k < 3; ++k) {
+    DeterministicRandom random(noise_seed + 2 + k);
+    long detected = 0;
+    long total = 0;
+    for (int s = 0; s < kSuites; ++s) {
+      const std::vector<int> flags = rule(MakeSuite(noise, shifted_counts[k], repetitions, random));
+      for (int m = 0; m < shifted_counts[k]; ++m) {
+        detected += flags[m] == 1;
+        ++total;
+      }
+    }
+    *outputs[k] = static_cast<double>(detected) / static_cast<double>(total);
+  }
+  return rates;
+}
+
+void Run() {
+  CompareOptions defaults;
+  defaults.bootstrap_resamples = 0;  // the bootstrap interval does not enter the verdict
+  CompareOptions fdr05 = defaults;
+  fdr05.fdr_level = 0.05;
+  struct NamedRule {
+    std::string name;
+    Rule rule;
+  };
+  const std::vector<NamedRule> rules = {
+      {"faultline (defaults: BH q<=0.01, >=2%)", FaultlineRule(defaults)},
+      {"faultline with BH q<=0.05", FaultlineRule(fdr05)},
+      {"LKP (min/max disjoint, >5%)", LkpRule},
+      {"mmtests (mean+-1.96sd disjoint)", MmtestsRule},
+      {"MWU p<0.05, no FDR (LNT/compare.py)", PlainMwuRule},
+  };
+  std::printf("verdict_power_bench: %d suites x %d metrics per scenario, %d repetitions per side, "
+              "CV %.0f%%, shift %+.0f%%\n",
+              kSuites, kMetricsPerSuite, kRepetitions, kCv * 100, (kShift - 1) * 100);
+  std::printf("targets: A/A suites flagged < 1%%; power (5%% shift) >= 95%%\n");
+  for (Noise noise : {Noise::kLognormal, Noise::kLogT3, Noise::kOutliers}) {
+    std::printf("\nnoise: %s\n", NoiseName(noise));
+    std::printf("%-40s %14s %14s %14s %14s\n", "rule", "A/A flagged", "power 20/20",
+                "power 5/20", "power 1/20");
+    for (const NamedRule& r : rules) {
+      const Rates rates = Measure(noise, r.rule);
+      std::printf("%-40s %13.1f%% %13.1f%% %13.1f%% %13.1f%%\n", r.name.c_str(),
+                  100 * rates.aa_suites_flagged, 100 * rates.power_all,
+                  100 * rates.power_quarter, 100 * rates.power_one);
+      std::fflush(stdout);
+    }
+  }
+  // A single shifted metric among 20 is the information limit of 10 repetitions: show what more
+  // repetitions buy under the default rule.
+  std::printf("\nfaultline defaults, lognormal noise, by repetitions per side:\n");
+  std::printf("%-40s %14s %14s %14s %14s\n", "repetitions", "A/A flagged", "power 20/20",
+              "power 5/20", "power 1/20");
+  for (int repetitions : {5, 8, 15, 20}) {
+    const Rates rates = Measure(Noise::kLognormal, rules[0].rule, repetitions);
+    std::printf("%-40d %13.1f%% %13.1f%% %13.1f%% %13.1f%%\n", repetitions,
+                100 * rates.aa_suites_flagged, 100 * rates.power_all, 100 * rates.power_quarter,
+                100 * rates.power_one);
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace
+}  // namespace faultline::analysis
+
+int main() {
+  faultline::analysis::Run();
+  return 0;
+}

@@ -1,0 +1,36 @@
+// What differs between the SQL backends the store runs on; the logic in sql_store.cc is shared.
+#ifndef FAULTLINE_CONTROLLER_STORE_SQL_DIALECT_H_
+#define FAULTLINE_CONTROLLER_STORE_SQL_DIALECT_H_
+
+#include <string>
+#include <vector>
+
+namespace faultline::controller {
+
+struct SqlDialect {
+  // For messages, e.g. "SQLite".
+  std::string name;
+  // Starts a transaction that will write. SQLite takes the write lock up front so that a
+  // read-then-write transaction cannot fail half way on a lock upgrade.
+  std::string begin_write;
+  // Appended to a SELECT that reads a row the transaction will then change: row locks on
+  // PostgreSQL (several controller replicas), nothing on SQLite (one writer at a time anyway).
+  std::string lock_rows;
+  // Returns the next campaign number (one row, one integer); runs inside the creating
+  // transaction.
+  std::string next_campaign_number;
+  // Runs first inside the migration transaction so that replicas starting together migrate once.
+  std::string migration_lock;
+  // Operator matching kernel_label against a glob converted by GlobToRegex (regex) or used as is
+  // (SQLite's GLOB).
+  bool glob_as_regex = false;
+  // migrations[i] takes the schema from version i to i + 1 (version 0 is the empty database).
+  std::vector<std::string> migrations;
+};
+
+const SqlDialect& SqliteDialect();
+const SqlDialect& PostgresDialect();
+
+}  // namespace faultline::controller
+
+#endif  // FAULTLINE_CONTROLLER_STORE_SQL_DIALECT_H_
