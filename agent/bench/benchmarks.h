@@ -6,7 +6,15 @@
 
 namespace faultline::bench {
 
-BenchmarkDefinition FaultAnonBenchmark();
+BenchmarkDefinition MmapMunmapBenchmark();             // mmap_munmap.cc
+BenchmarkDefinition FaultAnonBenchmark();              // fault_anon.cc
+BenchmarkDefinition FaultFilePrivateBenchmark();       // file_faults.cc
+BenchmarkDefinition FaultFileSharedBenchmark();        // file_faults.cc
+BenchmarkDefinition FaultFileColdBenchmark();          // fault_file_cold.cc
+BenchmarkDefinition FaultSwapinBenchmark();            // fault_swapin.cc
+BenchmarkDefinition ForkMappedBenchmark();             // fork_mapped.cc
+BenchmarkDefinition ForkFaultContentionBenchmark();    // fork_fault_contention.cc
+BenchmarkDefinition MmapWriterContentionBenchmark();   // mmap_writer_contention.cc
 
 }  // namespace faultline::bench
 

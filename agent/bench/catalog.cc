@@ -6,7 +6,15 @@ namespace faultline::bench {
 const std::vector<BenchmarkDefinition>& Definitions() {
   static const std::vector<BenchmarkDefinition>* const definitions =
       new std::vector<BenchmarkDefinition>{
+          MmapMunmapBenchmark(),
           FaultAnonBenchmark(),
+          FaultFilePrivateBenchmark(),
+          FaultFileSharedBenchmark(),
+          FaultFileColdBenchmark(),
+          FaultSwapinBenchmark(),
+          ForkMappedBenchmark(),
+          ForkFaultContentionBenchmark(),
+          MmapWriterContentionBenchmark(),
       };
   return *definitions;
 }

@@ -1,0 +1,179 @@
+// fault_file_private, fault_file_shared: faults on a private (copy-on-write) and on a shared
+// mapping of a file whose pages are all in the page cache (page_fault2 / page_fault3). Every
+// worker maps the same file, touches one byte per page, and unmaps it, `passes` times.
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "agent/bench/benchmarks.h"
+#include "agent/bench/cycle_clock.h"
+#include "agent/bench/params.h"
+#include "agent/bench/scratch_file.h"
+#include "agent/bench/worker_params.h"
+#include "agent/bench/workers.h"
+#include "agent/bench/host_memory.h"
+
+namespace faultline::bench {
+namespace {
+
+struct Config {
+  int fd;
+  size_t file_bytes;
+  size_t page_size;
+  int map_flags;  // MAP_PRIVATE or MAP_SHARED
+  bool write;
+  int passes;
+  bool sample_latency;
+};
+
+inline void TouchPage(volatile char* page, bool write) {
+  if (write) {
+    *page = 1;
+  } else {
+    (void)*page;
+  }
+}
+
+void Worker(const Config& c, StartGate& gate, WorkerReport& report) {
+  Histogram latency(HistogramImage::kSubBucketBits);
+  const CycleClock& clock = CycleClock::Get();
+  if (!gate.ArriveAndWait()) return;
+  const int64_t start_ns = MonotonicNowNs();
+  int pass = 0;
+  for (; pass < c.passes && !gate.StopRequested(); ++pass) {
+    void* p = mmap(nullptr, c.file_bytes, PROT_READ | PROT_WRITE, c.map_flags, c.fd, 0);
+    if (p == MAP_FAILED) {
+      report.SetError("mmap", errno);
+      break;
+    }
+    volatile char* region = static_cast<char*>(p);
+    for (size_t off = 0; off < c.file_bytes; off += c.page_size) {
+      if (c.sample_latency) {
+        const uint64_t t0 = CycleNow();
+        TouchPage(region + off, c.write);
+        latency.Record(clock.ToNs(CycleNow() - t0));
+      } else {
+        TouchPage(region + off, c.write);
+      }
+    }
+    munmap(p, c.file_bytes);
+  }
+  report.busy_ns = MonotonicNowNs() - start_ns;
+  report.ops = static_cast<uint64_t>(pass) * (c.file_bytes / c.page_size);
+  report.latency.CopyFrom(latency);
+}
+
+class FileFaultRun : public BenchmarkRun {
+ public:
+  FileFaultRun(const Config& config, const WorkerOptions& options,
+               std::unique_ptr<ScratchFile> file)
+      : config_(config), options_(options), file_(std::move(file)) {}
+
+  absl::Status Repeat(RepetitionResult& out) override {
+    // Resident before every repetition: these benchmarks measure the page-cache hit path.
+    if (absl::Status warm = file_->Warm(); !warm.ok()) return warm;
+    absl::StatusOr<WorkerGroupResult> group =
+        RunWorkers(options_, [this](int, StartGate& gate, WorkerReport& report) {
+          Worker(config_, gate, report);
+        });
+    if (!group.ok()) return group.status();
+    uint64_t pages = 0;
+    int64_t busy_ns = 0;
+    Histogram latency(HistogramImage::kSubBucketBits);
+    for (const WorkerReport& r : group->reports) {
+      pages += r.ops;
+      busy_ns += r.busy_ns;
+      latency.Merge(r.latency.ToHistogram());
+    }
+    if (pages == 0 || group->wall_ns <= 0) return absl::InternalError("no page was touched");
+    AddMetric(out, "ns_per_page", static_cast<double>(busy_ns) / pages);
+    AddMetric(out, "pages_per_sec", pages * 1e9 / group->wall_ns);
+    AddMetric(out, "pages_touched", static_cast<double>(pages));
+    if (config_.sample_latency) out.histograms.emplace_back("touch_latency_ns", latency);
+    return absl::OkStatus();
+  }
+
+ private:
+  Config config_;
+  WorkerOptions options_;
+  std::unique_ptr<ScratchFile> file_;
+};
+
+uint64_t MemoryBytes(const Params& params) {
+  // The file's page cache plus, for private writes, one copy per worker.
+  return (static_cast<uint64_t>(GetInt(params, "threads")) + 1) *
+         static_cast<uint64_t>(GetInt(params, "region_mib")) << 20;
+}
+
+absl::StatusOr<std::unique_ptr<BenchmarkRun>> StartWith(const RunContext& context, int flags) {
+  Config config;
+  config.file_bytes = static_cast<size_t>(GetInt(context.params, "region_mib")) << 20;
+  config.page_size = PageSize();
+  config.map_flags = flags;
+  config.write = GetEnum(context.params, "access") == "write";
+  config.passes = static_cast<int>(GetInt(context.params, "passes"));
+  config.sample_latency = GetBool(context.params, "sample_latency");
+  absl::StatusOr<std::unique_ptr<ScratchFile>> file =
+      ScratchFile::Create(ScratchDirectory(), config.file_bytes);
+  if (!file.ok()) return file.status();
+  config.fd = (*file)->fd();
+  CycleClock::Get();
+  return std::unique_ptr<BenchmarkRun>(
+      new FileFaultRun(config, WorkerOptionsFor(context), *std::move(file)));
+}
+
+absl::StatusOr<std::unique_ptr<BenchmarkRun>> StartPrivate(const RunContext& context) {
+  return StartWith(context, MAP_PRIVATE);
+}
+
+absl::StatusOr<std::unique_ptr<BenchmarkRun>> StartShared(const RunContext& context) {
+  return StartWith(context, MAP_SHARED);
+}
+
+BenchmarkDefinition FileFaultBenchmark(const char* name, const char* description) {
+  BenchmarkDefinition def;
+  def.info.name = name;
+  def.info.description = description;
+  def.info.params = {
+      IntParam("region_mib", "Size of the file every worker maps.", "MiB", 64, 1, 65536),
+      IntParam("passes", "Map/touch/unmap passes per worker per repetition.", "passes", 4, 1,
+               10000),
+      EnumParam("access",
+                "write: a write fault per page; read: read faults (fault-around maps up to "
+                "fault_around_bytes per fault).",
+                {"write", "read"}, "write"),
+      ThreadsParam(),
+      ModeParam(),
+      PinCpusParam(),
+      SampleLatencyParam(),
+  };
+  def.info.metrics = {
+      {"ns_per_page", "ns", Direction::kLowerIsBetter,
+       "Worker time per page touched, mmap and munmap included."},
+      {"pages_per_sec", "1/s", Direction::kHigherIsBetter,
+       "Pages touched by all workers per second of wall time."},
+      {"pages_touched", "count", Direction::kNeutral, "Pages touched."},
+  };
+  def.memory_bytes = &MemoryBytes;
+  return def;
+}
+
+}  // namespace
+
+BenchmarkDefinition FaultFilePrivateBenchmark() {
+  BenchmarkDefinition def = FileFaultBenchmark(
+      "fault_file_private",
+      "Faults on a private (copy-on-write) mapping of a page-cache-resident file "
+      "(page_fault2).");
+  def.start = &StartPrivate;
+  return def;
+}
+
+BenchmarkDefinition FaultFileSharedBenchmark() {
+  BenchmarkDefinition def = FileFaultBenchmark(
+      "fault_file_shared",
+      "Faults on a shared mapping of a page-cache-resident file (page_fault3).");
+  def.start = &StartShared;
+  return def;
+}
+
+}  // namespace faultline::bench

@@ -1,0 +1,58 @@
+// fork_fault_contention: T threads fault continuously while one thread forks in a loop. fork()
+// write-locks mmap_lock and every VMA, so faulting threads queue behind it; the baseline arm
+// runs the same faults with the forking thread idle.
+#include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/bench/benchmarks.h"
+#include "agent/bench/contention.h"
+#include "agent/bench/cycle_clock.h"
+
+namespace faultline::bench {
+namespace {
+
+void ForkLoop(StartGate& gate, WorkerReport& report) {
+  Histogram latency(HistogramImage::kSubBucketBits);
+  const CycleClock& clock = CycleClock::Get();
+  if (!gate.ArriveAndWait()) return;
+  while (!gate.StopRequested()) {
+    const uint64_t t0 = CycleNow();
+    const pid_t pid = fork();
+    if (pid == 0) _exit(0);
+    const uint64_t t1 = CycleNow();
+    if (pid < 0) {
+      report.SetError("fork", errno);
+      break;
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    latency.Record(clock.ToNs(t1 - t0));
+    ++report.ops;
+  }
+  report.latency.CopyFrom(latency);
+}
+
+absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
+  absl::StatusOr<std::unique_ptr<ContentionRun>> run =
+      ContentionRun::Create(context, &ForkLoop, "fork");
+  if (!run.ok()) return run.status();
+  return std::unique_ptr<BenchmarkRun>(std::move(*run));
+}
+
+}  // namespace
+
+BenchmarkDefinition ForkFaultContentionBenchmark() {
+  BenchmarkDefinition def;
+  def.info.name = "fork_fault_contention";
+  def.info.description =
+      "Threads fault continuously while another thread forks in a loop; fault latency "
+      "quantiles with fork on and off, and fork latency.";
+  def.info.params = ContentionParams();
+  def.info.metrics = ContentionMetrics("fork");
+  def.memory_bytes = &ContentionMemoryBytes;
+  def.start = &Start;
+  return def;
+}
+
+}  // namespace faultline::bench

@@ -1,0 +1,45 @@
+// A benchmark's data file: created on a real filesystem, unlinked at once (nothing is left
+// behind if the run is killed), filled with data and synced so its pages can be evicted.
+#ifndef FAULTLINE_AGENT_BENCH_SCRATCH_FILE_H_
+#define FAULTLINE_AGENT_BENCH_SCRATCH_FILE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace faultline::bench {
+
+// Where scratch files go: $FAULTLINE_BENCH_DIR, else /var/tmp.
+std::string ScratchDirectory();
+
+class ScratchFile {
+ public:
+  // A file of `bytes` in `dir`, every page written. `fill` false leaves it sparse (for
+  // benchmarks that map but never touch it).
+  static absl::StatusOr<std::unique_ptr<ScratchFile>> Create(const std::string& dir,
+                                                             size_t bytes, bool fill = true);
+  ~ScratchFile();
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+
+  int fd() const { return fd_; }
+  size_t size() const { return size_; }
+
+  // Drops the file's pages from the page cache (written back first). Not hot-loop safe only in
+  // that it is a syscall pair; it does not allocate.
+  bool Evict() const;
+  // Reads the whole file so its pages are resident.
+  absl::Status Warm() const;
+
+ private:
+  ScratchFile(int fd, size_t size) : fd_(fd), size_(size) {}
+  int fd_;
+  size_t size_;
+};
+
+}  // namespace faultline::bench
+
+#endif  // FAULTLINE_AGENT_BENCH_SCRATCH_FILE_H_
