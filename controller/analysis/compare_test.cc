@@ -1,0 +1,163 @@
+#include "controller/analysis/compare.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "controller/analysis/deterministic_random.h"
+#include "gtest/gtest.h"
+
+namespace faultline::analysis {
+namespace {
+
+std::vector<double> Lognormal(double center, double cv, int n, DeterministicRandom& random) {
+  std::vector<double> x;
+  for (int i = 0; i < n; ++i) x.push_back(center * std::exp(cv * random.Normal()));
+  return x;
+}
+
+MetricSamples Metric(const std::string& name, MetricDirection direction, double factor, double cv,
+                     int n, uint64_t seed) {
+  DeterministicRandom random(seed);
+  MetricSamples m;
+  m.benchmark = "fault_anon";
+  m.metric = name;
+  m.direction = direction;
+  m.baseline = Lognormal(1000, cv, n, random);
+  m.candidate = Lognormal(1000 * factor, cv, n, random);
+  return m;
+}
+
+TEST(CompareTest, TenPercentSlowerLatencyIsARegression) {
+  absl::StatusOr<SuiteComparison> c =
+      CompareSuite({Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1.10, 0.01, 10, 1)});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const MetricComparison& m = c->metrics[0];
+  EXPECT_EQ(m.verdict, Verdict::kRegression) << m.reason;
+  EXPECT_NEAR(m.ratio, 1.10, 0.015);
+  EXPECT_GT(m.ratio_lower, 1.0);
+  EXPECT_LT(m.ratio_lower, m.ratio);
+  EXPECT_GT(m.ratio_upper, m.ratio);
+  EXPECT_LT(m.q_value, 0.001);
+  EXPECT_EQ(m.ratio_method, "hodges_lehmann_log");
+  EXPECT_LT(m.median_ratio_lower, m.candidate_median / m.baseline_median);
+  EXPECT_GT(m.median_ratio_upper, m.candidate_median / m.baseline_median);
+  EXPECT_EQ(c->regressions, 1);
+}
+
+TEST(CompareTest, DirectionDecidesRegressionOrImprovement) {
+  absl::StatusOr<SuiteComparison> c = CompareSuite({
+      Metric("faults_per_sec", MetricDirection::kHigherIsBetter, 0.9, 0.01, 10, 2),
+      Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 0.9, 0.01, 10, 3),
+      Metric("pgfault", MetricDirection::kNeutral, 1.2, 0.01, 10, 4),
+  });
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->metrics[0].verdict, Verdict::kRegression) << c->metrics[0].reason;
+  EXPECT_EQ(c->metrics[1].verdict, Verdict::kImprovement) << c->metrics[1].reason;
+  // Neutral metrics never regress, but the move is recorded.
+  EXPECT_EQ(c->metrics[2].verdict, Verdict::kNoChange) << c->metrics[2].reason;
+  EXPECT_TRUE(c->metrics[2].shifted);
+  EXPECT_NE(c->metrics[2].reason.find("neutral"), std::string::npos);
+}
+
+TEST(CompareTest, SignificantButTinyChangeIsNoChange) {
+  // 0.3% slower with 0.05% noise: overwhelmingly significant, below the 2% minimum effect.
+  absl::StatusOr<SuiteComparison> c =
+      CompareSuite({Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1.003, 0.0005, 20, 5)});
+  ASSERT_TRUE(c.ok());
+  const MetricComparison& m = c->metrics[0];
+  EXPECT_LT(m.q_value, 1e-4);
+  EXPECT_EQ(m.verdict, Verdict::kNoChange) << m.reason;
+  EXPECT_NE(m.reason.find("significant but too small"), std::string::npos) << m.reason;
+}
+
+TEST(CompareTest, TooFewSamplesIsInconclusiveWithARepetitionEstimate) {
+  absl::StatusOr<SuiteComparison> c =
+      CompareSuite({Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1.5, 0.01, 3, 6)});
+  ASSERT_TRUE(c.ok());
+  const MetricComparison& m = c->metrics[0];
+  EXPECT_EQ(m.verdict, Verdict::kInconclusive);
+  EXPECT_NE(m.reason.find("too few samples"), std::string::npos) << m.reason;
+  EXPECT_GE(m.additional_repetitions, 2);
+  EXPECT_TRUE(std::isnan(m.p_value));
+}
+
+TEST(CompareTest, NoisyMetricIsInconclusiveUnlessTheChangeDwarfsTheNoise) {
+  absl::StatusOr<SuiteComparison> c = CompareSuite({
+      Metric("fork_ns", MetricDirection::kLowerIsBetter, 1.05, 0.30, 10, 7),
+      Metric("fork_ns_3x", MetricDirection::kLowerIsBetter, 3.0, 0.15, 10, 8),
+  });
+  ASSERT_TRUE(c.ok());
+  const MetricComparison& noisy = c->metrics[0];
+  EXPECT_TRUE(noisy.noisy);
+  EXPECT_EQ(noisy.verdict, Verdict::kInconclusive);
+  EXPECT_NE(noisy.reason.find("noisy"), std::string::npos) << noisy.reason;
+  // Resolving a 5% change at ~30% CV takes hundreds of repetitions; the estimate says so.
+  EXPECT_GT(noisy.additional_repetitions, 100);
+  const MetricComparison& huge = c->metrics[1];
+  EXPECT_TRUE(huge.noisy);
+  EXPECT_EQ(huge.verdict, Verdict::kRegression) << huge.reason;
+}
+
+TEST(CompareTest, FalseDiscoveryControlSpansTheWholeComparison) {
+  // Five clean-cut repetitions per side reach the smallest exact p, 2 / 252 = 0.0079: enough on
+  // its own at FDR 1%, not once it is one of twenty metrics (q = 0.0079 * 20).
+  MetricSamples shifted;
+  shifted.benchmark = "fault_anon";
+  shifted.metric = "ns_per_fault";
+  shifted.baseline = {100, 101, 102, 103, 104};
+  shifted.candidate = {105, 106, 107, 108, 109};
+  absl::StatusOr<SuiteComparison> alone = CompareSuite({shifted});
+  ASSERT_TRUE(alone.ok());
+  EXPECT_NEAR(alone->metrics[0].q_value, 2.0 / 252, 1e-12);
+  EXPECT_EQ(alone->metrics[0].verdict, Verdict::kRegression) << alone->metrics[0].reason;
+
+  std::vector<MetricSamples> suite = {shifted};
+  for (int i = 0; i < 19; ++i) {
+    MetricSamples same = shifted;
+    same.metric = "other" + std::to_string(i);
+    same.candidate = same.baseline;
+    suite.push_back(same);
+  }
+  absl::StatusOr<SuiteComparison> crowded = CompareSuite(suite);
+  ASSERT_TRUE(crowded.ok());
+  EXPECT_NEAR(crowded->metrics[0].q_value, 20 * 2.0 / 252, 1e-12);
+  EXPECT_EQ(crowded->metrics[0].verdict, Verdict::kInconclusive) << crowded->metrics[0].reason;
+  EXPECT_GE(crowded->metrics[0].additional_repetitions, 1);
+  EXPECT_EQ(crowded->no_change, 19);
+}
+
+TEST(CompareTest, NonPositiveSamplesFallBackToTheShift) {
+  MetricSamples m;
+  m.benchmark = "b";
+  m.metric = "delta";
+  m.baseline = {0, 10, 11, 9, 10, 10};
+  m.candidate = {20, 21, 19, 20, 22, 20};
+  absl::StatusOr<SuiteComparison> c = CompareSuite({m});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->metrics[0].ratio_method, "hodges_lehmann_shift");
+  EXPECT_NEAR(c->metrics[0].ratio, 2.0, 0.15);
+}
+
+TEST(CompareTest, BadInputNamesTheField) {
+  MetricSamples m = Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1, 0.01, 5, 9);
+  m.candidate[2] = NAN;
+  absl::StatusOr<SuiteComparison> c = CompareSuite({m});
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("fault_anon/ns_per_fault: candidate[2]"), std::string::npos)
+      << c.status();
+  CompareOptions options;
+  options.fdr_level = 0;
+  c = CompareSuite({}, options);
+  EXPECT_NE(c.status().message().find("fdr_level"), std::string::npos) << c.status();
+}
+
+TEST(CompareTest, RepetitionsToResolveMatchesTheNormalPowerFormula) {
+  // z = 1.959964 + 0.841621; (z * log 1.02 / log 1.05)^2 * 2 / 0.955 + 1 = 3.71 -> 4.
+  EXPECT_EQ(RepetitionsToResolve(0.02, 0.05, 0.05, 0.8), 4);
+  // A 2% change at 2% CV among 20 metrics at FDR 1% (alpha 0.0005): 41 per side.
+  EXPECT_EQ(RepetitionsToResolve(0.02, 0.02, 0.0005, 0.8), 41);
+}
+
+}  // namespace
+}  // namespace faultline::analysis
