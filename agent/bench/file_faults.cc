@@ -171,7 +171,8 @@ BenchmarkDefinition FaultFilePrivateBenchmark() {
 BenchmarkDefinition FaultFileSharedBenchmark() {
   BenchmarkDefinition def = FileFaultBenchmark(
       "fault_file_shared",
-      "Faults on a shared mapping of a page-cache-resident file (page_fault3).");
+      "Faults on a shared mapping of a page-cache-resident file (page_fault3); kernels with "
+      "large page-cache folios map a whole folio per fault, so compare rusage.minflt too.");
   def.start = &StartShared;
   return def;
 }
