@@ -1,0 +1,399 @@
+#include "agent/agent.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/log.h"
+
+namespace faultline::agent {
+namespace {
+
+std::chrono::system_clock::time_point Deadline(absl::Duration from_now) {
+  return absl::ToChronoTime(absl::Now() + from_now);
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+std::string Describe(const grpc::Status& status) {
+  return absl::StrCat("code ", static_cast<int>(status.error_code()), ": ",
+                      status.error_message());
+}
+
+// Errors that retrying the same report cannot fix.
+bool IsPermanent(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+absl::Status ValidateAgentId(const std::string& agent_id) {
+  if (agent_id.empty() || agent_id.size() > 128) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("agent_id: must be 1..128 characters, got ", agent_id.size()));
+  }
+  for (char c : agent_id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "agent_id: \"", agent_id, "\" contains '", std::string(1, c),
+          "'; allowed are A-Z a-z 0-9 . _ : -"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+Agent::Agent(AgentOptions options, std::unique_ptr<v1::AgentService::StubInterface> stub)
+    : options_(std::move(options)),
+      stub_(std::move(stub)),
+      executor_([this] {
+        ExecutorOptions executor = options_.executor;
+        executor.host = options_.host;
+        return executor;
+      }()) {}
+
+Agent::~Agent() = default;
+
+bool Agent::draining() const {
+  absl::MutexLock lock(&mu_);
+  return drain_requests_ > 0;
+}
+
+void Agent::RequestDrain() {
+  absl::MutexLock lock(&mu_);
+  ++drain_requests_;
+  if (poll_context_ != nullptr) poll_context_->TryCancel();
+  if (drain_requests_ >= 2) abandon_.store(true);
+}
+
+bool Agent::SleepOrDrain(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return drain_requests_ > 0; };
+  return mu_.AwaitWithTimeout(absl::Condition(&drained), d);
+}
+
+void Agent::SetState(v1::AgentState state, const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  state_ = state;
+  job_id_ = job_id;
+}
+
+absl::Status Agent::RegisterOnce() {
+  v1::RegisterRequest request;
+  request.set_agent_id(options_.agent_id);
+  *request.mutable_host() = options_.host;
+  for (const v1::BenchmarkSpec& spec : options_.catalog) *request.add_catalog() = spec;
+  for (const std::string& tag : options_.tags) request.add_tags(tag);
+  request.set_agent_version(options_.agent_version);
+  v1::RegisterResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(Deadline(options_.rpc_timeout));
+  grpc::Status status = stub_->Register(&context, request, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("Register: ", Describe(status)));
+  }
+  absl::MutexLock lock(&mu_);
+  if (response.heartbeat_interval_seconds() > 0) {
+    heartbeat_interval_ = absl::Seconds(response.heartbeat_interval_seconds());
+  }
+  if (response.lease_seconds() > 0) lease_length_ = absl::Seconds(response.lease_seconds());
+  Log("registered as ", options_.agent_id, " (heartbeat every ",
+      absl::FormatDuration(heartbeat_interval_), ", lease ", absl::FormatDuration(lease_length_),
+      ")");
+  return absl::OkStatus();
+}
+
+bool Agent::RegisterWithRetry() {
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  while (!draining()) {
+    absl::Status status = RegisterOnce();
+    if (status.ok()) return true;
+    const absl::Duration wait = backoff.Next();
+    Log(status.message(), "; retrying in ", absl::FormatDuration(wait));
+    if (SleepOrDrain(wait)) break;
+  }
+  return false;
+}
+
+void Agent::HeartbeatLoop() {
+  bool disconnected = false;
+  while (true) {
+    v1::HeartbeatRequest request;
+    absl::Duration interval;
+    {
+      absl::MutexLock lock(&mu_);
+      interval = heartbeat_interval_;
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_heartbeat_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), interval)) return;
+      request.set_agent_id(options_.agent_id);
+      request.set_state(drain_requests_ > 0 ? v1::AGENT_STATE_DRAINING : state_);
+      request.set_job_id(job_id_);
+    }
+    request.set_spooled_results(static_cast<uint32_t>(spool_->Count()));
+    v1::HeartbeatResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(options_.rpc_timeout));
+    grpc::Status status = stub_->Heartbeat(&context, request, &response);
+    if (!status.ok()) {
+      if (!disconnected) Log("Heartbeat failed: ", Describe(status));
+      disconnected = true;
+      continue;
+    }
+    bool reconnected = disconnected;
+    disconnected = false;
+    if (response.reregister()) {
+      Log("controller asked for re-registration");
+      absl::Status registered = RegisterOnce();
+      if (!registered.ok()) {
+        Log(registered.message());
+        continue;
+      }
+      reconnected = true;
+    }
+    if (reconnected) {
+      absl::MutexLock lock(&mu_);
+      deliver_spool_ = true;
+    }
+  }
+}
+
+absl::Status Agent::Run() {
+  if (absl::Status status = ValidateAgentId(options_.agent_id); !status.ok()) return status;
+  if (options_.poll_wait_seconds < 1 || options_.poll_wait_seconds > 60) {
+    return absl::InvalidArgumentError(absl::StrCat("poll_wait_seconds: must be 1..60, got ",
+                                                   options_.poll_wait_seconds));
+  }
+  absl::StatusOr<std::unique_ptr<ResultSpool>> spool = ResultSpool::Open(options_.spool_dir);
+  if (!spool.ok()) return spool.status();
+  spool_ = *std::move(spool);
+  Log("agent ", options_.agent_id, " (", options_.host.host_class(), ", kernel ",
+      options_.host.kernel_release(), " label ", options_.host.kernel_label(), "), catalog of ",
+      options_.catalog.size(), " benchmarks, ", spool_->Count(), " spooled results");
+
+  if (!RegisterWithRetry()) {
+    Log("drained before registering");
+    return absl::OkStatus();
+  }
+  std::thread heartbeat([this] { HeartbeatLoop(); });
+  DeliverSpool();
+
+  Backoff poll_backoff(options_.initial_backoff, options_.max_backoff);
+  while (!draining()) {
+    if (options_.max_jobs > 0 && jobs_handled_.load() >= options_.max_jobs) break;
+    bool deliver;
+    {
+      absl::MutexLock lock(&mu_);
+      deliver = deliver_spool_;
+    }
+    if (deliver) DeliverSpool();
+    PollOnce(&poll_backoff);
+  }
+
+  {
+    absl::MutexLock lock(&mu_);
+    stop_heartbeat_ = true;
+  }
+  heartbeat.join();
+  Log("stopping after ", jobs_handled_.load(), " jobs; ", spool_->Count(),
+      " results left spooled");
+  return absl::OkStatus();
+}
+
+void Agent::PollOnce(Backoff* backoff) {
+  v1::PollWorkRequest request;
+  request.set_agent_id(options_.agent_id);
+  request.set_wait_seconds(options_.poll_wait_seconds);
+  v1::PollWorkResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(
+      Deadline(absl::Seconds(options_.poll_wait_seconds) + options_.rpc_timeout));
+  {
+    absl::MutexLock lock(&mu_);
+    if (drain_requests_ > 0) return;
+    poll_context_ = &context;
+  }
+  grpc::Status status = stub_->PollWork(&context, request, &response);
+  {
+    absl::MutexLock lock(&mu_);
+    poll_context_ = nullptr;
+  }
+  if (!status.ok()) {
+    if (draining()) return;
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      // The controller forgot us (e.g. its store was reset).
+      Log("PollWork: ", Describe(status), "; registering again");
+      if (RegisterWithRetry()) DeliverSpool();
+      return;
+    }
+    const absl::Duration wait = backoff->Next();
+    Log("PollWork failed: ", Describe(status), "; retrying in ", absl::FormatDuration(wait));
+    SleepOrDrain(wait);
+    return;
+  }
+  backoff->Reset();
+  if (response.has_assignment()) HandleAssignment(response.assignment());
+}
+
+void Agent::RenewLoop(const v1::Assignment& assignment) {
+  absl::Time deadline;
+  absl::Duration lease_length;
+  {
+    absl::MutexLock lock(&mu_);
+    lease_length = lease_length_;
+  }
+  deadline = assignment.has_lease_deadline() ? FromTimestamp(assignment.lease_deadline())
+                                             : absl::Now() + lease_length;
+  while (true) {
+    // Renewing at a third of the remaining time leaves two more tries before the lease ends.
+    const absl::Duration wait = std::max(absl::Seconds(1), (deadline - absl::Now()) / 3);
+    {
+      absl::MutexLock lock(&mu_);
+      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_renewal_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stop), wait)) return;
+    }
+    v1::RenewLeaseRequest request;
+    request.set_agent_id(options_.agent_id);
+    request.set_job_id(assignment.job().id());
+    request.set_lease_id(assignment.lease_id());
+    v1::RenewLeaseResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(options_.rpc_timeout));
+    grpc::Status status = stub_->RenewLease(&context, request, &response);
+    if (status.ok()) {
+      deadline = response.has_lease_deadline() ? FromTimestamp(response.lease_deadline())
+                                               : absl::Now() + lease_length;
+      continue;
+    }
+    if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
+        status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      Log("lease on ", assignment.job().id(), " lost (", Describe(status),
+          "); abandoning the run");
+      abandon_.store(true);
+      return;
+    }
+    Log("RenewLease failed: ", Describe(status), "; will retry");
+  }
+}
+
+void Agent::HandleAssignment(const v1::Assignment& assignment) {
+  const v1::Job& job = assignment.job();
+  Log("running ", job.id(), " attempt ", job.attempt(), ": ", job.invocation().benchmark());
+  SetState(v1::AGENT_STATE_RUNNING, job.id());
+  {
+    absl::MutexLock lock(&mu_);
+    abandon_.store(drain_requests_ >= 2);
+    stop_renewal_ = false;
+  }
+
+  Execution execution;
+  if (!assignment.required_kernel_label().empty() &&
+      assignment.required_kernel_label() != options_.host.kernel_label()) {
+    // This agent advertises no provisionable kernels, so it cannot honour the request.
+    execution.result.set_benchmark(job.invocation().benchmark());
+    *execution.result.mutable_params() = job.invocation().params();
+    execution.result.set_state(v1::RUN_STATE_FAILED);
+    execution.result.set_diagnostic(absl::StrCat(
+        "required_kernel_label: agent runs kernel label \"", options_.host.kernel_label(),
+        "\" and cannot provision \"", assignment.required_kernel_label(), "\""));
+    *execution.result.mutable_host() = options_.host;
+  } else {
+    std::thread renewal([this, &assignment] { RenewLoop(assignment); });
+    execution = executor_.Run(job.invocation(), &abandon_);
+    {
+      absl::MutexLock lock(&mu_);
+      stop_renewal_ = true;
+    }
+    renewal.join();
+  }
+  jobs_handled_.fetch_add(1);
+  SetState(v1::AGENT_STATE_IDLE, "");
+
+  if (execution.abandoned) {
+    Log("abandoned ", job.id(), " attempt ", job.attempt(), "; its result is dropped");
+    return;
+  }
+  Log("finished ", job.id(), ": ", v1::RunState_Name(execution.result.state()),
+      execution.result.diagnostic().empty() ? "" : " (" + execution.result.diagnostic() + ")");
+
+  v1::ReportResultRequest report;
+  report.set_agent_id(options_.agent_id);
+  report.set_job_id(job.id());
+  report.set_attempt(job.attempt());
+  report.set_lease_id(assignment.lease_id());
+  *report.mutable_result() = std::move(execution.result);
+  absl::StatusOr<std::string> spooled = spool_->Add(report);
+  if (!spooled.ok()) {
+    // A full or broken disk must not lose a result the controller can still take.
+    Log("spooling ", job.id(), " failed: ", spooled.status().ToString(),
+        "; reporting it directly");
+    grpc::ClientContext context;
+    context.set_deadline(Deadline(options_.rpc_timeout));
+    v1::ReportResultResponse response;
+    grpc::Status status = stub_->ReportResult(&context, report, &response);
+    if (!status.ok()) Log("ReportResult for ", job.id(), " failed: ", Describe(status));
+  }
+  DeliverSpool();
+}
+
+void Agent::DeliverSpool() {
+  {
+    absl::MutexLock lock(&mu_);
+    deliver_spool_ = false;
+  }
+  absl::StatusOr<std::vector<ResultSpool::Entry>> entries = spool_->List();
+  if (!entries.ok()) {
+    Log("reading the spool failed: ", entries.status().ToString());
+    return;
+  }
+  for (const ResultSpool::Entry& entry : *entries) {
+    Backoff backoff(options_.initial_backoff, options_.max_backoff);
+    for (int attempt = 1;; ++attempt) {
+      v1::ReportResultResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(Deadline(options_.rpc_timeout));
+      grpc::Status status = stub_->ReportResult(&context, entry.report, &response);
+      if (status.ok()) {
+        Log("reported ", entry.report.job_id(), " attempt ", entry.report.attempt(),
+            response.stored() ? ": stored" : absl::StrCat(": not stored (", response.detail(), ")"));
+        absl::Status removed = spool_->Remove(entry.name);
+        if (!removed.ok()) Log(removed.ToString());
+        break;
+      }
+      if (IsPermanent(status.error_code())) {
+        Log("controller refused ", entry.report.job_id(), " attempt ", entry.report.attempt(),
+            " (", Describe(status), "); moved to the spool's rejected/ directory");
+        absl::Status rejected = spool_->Reject(entry.name);
+        if (!rejected.ok()) Log(rejected.ToString());
+        break;
+      }
+      const absl::Duration wait = backoff.Next();
+      Log("ReportResult for ", entry.report.job_id(), " failed: ", Describe(status),
+          "; retrying in ", absl::FormatDuration(wait));
+      if (draining()) {
+        // Exiting beats waiting for a controller that may be down for long; the result stays
+        // spooled for the next start.
+        if (attempt >= 3) return;
+        absl::SleepFor(std::min(wait, absl::Seconds(2)));
+      } else {
+        SleepOrDrain(wait);
+      }
+    }
+  }
+}
+
+}  // namespace faultline::agent

@@ -1,0 +1,102 @@
+// The agent daemon's control loop: registers with the controller, heartbeats, long-polls for
+// work, runs each assignment in a benchmark child while renewing its lease, and delivers results
+// through the on-disk spool so none is lost while the controller is unreachable.
+#ifndef FAULTLINE_AGENT_AGENT_H_
+#define FAULTLINE_AGENT_AGENT_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/backoff.h"
+#include "agent/benchmark_executor.h"
+#include "agent/result_spool.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/faultline/v1/agent_service.grpc.pb.h"
+
+namespace faultline::agent {
+
+struct AgentOptions {
+  std::string agent_id;
+  std::vector<std::string> tags;
+  std::string agent_version;
+  v1::HostFingerprint host;
+  std::vector<v1::BenchmarkSpec> catalog;
+  std::string spool_dir;
+  // Stop after this many jobs (run, failed or abandoned); 0 runs until drained.
+  int max_jobs = 0;
+  // PollWork wait_seconds (1..60).
+  uint32_t poll_wait_seconds = 20;
+  // How benchmark children are started; `executor.host` is overwritten with `host`.
+  ExecutorOptions executor;
+  absl::Duration initial_backoff = absl::Milliseconds(500);
+  absl::Duration max_backoff = absl::Seconds(30);
+  // Deadline of every RPC except PollWork, which gets poll_wait_seconds on top.
+  absl::Duration rpc_timeout = absl::Seconds(10);
+};
+
+// Checks an agent id against the API's rule: 1..128 characters of [A-Za-z0-9._:-].
+absl::Status ValidateAgentId(const std::string& agent_id);
+
+class Agent {
+ public:
+  Agent(AgentOptions options, std::unique_ptr<v1::AgentService::StubInterface> stub);
+  ~Agent();
+
+  // Runs until max_jobs jobs are handled or a drain is requested. Errors only for what makes the
+  // agent unable to work at all (bad options, an unusable spool directory).
+  absl::Status Run();
+
+  // Thread-safe. The first request drains: no new work is taken, the running job finishes and
+  // its result is delivered (or left spooled). A second request abandons the running job
+  // (kills its child) as well.
+  void RequestDrain();
+
+  int jobs_handled() const { return jobs_handled_.load(); }
+
+ private:
+  absl::Status RegisterOnce();
+  // Retries RegisterOnce with backoff; false if drained first.
+  bool RegisterWithRetry();
+  void HeartbeatLoop();
+  // One PollWork call; runs the assignment if one came.
+  void PollOnce(Backoff* backoff);
+  void HandleAssignment(const v1::Assignment& assignment);
+  void RenewLoop(const v1::Assignment& assignment);
+  // Reports every spooled result in order; stops early (leaving the rest spooled) only while
+  // draining.
+  void DeliverSpool();
+  // Sleeps for `d` or until a drain is requested; true if drained.
+  bool SleepOrDrain(absl::Duration d);
+  bool draining() const;
+  void SetState(v1::AgentState state, const std::string& job_id);
+
+  const AgentOptions options_;
+  const std::unique_ptr<v1::AgentService::StubInterface> stub_;
+  const BenchmarkExecutor executor_;
+  std::unique_ptr<ResultSpool> spool_;
+
+  mutable absl::Mutex mu_;
+  int drain_requests_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_heartbeat_ ABSL_GUARDED_BY(mu_) = false;
+  bool deliver_spool_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_renewal_ ABSL_GUARDED_BY(mu_) = false;
+  v1::AgentState state_ ABSL_GUARDED_BY(mu_) = v1::AGENT_STATE_IDLE;
+  std::string job_id_ ABSL_GUARDED_BY(mu_);
+  absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(10);
+  absl::Duration lease_length_ ABSL_GUARDED_BY(mu_) = absl::Seconds(60);
+  grpc::ClientContext* poll_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+
+  // Set to kill the running benchmark child: the lease was lost, or a second drain request.
+  std::atomic<bool> abandon_{false};
+  std::atomic<int> jobs_handled_{0};
+};
+
+}  // namespace faultline::agent
+
+#endif  // FAULTLINE_AGENT_AGENT_H_

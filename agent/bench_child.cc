@@ -1,0 +1,79 @@
+#include "agent/bench_child.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "agent/bench/benchmark.h"
+#include "agent/catalog_proto.h"
+#include "agent/file_util.h"
+
+namespace faultline::agent {
+namespace {
+
+v1::RunResult Failed(const v1::BenchmarkInvocation& invocation, const std::string& diagnostic) {
+  v1::RunResult result;
+  result.set_benchmark(invocation.benchmark());
+  *result.mutable_params() = invocation.params();
+  result.set_state(v1::RUN_STATE_FAILED);
+  result.set_diagnostic(diagnostic);
+  return result;
+}
+
+}  // namespace
+
+v1::RunResult RunInvocation(const v1::BenchmarkInvocation& invocation) {
+  const bench::BenchmarkInfo* info = bench::FindBenchmark(invocation.benchmark());
+  if (info == nullptr) {
+    return Failed(invocation,
+                  absl::StrCat("benchmark: unknown benchmark \"", invocation.benchmark(), "\""));
+  }
+  absl::StatusOr<bench::Params> given = ParamsFromProto(*info, invocation.params());
+  if (!given.ok()) return Failed(invocation, std::string(given.status().message()));
+  absl::StatusOr<bench::Params> params = bench::ResolveParams(info->name, *given);
+  if (!params.ok()) return Failed(invocation, std::string(params.status().message()));
+  bench::RunOptions options;
+  options.repetitions = static_cast<int>(invocation.repetitions());
+  options.warmup = static_cast<int>(invocation.warmup());
+  bench::RunOutput output = bench::RunBenchmark(info->name, *params, options);
+  return RunOutputToProto(*info, *params, output);
+}
+
+int BenchChildMain() {
+  // The result owns stdout; whatever a benchmark prints goes to stderr, where the parent keeps
+  // its tail for diagnostics.
+  int result_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+  if (result_fd < 0 || dup2(2, 1) < 0) {
+    std::perror("bench_child: redirecting stdout");
+    return 2;
+  }
+  absl::StatusOr<std::string> request = ReadAll(0);
+  if (!request.ok()) {
+    std::fprintf(stderr, "bench_child: reading stdin: %s\n", request.status().ToString().c_str());
+    return 2;
+  }
+  v1::BenchmarkInvocation invocation;
+  if (!invocation.ParseFromString(*request)) {
+    std::fprintf(stderr, "bench_child: stdin is not a serialized BenchmarkInvocation (%zu bytes)\n",
+                 request->size());
+    return 2;
+  }
+  v1::RunResult result = RunInvocation(invocation);
+  std::string out;
+  if (!result.SerializeToString(&out)) {
+    std::fprintf(stderr, "bench_child: serializing the result failed\n");
+    return 2;
+  }
+  std::fflush(stdout);
+  absl::Status status = WriteAll(result_fd, out);
+  if (!status.ok()) {
+    std::fprintf(stderr, "bench_child: writing the result: %s\n", status.ToString().c_str());
+    return 2;
+  }
+  close(result_fd);
+  return 0;
+}
+
+}  // namespace faultline::agent

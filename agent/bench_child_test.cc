@@ -1,0 +1,62 @@
+#include "agent/bench_child.h"
+
+#include "gtest/gtest.h"
+
+namespace faultline::agent {
+namespace {
+
+v1::BenchmarkInvocation SmallFaultAnon() {
+  v1::BenchmarkInvocation invocation;
+  invocation.set_benchmark("fault_anon");
+  (*invocation.mutable_params())["region_mib"].set_int_value(4);
+  (*invocation.mutable_params())["passes"].set_int_value(1);
+  invocation.set_repetitions(2);
+  invocation.set_warmup(0);
+  return invocation;
+}
+
+TEST(RunInvocationTest, RunsFaultAnon) {
+  v1::RunResult result = RunInvocation(SmallFaultAnon());
+  ASSERT_EQ(result.state(), v1::RUN_STATE_OK) << result.diagnostic();
+  EXPECT_EQ(result.benchmark(), "fault_anon");
+  ASSERT_EQ(result.repetitions_size(), 2);
+  // Defaults are filled in next to the given values.
+  EXPECT_EQ(result.params().at("region_mib").int_value(), 4);
+  EXPECT_GT(result.params().size(), 2u);
+  bool found = false;
+  for (const v1::MetricValue& metric : result.repetitions(1).metrics()) {
+    if (metric.name() != "ns_per_fault") continue;
+    found = true;
+    EXPECT_GT(metric.value(), 0);
+    EXPECT_EQ(metric.unit(), "ns");
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(RunInvocationTest, UnknownBenchmarkFails) {
+  v1::BenchmarkInvocation invocation;
+  invocation.set_benchmark("no_such_benchmark");
+  v1::RunResult result = RunInvocation(invocation);
+  EXPECT_EQ(result.state(), v1::RUN_STATE_FAILED);
+  EXPECT_EQ(result.diagnostic(), "benchmark: unknown benchmark \"no_such_benchmark\"");
+}
+
+TEST(RunInvocationTest, WrongParamTypeFailsNamingIt) {
+  v1::BenchmarkInvocation invocation = SmallFaultAnon();
+  (*invocation.mutable_params())["region_mib"].set_enum_value("big");
+  v1::RunResult result = RunInvocation(invocation);
+  EXPECT_EQ(result.state(), v1::RUN_STATE_FAILED);
+  EXPECT_NE(result.diagnostic().find("region_mib"), std::string::npos) << result.diagnostic();
+  EXPECT_EQ(result.repetitions_size(), 0);
+}
+
+TEST(RunInvocationTest, OutOfBoundsParamFailsNamingIt) {
+  v1::BenchmarkInvocation invocation = SmallFaultAnon();
+  (*invocation.mutable_params())["region_mib"].set_int_value(0);
+  v1::RunResult result = RunInvocation(invocation);
+  EXPECT_EQ(result.state(), v1::RUN_STATE_FAILED);
+  EXPECT_NE(result.diagnostic().find("region_mib"), std::string::npos) << result.diagnostic();
+}
+
+}  // namespace
+}  // namespace faultline::agent

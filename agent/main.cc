@@ -1,0 +1,134 @@
+// faultline-agent: the daemon that runs faultline's benchmarks on a test machine for the
+// controller. `faultline-agent --bench_child` is the hidden mode the daemon re-executes itself in
+// for each benchmark run (see bench_child.h).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_split.h"
+#include "agent/agent.h"
+#include "agent/bench/benchmark.h"
+#include "agent/bench_child.h"
+#include "agent/catalog_proto.h"
+#include "agent/fingerprint.h"
+#include "agent/log.h"
+#include "grpcpp/grpcpp.h"
+
+ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address, host:port.");
+ABSL_FLAG(std::string, agent_id, "",
+          "Stable agent identifier, 1..128 of [A-Za-z0-9._:-]; default: the hostname.");
+ABSL_FLAG(std::string, kernel_label, "stock",
+          "Label of the running kernel: \"stock\" or \"patched/<series>\".");
+ABSL_FLAG(std::vector<std::string>, tags, {}, "Comma-separated operator tags, e.g. rack-3,lab.");
+ABSL_FLAG(std::string, host_class, "",
+          "Hardware class; default derived as <arch>-<cpu>-<n>cpu-<GiB>g-<bare|hvm|tcg>.");
+ABSL_FLAG(std::string, virtualization, "",
+          "Override detected virtualization: none, hardware or emulated (a TCG guest).");
+ABSL_FLAG(std::string, spool_dir, "/var/spool/faultline-agent",
+          "Directory where results wait until the controller acknowledges them.");
+ABSL_FLAG(int, max_jobs, 0, "Exit after this many jobs; 0 runs until SIGTERM/SIGINT.");
+ABSL_FLAG(int, poll_wait_seconds, 20, "Long-poll wait for work, 1..60 s.");
+ABSL_FLAG(bool, print_fingerprint, false,
+          "Print the host fingerprint and the benchmark catalog, then exit.");
+
+namespace faultline::agent {
+namespace {
+
+constexpr char kAgentVersion[] = "faultline-agent 0.1.0";
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "faultline-agent: %s\n", message.c_str());
+  return 2;
+}
+
+int AgentMain(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Runs faultline benchmarks for the controller.");
+  absl::ParseCommandLine(argc, argv);
+
+  FingerprintOptions fingerprint_options;
+  fingerprint_options.kernel_label = absl::GetFlag(FLAGS_kernel_label);
+  fingerprint_options.host_class = absl::GetFlag(FLAGS_host_class);
+  const std::string virt = absl::GetFlag(FLAGS_virtualization);
+  if (virt == "none") {
+    fingerprint_options.virtualization = v1::VIRTUALIZATION_NONE;
+  } else if (virt == "hardware") {
+    fingerprint_options.virtualization = v1::VIRTUALIZATION_HARDWARE;
+  } else if (virt == "emulated") {
+    fingerprint_options.virtualization = v1::VIRTUALIZATION_EMULATED;
+  } else if (!virt.empty()) {
+    return Fail("--virtualization: \"" + virt + "\" is not one of none, hardware, emulated");
+  }
+  if (fingerprint_options.kernel_label.empty()) return Fail("--kernel_label: must not be empty");
+  absl::StatusOr<v1::HostFingerprint> host = ReadHostFingerprint(fingerprint_options);
+  if (!host.ok()) return Fail(host.status().ToString());
+
+  AgentOptions options;
+  options.agent_id = absl::GetFlag(FLAGS_agent_id);
+  if (options.agent_id.empty()) options.agent_id = host->hostname();
+  for (const std::string& tag : absl::GetFlag(FLAGS_tags)) {
+    if (!tag.empty()) options.tags.push_back(tag);
+  }
+  options.agent_version = kAgentVersion;
+  options.host = *host;
+  for (const bench::BenchmarkInfo& info : bench::Catalog()) {
+    options.catalog.push_back(BenchmarkSpecToProto(info));
+  }
+  if (absl::GetFlag(FLAGS_print_fingerprint)) {
+    std::cout << host->DebugString();
+    for (const v1::BenchmarkSpec& spec : options.catalog) std::cout << spec.DebugString();
+    return 0;
+  }
+  options.spool_dir = absl::GetFlag(FLAGS_spool_dir);
+  options.max_jobs = absl::GetFlag(FLAGS_max_jobs);
+  if (options.max_jobs < 0) return Fail("--max_jobs: must be >= 0");
+  const int wait = absl::GetFlag(FLAGS_poll_wait_seconds);
+  if (wait < 1 || wait > 60) return Fail("--poll_wait_seconds: must be 1..60");
+  options.poll_wait_seconds = static_cast<uint32_t>(wait);
+  if (absl::Status status = ValidateAgentId(options.agent_id); !status.ok()) {
+    return Fail(status.ToString());
+  }
+
+  // Signals are taken by one thread with sigwait, so they are blocked before any thread (gRPC's
+  // included) exists; children unblock them before exec.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(absl::GetFlag(FLAGS_controller), grpc::InsecureChannelCredentials());
+  Agent agent(std::move(options), v1::AgentService::NewStub(channel));
+  std::thread([&agent, signals] {
+    while (true) {
+      int signo = 0;
+      if (sigwait(&signals, &signo) != 0) continue;
+      Log("received ", strsignal(signo), "; draining (a second signal abandons the running job)");
+      agent.RequestDrain();
+    }
+  }).detach();
+
+  absl::Status status = agent.Run();
+  if (!status.ok()) return Fail(status.ToString());
+  return 0;
+}
+
+}  // namespace
+}  // namespace faultline::agent
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], faultline::agent::kBenchChildFlag) == 0) {
+    return faultline::agent::BenchChildMain();
+  }
+  return faultline::agent::AgentMain(argc, argv);
+}
