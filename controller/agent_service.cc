@@ -79,13 +79,15 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
       request->wait_seconds() == 0 ? kDefaultPollWaitSeconds : request->wait_seconds();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   dispatcher_->Wait(*agent, clock_() + absl::Seconds(wait),
-                    [reactor, response](absl::StatusOr<std::optional<LeasedJob>> leased) {
+                    [reactor, response, label = agent->host.kernel_label()](
+                        absl::StatusOr<std::optional<LeasedJob>> leased) {
                       if (leased.ok() && leased->has_value()) {
                         v1::Assignment* a = response->mutable_assignment();
                         *a->mutable_job() = (*leased)->job;
                         a->set_lease_id((*leased)->lease_id);
                         *a->mutable_lease_deadline() = ToProtoTime((*leased)->deadline);
-                        a->set_required_kernel_label((*leased)->job.target().kernel_label());
+                        // Jobs only go to agents already on a matching kernel.
+                        a->set_required_kernel_label(label);
                       }
                       reactor->Finish(ToGrpcStatus(leased.status()));
                     });

@@ -90,9 +90,11 @@ std::string FormatResultsTable(const std::vector<v1::StoredRun>& runs) {
     std::vector<std::string> prefix = {run.campaign_id(), run.target_name(), run.agent_id(),
                                        Kernel(r.host()), r.benchmark(), FormatParams(r.params())};
     if (r.state() != v1::RUN_STATE_OK) {
+      // The state stands in the metric column; the diagnostic goes last so it does not widen
+      // the numeric columns.
       std::vector<std::string> row = prefix;
-      row.push_back(ShortState(r.state()));
-      row.push_back(r.diagnostic().substr(0, 80));
+      row.insert(row.end(), {ShortState(r.state()), "", "", "", "", "", "",
+                             r.diagnostic().substr(0, 100)});
       rows.push_back(row);
       continue;
     }

@@ -1,4 +1,127 @@
+// PostgreSQL schema. Proper column types (timestamptz, bigint, double precision, bytea) because
+// dashboards (a Grafana PostgreSQL datasource) read the samples and run_summaries tables
+// directly.
 #include "controller/store/sql_dialect.h"
+
 namespace faultline::controller {
-const SqlDialect& PostgresDialect() { static const SqlDialect* const d = new SqlDialect{"PostgreSQL","BEGIN"," FOR UPDATE","SELECT nextval('campaign_numbers')","SELECT pg_advisory_xact_lock(4711)",true,{}}; return *d; }
+namespace {
+
+constexpr char kSchemaV1[] = R"sql(
+CREATE SEQUENCE campaign_numbers;
+
+CREATE TABLE agents (
+  agent_id text PRIMARY KEY,
+  registration bytea NOT NULL,
+  registered timestamptz NOT NULL,
+  last_seen timestamptz NOT NULL,
+  state integer NOT NULL,
+  current_job_id text NOT NULL DEFAULT ''
+);
+
+CREATE TABLE campaigns (
+  seq bigint PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  name text NOT NULL,
+  priority integer NOT NULL,
+  state text NOT NULL,
+  spec bytea NOT NULL,
+  created timestamptz NOT NULL,
+  finished timestamptz
+);
+
+CREATE TABLE jobs (
+  id text PRIMARY KEY,
+  campaign_id text NOT NULL REFERENCES campaigns(id),
+  num integer NOT NULL,
+  sequence bigint NOT NULL,
+  target_index integer NOT NULL,
+  pinned_agent_id text NOT NULL,
+  spec bytea NOT NULL,
+  state text NOT NULL,
+  attempt integer NOT NULL DEFAULT 0,
+  agent_id text NOT NULL DEFAULT '',
+  lease_id text NOT NULL DEFAULT '',
+  lease_deadline timestamptz,
+  diagnostic text NOT NULL DEFAULT ''
+);
+CREATE INDEX jobs_by_campaign ON jobs(campaign_id, state);
+CREATE INDEX jobs_by_state ON jobs(state, lease_deadline);
+
+CREATE TABLE runs (
+  run_id bigserial PRIMARY KEY,
+  campaign_id text NOT NULL REFERENCES campaigns(id),
+  job_id text NOT NULL REFERENCES jobs(id),
+  attempt integer NOT NULL,
+  agent_id text NOT NULL,
+  target_name text NOT NULL,
+  benchmark text NOT NULL,
+  arch text NOT NULL,
+  kernel_release text NOT NULL,
+  kernel_label text NOT NULL,
+  host_class text NOT NULL,
+  state text NOT NULL,
+  started timestamptz NOT NULL,
+  finished timestamptz NOT NULL,
+  stored timestamptz NOT NULL,
+  samples_pruned smallint NOT NULL DEFAULT 0,
+  result bytea NOT NULL,
+  UNIQUE (job_id, attempt)
+);
+CREATE INDEX runs_by_campaign ON runs(campaign_id);
+CREATE INDEX runs_by_series ON runs(benchmark, arch, kernel_label, started);
+CREATE INDEX runs_by_start ON runs(started);
+
+CREATE TABLE samples (
+  run_id bigint NOT NULL REFERENCES runs(run_id),
+  repetition integer NOT NULL,
+  metric text NOT NULL,
+  unit text NOT NULL,
+  direction text NOT NULL,
+  value double precision,
+  benchmark text NOT NULL,
+  arch text NOT NULL,
+  kernel_label text NOT NULL,
+  host_class text NOT NULL,
+  time timestamptz NOT NULL,
+  PRIMARY KEY (run_id, repetition, metric)
+);
+CREATE INDEX samples_by_series ON samples(benchmark, metric, arch, kernel_label, time);
+
+CREATE TABLE run_summaries (
+  run_id bigint NOT NULL REFERENCES runs(run_id),
+  metric text NOT NULL,
+  unit text NOT NULL,
+  direction text NOT NULL,
+  count bigint NOT NULL,
+  mean double precision,
+  median double precision,
+  min double precision,
+  max double precision,
+  stddev double precision,
+  benchmark text NOT NULL,
+  arch text NOT NULL,
+  kernel_label text NOT NULL,
+  host_class text NOT NULL,
+  time timestamptz NOT NULL,
+  PRIMARY KEY (run_id, metric)
+);
+CREATE INDEX run_summaries_by_series ON run_summaries(benchmark, metric, arch, kernel_label, time);
+)sql";
+
+}  // namespace
+
+const SqlDialect& PostgresDialect() {
+  static const SqlDialect* const dialect = new SqlDialect{
+      /*name=*/"PostgreSQL",
+      /*begin_write=*/"BEGIN",
+      /*lock_rows=*/" FOR NO KEY UPDATE",
+      /*next_campaign_number=*/"SELECT nextval('campaign_numbers')",
+      // Replicas starting together queue here; the first migrates, the rest find it done.
+      /*migration_lock=*/"SELECT pg_advisory_xact_lock(7352046180)",
+      /*glob_as_regex=*/true,
+      /*migrations=*/{kSchemaV1},
+  };
+  return *dialect;
 }
+
+}  // namespace faultline::controller

@@ -1,0 +1,110 @@
+#include "controller/store/postgres_store.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "controller/store/postgres_connection.h"
+#include "controller/store/store_conformance_test.h"
+#include "gtest/gtest.h"
+#include "tests/postgres/postgres_server.h"
+
+namespace faultline::controller {
+namespace {
+
+using ::faultline::testing::PostgresServer;
+
+// One server for the whole test binary; every test gets its own database on it.
+class PostgresEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<PostgresServer>> server = PostgresServer::Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+    absl::MutexLock lock(&mu);
+    server_ = *std::move(server);
+  }
+  void TearDown() override {
+    absl::MutexLock lock(&mu);
+    server_.reset();
+  }
+
+  static absl::StatusOr<std::string> NewDatabase() {
+    static std::atomic<int> counter{0};
+    absl::MutexLock lock(&mu);
+    if (server_ == nullptr) return absl::FailedPreconditionError("PostgreSQL did not start");
+    return server_->CreateDatabase(absl::StrCat("store_test_", ++counter));
+  }
+
+ private:
+  static absl::Mutex mu;
+  static std::unique_ptr<PostgresServer> server_ ABSL_GUARDED_BY(mu);
+};
+
+absl::Mutex PostgresEnvironment::mu;
+std::unique_ptr<PostgresServer> PostgresEnvironment::server_;
+
+const ::testing::Environment* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new PostgresEnvironment);
+
+class PostgresBackend : public StoreBackend {
+ public:
+  explicit PostgresBackend(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+  absl::StatusOr<std::unique_ptr<Store>> Open() override {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(conninfo_);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(*std::move(store));
+  }
+  int KnownSchemaVersion() override { return PostgresDialect().migrations.size(); }
+  absl::Status SetSchemaVersion(int version) override {
+    absl::StatusOr<std::unique_ptr<PostgresConnection>> db = PostgresConnection::Open(conninfo_);
+    if (!db.ok()) return db.status();
+    return (*db)->Exec("UPDATE schema_version SET version = ?", {SqlValue::Int(version)}).status();
+  }
+
+ private:
+  std::string conninfo_;
+};
+
+std::unique_ptr<StoreBackend> MakeBackend() {
+  absl::StatusOr<std::string> conninfo = PostgresEnvironment::NewDatabase();
+  if (!conninfo.ok()) {
+    ADD_FAILURE() << conninfo.status();
+    return nullptr;
+  }
+  return std::make_unique<PostgresBackend>(*conninfo);
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformanceTest,
+                         ::testing::Values(StoreBackendFactory(&MakeBackend)));
+
+TEST(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
+  absl::StatusOr<std::string> conninfo = PostgresEnvironment::NewDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+  constexpr int kReplicas = 4;
+  std::vector<absl::StatusOr<std::unique_ptr<PostgresStore>>> stores(kReplicas);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReplicas; ++i) {
+    threads.emplace_back([&, i] { stores[i] = PostgresStore::Open(*conninfo); });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& store : stores) {
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->SchemaVersion().value(), (*store)->KnownSchemaVersion());
+  }
+}
+
+TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {
+  absl::StatusOr<std::unique_ptr<PostgresStore>> store =
+      PostgresStore::Open("host=/nonexistent-socket-dir port=1 dbname=x connect_timeout=2");
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(store.status().message(), "cannot connect")) << store.status();
+}
+
+}  // namespace
+}  // namespace faultline::controller
