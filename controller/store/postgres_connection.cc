@@ -26,14 +26,14 @@ constexpr Oid kNumericOid = 1700;
 
 void IgnoreNotice(void*, const char*) {}
 
-std::string FormatTime(absl::Time t) {
+std::string FormatTimestamptz(absl::Time t) {
   if (t == absl::InfiniteFuture()) return "infinity";
   if (t == absl::InfinitePast()) return "-infinity";
   return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", t, absl::UTCTimeZone());
 }
 
 // Parses timestamptz output of a UTC, ISO-DateStyle session: "2027-01-15 08:00:00.25+00".
-absl::Time ParseTime(const std::string& text) {
+absl::Time ParseTimestamptz(const std::string& text) {
   if (text == "infinity") return absl::InfiniteFuture();
   if (text == "-infinity") return absl::InfinitePast();
   std::string local = text;
@@ -92,7 +92,7 @@ SqlValue Cell(PGresult* result, int row, int column) {
     }
     case kTimestampOid:
     case kTimestamptzOid:
-      return SqlValue::Time(ParseTime(std::string(text, length)));
+      return SqlValue::Time(ParseTimestamptz(std::string(text, length)));
     default:
       return SqlValue::Text(std::string(text, length));
   }
@@ -195,7 +195,7 @@ absl::StatusOr<PGresult*> PostgresConnection::Run(const std::string& sql,
         text[i] = FormatDouble(v.AsDouble());
         break;
       case SqlValue::Kind::kTime:
-        text[i] = FormatTime(v.AsTime());
+        text[i] = FormatTimestamptz(v.AsTime());
         break;
       case SqlValue::Kind::kText:
         values[i] = v.AsString().c_str();
