@@ -305,6 +305,57 @@ TEST_P(StoreConformanceTest, LeaseRaceAcrossConnections) {
   for (int j = 0; j < kJobs; ++j) EXPECT_EQ(wins[j].load(), 1) << "job " << j;
 }
 
+// Replicas lease and report concurrently: every job runs once, every result is stored once,
+// and whichever replica closes the last job finishes the campaign.
+TEST_P(StoreConformanceTest, ReplicasCompleteACampaignTogether) {
+  constexpr int kJobs = 24;
+  constexpr int kReplicas = 4;
+  std::string c = Create(*store_, kJobs);
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int i = 0; i < kReplicas; ++i) {
+    absl::StatusOr<std::unique_ptr<Store>> replica = backend_->Open();
+    ASSERT_TRUE(replica.ok()) << replica.status();
+    replicas.push_back(*std::move(replica));
+  }
+  std::atomic<int> stored{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kReplicas; ++t) {
+    threads.emplace_back([&, t] {
+      Store& store = *replicas[t];
+      const std::string agent = absl::StrCat("agent-", t);
+      for (int round = 0; round < 100; ++round) {
+        absl::StatusOr<std::vector<QueuedJob>> queued = store.ListQueuedJobs(3);
+        if (!queued.ok()) {
+          ADD_FAILURE() << queued.status();
+          return;
+        }
+        if (queued->empty()) return;
+        for (const QueuedJob& q : *queued) {
+          const std::string lease = absl::StrCat("lease-", t, "-", q.job.id());
+          absl::StatusOr<bool> won =
+              store.LeaseJob(q.job.id(), agent, lease, kT0 + absl::Minutes(5), kT0);
+          if (!won.ok()) ADD_FAILURE() << won.status();
+          if (!won.ok() || !*won) continue;
+          absl::StatusOr<ReportOutcome> outcome =
+              store.RecordResult(q.job.id(), 1, lease, agent, MakeResult(), kT0);
+          if (!outcome.ok()) {
+            ADD_FAILURE() << outcome.status();
+          } else if (*outcome == ReportOutcome::kStored) {
+            ++stored;
+          }
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(stored.load(), kJobs);
+  RunQuery all;
+  EXPECT_EQ(store_->QueryRuns(all)->size(), static_cast<size_t>(kJobs));
+  absl::StatusOr<v1::Campaign> campaign = store_->GetCampaign(c);
+  EXPECT_EQ(campaign->state(), v1::CAMPAIGN_STATE_SUCCEEDED);
+  EXPECT_EQ(campaign->progress().jobs_succeeded(), static_cast<uint32_t>(kJobs));
+}
+
 TEST_P(StoreConformanceTest, RenewOnlyTheCurrentLease) {
   std::string c = Create(*store_, 1);
   const std::string job = JobId(c, 1);
