@@ -18,6 +18,10 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
+std::string Round(absl::Duration d) {
+  return absl::FormatDuration(absl::Trunc(d, absl::Milliseconds(1)));
+}
+
 std::string Describe(const grpc::Status& status) {
   return absl::StrCat("code ", static_cast<int>(status.error_code()), ": ",
                       status.error_message());
@@ -124,7 +128,7 @@ bool Agent::RegisterWithRetry() {
     absl::Status status = RegisterOnce();
     if (status.ok()) return true;
     const absl::Duration wait = backoff.Next();
-    Log(status.message(), "; retrying in ", absl::FormatDuration(wait));
+    Log(status.message(), "; retrying in ", Round(wait));
     if (SleepOrDrain(wait)) break;
   }
   return false;
@@ -241,7 +245,7 @@ void Agent::PollOnce(Backoff* backoff) {
       return;
     }
     const absl::Duration wait = backoff->Next();
-    Log("PollWork failed: ", Describe(status), "; retrying in ", absl::FormatDuration(wait));
+    Log("PollWork failed: ", Describe(status), "; retrying in ", Round(wait));
     SleepOrDrain(wait);
     return;
   }
@@ -383,14 +387,21 @@ void Agent::DeliverSpool() {
       }
       const absl::Duration wait = backoff.Next();
       Log("ReportResult for ", entry.report.job_id(), " failed: ", Describe(status),
-          "; retrying in ", absl::FormatDuration(wait));
+          "; retrying in ", Round(wait));
       if (draining()) {
         // Exiting beats waiting for a controller that may be down for long; the result stays
         // spooled for the next start.
         if (attempt >= 3) return;
         absl::SleepFor(std::min(wait, absl::Seconds(2)));
       } else {
-        SleepOrDrain(wait);
+        // The heartbeat thread flags a reconnect; retrying then, not after the full backoff,
+        // gets the report in before its lease runs out.
+        absl::MutexLock lock(&mu_);
+        deliver_spool_ = false;
+        auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return drain_requests_ > 0 || deliver_spool_;
+        };
+        mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
       }
     }
   }

@@ -106,8 +106,13 @@ int AgentMain(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(absl::GetFlag(FLAGS_controller), grpc::InsecureChannelCredentials());
+  // gRPC's default reconnect backoff grows to 120 s; a spooled result whose lease is about to
+  // run out cannot wait that long after the controller comes back.
+  grpc::ChannelArguments channel_args;
+  channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1000);
+  channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      absl::GetFlag(FLAGS_controller), grpc::InsecureChannelCredentials(), channel_args);
   Agent agent(std::move(options), v1::AgentService::NewStub(channel));
   std::thread([&agent, signals] {
     while (true) {
