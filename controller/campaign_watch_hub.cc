@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 
 namespace faultline::controller {
 namespace {
@@ -97,7 +98,10 @@ void CampaignWatchHub::Pass() {
       sink->Send(v1::Campaign(), true, campaign.status());
       continue;
     }
-    std::string serialized = campaign->SerializeAsString();
+    // State and progress only: the spec holds maps, whose wire order is not stable, and it
+    // never changes after submission.
+    std::string serialized =
+        absl::StrCat(campaign->state(), ":", campaign->progress().SerializeAsString());
     if (serialized == w.last_sent) continue;
     w.last_sent = std::move(serialized);
     w.in_flight = true;

@@ -124,6 +124,7 @@ double AdjustedWelchP(const std::vector<double>& x, int lo, int index, int hi,
   const double raw = WelchP(x, lo, index, hi, options.window, out);
   const int candidates = std::max(1, hi - lo - 2 * options.min_segment + 1);
   if (out != nullptr) out->raw_p_value = raw;
+  if (!options.adjust_for_split_choice) return raw;
   return std::min(1.0, raw * candidates);
 }
 

@@ -49,6 +49,9 @@ struct ChangePointOptions {
   int min_segment = 3;
   // Most points each side that the Welch test and the reported means use.
   int window = 50;
+  // kWelch only: multiply p by the number of admissible splits (see above). false reproduces
+  // Otava's unadjusted p, for comparison.
+  bool adjust_for_split_choice = true;
   // kPermutation only. The smallest attainable p is 1 / (1 + permutations): with the default
   // 999 it reaches 0.001.
   int permutations = 999;

@@ -1,6 +1,7 @@
 // faultlinectl: the command-line client of a faultline controller.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -191,6 +192,10 @@ class Cli {
     grpc::Status status = stub_->QueryResults(&ctx, request, &response);
     if (!status.ok()) return Fail(status);
     std::vector<v1::StoredRun> runs(response.runs().begin(), response.runs().end());
+    // The store answers newest first; people read a campaign in the order it ran.
+    std::sort(runs.begin(), runs.end(), [](const v1::StoredRun& a, const v1::StoredRun& b) {
+      return a.run_id() < b.run_id();
+    });
     const std::string format = absl::GetFlag(FLAGS_format);
     std::string text;
     if (format == "table") {

@@ -64,11 +64,6 @@ std::string RenderAligned(const std::vector<std::vector<std::string>>& rows) {
       if (c + 1 < rows[r].size()) line.append(width[c] - rows[r][c].size(), ' ');
     }
     absl::StrAppend(&out, line, "\n");
-    if (r == 0) {
-      size_t total = 0;
-      for (size_t w : width) total += w + 2;
-      absl::StrAppend(&out, std::string(total > 2 ? total - 2 : 0, '-'), "\n");
-    }
   }
   return out;
 }
@@ -82,22 +77,21 @@ std::string FormatParams(const google::protobuf::Map<std::string, v1::ParamValue
 }
 
 std::string FormatResultsTable(const std::vector<v1::StoredRun>& runs) {
-  std::vector<std::vector<std::string>> rows = {{"campaign", "target", "agent", "kernel",
-                                                 "benchmark", "params", "metric", "n", "median",
-                                                 "min", "max", "cv%", "unit"}};
+  // One block per run: a heading saying what ran where, then one row per metric. A flat table
+  // with the parameters on every row is too wide to read.
+  std::string out;
   for (const v1::StoredRun& run : runs) {
     const v1::RunResult& r = run.result();
-    std::vector<std::string> prefix = {run.campaign_id(), run.target_name(), run.agent_id(),
-                                       Kernel(r.host()), r.benchmark(), FormatParams(r.params())};
+    absl::StrAppend(&out, r.benchmark(), "  ", FormatParams(r.params()), "\n  ",
+                    run.campaign_id(), " target ", run.target_name(), "  agent ", run.agent_id(),
+                    "  kernel ", Kernel(r.host()), "\n");
     if (r.state() != v1::RUN_STATE_OK) {
-      // The state stands in the metric column; the diagnostic goes last so it does not widen
-      // the numeric columns.
-      std::vector<std::string> row = prefix;
-      row.insert(row.end(), {ShortState(r.state()), "", "", "", "", "", "",
-                             r.diagnostic().substr(0, 100)});
-      rows.push_back(row);
+      absl::StrAppend(&out, "  ", ShortState(r.state()), ": ", r.diagnostic().substr(0, 200),
+                      "\n\n");
       continue;
     }
+    std::vector<std::vector<std::string>> rows = {
+        {"  metric", "n", "median", "min", "max", "cv%", "unit"}};
     // Metric order as the benchmark reports it.
     std::vector<std::string> order;
     std::map<std::string, std::vector<double>> values;
@@ -120,16 +114,14 @@ std::string FormatResultsTable(const std::vector<v1::StoredRun>& runs) {
       double var = 0;
       for (double x : v) var += (x - mean) * (x - mean);
       const double sd = n > 1 ? std::sqrt(var / (n - 1)) : 0;
-      std::vector<std::string> row = prefix;
-      row.insert(row.end(), {name, absl::StrCat(n), Number(median), Number(v.front()),
-                             Number(v.back()),
-                             mean != 0 ? absl::StrFormat("%.1f", 100 * sd / std::fabs(mean))
-                                       : "-",
-                             units[name]});
-      rows.push_back(std::move(row));
+      rows.push_back({"  " + name, absl::StrCat(n), Number(median), Number(v.front()),
+                      Number(v.back()),
+                      mean != 0 ? absl::StrFormat("%.1f", 100 * sd / std::fabs(mean)) : "-",
+                      units[name]});
     }
+    absl::StrAppend(&out, RenderAligned(rows), "\n");
   }
-  return RenderAligned(rows);
+  return out;
 }
 
 std::string FormatResultsCsv(const std::vector<v1::StoredRun>& runs) {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages faultline builds and tests with, skipping those already present.
+# Idempotent; needs root (or sudo) only when something is missing.
+#   bazel/install_deps.sh          build + runtime dependencies
+#   bazel/install_deps.sh --test   also what the test suite starts (PostgreSQL, Prometheus, ...)
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap g++ pkg-config
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
+  libabsl-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(postgresql-15 sqlite3 procps util-linux)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if (( ${#missing[@]} == 0 )); then
+  exit 0
+fi
+
+echo "faultline: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# Package lists may be stale or absent on a fresh machine.
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
