@@ -10,12 +10,13 @@ cd "$(dirname "$0")/.."
 bash bazel/install_deps.sh --test || exit 2
 
 failed_lanes=0
-bazel test //... || failed_lanes=$((failed_lanes + 1))
+# The aarch64 toolchain package only analyses under --config=aarch64 (run below).
+bazel test -- //... -//bazel/aarch64/... || failed_lanes=$((failed_lanes + 1))
 
 # Count test cases from the JUnit XML Bazel writes for every test target.
 testlogs="$(bazel info bazel-testlogs 2>/dev/null)"
 read -r passed failed < <(
-  bazel query 'tests(//...)' 2>/dev/null |
+  bazel query 'tests(//... - //bazel/aarch64/...)' 2>/dev/null |
     sed -E 's|^//||; s|:|/|' |
     while read -r t; do [[ -f "$testlogs/$t/test.xml" ]] && cat "$testlogs/$t/test.xml"; done |
     awk '
