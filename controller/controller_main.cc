@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
 #include "controller/controller_server.h"
+#include "controller/metrics/metrics_exposer.h"
 #include "controller/store/sqlite_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
@@ -20,6 +21,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
 ABSL_FLAG(std::string, db, "faultline.db", "SQLite database file (created if missing).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the chosen port is written here once the server is listening.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "Address to serve Prometheus metrics on at /metrics (host:port; port 0 picks a free "
+          "port; empty disables).");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the chosen metrics port is written here once metrics are served.");
 ABSL_FLAG(int, lease_seconds, 60, "Lease length granted to agents for a job (10..3600).");
 ABSL_FLAG(int, heartbeat_seconds, 10, "Heartbeat interval asked of agents (1..300).");
 ABSL_FLAG(int, max_attempts, 3, "Attempts per job before it is marked failed (1..20).");
@@ -66,6 +72,7 @@ int main(int argc, char** argv) {
   options.lease = absl::Seconds(lease);
   options.heartbeat_interval = absl::Seconds(heartbeat);
   options.max_attempts = static_cast<uint32_t>(attempts);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   auto server = ControllerServer::Start(store->get(), options);
   if (!server.ok()) return Fail(std::string(server.status().ToString()));
 
@@ -76,8 +83,14 @@ int main(int argc, char** argv) {
     std::ofstream(tmp) << (*server)->port() << "\n";
     std::rename(tmp.c_str(), port_file.c_str());
   }
-  std::fprintf(stderr, "faultline-controller: serving on port %d, store %s\n",
-               (*server)->port(), absl::GetFlag(FLAGS_db).c_str());
+  const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+  if (!metrics_port_file.empty() && (*server)->metrics_port() != 0) {
+    absl::Status s =
+        faultline::controller::metrics::WritePortFile(metrics_port_file, (*server)->metrics_port());
+    if (!s.ok()) return Fail(std::string(s.ToString()));
+  }
+  std::fprintf(stderr, "faultline-controller: serving on port %d, metrics on port %d, store %s\n",
+               (*server)->port(), (*server)->metrics_port(), absl::GetFlag(FLAGS_db).c_str());
 
   int signo = 0;
   sigwait(&stop_signals, &signo);

@@ -10,8 +10,13 @@
 #include "controller/fleet.h"
 #include "controller/job_reports.h"
 #include "controller/lease_reaper.h"
+#include "controller/metrics/instrumented_store.h"
+#include "controller/metrics/metrics_exposer.h"
+#include "controller/metrics/rpc_interceptor.h"
 #include "controller/scheduler.h"
 #include "controller/work_dispatcher.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
 
 namespace faultline::controller {
@@ -20,6 +25,9 @@ struct ControllerServer::Parts {
   ControllerOptions options;
   int port = 0;
   Clock clock = RealClock();
+  // Declared first so they outlive everything that records into them.
+  std::shared_ptr<metrics::ControllerMetrics> metrics;
+  std::unique_ptr<metrics::InstrumentedStore> store;
   std::unique_ptr<CampaignWatchHub> hub;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<WorkDispatcher> dispatcher;
@@ -30,14 +38,19 @@ struct ControllerServer::Parts {
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<CampaignServiceImpl> campaign_service;
   std::unique_ptr<grpc::Server> server;
+  // Declared last: destroyed (stops scraping the store) before anything else.
+  std::unique_ptr<metrics::MetricsExposer> metrics_exposer;
   bool shut_down = false;
 };
 
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
-    Store* store, const ControllerOptions& options) {
+    Store* backing_store, const ControllerOptions& options) {
   auto p = std::make_unique<Parts>();
   p->options = options;
   Parts* raw = p.get();
+  p->metrics = std::make_shared<metrics::ControllerMetrics>();
+  p->store = std::make_unique<metrics::InstrumentedStore>(backing_store, p->metrics.get());
+  Store* store = p->store.get();
   // Anything that may create work or change progress wakes parked polls and watchers.
   auto changed = [raw] {
     if (raw->dispatcher) raw->dispatcher->Notify();
@@ -62,7 +75,21 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   p->campaign_service = std::make_unique<CampaignServiceImpl>(p->campaigns.get(),
                                                               p->fleet.get(), store, p->hub.get());
 
+  metrics::StateSources sources;
+  sources.agents = [raw] { return raw->fleet->List(/*include_lost=*/true); };
+  // Bounded so that a scrape of a huge backlog stays cheap; the gauge then saturates.
+  sources.queued_jobs = [store] { return store->ListQueuedJobs(100000); };
+  sources.campaigns = [store] { return store->ListCampaigns(1000); };
+  p->metrics->SetStateSources(std::move(sources));
+
+  // Standard probes: grpc.health.v1.Health and server reflection (grpcurl, grpc_cli).
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(metrics::NewRpcMetricsFactory(p->metrics.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &p->port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(p->agent_service.get());
@@ -70,6 +97,20 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   p->server = builder.BuildAndStart();
   if (p->server == nullptr || p->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  }
+  if (grpc::HealthCheckServiceInterface* health = p->server->GetHealthCheckService()) {
+    health->SetServingStatus(v1::AgentService::service_full_name(), true);
+    health->SetServingStatus(v1::CampaignService::service_full_name(), true);
+  }
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::MetricsExposer>> exposer =
+        metrics::MetricsExposer::Start(options.metrics_listen, p->metrics);
+    if (!exposer.ok()) {
+      p->dispatcher->Shutdown();
+      p->server->Shutdown();
+      return exposer.status();
+    }
+    p->metrics_exposer = std::move(*exposer);
   }
   return std::unique_ptr<ControllerServer>(new ControllerServer(std::move(p)));
 }
@@ -80,9 +121,16 @@ ControllerServer::~ControllerServer() { Shutdown(); }
 
 int ControllerServer::port() const { return parts_->port; }
 
+int ControllerServer::metrics_port() const {
+  return parts_->metrics_exposer ? parts_->metrics_exposer->port() : 0;
+}
+
+metrics::ControllerMetrics* ControllerServer::metrics() const { return parts_->metrics.get(); }
+
 void ControllerServer::Shutdown() {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
+  parts_->metrics_exposer.reset();
   // Parked polls must be finished before the server can drain its calls.
   parts_->dispatcher->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));

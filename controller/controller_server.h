@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "controller/metrics/controller_metrics.h"
 #include "controller/store/store.h"
 #include "grpcpp/server.h"
 
@@ -22,6 +23,9 @@ struct ControllerOptions {
   absl::Duration reaper_interval = absl::Seconds(1);
   // Largest request accepted (results with histograms are the big ones).
   int max_receive_message_bytes = 32 * 1024 * 1024;
+  // host:port serving Prometheus metrics at /metrics; empty serves none (metrics are still
+  // collected). Port 0 picks a free one (see ControllerServer::metrics_port()).
+  std::string metrics_listen;
 };
 
 class ControllerServer {
@@ -32,6 +36,10 @@ class ControllerServer {
   ~ControllerServer();
 
   int port() const;
+  // The metrics port, or 0 when options.metrics_listen was empty.
+  int metrics_port() const;
+  // Never null; lives as long as the server (e.g. for RecordGateVerdict).
+  metrics::ControllerMetrics* metrics() const;
   // Stops accepting calls, finishes parked polls and watches, and waits for handlers.
   void Shutdown();
   void Wait();
