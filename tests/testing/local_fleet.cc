@@ -26,7 +26,9 @@ absl::Status LocalFleet::StartController(const std::vector<std::string>& extra_f
   unlink(port_file.c_str());
   std::vector<std::string> argv = {RunfilePath("controller/faultline-controller"),
                                    "--listen=127.0.0.1:0", "--db=" + db_path(),
-                                   "--port_file=" + port_file};
+                                   "--port_file=" + port_file,
+                                   // Tests run side by side: never the fixed default port.
+                                   "--metrics_listen=127.0.0.1:0"};
   // A restarted controller keeps its port, so agents reconnect to the same address.
   if (port_ != 0) argv[1] = absl::StrCat("--listen=127.0.0.1:", port_);
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
