@@ -56,8 +56,8 @@ class CampaignE2eTest : public ::testing::Test {
   void SetUp() override {
     fleet_ = std::make_unique<LocalFleet>(testing::MakeTempDir("e2e"));
     ASSERT_TRUE(fleet_->StartController().ok()) << fleet_->Logs();
-    ASSERT_TRUE(fleet_->StartAgent({"box-stock", "stock", {}}).ok()) << fleet_->Logs();
-    ASSERT_TRUE(fleet_->StartAgent({"box-patched", "patched/mmap-lock-v3", {}}).ok())
+    ASSERT_TRUE(fleet_->StartAgent({"box-stock", "stock", {}, ""}).ok()) << fleet_->Logs();
+    ASSERT_TRUE(fleet_->StartAgent({"box-patched", "patched/mmap-lock-v3", {}, ""}).ok())
         << fleet_->Logs();
   }
 

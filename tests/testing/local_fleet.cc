@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 
 namespace faultline::testing {
@@ -49,7 +50,9 @@ void LocalFleet::StopController(bool hard) {
 absl::Status LocalFleet::StartAgent(const AgentOptions& options) {
   const std::string spool = dir_ + "/spool-" + options.agent_id;
   std::vector<std::string> argv = {RunfilePath("agent/faultline-agent"),
-                                   "--controller=" + address(),
+                                   "--controller=" + (options.controller_address.empty()
+                                                          ? address()
+                                                          : options.controller_address),
                                    "--agent_id=" + options.agent_id,
                                    "--kernel_label=" + options.kernel_label,
                                    "--spool_dir=" + spool,
@@ -84,6 +87,48 @@ CommandResult LocalFleet::Ctl(const std::vector<std::string>& args, absl::Durati
                                    "--controller=" + address()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, timeout);
+}
+
+absl::StatusOr<v1::Campaign> LocalFleet::WaitForCampaign(
+    const std::string& campaign_id, const std::function<bool(const v1::Campaign&)>& done,
+    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  v1::Campaign campaign;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::GetCampaignRequest request;
+    request.set_campaign_id(campaign_id);
+    // Errors are expected while a controller restarts; keep polling.
+    if (stub_->GetCampaign(&ctx, request, &campaign).ok() && done(campaign)) return campaign;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("campaign ", campaign_id,
+                                                  " did not reach the expected state; last:\n",
+                                                  campaign.DebugString(), Logs()));
+}
+
+absl::StatusOr<std::string> LocalFleet::Submit(const std::string& spec_text) {
+  v1::SubmitCampaignRequest request;
+  if (!google::protobuf::TextFormat::ParseFromString(spec_text, request.mutable_spec())) {
+    return absl::InvalidArgumentError("campaign text does not parse");
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::Campaign campaign;
+  grpc::Status status = stub_->SubmitCampaign(&ctx, request, &campaign);
+  if (!status.ok()) return absl::UnknownError(status.error_message());
+  return campaign.id();
+}
+
+std::vector<v1::StoredRun> LocalFleet::Runs(const std::string& campaign_id) {
+  v1::QueryResultsRequest request;
+  request.set_campaign_id(campaign_id);
+  v1::QueryResultsResponse response;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  if (!stub_->QueryResults(&ctx, request, &response).ok()) return {};
+  return {response.runs().begin(), response.runs().end()};
 }
 
 std::string LocalFleet::Logs() const {

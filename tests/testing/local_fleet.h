@@ -3,6 +3,7 @@
 #ifndef FAULTLINE_TESTS_TESTING_LOCAL_FLEET_H_
 #define FAULTLINE_TESTS_TESTING_LOCAL_FLEET_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,6 +20,8 @@ struct AgentOptions {
   std::string agent_id;
   std::string kernel_label = "stock";
   std::vector<std::string> extra_flags;
+  // host:port the agent dials; empty means the controller itself (set it to a TcpProxy).
+  std::string controller_address;
 };
 
 class LocalFleet {
@@ -41,7 +44,17 @@ class LocalFleet {
   CommandResult Ctl(const std::vector<std::string>& args,
                     absl::Duration timeout = absl::Seconds(300));
 
+  // Polls GetCampaign until `done(campaign)` holds or `timeout` passes.
+  absl::StatusOr<v1::Campaign> WaitForCampaign(const std::string& campaign_id,
+                                               const std::function<bool(const v1::Campaign&)>& done,
+                                               absl::Duration timeout);
+  // Submits a campaign given as text format through the API; returns its id.
+  absl::StatusOr<std::string> Submit(const std::string& spec_text);
+  // Stored runs of a campaign.
+  std::vector<v1::StoredRun> Runs(const std::string& campaign_id);
+
   v1::CampaignService::Stub* stub() { return stub_.get(); }
+  int port() const { return port_; }
   std::string address() const;
   const std::string& dir() const { return dir_; }
   std::string db_path() const { return dir_ + "/faultline.db"; }

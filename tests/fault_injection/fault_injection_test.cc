@@ -1,0 +1,123 @@
+// Failures with real processes: agents killed mid-job, a controller killed mid-campaign, and a
+// network cut between an agent and the controller. In every case the campaign completes with
+// exactly one stored result per job.
+#include <signal.h>
+
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/local_fleet.h"
+#include "tests/testing/tcp_proxy.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::LocalFleet;
+
+bool Succeeded(const v1::Campaign& c) { return c.state() == v1::CAMPAIGN_STATE_SUCCEEDED; }
+bool Running(const v1::Campaign& c) { return c.progress().jobs_running() > 0; }
+
+// About 3-6 s of work here: long enough to be interrupted, short enough for CI.
+std::string LongJobCampaign(int jobs) {
+  std::string suite;
+  for (int i = 0; i < jobs; ++i) {
+    absl::StrAppend(&suite, R"(suite { benchmark: "fault_anon" repetitions: 12
+      params { key: "region_mib" value { int_value: 32 } } })");
+  }
+  return absl::StrCat(R"(name: "faults" targets { kernel_label: "stock" } )", suite);
+}
+
+void ExpectOneRunPerJob(const std::vector<v1::StoredRun>& runs, size_t jobs) {
+  std::set<std::string> job_ids;
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.result().state(), v1::RUN_STATE_OK) << run.result().diagnostic();
+    EXPECT_TRUE(job_ids.insert(run.job_id()).second) << "stored twice: " << run.job_id();
+  }
+  EXPECT_EQ(job_ids.size(), jobs);
+}
+
+TEST(FaultInjectionTest, AgentKilledMidJobIsReplacedAndResultStoredOnce) {
+  LocalFleet fleet(testing::MakeTempDir("kill-agent"));
+  ASSERT_TRUE(fleet.StartController({"--lease_seconds=10"}).ok()) << fleet.Logs();
+  ASSERT_TRUE(fleet.StartAgent({"doomed", "stock", {}, ""}).ok()) << fleet.Logs();
+  auto id = fleet.Submit(LongJobCampaign(1));
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(fleet.WaitForCampaign(*id, Running, absl::Seconds(30)).ok());
+  fleet.agent("doomed")->Stop(SIGKILL);
+
+  ASSERT_TRUE(fleet.StartAgent({"survivor", "stock", {}, ""}).ok()) << fleet.Logs();
+  // The lease (10 s) must lapse before the job is requeued to the survivor.
+  auto done = fleet.WaitForCampaign(*id, Succeeded, absl::Seconds(90));
+  ASSERT_TRUE(done.ok()) << done.status();
+  std::vector<v1::StoredRun> runs = fleet.Runs(*id);
+  ExpectOneRunPerJob(runs, 1);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].agent_id(), "survivor");
+  EXPECT_EQ(runs[0].attempt(), 2u);
+}
+
+TEST(FaultInjectionTest, ControllerKilledMidCampaignRestartsAndFinishes) {
+  LocalFleet fleet(testing::MakeTempDir("kill-controller"));
+  ASSERT_TRUE(fleet.StartController({"--lease_seconds=30"}).ok()) << fleet.Logs();
+  ASSERT_TRUE(fleet.StartAgent({"box", "stock", {}, ""}).ok()) << fleet.Logs();
+  auto id = fleet.Submit(LongJobCampaign(4));
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(fleet
+                  .WaitForCampaign(
+                      *id, [](const v1::Campaign& c) { return c.progress().jobs_succeeded() >= 1 &&
+                                                              c.progress().jobs_running() == 1; },
+                      absl::Seconds(60))
+                  .ok())
+      << fleet.Logs();
+  fleet.StopController(/*hard=*/true);
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(fleet.StartController({"--lease_seconds=30"}).ok()) << fleet.Logs();
+
+  auto done = fleet.WaitForCampaign(*id, Succeeded, absl::Seconds(120));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->progress().jobs_succeeded(), 4u);
+  ExpectOneRunPerJob(fleet.Runs(*id), 4);
+}
+
+TEST(FaultInjectionTest, ResultFinishedDuringNetworkCutIsDeliveredFromSpool) {
+  LocalFleet fleet(testing::MakeTempDir("cut"));
+  ASSERT_TRUE(fleet.StartController({"--lease_seconds=60"}).ok()) << fleet.Logs();
+  auto proxy = testing::TcpProxy::Start(fleet.port());
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  ASSERT_TRUE(
+      fleet.StartAgent({"remote", "stock", {}, absl::StrCat("127.0.0.1:", (*proxy)->port())})
+          .ok())
+      << fleet.Logs();
+  auto id = fleet.Submit(LongJobCampaign(1));
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(fleet.WaitForCampaign(*id, Running, absl::Seconds(30)).ok());
+  (*proxy)->Cut();
+
+  // The job finishes while the link is down: the agent must keep the result on disk.
+  const std::string log = fleet.agent("remote")->log_path();
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < deadline &&
+         testing::ReadFileOrEmpty(log).find("ReportResult for") == std::string::npos) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_THAT(testing::ReadFileOrEmpty(log), HasSubstr("ReportResult for")) << fleet.Logs();
+  auto during = fleet.WaitForCampaign(*id, Running, absl::Seconds(5));
+  ASSERT_TRUE(during.ok());
+  EXPECT_TRUE(fleet.Runs(*id).empty());
+
+  (*proxy)->Restore();
+  auto done = fleet.WaitForCampaign(*id, Succeeded, absl::Seconds(90));
+  ASSERT_TRUE(done.ok()) << done.status();
+  std::vector<v1::StoredRun> runs = fleet.Runs(*id);
+  ExpectOneRunPerJob(runs, 1);
+  EXPECT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].attempt(), 1u);
+}
+
+}  // namespace
+}  // namespace faultline
