@@ -32,7 +32,8 @@ namespace {
   lhs = std::move(*tmp)
 
 constexpr int kTransactionAttempts = 5;
-constexpr int kInsertBatchRows = 64;
+// Rows per multi-row INSERT; 128 rows of 15 columns stay under every backend's parameter limit.
+constexpr int kInsertBatchRows = 128;
 constexpr int kPruneBatchRuns = 200;
 // Bounds the pruning loop: at most this many batches per call (1,000,000 runs).
 constexpr int kPruneMaxBatches = 5000;
@@ -660,29 +661,35 @@ absl::StatusOr<ReportOutcome> SqlStore::RecordResult(const std::string& job_id, 
   absl::MutexLock lock(&mu_);
   ReportOutcome outcome = ReportOutcome::kStale;
   absl::Status status = Transact([&]() -> absl::Status {
-    FL_ASSIGN_OR_RETURN(SqlRows owner, db_->Query("SELECT campaign_id FROM jobs WHERE id = ?",
-                                                  {SqlValue::Text(job_id)}));
-    if (owner.empty()) return absl::NotFoundError(absl::StrCat("job_id: no job '", job_id, "'"));
-    const std::string campaign_id = owner[0][0].AsString();
-    FL_RETURN_IF_ERROR(LockCampaign(campaign_id).status());
+    // Job ids are "<campaign id>/j-<n>"; a malformed or unknown id finds no job below.
+    const std::string campaign_id = job_id.substr(0, job_id.find('/'));
+    absl::StatusOr<std::string> campaign_state = LockCampaign(campaign_id);
+    if (absl::IsNotFound(campaign_state.status())) {
+      return absl::NotFoundError(absl::StrCat("job_id: no job '", job_id, "'"));
+    }
+    FL_RETURN_IF_ERROR(campaign_state.status());
     FL_ASSIGN_OR_RETURN(
         SqlRows rows,
-        db_->Query(absl::StrCat("SELECT state, attempt, lease_id, agent_id, diagnostic, spec "
+        // Whether other jobs are open is read here, after the campaign lock: only transitions
+        // from queued to running (open to open) happen without that lock.
+        db_->Query(absl::StrCat("SELECT state, attempt, lease_id, agent_id, diagnostic, spec, "
+                                "EXISTS (SELECT 1 FROM jobs o WHERE o.campaign_id = ? AND "
+                                "o.state IN ('queued', 'running') AND o.id <> ?) "
                                 "FROM jobs WHERE id = ?",
                                 dialect_.lock_rows),
-                   {SqlValue::Text(job_id)}));
+                   {SqlValue::Text(campaign_id), SqlValue::Text(job_id),
+                    SqlValue::Text(job_id)}));
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("job_id: no job '", job_id, "'"));
     const SqlRow& job = rows[0];
-    FL_ASSIGN_OR_RETURN(SqlRows stored,
-                        db_->Query("SELECT 1 FROM runs WHERE job_id = ? AND attempt = ?",
-                                   {SqlValue::Text(job_id), SqlValue::Int(attempt)}));
-    if (!stored.empty()) {
-      outcome = ReportOutcome::kDuplicate;
-      return absl::OkStatus();
-    }
     if (job[0].AsString() != "running" || job[1].AsInt() != attempt ||
         job[2].AsString() != lease_id || job[3].AsString() != agent_id) {
-      outcome = ReportOutcome::kStale;
+      // Not the current lease: either this attempt's result was stored already (which closed
+      // the job) or the attempt lost its lease. A job still running under this very lease has
+      // no stored run, since storing one closes the job in the same transaction.
+      FL_ASSIGN_OR_RETURN(SqlRows stored,
+                          db_->Query("SELECT 1 FROM runs WHERE job_id = ? AND attempt = ?",
+                                     {SqlValue::Text(job_id), SqlValue::Int(attempt)}));
+      outcome = stored.empty() ? ReportOutcome::kStale : ReportOutcome::kDuplicate;
       return absl::OkStatus();
     }
     v1::Job spec;
@@ -774,7 +781,8 @@ absl::StatusOr<ReportOutcome> SqlStore::RecordResult(const std::string& job_id, 
                                  {SqlValue::Text(JobStateName(job_state)),
                                   SqlValue::Text(diagnostic), SqlValue::Text(job_id)})
                            .status());
-    FL_RETURN_IF_ERROR(FinishCampaignIfDone(campaign_id, now));
+    const bool others_open = job[6].AsInt() != 0;
+    if (!others_open) FL_RETURN_IF_ERROR(FinishCampaignIfDone(campaign_id, now));
     outcome = ReportOutcome::kStored;
     return absl::OkStatus();
   });

@@ -22,8 +22,13 @@ absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
   sqlite3_busy_timeout(db, 10000);
   // WAL lets readers proceed during writes; NORMAL sync in WAL mode still survives a process
   // crash (only an OS crash can lose the last commits), and is what makes ingestion fast.
+  // temp_store=MEMORY keeps statement journals (multi-row inserts inside a transaction) off
+  // the disk; a larger page cache keeps the index pages that every result touches resident;
+  // checkpointing every 32 MiB of WAL rather than 4 MiB writes each hot index page back once
+  // instead of many times.
   absl::Status status = connection->ExecScript(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;");
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat("configuring SQLite database ", path, ": ",
                                                     status.message()));

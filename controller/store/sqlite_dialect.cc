@@ -1,5 +1,6 @@
 // SQLite schema. Times are INTEGER microseconds since the Unix epoch; states are lower-case text
-// so that ad-hoc queries read naturally.
+// so that ad-hoc queries read naturally. Samples and summaries are clustered by their primary key
+// (WITHOUT ROWID): one B-tree fewer to write per row.
 #include "controller/store/sql_dialect.h"
 
 namespace faultline::controller {
@@ -81,8 +82,8 @@ CREATE TABLE samples (
   host_class TEXT NOT NULL,
   time INTEGER NOT NULL,
   PRIMARY KEY (run_id, repetition, metric)
-);
-CREATE INDEX samples_by_series ON samples(benchmark, metric, arch, kernel_label, time);
+) WITHOUT ROWID;
+CREATE INDEX samples_by_series ON samples(benchmark, arch, kernel_label, time, metric);
 
 CREATE TABLE run_summaries (
   run_id INTEGER NOT NULL REFERENCES runs(run_id),
@@ -101,7 +102,7 @@ CREATE TABLE run_summaries (
   host_class TEXT NOT NULL,
   time INTEGER NOT NULL,
   PRIMARY KEY (run_id, metric)
-);
+) WITHOUT ROWID;
 CREATE INDEX run_summaries_by_series ON run_summaries(benchmark, metric, arch, kernel_label, time);
 )sql";
 

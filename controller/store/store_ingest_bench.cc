@@ -2,12 +2,13 @@
 // and PostgreSQL. Not a test: it prints figures.
 //
 //   bazel run //controller/store:store_ingest_bench -- --backend=both
-//   bazel run //controller/store:store_ingest_bench -- --backend=postgres \
+//   bazel run //controller/store:store_ingest_bench -- --backend=postgres
 //       --postgres="host=/tmp/faultline-pg.XXXX port=28759 user=faultline dbname=postgres"
 //
 // Without --postgres it starts its own throwaway server (tests/postgres).
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <memory>
@@ -36,6 +37,12 @@ ABSL_FLAG(bool, postgres_durable, false,
 
 namespace faultline::controller {
 namespace {
+
+absl::Duration ProcessCpuTime() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return absl::DurationFromTimespec(ts);
+}
 
 v1::RunResult MakeResult(int repetitions, int metrics, absl::Time started) {
   v1::RunResult result;
@@ -86,6 +93,7 @@ bool Run(const std::string& label, Store& store) {
   }
   absl::Duration recording;
   const absl::Time start = absl::Now();
+  const absl::Duration cpu_start = ProcessCpuTime();
   for (int i = 0; i < results; ++i) {
     const std::string& job_id = (*stored_jobs)[i].id();
     const std::string lease = absl::StrCat("lease-", i);
@@ -105,13 +113,15 @@ bool Run(const std::string& label, Store& store) {
     }
   }
   const absl::Duration total = absl::Now() - start;
+  const absl::Duration cpu = ProcessCpuTime() - cpu_start;
   const double samples = static_cast<double>(results) * repetitions * metrics;
   printf("%-28s %6d results x %4d samples: %9.0f samples/s through RecordResult "
-         "(%.2f ms/result; %.0f samples/s including LeaseJob)\n",
+         "(%.2f ms/result; %.0f samples/s including LeaseJob; this process used %.2f ms CPU "
+         "per result)\n",
          label.c_str(), results, repetitions * metrics,
          samples / absl::ToDoubleSeconds(recording),
          absl::ToDoubleMilliseconds(recording) / results,
-         samples / absl::ToDoubleSeconds(total));
+         samples / absl::ToDoubleSeconds(total), absl::ToDoubleMilliseconds(cpu) / results);
   return true;
 }
 
