@@ -53,7 +53,8 @@ struct ChangePointOptions {
   // Otava's unadjusted p, for comparison.
   bool adjust_for_split_choice = true;
   // kPermutation only. The smallest attainable p is 1 / (1 + permutations): with the default
-  // 999 it reaches 0.001.
+  // 999 it reaches 0.001. Each test costs permutations * O(n^2), so the permutation test suits
+  // histories of a few hundred points; kWelch scales to thousands.
   int permutations = 999;
   uint64_t seed = 0x0c4a'9e90'1217'0001;
 };

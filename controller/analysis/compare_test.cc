@@ -139,6 +139,39 @@ TEST(CompareTest, NonPositiveSamplesFallBackToTheShift) {
   EXPECT_NEAR(c->metrics[0].ratio, 2.0, 0.15);
 }
 
+std::vector<MetricSamples> Suite(double factor, uint64_t seed) {
+  std::vector<MetricSamples> suite;
+  for (int i = 0; i < 20; ++i) {
+    suite.push_back(Metric("m" + std::to_string(i), MetricDirection::kLowerIsBetter, factor, 0.02,
+                           10, seed * 100 + i));
+  }
+  return suite;
+}
+
+TEST(CompareTest, AaSuitesAreNotFlagged) {
+  // 40 seeded A/A suites of 20 metrics at 2% CV: the FDR level bounds the chance of any flag in a
+  // suite by 1%, so none of these should flag (verdict_power_bench measures the rate).
+  CompareOptions options;
+  options.bootstrap_resamples = 0;
+  int flagged = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    absl::StatusOr<SuiteComparison> c = CompareSuite(Suite(1.0, seed), options);
+    ASSERT_TRUE(c.ok());
+    flagged += c->regressions + c->improvements > 0;
+  }
+  EXPECT_EQ(flagged, 0);
+}
+
+TEST(CompareTest, SuiteWideTenPercentShiftIsCaughtEverywhere) {
+  CompareOptions options;
+  options.bootstrap_resamples = 0;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    absl::StatusOr<SuiteComparison> c = CompareSuite(Suite(1.10, seed), options);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->regressions, 20) << "seed " << seed;
+  }
+}
+
 TEST(CompareTest, BadInputNamesTheField) {
   MetricSamples m = Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1, 0.01, 5, 9);
   m.candidate[2] = NAN;
