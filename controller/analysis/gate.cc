@@ -58,8 +58,8 @@ bool RatioInterval(const MetricSamples& in, double baseline_median, double level
   return true;
 }
 
-GateMetricFinding Judge(const GateRule& rule, const MetricSamples& in,
-                        const MetricComparison& c) {
+GateMetricFinding Judge(const GateRule& rule, const CompareOptions& options,
+                        const MetricSamples& in, const MetricComparison& c) {
   GateMetricFinding f;
   f.benchmark = c.benchmark;
   f.metric = c.metric;
@@ -96,7 +96,10 @@ GateMetricFinding Judge(const GateRule& rule, const MetricSamples& in,
     f.reason = absl::StrCat("within budget: ", evidence);
     return f;
   }
-  if (f.regression_lower > rule.max_regression && c.verdict == Verdict::kRegression) {
+  // Significance comes from the comparison's FDR control, not its verdict: a budget below the
+  // comparison's minimum effect must still be able to fail.
+  const bool significant = c.q_value <= options.fdr_level;
+  if (f.regression_lower > rule.max_regression && significant) {
     f.outcome = GateOutcome::kFail;
     f.reason = absl::StrCat("over budget: ", evidence, "; q ", absl::StrFormat("%.2g", c.q_value));
     return f;
@@ -235,7 +238,7 @@ absl::StatusOr<GateResult> EvaluateGate(const GatePolicy& policy,
           !GlobMatches(rule.metric_glob, metrics[i].metric)) {
         continue;
       }
-      r.findings.push_back(Judge(rule, metrics[i], result.comparison.metrics[i]));
+      r.findings.push_back(Judge(rule, options, metrics[i], result.comparison.metrics[i]));
       outcomes.push_back(r.findings.back().outcome);
     }
     if (r.findings.empty()) {

@@ -7,9 +7,10 @@
 // interval at level 2c - 1). Then:
 //   pass          the upper bound is within the budget: we are c-confident it regressed no more
 //                 than allowed (an unchanged or improved metric passes this way);
-//   fail          the lower bound is beyond the budget AND the comparison itself calls the metric
-//                 a regression (FDR-controlled significance and at least the minimum effect), so
-//                 a gate over many metrics does not fail on one lucky draw;
+//   fail          the lower bound is beyond the budget AND the change is significant after the
+//                 comparison's FDR control (q <= fdr_level), so a gate over many metrics does not
+//                 fail on one lucky draw; the comparison's minimum effect does not apply, so a
+//                 budget tighter than it (say 1%) can still fail;
 //   inconclusive  anything else (too few samples, or an interval straddling the budget), with an
 //                 estimate of the repetitions per side that would settle it.
 // Neutral metrics never fail a gate. A rule that matches no metric is inconclusive: a gate must

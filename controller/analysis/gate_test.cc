@@ -100,6 +100,20 @@ TEST(GateTest, ClearRegressionOverBudgetFails) {
   EXPECT_EQ(g->rules[1].outcome, GateOutcome::kPass) << g->rules[1].findings[0].reason;
 }
 
+TEST(GateTest, BudgetTighterThanTheMinimumEffectCanFail) {
+  // 1.5% slower at 0.1% noise: "no change" for a comparison (under its 2% minimum effect), but a
+  // clear breach of a 1% budget.
+  const std::vector<MetricSamples> metrics = {
+      Metric("fault_anon", "ns_per_fault", MetricDirection::kLowerIsBetter, 1.015, 0.001, 10, 9)};
+  absl::StatusOr<GateResult> g = EvaluateGate(Policy("* * 1%\n"), metrics);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->comparison.metrics[0].verdict, Verdict::kNoChange);
+  EXPECT_EQ(g->outcome, GateOutcome::kFail) << g->rules[0].findings[0].reason;
+  g = EvaluateGate(Policy("* * 2.5%\n"), metrics);
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->outcome, GateOutcome::kPass) << g->rules[0].findings[0].reason;
+}
+
 TEST(GateTest, RegressionNearTheBudgetIsInconclusive) {
   // 6% slower against a 5% budget with 4% noise: neither side of the budget is certain.
   const std::vector<MetricSamples> metrics = {
