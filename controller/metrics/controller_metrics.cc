@@ -214,20 +214,24 @@ std::vector<MetricFamily> ControllerMetrics::CollectState() const {
   if (sources.agents) {
     absl::StatusOr<std::vector<AgentRecord>> agents = sources.agents();
     if (agents.ok()) {
-      std::map<std::tuple<std::string, std::string, std::string>, int> counts;
+      std::map<std::tuple<std::string, std::string, std::string, std::string>, int> counts;
       for (const AgentRecord& agent : *agents) {
         const std::string state = EnumLabel(
             v1::AgentState_Name(static_cast<v1::AgentState>(agent.state)), "AGENT_STATE_");
         std::string arch = ArchName(agent.host.arch());
         if (arch.empty()) arch = "unknown";
-        ++counts[{state, arch, agent.host.kernel_label()}];
+        std::string host_class = agent.host.host_class();
+        if (host_class.empty()) host_class = "unknown";
+        ++counts[{state, arch, agent.host.kernel_label(), host_class}];
       }
       MetricFamily family = GaugeFamily(
           "faultline_controller_agents",
-          "Registered agents by state (lost: missed heartbeats), architecture and kernel label.");
+          "Registered agents by state (lost: missed heartbeats), architecture, hardware class "
+          "and kernel label.");
       for (const auto& [key, n] : counts) {
         AddGauge(&family,
                  {{"arch", std::get<1>(key)},
+                  {"host_class", std::get<3>(key)},
                   {"kernel_label", std::get<2>(key)},
                   {"state", std::get<0>(key)}},
                  n);

@@ -3,9 +3,9 @@
 // (so they are right even with several controllers on one store, and cost nothing between
 // scrapes).
 //
-// Label cardinality is bounded by construction: agent state, arch and kernel label (the kernels
-// in the fleet), queue priority, job and run states, RPC methods the server implements, store
-// operations, and gate policy names (capped at kMaxGates). Job, campaign and agent ids never
+// Label cardinality is bounded by construction: agent state, arch, hardware class and kernel
+// label (the machines and kernels in the fleet), queue priority, job and run states, RPC
+// methods the server implements, store operations, and gate policy names (capped at kMaxGates). Job, campaign and agent ids never
 // become labels; campaign progress is exposed summed over the active campaigns by job state.
 // Campaign names are free text chosen by whoever submits, so they are not labels either.
 #ifndef FAULTLINE_CONTROLLER_METRICS_CONTROLLER_METRICS_H_

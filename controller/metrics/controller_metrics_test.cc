@@ -156,9 +156,11 @@ TEST(ControllerMetricsTest, ScrapeTimeGaugesCountAgentsQueueAndCampaigns) {
   metrics.SetStateSources(sources);
 
   const std::string text = metrics.Render();
-  EXPECT_THAT(text, HasSubstr("faultline_controller_agents{arch=\"x86_64\",kernel_label=\"stock\","
+  EXPECT_THAT(text, HasSubstr("faultline_controller_agents{arch=\"x86_64\",host_class=\"unknown\","
+                              "kernel_label=\"stock\","
                               "state=\"idle\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("faultline_controller_agents{arch=\"arm64\",kernel_label=\"patched/"
+  EXPECT_THAT(text, HasSubstr("faultline_controller_agents{arch=\"arm64\",host_class=\"unknown\","
+                              "kernel_label=\"patched/"
                               "vma-retry\",state=\"lost\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("faultline_controller_queued_jobs{priority=\"gate\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("faultline_controller_queued_jobs{priority=\"nightly\"} 3\n"));
