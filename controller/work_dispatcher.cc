@@ -39,15 +39,17 @@ void WorkDispatcher::Wait(const AgentRecord& agent, absl::Time deadline, Done do
     done(std::optional<LeasedJob>());
     return;
   }
-  absl::StatusOr<std::optional<LeasedJob>> now = scheduler_->Assign(agent);
-  if (!now.ok() || now->has_value() || clock_() >= deadline) {
-    done(std::move(now));
+  if (clock_() >= deadline) {
+    done(std::optional<LeasedJob>());
     return;
   }
+  // Park and let the dispatcher thread assign: polls that arrive together are served by one
+  // scan of the queue instead of one scan each.
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
       parked_.push_back(Parked{agent, deadline, std::move(done)});
+      dirty_ = true;
       return;
     }
   }

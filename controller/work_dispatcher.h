@@ -29,7 +29,8 @@ class WorkDispatcher {
                  absl::Duration rescan_interval = absl::Seconds(1));
   ~WorkDispatcher();  // Finishes every parked poll with "no work".
 
-  // Tries to assign at once; otherwise parks the poll until work appears or `deadline`.
+  // Parks the poll; the dispatcher thread assigns it work as soon as there is some (its next
+  // scan is immediate), or finishes it empty at `deadline`.
   void Wait(const AgentRecord& agent, absl::Time deadline, Done done);
 
   // Something changed that may make work available (a campaign was submitted, a lease expired,

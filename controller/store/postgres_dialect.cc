@@ -67,6 +67,8 @@ CREATE TABLE runs (
   result bytea NOT NULL,
   UNIQUE (job_id, attempt)
 );
+-- Serialized protobuf compresses poorly; skipping pglz saves server CPU on every result.
+ALTER TABLE runs ALTER COLUMN result SET STORAGE EXTERNAL;
 CREATE INDEX runs_by_campaign ON runs(campaign_id);
 CREATE INDEX runs_by_series ON runs(benchmark, arch, kernel_label, started);
 CREATE INDEX runs_by_start ON runs(started);
