@@ -24,6 +24,10 @@ struct SqlDialect {
   // Operator matching kernel_label against a glob converted by GlobToRegex (regex) or used as is
   // (SQLite's GLOB).
   bool glob_as_regex = false;
+  // Inserts a result's samples with one row of parameters and per-column arrays
+  // (PostgreSQL's unnest) rather than one row of parameters per sample: the server parses a few
+  // arrays instead of thousands of separate parameters.
+  bool insert_samples_from_arrays = false;
   // migrations[i] takes the schema from version i to i + 1 (version 0 is the empty database).
   std::vector<std::string> migrations;
 };

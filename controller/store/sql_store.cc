@@ -133,6 +133,26 @@ v1::Job JobFromRow(const SqlRow& row, size_t first) {
 
 constexpr char kJobColumns[] = "j.spec, j.state, j.attempt, j.agent_id, j.diagnostic";
 
+// Appends `text` as a quoted element of a PostgreSQL array literal.
+void AppendArrayText(std::string& array, const std::string& text) {
+  array += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') array += '\\';
+    array += c;
+  }
+  array += '"';
+}
+
+void AppendArrayDouble(std::string& array, double v) {
+  if (std::isnan(v)) {
+    array += "NaN";
+  } else if (std::isinf(v)) {
+    array += v > 0 ? "Infinity" : "-Infinity";
+  } else {
+    absl::StrAppendFormat(&array, "%.17g", v);
+  }
+}
+
 }  // namespace
 
 std::string GlobToRegex(const std::string& glob) {
@@ -711,31 +731,20 @@ absl::StatusOr<ReportOutcome> SqlStore::RecordResult(const std::string& job_id, 
     if (inserted.empty()) return absl::InternalError("inserting the run returned no run_id");
     const int64_t run_id = inserted[0][0].AsInt();
 
-    SqlParams samples;
     std::map<std::string, PendingSummary> summaries;
     for (const v1::Repetition& rep : result.repetitions()) {
       for (const v1::MetricValue& metric : rep.metrics()) {
-        samples.push_back(SqlValue::Int(run_id));
-        samples.push_back(SqlValue::Int(rep.index()));
-        samples.push_back(SqlValue::Text(metric.name()));
-        samples.push_back(SqlValue::Text(metric.unit()));
-        samples.push_back(SqlValue::Text(DirectionName(metric.direction())));
-        samples.push_back(SqlValue::Double(metric.value()));
-        samples.push_back(SqlValue::Text(result.benchmark()));
-        samples.push_back(SqlValue::Text(arch));
-        samples.push_back(SqlValue::Text(kernel_label));
-        samples.push_back(SqlValue::Text(host_class));
-        samples.push_back(SqlValue::Time(started));
         PendingSummary& summary = summaries[metric.name()];
         summary.unit = metric.unit();
         summary.direction = metric.direction();
         summary.values.push_back(metric.value());
       }
     }
-    FL_RETURN_IF_ERROR(InsertRows("samples",
-                                  {"run_id", "repetition", "metric", "unit", "direction", "value",
-                                   "benchmark", "arch", "kernel_label", "host_class", "time"},
-                                  samples));
+    const SampleColumns columns{run_id, result.benchmark(), arch, kernel_label, host_class,
+                                started};
+    FL_RETURN_IF_ERROR(dialect_.insert_samples_from_arrays
+                           ? InsertSamplesFromArrays(columns, result)
+                           : InsertSampleRows(columns, result));
     SqlParams summary_rows;
     for (auto& [name, summary] : summaries) {
       std::vector<double>& v = summary.values;
@@ -788,6 +797,67 @@ absl::StatusOr<ReportOutcome> SqlStore::RecordResult(const std::string& job_id, 
   });
   if (!status.ok()) return status;
   return outcome;
+}
+
+absl::Status SqlStore::InsertSampleRows(const SampleColumns& run, const v1::RunResult& result) {
+  SqlParams samples;
+  for (const v1::Repetition& rep : result.repetitions()) {
+    for (const v1::MetricValue& metric : rep.metrics()) {
+      samples.push_back(SqlValue::Int(run.run_id));
+      samples.push_back(SqlValue::Int(rep.index()));
+      samples.push_back(SqlValue::Text(metric.name()));
+      samples.push_back(SqlValue::Text(metric.unit()));
+      samples.push_back(SqlValue::Text(DirectionName(metric.direction())));
+      samples.push_back(SqlValue::Double(metric.value()));
+      samples.push_back(SqlValue::Text(run.benchmark));
+      samples.push_back(SqlValue::Text(run.arch));
+      samples.push_back(SqlValue::Text(run.kernel_label));
+      samples.push_back(SqlValue::Text(run.host_class));
+      samples.push_back(SqlValue::Time(run.time));
+    }
+  }
+  return InsertRows("samples",
+                    {"run_id", "repetition", "metric", "unit", "direction", "value", "benchmark",
+                     "arch", "kernel_label", "host_class", "time"},
+                    samples);
+}
+
+absl::Status SqlStore::InsertSamplesFromArrays(const SampleColumns& run,
+                                               const v1::RunResult& result) {
+  std::string repetitions = "{";
+  std::string metrics = "{";
+  std::string units = "{";
+  std::string directions = "{";
+  std::string values = "{";
+  bool first = true;
+  for (const v1::Repetition& rep : result.repetitions()) {
+    for (const v1::MetricValue& metric : rep.metrics()) {
+      if (!first) {
+        for (std::string* array : {&repetitions, &metrics, &units, &directions, &values}) {
+          *array += ',';
+        }
+      }
+      first = false;
+      absl::StrAppend(&repetitions, rep.index());
+      AppendArrayText(metrics, metric.name());
+      AppendArrayText(units, metric.unit());
+      AppendArrayText(directions, DirectionName(metric.direction()));
+      AppendArrayDouble(values, metric.value());
+    }
+  }
+  if (first) return absl::OkStatus();
+  for (std::string* array : {&repetitions, &metrics, &units, &directions, &values}) *array += '}';
+  return db_
+      ->Exec("INSERT INTO samples (run_id, repetition, metric, unit, direction, value, "
+             "benchmark, arch, kernel_label, host_class, time) "
+             "SELECT ?::bigint, r, m, u, d, v, ?::text, ?::text, ?::text, ?::text, "
+             "?::timestamptz FROM unnest(?::integer[], ?::text[], ?::text[], ?::text[], "
+             "?::double precision[]) AS t(r, m, u, d, v)",
+             {SqlValue::Int(run.run_id), SqlValue::Text(run.benchmark), SqlValue::Text(run.arch),
+              SqlValue::Text(run.kernel_label), SqlValue::Text(run.host_class),
+              SqlValue::Time(run.time), SqlValue::Text(repetitions), SqlValue::Text(metrics),
+              SqlValue::Text(units), SqlValue::Text(directions), SqlValue::Text(values)})
+      .status();
 }
 
 absl::StatusOr<std::vector<StoredRunRecord>> SqlStore::QueryRuns(const RunQuery& query) {

@@ -84,6 +84,19 @@ class SqlStore : public Store {
   absl::Status FinishCampaignIfDone(const std::string& campaign_id, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> JobExists(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The columns every sample of one run shares.
+  struct SampleColumns {
+    int64_t run_id;
+    const std::string& benchmark;
+    const std::string& arch;
+    const std::string& kernel_label;
+    const std::string& host_class;
+    absl::Time time;
+  };
+  absl::Status InsertSampleRows(const SampleColumns& run, const v1::RunResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status InsertSamplesFromArrays(const SampleColumns& run, const v1::RunResult& result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertRows(const std::string& table, const std::vector<std::string>& columns,
                           const SqlParams& values) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -69,8 +69,11 @@ CREATE INDEX runs_by_campaign ON runs(campaign_id);
 CREATE INDEX runs_by_series ON runs(benchmark, arch, kernel_label, started);
 CREATE INDEX runs_by_start ON runs(started);
 
+-- Samples and summaries have no foreign key to runs: a per-row check would double the cost of
+-- ingestion, and the store
+-- writes a run and its samples in one transaction and never deletes runs.
 CREATE TABLE samples (
-  run_id INTEGER NOT NULL REFERENCES runs(run_id),
+  run_id INTEGER NOT NULL,
   repetition INTEGER NOT NULL,
   metric TEXT NOT NULL,
   unit TEXT NOT NULL,
@@ -86,7 +89,7 @@ CREATE TABLE samples (
 CREATE INDEX samples_by_series ON samples(benchmark, arch, kernel_label, time, metric);
 
 CREATE TABLE run_summaries (
-  run_id INTEGER NOT NULL REFERENCES runs(run_id),
+  run_id INTEGER NOT NULL,
   metric TEXT NOT NULL,
   unit TEXT NOT NULL,
   direction TEXT NOT NULL,
@@ -116,6 +119,7 @@ const SqlDialect& SqliteDialect() {
       /*next_campaign_number=*/"SELECT COALESCE(MAX(seq), 0) + 1 FROM campaigns",
       /*migration_lock=*/"",
       /*glob_as_regex=*/false,
+      /*insert_samples_from_arrays=*/false,
       /*migrations=*/{kSchemaV1},
   };
   return *dialect;

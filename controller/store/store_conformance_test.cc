@@ -514,6 +514,29 @@ TEST_P(StoreConformanceTest, FailedRunFailsJobAndCampaign) {
   EXPECT_EQ(campaign->progress().jobs_succeeded(), 1u);
 }
 
+TEST_P(StoreConformanceTest, SampleTextAndValuesRoundTripExactly) {
+  std::string c = Create(*store_, 1);
+  v1::RunResult result = MakeResult(v1::RUN_STATE_OK, 1);
+  v1::MetricValue* odd = result.mutable_repetitions(0)->add_metrics();
+  odd->set_name("weird \"name\", {with} \\ 'quotes'");
+  odd->set_unit("µs");
+  odd->set_value(0.1 + 0.2);
+  v1::MetricValue* tiny = result.mutable_repetitions(0)->add_metrics();
+  tiny->set_name("tiny");
+  tiny->set_value(-1.2345678901234567e-300);
+  Complete(*store_, JobId(c, 1), result);
+  SampleQuery q;
+  absl::StatusOr<std::vector<SampleRecord>> samples = store_->QuerySamples(q);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  std::map<std::string, SampleRecord> by_name;
+  for (const SampleRecord& s : *samples) by_name[s.metric] = s;
+  ASSERT_EQ(by_name.size(), 4u);
+  ASSERT_EQ(by_name.count(odd->name()), 1u);
+  EXPECT_EQ(by_name[odd->name()].unit, "µs");
+  EXPECT_EQ(by_name[odd->name()].value, 0.1 + 0.2);
+  EXPECT_EQ(by_name["tiny"].value, -1.2345678901234567e-300);
+}
+
 TEST_P(StoreConformanceTest, BadResultIsRejectedAndNothingIsStored) {
   std::string c = Create(*store_, 1);
   const std::string job = JobId(c, 1);
