@@ -1,0 +1,100 @@
+#include "controller/analysis/report_text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace faultline::analysis {
+namespace {
+
+std::string Number(double v) {
+  if (std::isnan(v)) return "-";
+  return absl::StrFormat("%.4g", v);
+}
+
+std::string RatioCell(const MetricComparison& m) {
+  if (std::isnan(m.ratio)) return "-";
+  return absl::StrFormat("%.3f [%.3f, %.3f]", m.ratio, m.ratio_lower, m.ratio_upper);
+}
+
+std::string ChangeCell(const MetricComparison& m) {
+  if (std::isnan(m.ratio)) return "-";
+  return absl::StrFormat("%+.1f%%", (m.ratio - 1) * 100);
+}
+
+std::string NoteCell(const MetricComparison& m) {
+  std::vector<std::string> notes;
+  if (m.noisy) notes.push_back("noisy");
+  if (m.direction == MetricDirection::kNeutral && m.shifted) notes.push_back("moved (neutral)");
+  if (m.additional_repetitions > 0) {
+    notes.push_back(absl::StrCat("+", m.additional_repetitions, " reps/side"));
+  }
+  return absl::StrJoin(notes, ", ");
+}
+
+// Pads every column to its widest cell; the last column is left ragged.
+std::string Render(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      absl::StrAppend(&line, row[c]);
+      if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatComparisonTable(const SuiteComparison& comparison) {
+  std::vector<std::vector<std::string>> rows = {{"benchmark", "metric", "A median", "B median",
+                                                 "B/A [95% CI]", "change", "p", "q", "verdict",
+                                                 "note"}};
+  rows[0][4] = absl::StrFormat("B/A [%.0f%% CI]", comparison.options.confidence * 100);
+  for (const MetricComparison& m : comparison.metrics) {
+    rows.push_back({m.benchmark, m.metric, Number(m.baseline_median), Number(m.candidate_median),
+                    RatioCell(m), ChangeCell(m), Number(m.p_value), Number(m.q_value),
+                    VerdictName(m.verdict), NoteCell(m)});
+  }
+  return absl::StrCat(
+      Render(rows),
+      absl::StrFormat("%d metrics: %d regression, %d improvement, %d no_change, %d inconclusive "
+                      "(FDR %.2g, minimum effect %.1f%%)\n",
+                      static_cast<int>(comparison.metrics.size()), comparison.regressions,
+                      comparison.improvements, comparison.no_change, comparison.inconclusive,
+                      comparison.options.fdr_level, comparison.options.min_effect * 100));
+}
+
+std::string FormatGateResult(const GateResult& result) {
+  std::string out;
+  for (const GateRuleResult& r : result.rules) {
+    absl::StrAppend(&out,
+                    absl::StrFormat("%-12s %s / %s (max regression %.2f%%, confidence %.0f%%): %s\n",
+                                    GateOutcomeName(r.outcome), r.rule.benchmark_glob,
+                                    r.rule.metric_glob, r.rule.max_regression * 100,
+                                    r.rule.confidence * 100, r.reason));
+    for (const GateMetricFinding& f : r.findings) {
+      if (f.outcome == GateOutcome::kPass) continue;
+      absl::StrAppend(&out, absl::StrFormat("    %-12s %s/%s: %s\n", GateOutcomeName(f.outcome),
+                                            f.benchmark, f.metric, f.reason));
+    }
+  }
+  absl::StrAppend(&out, absl::StrFormat("gate: %s (exit %d)\n", GateOutcomeName(result.outcome),
+                                        GateExitCode(result.outcome)));
+  return out;
+}
+
+}  // namespace faultline::analysis

@@ -1,0 +1,24 @@
+// Plain-text renderings of comparisons and gate results for terminals and CI logs (what
+// `faultlinectl compare` and `faultlinectl gate` print). Columns are padded to their widest cell;
+// nothing here depends on a terminal library.
+#ifndef FAULTLINE_CONTROLLER_ANALYSIS_REPORT_TEXT_H_
+#define FAULTLINE_CONTROLLER_ANALYSIS_REPORT_TEXT_H_
+
+#include <string>
+
+#include "controller/analysis/compare.h"
+#include "controller/analysis/gate.h"
+
+namespace faultline::analysis {
+
+// One row per metric: benchmark, metric, medians, B/A with interval, change, p, q, verdict and a
+// note (noisy, more repetitions needed), then a summary line with the verdict counts.
+std::string FormatComparisonTable(const SuiteComparison& comparison);
+
+// One line per rule and one indented line per metric finding that is not a pass, then the
+// overall outcome and the exit code a pipeline sees.
+std::string FormatGateResult(const GateResult& result);
+
+}  // namespace faultline::analysis
+
+#endif  // FAULTLINE_CONTROLLER_ANALYSIS_REPORT_TEXT_H_

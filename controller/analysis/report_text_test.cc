@@ -1,0 +1,53 @@
+#include "controller/analysis/report_text.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+
+namespace faultline::analysis {
+namespace {
+
+MetricSamples Shifted(const std::string& metric, double factor) {
+  MetricSamples m;
+  m.benchmark = "fault_anon";
+  m.metric = metric;
+  m.baseline = {100, 101, 99, 100.5, 99.5, 100.2, 99.8, 100.1};
+  for (double x : m.baseline) m.candidate.push_back(x * factor);
+  return m;
+}
+
+TEST(ReportTextTest, ComparisonTableHasAlignedRowsAndVerdicts) {
+  absl::StatusOr<SuiteComparison> c =
+      CompareSuite({Shifted("ns_per_fault", 1.10), Shifted("ns_per_unmap", 1.0)});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string table = FormatComparisonTable(*c);
+  const std::vector<std::string> lines = absl::StrSplit(table, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << table;
+  EXPECT_EQ(lines[0].find("benchmark"), 0u);
+  EXPECT_NE(lines[0].find("B/A [95% CI]"), std::string::npos);
+  EXPECT_NE(lines[1].find("regression"), std::string::npos) << table;
+  EXPECT_NE(lines[1].find("+10.0%"), std::string::npos) << table;
+  EXPECT_NE(lines[2].find("no_change"), std::string::npos) << table;
+  // Columns line up: the verdict column starts at the same offset on every row.
+  EXPECT_EQ(lines[0].find("verdict"), lines[1].find("regression"));
+  EXPECT_EQ(lines[0].find("verdict"), lines[2].find("no_change"));
+  EXPECT_NE(lines[3].find("1 regression, 0 improvement, 1 no_change"), std::string::npos);
+}
+
+TEST(ReportTextTest, GateResultShowsFailuresAndExitCode) {
+  GatePolicy policy;
+  policy.rules.push_back(GateRule{"fault_anon", "ns_per_*", 0.05, 0.95});
+  absl::StatusOr<GateResult> g =
+      EvaluateGate(policy, {Shifted("ns_per_fault", 1.10), Shifted("ns_per_unmap", 1.0)});
+  ASSERT_TRUE(g.ok()) << g.status();
+  const std::string text = FormatGateResult(*g);
+  EXPECT_NE(text.find("fail         fault_anon / ns_per_*"), std::string::npos) << text;
+  EXPECT_NE(text.find("fault_anon/ns_per_fault: over budget"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ns_per_unmap"), std::string::npos) << text;  // passes are not listed
+  EXPECT_NE(text.find("gate: fail (exit 1)"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace faultline::analysis
