@@ -1,6 +1,7 @@
 #include "controller/store/postgres_store.h"
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -97,6 +98,28 @@ TEST(PostgresStoreTest, ReplicasStartingTogetherMigrateOnce) {
     ASSERT_TRUE(store.ok()) << store.status();
     EXPECT_EQ((*store)->SchemaVersion().value(), (*store)->KnownSchemaVersion());
   }
+}
+
+// Dashboards read these tables directly, so the columns carry PostgreSQL's own types.
+TEST(PostgresStoreTest, SampleColumnsHaveDashboardFriendlyTypes) {
+  absl::StatusOr<std::string> conninfo = PostgresEnvironment::NewDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+  ASSERT_TRUE(PostgresStore::Open(*conninfo).ok());
+  absl::StatusOr<std::unique_ptr<PostgresConnection>> db = PostgresConnection::Open(*conninfo);
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::StatusOr<SqlRows> rows = (*db)->Query(
+      "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+      "WHERE table_name IN ('samples', 'run_summaries', 'runs') ORDER BY 1",
+      {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  std::map<std::string, std::string> types;
+  for (const SqlRow& row : *rows) types[row[0].AsString()] = row[1].AsString();
+  EXPECT_EQ(types["samples.time"], "timestamp with time zone");
+  EXPECT_EQ(types["samples.value"], "double precision");
+  EXPECT_EQ(types["samples.run_id"], "bigint");
+  EXPECT_EQ(types["run_summaries.median"], "double precision");
+  EXPECT_EQ(types["runs.started"], "timestamp with time zone");
+  EXPECT_EQ(types["runs.result"], "bytea");
 }
 
 TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {

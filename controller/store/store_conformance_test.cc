@@ -402,6 +402,43 @@ TEST_P(StoreConformanceTest, ExpireRequeuesThenFailsAfterMaxAttempts) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Replicas reaping leases at the same time requeue each expired job exactly once.
+TEST_P(StoreConformanceTest, ExpireLeasesRaceAcrossConnections) {
+  constexpr int kJobs = 12;
+  constexpr int kReplicas = 4;
+  std::string c = Create(*store_, kJobs);
+  for (int j = 1; j <= kJobs; ++j) {
+    std::string job = absl::StrCat(c, "/j-", j < 10 ? "000" : "00", j);
+    ASSERT_TRUE(store_->LeaseJob(job, "a", absl::StrCat("l", j), kT0 + absl::Minutes(1), kT0)
+                    .value_or(false));
+  }
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int i = 0; i < kReplicas; ++i) {
+    absl::StatusOr<std::unique_ptr<Store>> replica = backend_->Open();
+    ASSERT_TRUE(replica.ok()) << replica.status();
+    replicas.push_back(*std::move(replica));
+  }
+  std::atomic<int> touched{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kReplicas; ++t) {
+    threads.emplace_back([&, t] {
+      absl::StatusOr<int> n = replicas[t]->ExpireLeases(kT0 + absl::Minutes(2), 3);
+      if (!n.ok()) {
+        ADD_FAILURE() << n.status();
+        return;
+      }
+      touched += *n;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(touched.load(), kJobs);
+  for (const v1::Job& job : store_->ListJobs(c).value_or(std::vector<v1::Job>{})) {
+    EXPECT_EQ(job.state(), v1::JOB_STATE_QUEUED) << job.id();
+    EXPECT_EQ(job.attempt(), 1u) << job.id();
+    EXPECT_EQ(job.diagnostic(), "attempt 1 on a: lease expired") << job.id();
+  }
+}
+
 TEST_P(StoreConformanceTest, RecordResultStoresRunSamplesAndSummaries) {
   std::string c = Create(*store_, 2);
   Complete(*store_, JobId(c, 1), MakeResult(v1::RUN_STATE_OK, 4));
