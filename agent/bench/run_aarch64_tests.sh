@@ -7,7 +7,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/../.."
 pattern="${1:-//agent/bench:all}"
-per_test_timeout="${FAULTLINE_AARCH64_TEST_TIMEOUT:-240}"
+per_test_timeout="${FAULTLINE_AARCH64_TEST_TIMEOUT:-120}"
 
 if ! bazel/install_aarch64_deps.sh; then
   echo "aarch64: installing the cross toolchain and :arm64 libraries failed" >&2
@@ -47,8 +47,12 @@ for t in "${tests[@]}"; do
   log="${scratch}/$(basename "${binary}").log"
   # TEST_TMPDIR as Bazel would set it: scratch files land on the same disk as the build.
   mkdir -p "${scratch}/tmp"
-  if TEST_TMPDIR="${scratch}/tmp" timeout --kill-after=10 "${per_test_timeout}" \
-      qemu-aarch64-static -L /usr/aarch64-linux-gnu "${binary}" >"${log}" 2>&1; then
+  # The interpreter under -L comes from libc6-arm64-cross; without LD_LIBRARY_PATH the loader
+  # would pair it with libc6:arm64's libc.so.6 (another glibc build), and forked children then
+  # spin forever in the loader. Abseil and GoogleTest still come from /usr/lib/aarch64-linux-gnu.
+  if TEST_TMPDIR="${scratch}/tmp" FAULTLINE_UNDER_QEMU_USER=1 timeout --kill-after=10 "${per_test_timeout}" \
+      qemu-aarch64-static -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib \
+      "${binary}" >"${log}" 2>&1; then
     echo "PASS ${t} ($(grep -c '^\[       OK \]' "${log}") cases)"
     passed=$((passed + 1))
   else
