@@ -910,37 +910,39 @@ absl::StatusOr<std::vector<StoredRunRecord>> SqlStore::QueryRuns(const RunQuery&
 
 absl::StatusOr<std::vector<SampleRecord>> SqlStore::QuerySamples(const SampleQuery& query) {
   if (query.limit < 1) return absl::InvalidArgumentError("limit: must be at least 1");
+  // Filters apply to the run (indexed by series and start time); samples are then read by run.
   std::string sql =
-      "SELECT run_id, repetition, metric, unit, direction, value, benchmark, arch, kernel_label, "
-      "host_class, time FROM samples WHERE 1 = 1";
+      "SELECT s.run_id, s.repetition, s.metric, s.unit, s.direction, s.value, s.benchmark, "
+      "s.arch, s.kernel_label, s.host_class, s.time FROM runs r JOIN samples s ON "
+      "s.run_id = r.run_id WHERE 1 = 1";
   SqlParams params;
   auto equal = [&](const char* column, const std::string& value) {
     if (value.empty()) return;
     absl::StrAppend(&sql, " AND ", column, " = ?");
     params.push_back(SqlValue::Text(value));
   };
-  equal("benchmark", query.benchmark);
-  equal("metric", query.metric);
-  if (query.arch != 0) equal("arch", ArchName(static_cast<v1::Arch>(query.arch)));
-  equal("host_class", query.host_class);
+  equal("r.benchmark", query.benchmark);
+  if (query.arch != 0) equal("r.arch", ArchName(static_cast<v1::Arch>(query.arch)));
   if (!query.kernel_label_glob.empty()) {
-    sql += dialect_.glob_as_regex ? " AND kernel_label ~ ?" : " AND kernel_label GLOB ?";
+    sql += dialect_.glob_as_regex ? " AND r.kernel_label ~ ?" : " AND r.kernel_label GLOB ?";
     params.push_back(SqlValue::Text(dialect_.glob_as_regex ? GlobToRegex(query.kernel_label_glob)
                                                            : query.kernel_label_glob));
   }
+  equal("r.host_class", query.host_class);
   if (query.run_id != 0) {
-    sql += " AND run_id = ?";
+    sql += " AND r.run_id = ?";
     params.push_back(SqlValue::Int(query.run_id));
   }
   if (query.since != absl::InfinitePast()) {
-    sql += " AND time >= ?";
+    sql += " AND r.started >= ?";
     params.push_back(SqlValue::Time(query.since));
   }
   if (query.until != absl::InfiniteFuture()) {
-    sql += " AND time < ?";
+    sql += " AND r.started < ?";
     params.push_back(SqlValue::Time(query.until));
   }
-  sql += " ORDER BY time, run_id, repetition, metric LIMIT ?";
+  equal("s.metric", query.metric);
+  sql += " ORDER BY s.time, s.run_id, s.repetition, s.metric LIMIT ?";
   params.push_back(SqlValue::Int(query.limit));
   absl::MutexLock lock(&mu_);
   FL_ASSIGN_OR_RETURN(SqlRows rows, db_->Query(sql, params));

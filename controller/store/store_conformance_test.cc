@@ -716,6 +716,18 @@ TEST_P(StoreConformanceTest, PruneSamplesKeepsSummaries) {
   Complete(*store_, JobId(c, 1), MakeResult(v1::RUN_STATE_OK, 3, "stock", v1::ARCH_X86_64, kT0));
   Complete(*store_, JobId(c, 2),
            MakeResult(v1::RUN_STATE_OK, 3, "stock", v1::ARCH_X86_64, kT0 + absl::Hours(240)));
+  SampleQuery window;
+  window.since = kT0 + absl::Hours(1);
+  EXPECT_EQ(store_->QuerySamples(window)->size(), 6u);
+  window.until = kT0 + absl::Hours(240);
+  EXPECT_TRUE(store_->QuerySamples(window)->empty());
+  window = SampleQuery{};
+  window.until = kT0 + absl::Hours(240);
+  window.host_class = "x86_64-2cpu-4g-kvm";
+  EXPECT_EQ(store_->QuerySamples(window)->size(), 6u);
+  window.host_class = "other";
+  EXPECT_TRUE(store_->QuerySamples(window)->empty());
+
   absl::StatusOr<int64_t> deleted = store_->PruneSamples(kT0 + absl::Hours(120));
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_EQ(*deleted, 6);
