@@ -59,7 +59,7 @@ struct WorkerControl {
 // A worker's view of the start line.
 class StartGate {
  public:
-  StartGate(WorkerControl* control) : control_(control) {}
+  explicit StartGate(WorkerControl* control) : control_(control) {}
 
   // Signals readiness and waits for the release: call it once setup is done and measurement is
   // about to start. False when the deadline passed or the run was aborted first.
