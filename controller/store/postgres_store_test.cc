@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "controller/store/postgres_connection.h"
 #include "controller/store/store_conformance_test.h"
 #include "gtest/gtest.h"
@@ -120,6 +121,49 @@ TEST(PostgresStoreTest, SampleColumnsHaveDashboardFriendlyTypes) {
   EXPECT_EQ(types["run_summaries.median"], "double precision");
   EXPECT_EQ(types["runs.started"], "timestamp with time zone");
   EXPECT_EQ(types["runs.result"], "bytea");
+}
+
+// A connection the server drops (restart, failover, idle timeout) is reopened on the next call.
+TEST(PostgresStoreTest, ReconnectsAfterTheServerDropsTheConnection) {
+  absl::StatusOr<std::string> conninfo = PostgresEnvironment::NewDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+  absl::StatusOr<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(*conninfo);
+  ASSERT_TRUE(store.ok()) << store.status();
+  v1::CampaignSpec spec;
+  spec.set_name("survives");
+  absl::StatusOr<v1::Campaign> campaign =
+      (*store)->CreateCampaign(spec, std::vector<v1::Job>(2), absl::FromUnixSeconds(1800000000));
+  ASSERT_TRUE(campaign.ok()) << campaign.status();
+
+  absl::StatusOr<std::unique_ptr<PostgresConnection>> admin = PostgresConnection::Open(*conninfo);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  absl::StatusOr<SqlRows> killed = (*admin)->Query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+      "current_database() AND pid <> pg_backend_pid()",
+      {});
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  ASSERT_EQ(killed->size(), 1u);
+
+  // Wait (bounded) until the backend is gone, so the next call surely meets a dead connection.
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<SqlRows> others = (*admin)->Query(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND "
+        "pid <> pg_backend_pid()",
+        {});
+    ASSERT_TRUE(others.ok()) << others.status();
+    if (others->empty()) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  // The call that finds the connection gone fails cleanly; the store reconnects for the next.
+  absl::StatusOr<v1::Campaign> during = (*store)->GetCampaign(campaign->id());
+  EXPECT_EQ(during.status().code(), absl::StatusCode::kUnavailable) << during.status();
+  absl::StatusOr<v1::Campaign> after = (*store)->GetCampaign(campaign->id());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->spec().name(), "survives");
+  EXPECT_TRUE((*store)
+                  ->LeaseJob(campaign->id() + "/j-0001", "a", "l", absl::InfiniteFuture(),
+                             absl::FromUnixSeconds(1800000000))
+                  .value_or(false));
 }
 
 TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {
