@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(postgresql-15 sqlite3 procps util-linux prometheus)
+  packages+=(postgresql-15 sqlite3 procps util-linux prometheus chromium)
 fi
 
 missing=()

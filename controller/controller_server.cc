@@ -4,10 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/agent_service.h"
+#include "controller/analysis_service.h"
 #include "controller/campaign_service.h"
 #include "controller/campaign_watch_hub.h"
 #include "controller/campaigns.h"
 #include "controller/fleet.h"
+#include "controller/gate_runner.h"
 #include "controller/job_reports.h"
 #include "controller/lease_reaper.h"
 #include "controller/metrics/instrumented_store.h"
@@ -37,6 +39,8 @@ struct ControllerServer::Parts {
   std::unique_ptr<LeaseReaper> reaper;
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<CampaignServiceImpl> campaign_service;
+  std::unique_ptr<GateRunner> gates;
+  std::unique_ptr<AnalysisServiceImpl> analysis_service;
   std::unique_ptr<grpc::Server> server;
   // Declared last: destroyed (stops scraping the store) before anything else.
   std::unique_ptr<metrics::MetricsExposer> metrics_exposer;
@@ -74,6 +78,17 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
       p->fleet.get(), p->dispatcher.get(), p->reports.get(), options.lease, p->clock);
   p->campaign_service = std::make_unique<CampaignServiceImpl>(p->campaigns.get(),
                                                               p->fleet.get(), store, p->hub.get());
+  metrics::ControllerMetrics* gate_metrics = p->metrics.get();
+  p->gates = std::make_unique<GateRunner>(
+      store, p->fleet.get(), p->campaigns.get(), GateRunner::Options{},
+      [gate_metrics](const std::string& gate, analysis::GateOutcome outcome) {
+        gate_metrics->RecordGateVerdict(gate, outcome == analysis::GateOutcome::kPass
+                                                  ? metrics::kGatePass
+                                              : outcome == analysis::GateOutcome::kFail
+                                                  ? metrics::kGateFail
+                                                  : metrics::kGateInconclusive);
+      });
+  p->analysis_service = std::make_unique<AnalysisServiceImpl>(store, p->gates.get());
 
   metrics::StateSources sources;
   sources.agents = [raw] { return raw->fleet->List(/*include_lost=*/true); };
@@ -94,6 +109,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(p->agent_service.get());
   builder.RegisterService(p->campaign_service.get());
+  builder.RegisterService(p->analysis_service.get());
   p->server = builder.BuildAndStart();
   if (p->server == nullptr || p->port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
@@ -101,6 +117,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   if (grpc::HealthCheckServiceInterface* health = p->server->GetHealthCheckService()) {
     health->SetServingStatus(v1::AgentService::service_full_name(), true);
     health->SetServingStatus(v1::CampaignService::service_full_name(), true);
+    health->SetServingStatus(v1::AnalysisService::service_full_name(), true);
   }
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<metrics::MetricsExposer>> exposer =
@@ -131,6 +148,8 @@ void ControllerServer::Shutdown() {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
   parts_->metrics_exposer.reset();
+  // Gates wait on campaigns; they give up now so the server can drain their calls.
+  parts_->analysis_service->Shutdown();
   // Parked polls must be finished before the server can drain its calls.
   parts_->dispatcher->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));

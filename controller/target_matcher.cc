@@ -18,6 +18,11 @@ bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& age
   for (const std::string& tag : target.host_tags()) {
     if (std::find(agent.tags.begin(), agent.tags.end(), tag) == agent.tags.end()) return false;
   }
+  if (!target.agent_ids().empty() &&
+      std::find(target.agent_ids().begin(), target.agent_ids().end(), agent.agent_id) ==
+          target.agent_ids().end()) {
+    return false;
+  }
   return true;
 }
 
@@ -50,6 +55,9 @@ std::string DescribeTarget(const v1::TargetSelector& target) {
   }
   if (!target.host_tags().empty()) {
     parts.push_back(absl::StrCat("host_tags=", absl::StrJoin(target.host_tags(), ",")));
+  }
+  if (!target.agent_ids().empty()) {
+    parts.push_back(absl::StrCat("agent_ids=", absl::StrJoin(target.agent_ids(), ",")));
   }
   if (parts.empty()) return "any host";
   return absl::StrJoin(parts, " ");
