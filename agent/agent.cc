@@ -79,10 +79,15 @@ bool Agent::draining() const {
 }
 
 void Agent::RequestDrain() {
-  absl::MutexLock lock(&mu_);
-  ++drain_requests_;
-  if (poll_context_ != nullptr) poll_context_->TryCancel();
-  if (drain_requests_ >= 2) abandon_.store(true);
+  {
+    absl::MutexLock lock(&mu_);
+    ++drain_requests_;
+    if (poll_context_ != nullptr) poll_context_->TryCancel();
+    if (drain_requests_ >= 2) abandon_.store(true);
+  }
+  if (options_.observers.state_changed) {
+    options_.observers.state_changed(v1::AGENT_STATE_DRAINING);
+  }
 }
 
 bool Agent::SleepOrDrain(absl::Duration d) {
@@ -92,9 +97,13 @@ bool Agent::SleepOrDrain(absl::Duration d) {
 }
 
 void Agent::SetState(v1::AgentState state, const std::string& job_id) {
-  absl::MutexLock lock(&mu_);
-  state_ = state;
-  job_id_ = job_id;
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = state;
+    job_id_ = job_id;
+    if (drain_requests_ > 0) state = v1::AGENT_STATE_DRAINING;
+  }
+  if (options_.observers.state_changed) options_.observers.state_changed(state);
 }
 
 absl::Status Agent::RegisterOnce() {
@@ -149,6 +158,9 @@ void Agent::HeartbeatLoop() {
       request.set_job_id(job_id_);
     }
     request.set_spooled_results(static_cast<uint32_t>(spool_->Count()));
+    if (options_.observers.spooled_results) {
+      options_.observers.spooled_results(request.spooled_results());
+    }
     v1::HeartbeatResponse response;
     grpc::ClientContext context;
     context.set_deadline(Deadline(options_.rpc_timeout));
@@ -170,6 +182,7 @@ void Agent::HeartbeatLoop() {
       reconnected = true;
     }
     if (reconnected) {
+      if (options_.observers.reconnected) options_.observers.reconnected();
       absl::MutexLock lock(&mu_);
       deliver_spool_ = true;
     }
@@ -298,6 +311,8 @@ void Agent::HandleAssignment(const v1::Assignment& assignment) {
   const v1::Job& job = assignment.job();
   Log("running ", job.id(), " attempt ", job.attempt(), ": ", job.invocation().benchmark());
   SetState(v1::AGENT_STATE_RUNNING, job.id());
+  if (options_.observers.job_started) options_.observers.job_started();
+  const absl::Time started = absl::Now();
   {
     absl::MutexLock lock(&mu_);
     abandon_.store(drain_requests_ >= 2);
@@ -326,6 +341,10 @@ void Agent::HandleAssignment(const v1::Assignment& assignment) {
   }
   jobs_handled_.fetch_add(1);
   SetState(v1::AGENT_STATE_IDLE, "");
+  if (options_.observers.job_finished) {
+    options_.observers.job_finished(job.invocation().benchmark(), execution.result.state(),
+                                    absl::Now() - started);
+  }
 
   if (execution.abandoned) {
     Log("abandoned ", job.id(), " attempt ", job.attempt(), "; its result is dropped");
@@ -352,6 +371,7 @@ void Agent::HandleAssignment(const v1::Assignment& assignment) {
     if (!status.ok()) Log("ReportResult for ", job.id(), " failed: ", Describe(status));
   }
   DeliverSpool();
+  if (options_.observers.spooled_results) options_.observers.spooled_results(spool_->Count());
 }
 
 void Agent::DeliverSpool() {

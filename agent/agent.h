@@ -5,6 +5,7 @@
 #define FAULTLINE_AGENT_AGENT_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,18 @@ struct AgentOptions {
   absl::Duration max_backoff = absl::Seconds(30);
   // Deadline of every RPC except PollWork, which gets poll_wait_seconds on top.
   absl::Duration rpc_timeout = absl::Seconds(10);
+  // What the agent's metrics watch (agent/main.cc connects them to Prometheus). Any may be
+  // empty; they are called from the agent's threads without its lock held.
+  struct Observers {
+    std::function<void(v1::AgentState)> state_changed;
+    std::function<void()> job_started;
+    std::function<void(const std::string& benchmark, v1::RunState result,
+                       absl::Duration elapsed)>
+        job_finished;
+    std::function<void(int64_t count)> spooled_results;
+    std::function<void()> reconnected;
+  };
+  Observers observers;
 };
 
 // Checks an agent id against the API's rule: 1..128 characters of [A-Za-z0-9._:-].

@@ -22,6 +22,8 @@
 #include "agent/catalog_proto.h"
 #include "agent/fingerprint.h"
 #include "agent/log.h"
+#include "controller/metrics/agent_metrics.h"
+#include "controller/metrics/metrics_exposer.h"
 #include "grpcpp/grpcpp.h"
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address, host:port.");
@@ -38,6 +40,11 @@ ABSL_FLAG(std::string, spool_dir, "/var/spool/faultline-agent",
           "Directory where results wait until the controller acknowledges them.");
 ABSL_FLAG(int, max_jobs, 0, "Exit after this many jobs; 0 runs until SIGTERM/SIGINT.");
 ABSL_FLAG(int, poll_wait_seconds, 20, "Long-poll wait for work, 1..60 s.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Address to serve Prometheus metrics on at /metrics (host:port, e.g. 127.0.0.1:9465; "
+          "port 0 picks a free port); empty serves none.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the chosen metrics port is written here once metrics are served.");
 ABSL_FLAG(bool, print_fingerprint, false,
           "Print the host fingerprint and the benchmark catalog, then exit.");
 
@@ -105,6 +112,28 @@ int AgentMain(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // Declared before the agent so that they outlive it.
+  auto metrics = std::make_shared<controller::metrics::AgentMetrics>();
+  std::unique_ptr<controller::metrics::MetricsExposer> exposer;
+  if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen); !listen.empty()) {
+    auto started = controller::metrics::MetricsExposer::Start(listen, metrics->registry());
+    if (!started.ok()) return Fail("--metrics_listen: " + started.status().ToString());
+    exposer = *std::move(started);
+    if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file); !file.empty()) {
+      absl::Status written = controller::metrics::WritePortFile(file, exposer->port());
+      if (!written.ok()) return Fail("--metrics_port_file: " + written.ToString());
+    }
+    Log("metrics on port ", exposer->port());
+  }
+  options.observers.state_changed = [metrics](v1::AgentState s) { metrics->SetState(s); };
+  options.observers.job_started = [metrics] { metrics->JobStarted(); };
+  options.observers.job_finished = [metrics](const std::string& benchmark, v1::RunState result,
+                                             absl::Duration elapsed) {
+    metrics->JobFinished(benchmark, result, elapsed);
+  };
+  options.observers.spooled_results = [metrics](int64_t n) { metrics->SetSpooledResults(n); };
+  options.observers.reconnected = [metrics] { metrics->Reconnected(); };
 
   // gRPC's default reconnect backoff grows to 120 s; a spooled result whose lease is about to
   // run out cannot wait that long after the controller comes back.

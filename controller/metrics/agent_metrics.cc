@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 #include "controller/metrics/enum_label.h"
 
 namespace faultline::controller::metrics {
@@ -37,6 +39,11 @@ AgentMetrics::AgentMetrics()
                         .Help("Fraction of the current job done (0 when idle).")
                         .Register(*registry_)
                         .Add({})),
+      job_start_time_(prometheus::BuildGauge()
+                          .Name("faultline_agent_job_start_time_seconds")
+                          .Help("Unix time the current job started (0 when idle).")
+                          .Register(*registry_)
+                          .Add({})),
       run_duration_(prometheus::BuildHistogram()
                         .Name("faultline_agent_benchmark_run_duration_seconds")
                         .Help("Wall time of benchmark runs (child process start to result), by "
@@ -75,6 +82,7 @@ void AgentMetrics::SetState(v1::AgentState state) {
 void AgentMetrics::JobStarted() {
   job_running_.Set(1);
   job_progress_.Set(0);
+  job_start_time_.SetToCurrentTime();
 }
 
 void AgentMetrics::JobFinished(const std::string& benchmark, v1::RunState result,
@@ -84,6 +92,7 @@ void AgentMetrics::JobFinished(const std::string& benchmark, v1::RunState result
   jobs_.Add({{"result", RunResultLabel(result)}}).Increment();
   job_running_.Set(0);
   job_progress_.Set(0);
+  job_start_time_.Set(0);
 }
 
 void AgentMetrics::SetJobProgress(double fraction) {

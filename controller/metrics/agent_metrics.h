@@ -27,7 +27,9 @@ class AgentMetrics {
   void JobStarted();
   // Ends the current job: its run duration is observed under `benchmark`.
   void JobFinished(const std::string& benchmark, v1::RunState result, absl::Duration elapsed);
-  // Fraction (0..1) of the current job done, e.g. repetitions completed / requested.
+  // Fraction (0..1) of the current job done, e.g. repetitions completed / requested. The
+  // benchmark executor reports nothing before a run ends, so the agent does not call this yet;
+  // time() - faultline_agent_job_start_time_seconds gives a running job's elapsed time.
   void SetJobProgress(double fraction);
   void SetSpooledResults(int64_t count);
   // The connection to the controller came back after failing.
@@ -40,6 +42,7 @@ class AgentMetrics {
   prometheus::Family<prometheus::Gauge>& state_;
   prometheus::Gauge& job_running_;
   prometheus::Gauge& job_progress_;
+  prometheus::Gauge& job_start_time_;
   prometheus::Family<prometheus::Histogram>& run_duration_;
   prometheus::Family<prometheus::Counter>& jobs_;
   prometheus::Gauge& spooled_;

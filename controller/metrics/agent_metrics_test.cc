@@ -8,6 +8,7 @@ namespace faultline::controller::metrics {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Render(const AgentMetrics& metrics) {
   return prometheus::TextSerializer().Serialize(metrics.registry()->Collect());
@@ -24,6 +25,7 @@ TEST(AgentMetricsTest, TracksStateJobAndDurations) {
   EXPECT_THAT(text, HasSubstr("faultline_agent_state{state=\"running\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("faultline_agent_job_running 1\n"));
   EXPECT_THAT(text, HasSubstr("faultline_agent_job_progress_ratio 0.5\n"));
+  EXPECT_THAT(text, Not(HasSubstr("faultline_agent_job_start_time_seconds 0\n")));
 
   metrics.JobFinished("fault_anon", v1::RUN_STATE_OK, absl::Milliseconds(700));
   metrics.SetSpooledResults(2);
@@ -31,6 +33,7 @@ TEST(AgentMetricsTest, TracksStateJobAndDurations) {
   metrics.SetJobProgress(7);  // Clamped.
   text = Render(metrics);
   EXPECT_THAT(text, HasSubstr("faultline_agent_job_running 0\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_agent_job_start_time_seconds 0\n"));
   EXPECT_THAT(text, HasSubstr("faultline_agent_job_progress_ratio 1\n"));
   EXPECT_THAT(text, HasSubstr(
       "faultline_agent_benchmark_run_duration_seconds_bucket{benchmark=\"fault_anon\",le=\"1\"} 1\n"));
