@@ -1,5 +1,6 @@
 #include "agent/bench/kernel_counters.h"
 
+#include <stdlib.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -64,6 +65,17 @@ TEST(KernelCountersTest, EveryCounterIsEitherReadOrUnavailable) {
   }
   EXPECT_EQ(result.counters.count("rusage.minflt"), 1u);
   EXPECT_EQ(result.counters.count("vmstat.pgfault"), 1u);
+}
+
+TEST(KernelCountersTest, PerfEventsTurnedOffAreUnavailable) {
+  setenv("FAULTLINE_BENCH_DISABLE_PERF", "1", 1);
+  KernelCounters counters;
+  unsetenv("FAULTLINE_BENCH_DISABLE_PERF");
+  RepetitionResult result;
+  KernelCounters::FillDelta(counters.Read(), counters.Read(), &result);
+  EXPECT_TRUE(Contains(result.unavailable_counters, "perf.page_faults"));
+  EXPECT_TRUE(Contains(result.unavailable_counters, "perf.context_switches"));
+  EXPECT_EQ(result.counters.count("perf.page_faults"), 0u);
 }
 
 }  // namespace
