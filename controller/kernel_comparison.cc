@@ -133,6 +133,8 @@ absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRe
       return absl::FailedPreconditionError(
           absl::StrCat(side_names[side], ": no successful runs match the selector"));
     }
+  }
+  for (int side = 0; side < 2; ++side) {
     std::set<std::string> classes, kernel_labels;
     for (const StoredRunRecord& run : *sides[side]) {
       const v1::RunResult& r = run.result;

@@ -14,9 +14,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "controller/analysis/gate.h"
+#include "controller/analysis/report_text.h"
+#include "controller/analysis_proto.h"
 #include "controller/cli/campaign_file.h"
+#include "controller/cli/html_report.h"
 #include "controller/cli/results_table.h"
+#include "controller/cli/selector.h"
 #include "grpcpp/grpcpp.h"
+#include "proto/faultline/v1/analysis.grpc.pb.h"
 #include "proto/faultline/v1/campaign_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address (host:port).");
@@ -28,7 +34,19 @@ ABSL_FLAG(std::string, benchmark, "", "results: only this benchmark.");
 ABSL_FLAG(std::string, kernel_label, "", "results: only kernels whose label matches this glob.");
 ABSL_FLAG(int, limit, 0, "list/results: at most this many (0: the server's default).");
 ABSL_FLAG(bool, all, false, "agents: include agents that stopped heartbeating.");
-ABSL_FLAG(int, timeout_seconds, 3600, "submit --wait / watch: give up after this long.");
+ABSL_FLAG(int, timeout_seconds, 3600,
+          "submit --wait / watch / gate: give up after this long (gate: per campaign).");
+ABSL_FLAG(std::string, baseline, "", "compare/gate: the baseline (A) selector (docs/analysis.md).");
+ABSL_FLAG(std::string, candidate, "", "compare/gate: the candidate (B) selector.");
+ABSL_FLAG(std::string, html, "", "compare: also write a self-contained HTML report here.");
+ABSL_FLAG(std::string, policy, "", "gate: the gate policy file.");
+ABSL_FLAG(std::string, policy_name, "",
+          "gate: name for reports and the verdict metric; default the policy file's base name.");
+ABSL_FLAG(std::string, suite, "",
+          "gate: run this campaign file (no targets) first and decide on its results.");
+ABSL_FLAG(bool, confirm, true, "gate: re-run a single-host failure on a second host.");
+ABSL_FLAG(double, min_effect, 0, "compare/gate: minimum effect (0.02 = 2%; 0: default).");
+ABSL_FLAG(double, fdr_level, 0, "compare/gate: false-discovery rate (0: default 0.01).");
 
 namespace {
 
@@ -47,9 +65,22 @@ Commands:
   results [--campaign=ID] [--benchmark=NAME] [--kernel_label=GLOB]
           [--format=table|csv|json] [--output=FILE]
                          print stored results
+  compare --baseline=SEL --candidate=SEL [--html=FILE]
+                         compare two kernels' stored results (docs/analysis.md)
+  gate --baseline=SEL --candidate=SEL --policy=FILE [--suite=FILE] [--confirm=false]
+                         decide an upgrade gate; with --suite, run that campaign first
+
+Selectors: comma-separated key=value, e.g. campaign=c-000012,target=stock or
+kernel_label=patched/*,arch=x86_64 (keys: campaign, target, kernel_label,
+kernel_release, arch, host_class, benchmark, agent).
 
 Exit status: 0 on success; 1 when a waited-for campaign failed or was cancelled;
-2 on a usage, input or controller error.)";
+2 on a usage, input or controller error.
+gate: 0 pass, 1 fail, 2 inconclusive; 3 on a usage, input or controller error.
+compare: 0 when compared (whatever the verdicts); 3 on an error.)";
+
+// compare and gate keep 0/1/2 for verdicts, so their own errors exit 3.
+constexpr int kAnalysisError = 3;
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "faultlinectl: %s\n", message.c_str());
@@ -78,10 +109,152 @@ bool IsFinal(v1::CampaignState s) {
          s == v1::CAMPAIGN_STATE_CANCELLED;
 }
 
+std::string ReadWholeFile(const std::string& path, bool* ok) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  *ok = static_cast<bool>(in) || in.eof();
+  return text;
+}
+
+// "line 3: what" from ParseGatePolicy becomes "FILE:3: what", as compilers print it.
+std::string PolicyError(const std::string& path, const std::string& message) {
+  constexpr char kLine[] = "line ";
+  if (message.rfind(kLine, 0) == 0) {
+    const size_t colon = message.find(':');
+    if (colon != std::string::npos) {
+      return absl::StrCat(path, ":", message.substr(5, colon - 5), message.substr(colon));
+    }
+  }
+  return absl::StrCat(path, ": ", message);
+}
+
+std::string BaseName(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') + 1);
+  const size_t dot = base.find('.');
+  if (dot != std::string::npos && dot > 0) base = base.substr(0, dot);
+  std::string clean;
+  for (char c : base) {
+    const bool ok = isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    clean += ok ? c : '_';
+  }
+  return clean.empty() ? "gate" : clean.substr(0, 128);
+}
+
+const char* OutcomeName(v1::GateOutcome outcome) {
+  return faultline::analysis::GateOutcomeName(faultline::controller::GateOutcomeFromProto(outcome));
+}
+
 class Cli {
  public:
   explicit Cli(std::shared_ptr<grpc::Channel> channel)
-      : stub_(v1::CampaignService::NewStub(channel)) {}
+      : stub_(v1::CampaignService::NewStub(channel)),
+        analysis_(v1::AnalysisService::NewStub(channel)) {}
+
+  int Compare() {
+    v1::CompareRequest request;
+    int rc = Selectors(request.mutable_baseline(), request.mutable_candidate());
+    if (rc != 0) return rc;
+    *request.mutable_options() = Options();
+    v1::CompareResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(300)));
+    grpc::Status status = analysis_->Compare(&ctx, request, &response);
+    if (!status.ok()) {
+      Fail(status);
+      return kAnalysisError;
+    }
+    PrintComparisonHeader(response);
+    const std::string table = faultline::analysis::FormatComparisonTable(
+        faultline::controller::SuiteComparisonFromProto(response));
+    std::fwrite(table.data(), 1, table.size(), stdout);
+    const std::string html_path = absl::GetFlag(FLAGS_html);
+    if (!html_path.empty()) {
+      std::ofstream out(html_path);
+      out << faultline::cli::RenderComparisonHtml(response, absl::GetFlag(FLAGS_baseline),
+                                                  absl::GetFlag(FLAGS_candidate));
+      out.close();
+      if (!out.good()) {
+        Fail(absl::StrCat(html_path, ": cannot write"));
+        return kAnalysisError;
+      }
+      std::fprintf(stderr, "wrote %s\n", html_path.c_str());
+    }
+    return 0;
+  }
+
+  int Gate() {
+    v1::GateRequest request;
+    int rc = Selectors(request.mutable_baseline(), request.mutable_candidate());
+    if (rc != 0) return rc;
+    const std::string policy_path = absl::GetFlag(FLAGS_policy);
+    if (policy_path.empty()) {
+      Fail("gate: --policy=FILE is required");
+      return kAnalysisError;
+    }
+    bool ok = false;
+    const std::string policy = ReadWholeFile(policy_path, &ok);
+    if (!ok) {
+      Fail(absl::StrCat(policy_path, ": cannot read policy file"));
+      return kAnalysisError;
+    }
+    // Checked here too so the error names the file.
+    absl::StatusOr<faultline::analysis::GatePolicy> parsed =
+        faultline::analysis::ParseGatePolicy(policy);
+    if (!parsed.ok()) {
+      Fail(PolicyError(policy_path, std::string(parsed.status().message())));
+      return kAnalysisError;
+    }
+    request.set_policy(policy);
+    const std::string name = absl::GetFlag(FLAGS_policy_name);
+    request.set_policy_name(name.empty() ? BaseName(policy_path) : name);
+    *request.mutable_options() = Options();
+    request.set_skip_confirmation(!absl::GetFlag(FLAGS_confirm));
+    const int timeout = absl::GetFlag(FLAGS_timeout_seconds);
+    request.set_timeout_seconds(static_cast<uint32_t>(std::max(timeout, 1)));
+    const std::string suite = absl::GetFlag(FLAGS_suite);
+    if (!suite.empty()) {
+      auto spec = faultline::cli::ReadCampaignFile(suite);
+      if (!spec.ok()) {
+        Fail(std::string(spec.status().message()));
+        return kAnalysisError;
+      }
+      *request.mutable_campaign() = *spec;
+      std::fprintf(stderr, "gate %s: running %s, then deciding\n", request.policy_name().c_str(),
+                   suite.c_str());
+    }
+    v1::GateResponse response;
+    grpc::ClientContext ctx;
+    // A campaign, then perhaps a confirmation campaign, each bounded by the timeout.
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2 * timeout + 120)));
+    grpc::Status status = analysis_->Gate(&ctx, request, &response);
+    if (!status.ok()) {
+      Fail(status);
+      return kAnalysisError;
+    }
+    if (!response.campaign_id().empty()) {
+      std::printf("campaign %s\n", response.campaign_id().c_str());
+    }
+    PrintComparisonHeader(response.comparison());
+    const std::string table = faultline::analysis::FormatComparisonTable(
+        faultline::controller::SuiteComparisonFromProto(response.comparison()));
+    std::fwrite(table.data(), 1, table.size(), stdout);
+    std::printf("\n");
+    const std::string verdict = faultline::analysis::FormatGateResult(
+        faultline::controller::GateResultFromProto(response));
+    std::fwrite(verdict.data(), 1, verdict.size(), stdout);
+    for (const v1::GateConfirmation& c : response.confirmations()) {
+      const std::string campaign =
+          c.campaign_id().empty() ? "" : absl::StrCat(" (campaign ", c.campaign_id(), ")");
+      std::printf("confirmation %s %s: %s on the original hosts, %s on second hosts%s: %s\n",
+                  c.benchmark().c_str(), c.metric().c_str(), OutcomeName(c.original_outcome()),
+                  OutcomeName(c.confirmation_outcome()), campaign.c_str(), c.reason().c_str());
+    }
+    if (!response.confirmations().empty()) {
+      std::printf("gate after confirmation: %s (exit %d)\n", OutcomeName(response.outcome()),
+                  response.exit_code());
+    }
+    return response.exit_code();
+  }
 
   int Submit(const std::string& path) {
     auto spec = faultline::cli::ReadCampaignFile(path);
@@ -219,7 +392,40 @@ class Cli {
   }
 
  private:
+  int Selectors(v1::ResultSelector* baseline, v1::ResultSelector* candidate) {
+    auto a = faultline::cli::ParseSelector(absl::GetFlag(FLAGS_baseline), "--baseline");
+    if (!a.ok()) {
+      Fail(std::string(a.status().message()));
+      return kAnalysisError;
+    }
+    auto b = faultline::cli::ParseSelector(absl::GetFlag(FLAGS_candidate), "--candidate");
+    if (!b.ok()) {
+      Fail(std::string(b.status().message()));
+      return kAnalysisError;
+    }
+    *baseline = *a;
+    *candidate = *b;
+    return 0;
+  }
+
+  static v1::CompareOptions Options() {
+    v1::CompareOptions options;
+    options.set_min_effect(absl::GetFlag(FLAGS_min_effect));
+    options.set_fdr_level(absl::GetFlag(FLAGS_fdr_level));
+    return options;
+  }
+
+  static void PrintComparisonHeader(const v1::CompareResponse& r) {
+    std::printf("baseline (A): %s  [%u runs, %s]\ncandidate (B): %s  [%u runs, %s]\n",
+                absl::GetFlag(FLAGS_baseline).c_str(), r.baseline_runs(),
+                r.baseline_host_class().c_str(), absl::GetFlag(FLAGS_candidate).c_str(),
+                r.candidate_runs(), r.candidate_host_class().c_str());
+    for (const std::string& w : r.warnings()) std::printf("warning: %s\n", w.c_str());
+    std::printf("\n");
+  }
+
   std::unique_ptr<v1::CampaignService::Stub> stub_;
+  std::unique_ptr<v1::AnalysisService::Stub> analysis_;
 };
 
 }  // namespace
@@ -248,9 +454,15 @@ int main(int argc, char** argv) {
     if (command == "get") return cli.Get(id);
     return cli.Cancel(id);
   }
+  if ((command == "compare" || command == "gate") && args.size() != 2) {
+    Fail(absl::StrCat(command, ": unexpected arguments (selectors and files are flags)"));
+    return kAnalysisError;
+  }
   if (args.size() != 2) return Fail(absl::StrCat(command, ": unexpected arguments"));
   if (command == "list") return cli.List();
   if (command == "agents") return cli.Agents();
   if (command == "results") return cli.Results(absl::GetFlag(FLAGS_campaign));
+  if (command == "compare") return cli.Compare();
+  if (command == "gate") return cli.Gate();
   return Fail(absl::StrCat("unknown command \"", command, "\"\n\n", kUsage));
 }

@@ -1,0 +1,236 @@
+#include "controller/cli/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace faultline::cli {
+namespace {
+
+constexpr double kWidth = 720;
+constexpr double kLeft = 110;   // room for row labels
+constexpr double kRight = 20;
+constexpr double kStripTop = 30;
+constexpr double kRowHeight = 44;
+constexpr double kRatioTop = kStripTop + 2 * kRowHeight + 40;
+constexpr double kRatioHeight = 36;
+constexpr double kHeight = kRatioTop + kRatioHeight + 34;
+
+const char* VerdictText(v1::Verdict v) {
+  switch (v) {
+    case v1::VERDICT_REGRESSION:
+      return "regression";
+    case v1::VERDICT_IMPROVEMENT:
+      return "improvement";
+    case v1::VERDICT_NO_CHANGE:
+      return "no change";
+    case v1::VERDICT_INCONCLUSIVE:
+      return "inconclusive";
+    default:
+      return "?";
+  }
+}
+
+std::string Num(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  return absl::StrFormat("%.4g", v);
+}
+
+// Linear map of [lo, hi] onto [x0, x1].
+struct Scale {
+  double lo, hi, x0, x1;
+  double operator()(double v) const {
+    if (hi <= lo) return (x0 + x1) / 2;
+    return x0 + (v - lo) / (hi - lo) * (x1 - x0);
+  }
+};
+
+std::string Axis(const Scale& s, double y, const std::string& unit) {
+  std::string out = absl::StrFormat(
+      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>", s.x0, y, s.x1, y);
+  for (int i = 0; i <= 4; ++i) {
+    const double v = s.lo + (s.hi - s.lo) * i / 4;
+    const double x = s(v);
+    absl::StrAppendFormat(&out,
+                          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>"
+                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">"
+                          "%s</text>",
+                          x, y, x, y + 4, x, y + 16, Num(v));
+  }
+  if (!unit.empty()) {
+    absl::StrAppendFormat(&out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s</text>", s.x1 - 30,
+                          y + 28, HtmlEscape(unit));
+  }
+  return out;
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string Plot(const v1::MetricComparison& m, double min_effect, int index) {
+  std::vector<double> all(m.baseline_samples().begin(), m.baseline_samples().end());
+  all.insert(all.end(), m.candidate_samples().begin(), m.candidate_samples().end());
+  double lo = all.empty() ? 0 : *std::min_element(all.begin(), all.end());
+  double hi = all.empty() ? 1 : *std::max_element(all.begin(), all.end());
+  const double pad = hi > lo ? (hi - lo) * 0.05 : std::max(std::abs(lo) * 0.05, 1.0);
+  const Scale x{lo - pad, hi + pad, kLeft, kWidth - kRight};
+
+  const std::string title =
+      absl::StrCat(m.benchmark(), " ", m.metric(), ": ", VerdictText(m.verdict()));
+  std::string svg = absl::StrFormat(
+      "<figure class=\"fl-plot\" id=\"plot-%d\"><figcaption>%s</figcaption>"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+      "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">",
+      index, HtmlEscape(title), kWidth, kHeight, kWidth, kHeight, HtmlEscape(title));
+  // Strip plot: one row per side, each repetition a dot (deterministic jitter), median a bar.
+  struct Side {
+    const char* label;
+    const google::protobuf::RepeatedField<double>* samples;
+    const char* colour;
+  };
+  const Side sides[2] = {{"baseline (A)", &m.baseline_samples(), "#1f77b4"},
+                         {"candidate (B)", &m.candidate_samples(), "#d62728"}};
+  for (int s = 0; s < 2; ++s) {
+    const double row_y = kStripTop + s * kRowHeight + kRowHeight / 2;
+    absl::StrAppendFormat(&svg,
+                          "<text x=\"4\" y=\"%.1f\" font-size=\"12\">%s</text>", row_y + 4,
+                          sides[s].label);
+    int i = 0;
+    for (double v : *sides[s].samples) {
+      const double jitter = ((i * 37) % 17 - 8) * 1.6;
+      absl::StrAppendFormat(&svg,
+                            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\" "
+                            "fill-opacity=\"0.6\"/>",
+                            x(v), row_y + jitter, sides[s].colour);
+      ++i;
+    }
+    const double med = Median({sides[s].samples->begin(), sides[s].samples->end()});
+    if (std::isfinite(med)) {
+      absl::StrAppendFormat(&svg,
+                            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                            "stroke=\"#000\" stroke-width=\"2\"/>",
+                            x(med), row_y - 16, x(med), row_y + 16);
+    }
+  }
+  svg += Axis(x, kStripTop + 2 * kRowHeight + 4, m.unit());
+
+  // Ratio panel: B/A with its interval, 1 and the minimum-effect band.
+  const double band_lo = 1 / (1 + min_effect), band_hi = 1 + min_effect;
+  double rlo = std::min(band_lo, std::isfinite(m.ratio_lower()) ? m.ratio_lower() : 1.0);
+  double rhi = std::max(band_hi, std::isfinite(m.ratio_upper()) ? m.ratio_upper() : 1.0);
+  const double rpad = (rhi - rlo) * 0.08;
+  const Scale r{rlo - rpad, rhi + rpad, kLeft, kWidth - kRight};
+  const double ry = kRatioTop + kRatioHeight / 2;
+  absl::StrAppendFormat(
+      &svg,
+      "<text x=\"4\" y=\"%.1f\" font-size=\"12\">ratio B/A</text>"
+      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#ddd\"/>"
+      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#555\" "
+      "stroke-dasharray=\"4 3\"/>",
+      ry + 4, r(band_lo), kRatioTop, r(band_hi) - r(band_lo), kRatioHeight, r(1.0), kRatioTop,
+      r(1.0), kRatioTop + kRatioHeight);
+  if (std::isfinite(m.ratio()) && std::isfinite(m.ratio_lower()) &&
+      std::isfinite(m.ratio_upper())) {
+    absl::StrAppendFormat(
+        &svg,
+        "<line class=\"fl-ci\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000\" "
+        "stroke-width=\"3\"/>"
+        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#000\"/>"
+        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%s [%s, %s]</text>",
+        r(m.ratio_lower()), ry, r(m.ratio_upper()), ry, r(m.ratio()), ry, r(m.ratio()),
+        kRatioTop - 4, Num(m.ratio()), Num(m.ratio_lower()), Num(m.ratio_upper()));
+  }
+  svg += Axis(r, kRatioTop + kRatioHeight + 2, "");
+  svg += "</svg></figure>\n";
+  return svg;
+}
+
+}  // namespace
+
+std::string HtmlEscape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderComparisonHtml(const v1::CompareResponse& response, const std::string& baseline,
+                                 const std::string& candidate) {
+  const double min_effect = response.options().min_effect() > 0 ? response.options().min_effect()
+                                                                 : 0.02;
+  std::string html = absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>faultline comparison</title><style>"
+      "body{font-family:sans-serif;margin:24px;color:#222}"
+      "table{border-collapse:collapse;font-size:13px}"
+      "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+      "td:first-child,td:nth-child(2),th{text-align:left}"
+      "tr.regression{background:#fde0dc}tr.improvement{background:#e0f4e0}"
+      "figure{margin:18px 0}figcaption{font-weight:bold;margin-bottom:4px}"
+      "</style></head><body>\n<h1>faultline comparison</h1>\n<p>baseline (A): <code>",
+      HtmlEscape(baseline), "</code> on ", HtmlEscape(response.baseline_host_class()),
+      "<br>candidate (B): <code>", HtmlEscape(candidate), "</code> on ",
+      HtmlEscape(response.candidate_host_class()), "</p>\n",
+      absl::StrFormat("<p>%u regressions, %u improvements, %u no change, %u inconclusive "
+                      "(FDR %.3g, minimum effect %.3g%%, %.0f%% intervals)</p>\n",
+                      response.regressions(), response.improvements(), response.no_change(),
+                      response.inconclusive(), response.options().fdr_level(),
+                      min_effect * 100, response.options().confidence() * 100));
+  for (const std::string& w : response.warnings()) {
+    absl::StrAppend(&html, "<p class=\"warning\">warning: ", HtmlEscape(w), "</p>\n");
+  }
+  html +=
+      "<table><tr><th>benchmark</th><th>metric</th><th>A median</th><th>B median</th>"
+      "<th>B/A</th><th>interval</th><th>p</th><th>q</th><th>verdict</th><th>note</th></tr>\n";
+  for (const v1::MetricComparison& m : response.metrics()) {
+    const char* cls = m.verdict() == v1::VERDICT_REGRESSION    ? "regression"
+                      : m.verdict() == v1::VERDICT_IMPROVEMENT ? "improvement"
+                                                               : "";
+    std::string note = m.reason();
+    if (m.noisy()) note = absl::StrCat("noisy; ", note);
+    absl::StrAppend(&html, "<tr class=\"", cls, "\"><td>", HtmlEscape(m.benchmark()), "</td><td>",
+                    HtmlEscape(m.metric()), "</td><td>", Num(m.baseline_median()), "</td><td>",
+                    Num(m.candidate_median()), "</td><td>", Num(m.ratio()), "</td><td>[",
+                    Num(m.ratio_lower()), ", ", Num(m.ratio_upper()), "]</td><td>",
+                    Num(m.p_value()), "</td><td>", Num(m.q_value()), "</td><td>",
+                    VerdictText(m.verdict()), "</td><td>", HtmlEscape(note), "</td></tr>\n");
+  }
+  html += "</table>\n<h2>Changed metrics</h2>\n";
+  int plots = 0;
+  for (const v1::MetricComparison& m : response.metrics()) {
+    if (m.verdict() != v1::VERDICT_REGRESSION && m.verdict() != v1::VERDICT_IMPROVEMENT) continue;
+    html += Plot(m, min_effect, plots++);
+  }
+  if (plots == 0) html += "<p>No metric regressed or improved.</p>\n";
+  html += "</body></html>\n";
+  return html;
+}
+
+}  // namespace faultline::cli

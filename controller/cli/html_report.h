@@ -1,0 +1,24 @@
+// A comparison as one self-contained HTML page (no scripts, styles or fonts fetched: it opens
+// offline and can be attached to a review): a summary table of every metric and, for each
+// regressed or improved metric, one inline SVG figure (class "fl-plot") with both kernels'
+// repetitions as a strip plot with their medians, and the ratio B/A with its confidence interval
+// against 1 and the minimum-effect band.
+#ifndef FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_
+#define FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_
+
+#include <string>
+
+#include "proto/faultline/v1/analysis.pb.h"
+
+namespace faultline::cli {
+
+// `baseline` and `candidate` describe the two sides (e.g. the selectors given).
+std::string RenderComparisonHtml(const v1::CompareResponse& response, const std::string& baseline,
+                                 const std::string& candidate);
+
+// Minimal HTML escaping of text content and attribute values.
+std::string HtmlEscape(const std::string& text);
+
+}  // namespace faultline::cli
+
+#endif  // FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_
