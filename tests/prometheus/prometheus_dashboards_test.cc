@@ -73,6 +73,7 @@ class PrometheusDashboardsTest : public ::testing::Test {
     ASSERT_EQ(access(kPrometheus, X_OK), 0)
         << kPrometheus << " not found: install Debian's prometheus (bazel/install_deps.sh --test)";
     dir_ = new std::string(MakeTempDir("prometheus"));
+    exporter_ports_ = new std::vector<int>();
     fleet_ = new LocalFleet(*dir_ + "/fleet");
     mkdir((*dir_ + "/fleet").c_str(), 0755);
     ASSERT_TRUE(fleet_
@@ -92,10 +93,12 @@ class PrometheusDashboardsTest : public ::testing::Test {
       absl::StatusOr<std::string> port = WaitForFile(port_file, absl::Seconds(30));
       ASSERT_TRUE(port.ok()) << fleet_->Logs();
       targets_agent.push_back(absl::StrCat("'127.0.0.1:", *port, "'"));
+      exporter_ports_->push_back(std::stoi(*port));
     }
     absl::StatusOr<std::string> controller_port =
         WaitForFile(*dir_ + "/controller.metrics_port", absl::Seconds(30));
     ASSERT_TRUE(controller_port.ok()) << fleet_->Logs();
+    exporter_ports_->push_back(std::stoi(*controller_port));
 
     // The gate feature will call RecordGateVerdict on the controller's metrics; until it does,
     // the same class serves verdicts here.
@@ -228,6 +231,8 @@ class PrometheusDashboardsTest : public ::testing::Test {
   static std::shared_ptr<controller::metrics::ControllerMetrics>* gate_metrics_;
   static controller::metrics::MetricsExposer* gate_exposer_;
   static std::string* campaign_id_;
+  // /metrics ports of the controller and the agents.
+  static std::vector<int>* exporter_ports_;
 };
 
 std::string* PrometheusDashboardsTest::dir_ = nullptr;
@@ -238,6 +243,7 @@ std::shared_ptr<controller::metrics::ControllerMetrics>* PrometheusDashboardsTes
     nullptr;
 controller::metrics::MetricsExposer* PrometheusDashboardsTest::gate_exposer_ = nullptr;
 std::string* PrometheusDashboardsTest::campaign_id_ = nullptr;
+std::vector<int>* PrometheusDashboardsTest::exporter_ports_ = nullptr;
 
 // label_values(<selector>, <label>) -> {selector, label}.
 bool ParseLabelValues(const std::string& text, std::string* selector, std::string* label) {
@@ -367,6 +373,25 @@ TEST_F(PrometheusDashboardsTest, MetricNamesFollowPrometheusConventions) {
     EXPECT_TRUE(absl::StartsWith(n, "faultline_") || absl::StartsWith(n, "exposer_") ||
                 absl::StartsWith(n, "scrape_") || n == "up")
         << n;
+  }
+}
+
+// promtool's linter (Prometheus's own naming and exposition rules) finds nothing to report in
+// what the controller and agents serve.
+TEST_F(PrometheusDashboardsTest, PromtoolLintsTheExpositionClean) {
+  ASSERT_EQ(exporter_ports_->size(), 3u);
+  for (int port : *exporter_ports_) {
+    absl::StatusOr<controller::metrics::HttpResponse> r = HttpGet(port, "/metrics");
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->status, 200);
+    ASSERT_THAT(r->body, ::testing::HasSubstr("faultline_"));
+    const std::string file = absl::StrCat(*dir_, "/metrics-", port, ".txt");
+    std::ofstream(file) << r->body;
+    const CommandResult lint =
+        RunCommand({"/bin/sh", "-c", "exec /usr/bin/promtool check metrics < " + file},
+                   absl::Seconds(30));
+    EXPECT_EQ(lint.exit_code, 0) << lint.output << lint.errors;
+    EXPECT_EQ(lint.output + lint.errors, "") << "port " << port;
   }
 }
 
