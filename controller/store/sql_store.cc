@@ -97,12 +97,13 @@ SqlStore::SqlStore(const SqlDialect& dialect, std::unique_ptr<SqlConnection> db)
 absl::Status SqlStore::Transact(const std::function<absl::Status()>& body) {
   absl::Status status;
   for (int attempt = 1; attempt <= kTransactionAttempts; ++attempt) {
-    status = db_->ExecScript(dialect_.begin_write);
+    // Through Exec, so that these statements too are prepared once.
+    status = db_->Exec(dialect_.begin_write, {}).status();
     if (!status.ok()) return status;
     status = body();
-    if (status.ok()) status = db_->ExecScript("COMMIT");
+    if (status.ok()) status = db_->Exec("COMMIT", {}).status();
     if (status.ok()) return status;
-    db_->ExecScript("ROLLBACK").IgnoreError();
+    db_->Exec("ROLLBACK", {}).IgnoreError();
     if (status.code() != absl::StatusCode::kAborted) return status;
   }
   return status;
