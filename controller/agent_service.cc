@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "controller/grpc_status.h"
 
@@ -65,7 +66,8 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
   if (absl::Status s = ValidateAgentId(request->agent_id(), "agent_id"); !s.ok()) {
     return FinishNow(ctx, s);
   }
-  absl::StatusOr<AgentRecord> agent = fleet_->Get(request->agent_id());
+  absl::StatusOr<std::shared_ptr<const AgentRecord>> agent =
+      fleet_->GetShared(request->agent_id());
   if (!agent.ok()) {
     if (absl::IsNotFound(agent.status())) {
       return FinishNow(ctx, absl::NotFoundError(absl::StrCat(
@@ -73,13 +75,17 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
     }
     return FinishNow(ctx, agent.status());
   }
-  // A poll is a sign of life too.
-  (void)fleet_->Heartbeat(request->agent_id(), v1::AGENT_STATE_IDLE, "");
+  // Liveness comes from heartbeats alone: a poll writes nothing, so thousands of agents
+  // re-polling at once cost no store writes.
   const uint32_t wait =
       request->wait_seconds() == 0 ? kDefaultPollWaitSeconds : request->wait_seconds();
+  // End empty polls at a jittered 80-100% of the wait: agents that all polled at once (a
+  // controller restart, a fleet boot) then come back spread out instead of as one herd.
+  thread_local absl::BitGen gen;
+  const absl::Duration jittered = absl::Seconds(wait) * absl::Uniform(gen, 0.8, 1.0);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  dispatcher_->Wait(*agent, clock_() + absl::Seconds(wait),
-                    [reactor, response, label = agent->host.kernel_label()](
+  dispatcher_->Wait(*agent, clock_() + jittered,
+                    [reactor, response, label = (*agent)->host.kernel_label()](
                         absl::StatusOr<std::optional<LeasedJob>> leased) {
                       if (leased.ok() && leased->has_value()) {
                         v1::Assignment* a = response->mutable_assignment();

@@ -1,5 +1,6 @@
 #include "controller/campaign_planner.h"
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -109,19 +110,42 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
     }
   }
   if (spec.paired()) {
-    // Some host class must hold agents for every target, or the pairs cannot be formed.
-    std::set<std::string> common;
-    for (const AgentRecord* a : matching[0]) common.insert(a->host.host_class());
-    for (int t = 1; t < spec.targets_size(); ++t) {
-      std::set<std::string> here;
-      for (const AgentRecord* a : matching[t]) {
-        if (common.count(a->host.host_class())) here.insert(a->host.host_class());
+    // Pin every target to one host class that has agents for all of them, so each kernel is
+    // measured on the same hardware. Chosen now, stored with the spec: restart-safe.
+    std::map<std::string, int> common;  // host class -> agents across all targets
+    for (int t = 0; t < spec.targets_size(); ++t) {
+      std::set<std::string> classes_here;
+      for (const AgentRecord* a : matching[t]) classes_here.insert(a->host.host_class());
+      if (t == 0) {
+        for (const std::string& cls : classes_here) common[cls] = 0;
       }
-      common.swap(here);
+      for (auto it = common.begin(); it != common.end();) {
+        it = classes_here.count(it->first) ? std::next(it) : common.erase(it);
+      }
+      for (const AgentRecord* a : matching[t]) {
+        if (common.count(a->host.host_class())) common[a->host.host_class()]++;
+      }
     }
     if (common.empty()) {
       return absl::FailedPreconditionError(
           "spec.paired: no host class has agents for every target");
+    }
+    // The class with the most agents spreads the work widest; ties go to the first name.
+    std::string chosen;
+    int most = -1;
+    for (const auto& [cls, n] : common) {
+      if (n > most) {
+        most = n;
+        chosen = cls;
+      }
+    }
+    for (int t = 0; t < spec.targets_size(); ++t) {
+      spec.mutable_targets(t)->set_host_class(chosen);
+      std::vector<const AgentRecord*> kept;
+      for (const AgentRecord* a : matching[t]) {
+        if (a->host.host_class() == chosen) kept.push_back(a);
+      }
+      matching[t].swap(kept);
     }
   }
 

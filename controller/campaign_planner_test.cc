@@ -163,3 +163,39 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace faultline::controller
+
+namespace faultline::controller {
+namespace {
+
+TEST(PlanCampaignTest, PairedPinsTargetsToOneSharedHostClass) {
+  std::vector<AgentRecord> agents = {
+      Agent("s-small", v1::ARCH_X86_64, "stock", "small"),
+      Agent("s-big1", v1::ARCH_X86_64, "stock", "big"),
+      Agent("s-big2", v1::ARCH_X86_64, "stock", "big"),
+      Agent("p-big", v1::ARCH_X86_64, "patched", "big"),
+      Agent("p-small", v1::ARCH_X86_64, "patched", "small"),
+      Agent("p-only", v1::ARCH_X86_64, "patched", "odd"),
+  };
+  auto plan = PlanCampaign(Spec(R"pb(
+    name: "ab" paired: true suite { benchmark: "fault_anon" }
+    targets { kernel_label: "stock" } targets { kernel_label: "patched" }
+  )pb"), agents);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->spec.targets(0).host_class(), "big");
+  EXPECT_EQ(plan->spec.targets(1).host_class(), "big");
+  for (const v1::Job& job : plan->jobs) EXPECT_EQ(job.target().host_class(), "big");
+}
+
+TEST(PlanCampaignTest, PairedWithoutSharedClassIsRefused) {
+  std::vector<AgentRecord> agents = {Agent("s", v1::ARCH_X86_64, "stock", "a"),
+                                     Agent("p", v1::ARCH_X86_64, "patched", "b")};
+  auto plan = PlanCampaign(Spec(R"pb(
+    name: "ab" paired: true suite { benchmark: "fault_anon" }
+    targets { kernel_label: "stock" } targets { kernel_label: "patched" }
+  )pb"), agents);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(plan.status().message()), HasSubstr("spec.paired"));
+}
+
+}  // namespace
+}  // namespace faultline::controller

@@ -247,7 +247,7 @@ TEST_F(DomainTest, ParkedPollIsWokenBySubmission) {
   WorkDispatcher dispatcher(scheduler_.get(), RealClock(), absl::Seconds(30));
   absl::Notification got;
   std::optional<LeasedJob> result;
-  dispatcher.Wait(Agent("a1", "stock"), absl::Now() + absl::Seconds(20),
+  dispatcher.Wait(std::make_shared<const AgentRecord>(Agent("a1", "stock")), absl::Now() + absl::Seconds(20),
                   [&](absl::StatusOr<std::optional<LeasedJob>> r) {
                     if (r.ok()) result = *r;
                     got.Notify();
@@ -265,7 +265,7 @@ TEST_F(DomainTest, ParkedPollEndsEmptyAtDeadline) {
   WorkDispatcher dispatcher(scheduler_.get(), RealClock(), absl::Seconds(30));
   absl::Notification got;
   bool empty = false;
-  dispatcher.Wait(Agent("a1", "stock"), absl::Now() + absl::Milliseconds(300),
+  dispatcher.Wait(std::make_shared<const AgentRecord>(Agent("a1", "stock")), absl::Now() + absl::Milliseconds(300),
                   [&](absl::StatusOr<std::optional<LeasedJob>> r) {
                     empty = r.ok() && !r->has_value();
                     got.Notify();

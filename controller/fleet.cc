@@ -66,6 +66,10 @@ absl::Status Fleet::Register(AgentRecord agent) {
   agent.last_seen = now;
   if (agent.state == 0) agent.state = v1::AGENT_STATE_IDLE;
   if (absl::Status s = store_->UpsertAgent(agent); !s.ok()) return s;
+  {
+    absl::MutexLock lock(&mu_);
+    cache_[agent.agent_id] = Cached{std::make_shared<const AgentRecord>(agent), now};
+  }
   if (on_change_) on_change_();
   return absl::OkStatus();
 }
@@ -99,7 +103,27 @@ absl::StatusOr<std::vector<AgentRecord>> Fleet::List(bool include_lost) {
 }
 
 absl::StatusOr<AgentRecord> Fleet::Get(const std::string& agent_id) {
-  return store_->GetAgent(agent_id);
+  absl::StatusOr<std::shared_ptr<const AgentRecord>> agent = GetShared(agent_id);
+  if (!agent.ok()) return agent.status();
+  return **agent;
+}
+
+absl::StatusOr<std::shared_ptr<const AgentRecord>> Fleet::GetShared(
+    const std::string& agent_id) {
+  const absl::Time now = clock_();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(agent_id);
+    if (it != cache_.end() && now - it->second.fetched < options_.cache_ttl) {
+      return it->second.agent;
+    }
+  }
+  absl::StatusOr<AgentRecord> agent = store_->GetAgent(agent_id);
+  if (!agent.ok()) return agent.status();
+  auto shared = std::make_shared<const AgentRecord>(std::move(*agent));
+  absl::MutexLock lock(&mu_);
+  cache_[agent_id] = Cached{shared, now};
+  return shared;
 }
 
 }  // namespace faultline::controller

@@ -3,10 +3,13 @@
 #define FAULTLINE_CONTROLLER_FLEET_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
 #include "controller/clock.h"
 #include "controller/store/store.h"
@@ -19,6 +22,7 @@ class Fleet {
     absl::Duration heartbeat_interval = absl::Seconds(10);
     // An agent silent for this many heartbeat intervals is shown as lost.
     int lost_after_intervals = 3;
+    absl::Duration cache_ttl = absl::Seconds(30);
   };
 
   // `on_change` runs after a registration (the agent may now match queued work).
@@ -31,7 +35,12 @@ class Fleet {
                                  const std::string& job_id);
   // Agents with their liveness applied: state LOST for silent ones (left out unless asked).
   absl::StatusOr<std::vector<AgentRecord>> List(bool include_lost);
+  // From a short-lived cache: every long-poll looks its agent up, and a registration (the only
+  // thing that changes what Get returns besides liveness) refreshes the entry here. Another
+  // controller replica's registration is seen within `cache_ttl`.
   absl::StatusOr<AgentRecord> Get(const std::string& agent_id);
+  // The same, shared rather than copied (the long-poll path holds it while parked).
+  absl::StatusOr<std::shared_ptr<const AgentRecord>> GetShared(const std::string& agent_id);
 
   const Options& options() const { return options_; }
 
@@ -40,6 +49,12 @@ class Fleet {
   const Options options_;
   const Clock clock_;
   const std::function<void()> on_change_;
+  absl::Mutex mu_;
+  struct Cached {
+    std::shared_ptr<const AgentRecord> agent;
+    absl::Time fetched;
+  };
+  absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
 };
 
 // 1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT naming `field` otherwise.

@@ -20,13 +20,13 @@ std::string Scheduler::NewLeaseId() {
 }
 
 absl::StatusOr<std::optional<LeasedJob>> Scheduler::Assign(const AgentRecord& agent) {
-  absl::StatusOr<std::vector<std::optional<LeasedJob>>> batch = AssignBatch({agent});
+  absl::StatusOr<std::vector<std::optional<LeasedJob>>> batch = AssignBatch({&agent});
   if (!batch.ok()) return batch.status();
   return std::move((*batch)[0]);
 }
 
 absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
-    const std::vector<AgentRecord>& agents) {
+    const std::vector<const AgentRecord*>& agents) {
   std::vector<std::optional<LeasedJob>> out(agents.size());
   if (agents.empty()) return out;
   absl::StatusOr<std::vector<QueuedJob>> queued = store_->ListQueuedJobs(options_.scan_limit);
@@ -36,7 +36,7 @@ absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
   absl::MutexLock lock(&mu_);
   std::vector<bool> taken(queued->size(), false);
   for (size_t a = 0; a < agents.size(); ++a) {
-    const AgentRecord& agent = agents[a];
+    const AgentRecord& agent = *agents[a];
     // The store orders by priority, campaign age, sequence; pick the first matching job of the
     // highest priority, preferring the campaign served least recently.
     int best = -1;

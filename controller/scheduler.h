@@ -40,7 +40,7 @@ class Scheduler {
   // Leases, to each agent in `agents` (in order), the best job it can run, considering the
   // queue once for the whole batch. Entry i is the lease for agents[i], or nullopt.
   absl::StatusOr<std::vector<std::optional<LeasedJob>>> AssignBatch(
-      const std::vector<AgentRecord>& agents);
+      const std::vector<const AgentRecord*>& agents);
 
   absl::StatusOr<std::optional<LeasedJob>> Assign(const AgentRecord& agent);
 

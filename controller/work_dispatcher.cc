@@ -29,7 +29,8 @@ size_t WorkDispatcher::parked() const {
   return parked_.size();
 }
 
-void WorkDispatcher::Wait(const AgentRecord& agent, absl::Time deadline, Done done) {
+void WorkDispatcher::Wait(std::shared_ptr<const AgentRecord> agent, absl::Time deadline,
+                          Done done) {
   bool stopping;
   {
     absl::MutexLock lock(&mu_);
@@ -48,7 +49,7 @@ void WorkDispatcher::Wait(const AgentRecord& agent, absl::Time deadline, Done do
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      parked_.push_back(Parked{agent, deadline, std::move(done)});
+      parked_.push_back(Parked{std::move(agent), deadline, std::move(done)});
       dirty_ = true;
       return;
     }
@@ -106,9 +107,9 @@ void WorkDispatcher::Sweep() {
     batch.swap(parked_);
   }
   if (batch.empty()) return;
-  std::vector<AgentRecord> agents;
+  std::vector<const AgentRecord*> agents;
   agents.reserve(batch.size());
-  for (const Parked& p : batch) agents.push_back(p.agent);
+  for (const Parked& p : batch) agents.push_back(p.agent.get());
   absl::StatusOr<std::vector<std::optional<LeasedJob>>> leased = scheduler_->AssignBatch(agents);
 
   std::list<Parked> still_waiting;

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <list>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -31,7 +32,7 @@ class WorkDispatcher {
 
   // Parks the poll; the dispatcher thread assigns it work as soon as there is some (its next
   // scan is immediate), or finishes it empty at `deadline`.
-  void Wait(const AgentRecord& agent, absl::Time deadline, Done done);
+  void Wait(std::shared_ptr<const AgentRecord> agent, absl::Time deadline, Done done);
 
   // Something changed that may make work available (a campaign was submitted, a lease expired,
   // an agent re-registered): rescan for every parked poll.
@@ -44,7 +45,8 @@ class WorkDispatcher {
 
  private:
   struct Parked {
-    AgentRecord agent;
+    // Shared, not copied: thousands of parked polls are rescanned every second.
+    std::shared_ptr<const AgentRecord> agent;
     absl::Time deadline;
     Done done;
   };

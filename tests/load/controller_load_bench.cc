@@ -38,6 +38,7 @@ ABSL_FLAG(int, repetitions, 20, "Repetitions per synthetic result.");
 ABSL_FLAG(int, metrics, 10, "Metrics per repetition (samples per result = reps x metrics).");
 ABSL_FLAG(int, channels, 64, "gRPC channels (TCP connections) the agents are spread over.");
 ABSL_FLAG(std::string, controller_binary, "", "faultline-controller to start (default: runfiles).");
+ABSL_FLAG(bool, poll, true, "Keep a long-poll parked per agent during the steady phase.");
 ABSL_FLAG(std::string, store_flag, "",
           "Extra controller flag selecting the store (e.g. --postgres=...); default SQLite.");
 
@@ -329,7 +330,9 @@ int main(int argc, char** argv) {
               fleet.register_latency.Summary().c_str());
 
   // Phase 2: steady state. Every agent keeps a long-poll parked and heartbeats on schedule.
-  for (auto& a : agents) a->Poll();
+  if (absl::GetFlag(FLAGS_poll)) {
+    for (auto& a : agents) a->Poll();
+  }
   const ProcStats before = ReadProc(controller.pid());
   const absl::Time steady_start = absl::Now();
   const absl::Duration steady = absl::Seconds(absl::GetFlag(FLAGS_steady_seconds));
