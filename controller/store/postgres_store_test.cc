@@ -68,6 +68,16 @@ class PostgresBackend : public StoreBackend {
     if (!db.ok()) return db.status();
     return (*db)->Exec("UPDATE schema_version SET version = ?", {SqlValue::Int(version)}).status();
   }
+  absl::Status FailInsertsInto(const std::string& table, bool fail) override {
+    absl::StatusOr<std::unique_ptr<PostgresConnection>> db = PostgresConnection::Open(conninfo_);
+    if (!db.ok()) return db.status();
+    if (!fail) return (*db)->ExecScript(absl::StrCat("DROP TRIGGER fail_", table, " ON ", table));
+    return (*db)->ExecScript(absl::StrCat(
+        "CREATE OR REPLACE FUNCTION injected_failure() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; "
+        "CREATE TRIGGER fail_", table, " BEFORE INSERT ON ", table,
+        " FOR EACH ROW EXECUTE FUNCTION injected_failure()"));
+  }
 
  private:
   std::string conninfo_;

@@ -37,6 +37,14 @@ class SqliteBackend : public StoreBackend {
     if (!db.ok()) return db.status();
     return (*db)->Exec("UPDATE schema_version SET version = ?", {SqlValue::Int(version)}).status();
   }
+  absl::Status FailInsertsInto(const std::string& table, bool fail) override {
+    absl::StatusOr<std::unique_ptr<SqliteConnection>> db = SqliteConnection::Open(path_);
+    if (!db.ok()) return db.status();
+    if (!fail) return (*db)->ExecScript(absl::StrCat("DROP TRIGGER fail_", table));
+    return (*db)->ExecScript(absl::StrCat("CREATE TRIGGER fail_", table, " BEFORE INSERT ON ",
+                                          table,
+                                          " BEGIN SELECT RAISE(ABORT, 'injected failure'); END"));
+  }
 
  private:
   std::string dir_;

@@ -592,6 +592,26 @@ TEST_P(StoreConformanceTest, BadResultIsRejectedAndNothingIsStored) {
             ReportOutcome::kStored);
 }
 
+// A fault after the run and its samples were written rolls all of it back.
+TEST_P(StoreConformanceTest, FailureMidTransactionLeavesNothingPartial) {
+  std::string c = Create(*store_, 1);
+  const std::string job = JobId(c, 1);
+  ASSERT_TRUE(store_->LeaseJob(job, "a", "lease-1", kT0 + absl::Minutes(5), kT0).value());
+  ASSERT_TRUE(backend_->FailInsertsInto("run_summaries", true).ok());
+  absl::StatusOr<ReportOutcome> failed = store_->RecordResult(job, 1, "lease-1", "a", MakeResult(), kT0);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_TRUE(store_->QueryRuns(RunQuery{})->empty());
+  EXPECT_TRUE(store_->QuerySamples(SampleQuery{})->empty());
+  EXPECT_EQ(FindJob(*store_, job).state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(store_->GetCampaign(c)->state(), v1::CAMPAIGN_STATE_RUNNING);
+
+  ASSERT_TRUE(backend_->FailInsertsInto("run_summaries", false).ok());
+  EXPECT_EQ(store_->RecordResult(job, 1, "lease-1", "a", MakeResult(), kT0).value(),
+            ReportOutcome::kStored);
+  EXPECT_EQ(store_->QuerySamples(SampleQuery{})->size(), 6u);
+  EXPECT_EQ(store_->GetCampaign(c)->state(), v1::CAMPAIGN_STATE_SUCCEEDED);
+}
+
 TEST_P(StoreConformanceTest, CancelCancelsQueuedAndRunningJobs) {
   std::string c = Create(*store_, 3);
   Complete(*store_, JobId(c, 1), MakeResult());

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +27,9 @@ class StoreBackend {
   virtual int KnownSchemaVersion() = 0;
   // Overwrites the database's recorded schema version, as a newer controller would have left it.
   virtual absl::Status SetSchemaVersion(int version) = 0;
+  // Makes every insert into `table` fail inside the database (a trigger), or stops doing so:
+  // a fault in the middle of a transaction.
+  virtual absl::Status FailInsertsInto(const std::string& table, bool fail) = 0;
 };
 
 using StoreBackendFactory = std::function<std::unique_ptr<StoreBackend>()>;
