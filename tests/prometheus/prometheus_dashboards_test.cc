@@ -1,6 +1,5 @@
 // A real Prometheus (Debian's `prometheus`) on loopback scrapes a real controller and two real
-// agents while they run a small campaign, plus the controller metrics library holding gate
-// verdicts (standing in for the gate feature, through the same RecordGateVerdict API). Then
+// agents while they run a small campaign and the controller decides a gate on it. Then
 // every PromQL expression and Prometheus variable query in the dashboards runs through
 // Prometheus's HTTP API and must parse and return data; the scraped metadata must follow
 // Prometheus naming conventions; and no label may carry a job, campaign or agent id.
@@ -22,14 +21,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "controller/metrics/controller_metrics.h"
 #include "controller/metrics/http_get.h"
-#include "controller/metrics/metrics_exposer.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "proto/faultline/v1/analysis.grpc.pb.h"
 #include "tests/dashboards/dashboard_queries.h"
 #include "tests/testing/local_fleet.h"
 
@@ -100,17 +98,6 @@ class PrometheusDashboardsTest : public ::testing::Test {
     ASSERT_TRUE(controller_port.ok()) << fleet_->Logs();
     exporter_ports_->push_back(std::stoi(*controller_port));
 
-    // The gate feature will call RecordGateVerdict on the controller's metrics; until it does,
-    // the same class serves verdicts here.
-    gate_metrics_ = new std::shared_ptr<controller::metrics::ControllerMetrics>(
-        std::make_shared<controller::metrics::ControllerMetrics>());
-    (*gate_metrics_)->RecordGateVerdict("mm-upgrade", controller::metrics::kGatePass);
-    (*gate_metrics_)->RecordGateVerdict("fork-latency", controller::metrics::kGateFail);
-    (*gate_metrics_)->RecordGateVerdict("thp-defrag", controller::metrics::kGateInconclusive);
-    auto gate_exposer = controller::metrics::MetricsExposer::Start("127.0.0.1:0", *gate_metrics_);
-    ASSERT_TRUE(gate_exposer.ok()) << gate_exposer.status();
-    gate_exposer_ = gate_exposer->release();
-
     prometheus_port_ = FreeLoopbackPort();
     const std::string config = *dir_ + "/prometheus.yml";
     std::ofstream(config) << absl::StrCat(
@@ -119,9 +106,7 @@ class PrometheusDashboardsTest : public ::testing::Test {
         "  - job_name: faultline-controller\n    static_configs:\n      - targets: ['127.0.0.1:",
         *controller_port, "']\n",
         "  - job_name: faultline-agent\n    static_configs:\n      - targets: [",
-        absl::StrJoin(targets_agent, ", "), "]\n",
-        "  - job_name: faultline-gate-fixture\n    static_configs:\n      - targets: ['127.0.0.1:",
-        gate_exposer_->port(), "']\n");
+        absl::StrJoin(targets_agent, ", "), "]\n");
     prometheus_ = new Subprocess();
     ASSERT_TRUE(prometheus_
                     ->Start({kPrometheus, "--config.file=" + config,
@@ -130,7 +115,7 @@ class PrometheusDashboardsTest : public ::testing::Test {
                              "--storage.tsdb.retention.time=1d", "--log.level=warn"},
                             *dir_ + "/prometheus.log")
                     .ok());
-    ASSERT_TRUE(WaitForTargetsUp(4)) << ReadFileOrEmpty(*dir_ + "/prometheus.log");
+    ASSERT_TRUE(WaitForTargetsUp(3)) << ReadFileOrEmpty(*dir_ + "/prometheus.log");
 
     // The campaign runs while Prometheus watches, so rates and histograms see it happen.
     v1::SubmitCampaignRequest submit;
@@ -161,8 +146,30 @@ class PrometheusDashboardsTest : public ::testing::Test {
       (void)fleet_->stub()->GetCampaign(&ctx, get, &campaign);
     }
     ASSERT_EQ(campaign.state(), v1::CAMPAIGN_STATE_SUCCEEDED) << fleet_->Logs();
+
+    // An upgrade gate on the campaign's results; its verdict feeds faultline_gate_verdict.
+    {
+      v1::GateRequest gate;
+      gate.set_policy("fault_anon ns_per_fault 50%\n");
+      gate.set_policy_name("mm-upgrade");
+      gate.mutable_baseline()->set_campaign_id(campaign.id());
+      gate.mutable_baseline()->set_kernel_label("stock");
+      gate.mutable_candidate()->set_campaign_id(campaign.id());
+      gate.mutable_candidate()->set_kernel_label("patched/*");
+      v1::GateResponse verdict;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+      grpc::Status s =
+          v1::AnalysisService::NewStub(grpc::CreateChannel(fleet_->address(),
+                                                           grpc::InsecureChannelCredentials()))
+              ->Gate(&ctx, gate, &verdict);
+      ASSERT_TRUE(s.ok()) << s.error_message() << fleet_->Logs();
+      gate_outcome_ = verdict.outcome();
+      std::printf("gate mm-upgrade: %s\n", v1::GateOutcome_Name(verdict.outcome()).c_str());
+    }
     // A few more scrapes so that the finished jobs are in Prometheus.
-    ASSERT_TRUE(WaitForQuery("sum(faultline_controller_jobs_succeeded_total) >= 2"))
+    ASSERT_TRUE(WaitForQuery("sum(faultline_controller_jobs_succeeded_total) >= 2 and "
+                             "on() count(faultline_gate_verdict{gate=\"mm-upgrade\"}) == 1"))
         << fleet_->Logs();
     absl::SleepFor(absl::Seconds(2));
   }
@@ -171,8 +178,6 @@ class PrometheusDashboardsTest : public ::testing::Test {
     if (prometheus_) prometheus_->Stop(SIGTERM, absl::Seconds(10));
     delete prometheus_;
     delete fleet_;
-    delete gate_exposer_;
-    delete gate_metrics_;
   }
 
   // GET /api/v1/<path> and return the parsed JSON; fails the test on transport errors.
@@ -228,8 +233,7 @@ class PrometheusDashboardsTest : public ::testing::Test {
   static LocalFleet* fleet_;
   static Subprocess* prometheus_;
   static int prometheus_port_;
-  static std::shared_ptr<controller::metrics::ControllerMetrics>* gate_metrics_;
-  static controller::metrics::MetricsExposer* gate_exposer_;
+  static int gate_outcome_;
   static std::string* campaign_id_;
   // /metrics ports of the controller and the agents.
   static std::vector<int>* exporter_ports_;
@@ -239,9 +243,7 @@ std::string* PrometheusDashboardsTest::dir_ = nullptr;
 LocalFleet* PrometheusDashboardsTest::fleet_ = nullptr;
 Subprocess* PrometheusDashboardsTest::prometheus_ = nullptr;
 int PrometheusDashboardsTest::prometheus_port_ = 0;
-std::shared_ptr<controller::metrics::ControllerMetrics>* PrometheusDashboardsTest::gate_metrics_ =
-    nullptr;
-controller::metrics::MetricsExposer* PrometheusDashboardsTest::gate_exposer_ = nullptr;
+int PrometheusDashboardsTest::gate_outcome_ = 0;
 std::string* PrometheusDashboardsTest::campaign_id_ = nullptr;
 std::vector<int>* PrometheusDashboardsTest::exporter_ports_ = nullptr;
 
@@ -330,7 +332,12 @@ TEST_F(PrometheusDashboardsTest, TheCampaignIsVisibleInTheMetrics) {
   EXPECT_EQ(value("sum(faultline_controller_agents{state!=\"lost\"})"), 2);
   EXPECT_EQ(value("sum(faultline_controller_agents{kernel_label=\"patched/vma-retry\"})"), 1);
   EXPECT_EQ(value("sum(faultline_controller_campaigns{state=\"succeeded\"})"), 1);
-  EXPECT_EQ(value("faultline_gate_verdict{gate=\"fork-latency\"}"), -1);
+  // The gauge's encoding of the verdict the Gate RPC returned.
+  const double expected_verdict = gate_outcome_ == v1::GATE_OUTCOME_PASS   ? 1
+                                  : gate_outcome_ == v1::GATE_OUTCOME_FAIL ? -1
+                                                                           : 0;
+  EXPECT_EQ(value("faultline_gate_verdict{gate=\"mm-upgrade\",job=\"faultline-controller\"}"),
+            expected_verdict);
   EXPECT_GT(value("sum(faultline_controller_rpcs_total{method=\"faultline.v1.AgentService/"
                   "ReportResult\",code=\"OK\"})"),
             0);
@@ -379,7 +386,7 @@ TEST_F(PrometheusDashboardsTest, MetricNamesFollowPrometheusConventions) {
 // promtool's linter (Prometheus's own naming and exposition rules) finds nothing to report in
 // what the controller and agents serve.
 TEST_F(PrometheusDashboardsTest, PromtoolLintsTheExpositionClean) {
-  ASSERT_EQ(exporter_ports_->size(), 3u);
+  ASSERT_EQ(exporter_ports_->size(), 3u);  // The controller and two agents.
   for (int port : *exporter_ports_) {
     absl::StatusOr<controller::metrics::HttpResponse> r = HttpGet(port, "/metrics");
     ASSERT_TRUE(r.ok()) << r.status();
