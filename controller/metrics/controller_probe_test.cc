@@ -66,7 +66,8 @@ class ControllerProbeTest : public ::testing::Test {
 };
 
 TEST_F(ControllerProbeTest, HealthCheckReportsServing) {
-  for (const char* service : {"", "faultline.v1.AgentService", "faultline.v1.CampaignService"}) {
+  for (const char* service : {"", "faultline.v1.AgentService", "faultline.v1.CampaignService",
+                              "faultline.v1.AnalysisService"}) {
     grpc::Status status;
     EXPECT_EQ(Check(service, &status), HealthCheckResponse::SERVING) << service;
     EXPECT_TRUE(status.ok()) << service << ": " << status.error_message();
@@ -89,6 +90,7 @@ TEST_F(ControllerProbeTest, ReflectionListsServicesAndServesTheirDescriptors) {
   for (const auto& s : response.list_services_response().service()) services.push_back(s.name());
   EXPECT_THAT(services, Contains("faultline.v1.AgentService"));
   EXPECT_THAT(services, Contains("faultline.v1.CampaignService"));
+  EXPECT_THAT(services, Contains("faultline.v1.AnalysisService"));
   EXPECT_THAT(services, Contains("grpc.reflection.v1alpha.ServerReflection"));
 
   ServerReflectionRequest file;
