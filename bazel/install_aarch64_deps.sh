@@ -5,6 +5,8 @@
 #   bazel/install_aarch64_deps.sh         what //agent/bench's tests need (Abseil, GoogleTest)
 #   bazel/install_aarch64_deps.sh --all   every library faultline links (gRPC, protobuf, ...)
 set -euo pipefail
+# Not libpq-dev:arm64: it is not co-installable with libpq-dev:amd64, which the controller
+# links, and no arm64 binary needs it (the agent does not talk to PostgreSQL).
 
 packages=(
   g++-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static
@@ -13,7 +15,7 @@ packages=(
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(
     libprotobuf-dev:arm64 libgrpc++-dev:arm64 prometheus-cpp-dev:arm64 libsqlite3-dev:arm64
-    libpq-dev:arm64 libssl-dev:arm64 zlib1g-dev:arm64 libbenchmark-dev:arm64
+    libssl-dev:arm64 zlib1g-dev:arm64 libbenchmark-dev:arm64
   )
 fi
 
