@@ -1,5 +1,6 @@
 #include "controller/fleet.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -50,7 +51,46 @@ absl::Status ValidateAgentId(const std::string& agent_id, const std::string& fie
 
 Fleet::Fleet(Store* store, Options options, Clock clock, std::function<void()> on_change)
     : store_(store), options_(options), clock_(std::move(clock)),
-      on_change_(std::move(on_change)) {}
+      on_change_(std::move(on_change)) {
+  if (options_.heartbeat_flush_interval <= absl::ZeroDuration()) return;
+  flusher_ = std::thread([this] {
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+        if (mu_.AwaitWithTimeout(absl::Condition(&stopping),
+                                 options_.heartbeat_flush_interval)) {
+          break;
+        }
+      }
+      (void)FlushHeartbeats();
+    }
+  });
+}
+
+Fleet::~Fleet() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (flusher_.joinable()) flusher_.join();
+  (void)FlushHeartbeats();
+}
+
+absl::Status Fleet::FlushHeartbeats() {
+  absl::flat_hash_map<std::string, Beat> beats;
+  {
+    absl::MutexLock lock(&mu_);
+    beats.swap(pending_);
+  }
+  absl::Status first = absl::OkStatus();
+  for (const auto& [agent_id, beat] : beats) {
+    absl::Status s = store_->TouchAgent(agent_id, beat.state, beat.job_id, beat.at);
+    // An agent removed from the store meanwhile simply registers again.
+    if (!s.ok() && !absl::IsNotFound(s) && first.ok()) first = s;
+  }
+  return first;
+}
 
 absl::Status Fleet::Register(AgentRecord agent) {
   if (absl::Status s = ValidateAgentId(agent.agent_id, "agent_id"); !s.ok()) return s;
@@ -80,9 +120,17 @@ absl::StatusOr<bool> Fleet::Heartbeat(const std::string& agent_id, int state,
   if (!v1::AgentState_IsValid(state) || state == v1::AGENT_STATE_LOST) {
     return Invalid("state", absl::StrCat("agents may not report state ", state));
   }
-  absl::Status s = store_->TouchAgent(agent_id, state, job_id, clock_());
-  if (absl::IsNotFound(s)) return false;
-  if (!s.ok()) return s;
+  if (!flusher_.joinable()) {
+    absl::Status s = store_->TouchAgent(agent_id, state, job_id, clock_());
+    if (absl::IsNotFound(s)) return false;
+    if (!s.ok()) return s;
+    return true;
+  }
+  absl::StatusOr<std::shared_ptr<const AgentRecord>> known = GetShared(agent_id);
+  if (absl::IsNotFound(known.status())) return false;
+  if (!known.ok()) return known.status();
+  absl::MutexLock lock(&mu_);
+  pending_[agent_id] = Beat{state, job_id, clock_()};
   return true;
 }
 
@@ -91,6 +139,17 @@ absl::StatusOr<std::vector<AgentRecord>> Fleet::List(bool include_lost) {
   if (!agents.ok()) return agents.status();
   const absl::Time cutoff =
       clock_() - options_.heartbeat_interval * options_.lost_after_intervals;
+  {
+    // Heartbeats not yet flushed are the freshest word on liveness.
+    absl::MutexLock lock(&mu_);
+    for (AgentRecord& agent : *agents) {
+      auto it = pending_.find(agent.agent_id);
+      if (it == pending_.end()) continue;
+      agent.last_seen = std::max(agent.last_seen, it->second.at);
+      agent.state = it->second.state;
+      agent.current_job_id = it->second.job_id;
+    }
+  }
   std::vector<AgentRecord> out;
   for (AgentRecord& agent : *agents) {
     if (agent.last_seen < cutoff) {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,14 @@ class Fleet {
     // An agent silent for this many heartbeat intervals is shown as lost.
     int lost_after_intervals = 3;
     absl::Duration cache_ttl = absl::Seconds(30);
+    // Heartbeats are answered from memory and written to the store in one batch this often
+    // (zero: write each heartbeat at once). Liveness in the store lags by at most this much.
+    absl::Duration heartbeat_flush_interval = absl::Seconds(1);
   };
 
   // `on_change` runs after a registration (the agent may now match queued work).
   Fleet(Store* store, Options options, Clock clock, std::function<void()> on_change);
+  ~Fleet();  // Flushes pending heartbeats.
 
   // Validates and stores a registration. INVALID_ARGUMENT names the bad field.
   absl::Status Register(AgentRecord agent);
@@ -44,7 +49,15 @@ class Fleet {
 
   const Options& options() const { return options_; }
 
+  // Writes heartbeats received since the last flush to the store.
+  absl::Status FlushHeartbeats();
+
  private:
+  struct Beat {
+    int state = 0;
+    std::string job_id;
+    absl::Time at;
+  };
   Store* const store_;
   const Options options_;
   const Clock clock_;
@@ -55,6 +68,9 @@ class Fleet {
     absl::Time fetched;
   };
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Beat> pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread flusher_;
 };
 
 // 1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT naming `field` otherwise.
