@@ -166,7 +166,8 @@ class AnalysisDomainTest : public ::testing::Test {
     auto c = campaigns_->Submit(spec);
     EXPECT_TRUE(c.ok()) << c.status();
     if (!c.ok()) return "";
-    for (int i = 0; i < 2000; ++i) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
       auto now = campaigns_->Get(c->id());
       if (now.ok() && now->state() == v1::CAMPAIGN_STATE_SUCCEEDED) return c->id();
       absl::SleepFor(absl::Milliseconds(5));
@@ -296,6 +297,17 @@ TEST_F(AnalysisDomainTest, AgentIdsRestrictATarget) {
   auto plan = PlanCampaign(spec, agents);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(plan.status().message(), HasSubstr("agent_ids=nobody"));
+  spec.mutable_targets(0)->add_agent_ids("");
+  plan = PlanCampaign(spec, agents);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("spec.targets[0].agent_ids[1]: must be 1..128 characters"));
+  spec.mutable_targets(0)->clear_agent_ids();
+  spec.mutable_targets(0)->add_agent_ids("b");
+  plan = PlanCampaign(spec, agents);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->jobs.size(), 1u);
+  EXPECT_EQ(plan->jobs[0].target().agent_ids(0), "b");
 }
 
 TEST_F(AnalysisDomainTest, GatePassesAnAACampaign) {

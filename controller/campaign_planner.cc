@@ -34,6 +34,15 @@ absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& fi
     if (!status.ok()) return status;
   }
   if (target.host_tags_size() > 32) return Invalid(field + ".host_tags", "more than 32 tags");
+  if (target.agent_ids_size() > kMaxTargets) {
+    return Invalid(field + ".agent_ids", absl::StrCat("more than ", kMaxTargets, " agents"));
+  }
+  for (int i = 0; i < target.agent_ids_size(); ++i) {
+    const std::string& id = target.agent_ids(i);
+    if (id.empty() || id.size() > 128) {
+      return Invalid(absl::StrCat(field, ".agent_ids[", i, "]"), "must be 1..128 characters");
+    }
+  }
   return absl::OkStatus();
 }
 
