@@ -14,12 +14,16 @@
 #include "absl/time/time.h"
 #include "controller/controller_server.h"
 #include "controller/metrics/metrics_exposer.h"
+#include "controller/store/postgres_store.h"
 #include "controller/store/sqlite_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
           "Address to serve gRPC on (host:port; port 0 picks a free port). Loopback by default: "
           "expose it deliberately.");
 ABSL_FLAG(std::string, db, "faultline.db", "SQLite database file (created if missing).");
+ABSL_FLAG(std::string, postgres, "",
+          "PostgreSQL connection string (libpq, e.g. \"host=db.lab port=5432 dbname=faultline\"); "
+          "when set, the store is PostgreSQL instead of --db. Several controllers may share one.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the chosen port is written here once the server is listening.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
@@ -68,7 +72,13 @@ int main(int argc, char** argv) {
   if (heartbeat < 1 || heartbeat > 300) return Fail("--heartbeat_seconds must be 1..300");
   if (attempts < 1 || attempts > 20) return Fail("--max_attempts must be 1..20");
 
-  auto store = faultline::controller::SqliteStore::Open(absl::GetFlag(FLAGS_db));
+  absl::StatusOr<std::unique_ptr<faultline::controller::Store>> store;
+  const std::string postgres = absl::GetFlag(FLAGS_postgres);
+  if (!postgres.empty()) {
+    store = faultline::controller::PostgresStore::Open(postgres);
+  } else {
+    store = faultline::controller::SqliteStore::Open(absl::GetFlag(FLAGS_db));
+  }
   if (!store.ok()) return Fail(std::string(store.status().ToString()));
 
   ControllerOptions options;
@@ -94,7 +104,7 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail(std::string(s.ToString()));
   }
   std::fprintf(stderr, "faultline-controller: serving on port %d, metrics on port %d, store %s\n",
-               (*server)->port(), (*server)->metrics_port(), absl::GetFlag(FLAGS_db).c_str());
+               (*server)->port(), (*server)->metrics_port(), (postgres.empty() ? absl::GetFlag(FLAGS_db) : std::string("postgres")).c_str());
 
   int signo = 0;
   sigwait(&stop_signals, &signo);
