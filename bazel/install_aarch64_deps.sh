@@ -5,6 +5,18 @@
 #   bazel/install_aarch64_deps.sh         what //agent/bench's tests need (Abseil, GoogleTest)
 #   bazel/install_aarch64_deps.sh --all   every library faultline links (gRPC, protobuf, ...)
 set -euo pipefail
+# Unversioned link names for arm64 libraries whose -dev package cannot sit beside the amd64
+# one; the aarch64 toolchain (bazel/aarch64/BUILD) searches this directory.
+link_dir=/usr/local/lib/faultline-aarch64
+provide_link_names() {
+  $SUDO mkdir -p "$link_dir"
+  for lib in prometheus-cpp-core prometheus-cpp-pull; do
+    if [[ -e /usr/lib/aarch64-linux-gnu/lib$lib.so.1.0 ]]; then
+      $SUDO ln -sf "/usr/lib/aarch64-linux-gnu/lib$lib.so.1.0" "$link_dir/lib$lib.so"
+    fi
+  done
+}
+
 # Not libpq-dev:arm64: it is not co-installable with libpq-dev:amd64, which the controller
 # links, and no arm64 binary needs it (the agent does not talk to PostgreSQL).
 
@@ -14,7 +26,7 @@ packages=(
 )
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(
-    libprotobuf-dev:arm64 libgrpc++-dev:arm64 prometheus-cpp-dev:arm64 libsqlite3-dev:arm64
+    libprotobuf-dev:arm64 libgrpc++-dev:arm64 libprometheus-cpp-pull1.0:arm64 libprometheus-cpp-core1.0:arm64 libsqlite3-dev:arm64
     libssl-dev:arm64 zlib1g-dev:arm64 libbenchmark-dev:arm64
   )
 fi
@@ -37,6 +49,7 @@ for p in "${packages[@]}"; do
   fi
 done
 if (( ${#missing[@]} == 0 )); then
+  provide_link_names
   exit 0
 fi
 
@@ -45,3 +58,4 @@ if (( need_update )) || ! apt-cache show libabsl-dev:arm64 >/dev/null 2>&1; then
   $SUDO apt-get update -qq
 fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+provide_link_names
