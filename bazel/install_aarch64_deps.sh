@@ -26,8 +26,11 @@ packages=(
 )
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(
-    libprotobuf-dev:arm64 libgrpc++-dev:arm64 libprometheus-cpp-pull1.0:arm64 libprometheus-cpp-core1.0:arm64 libsqlite3-dev:arm64
+    libprotobuf-dev:arm64 libgrpc++-dev:arm64 libsqlite3-dev:arm64
     libssl-dev:arm64 zlib1g-dev:arm64 libbenchmark-dev:arm64
+    # Runtime libraries only: prometheus-cpp-dev:arm64 would replace prometheus-cpp-dev:amd64
+    # (its civetweb dependency is not Multi-Arch); bazel/system_libs.bzl links them by soname.
+    libprometheus-cpp-pull1.0:arm64 libprometheus-cpp-core1.0:arm64
   )
 fi
 

@@ -37,6 +37,13 @@ _EXTRA_LINKOPTS = {
     "benchmark": ["-pthread"],
 }
 
+# Linked by runtime soname instead of the -dev package's unversioned .so: prometheus-cpp-dev is
+# not co-installable across architectures (its civetweb dependency is not Multi-Arch), so an
+# arm64 cross build links against the :arm64 runtime libraries alone.
+_SONAME_LINKOPTS = {
+    "prometheus": ["-l:libprometheus-cpp-pull.so.1.0", "-l:libprometheus-cpp-core.so.1.0"],
+}
+
 def _pkg_config(ctx, modules):
     pkg_config = ctx.which("pkg-config")
     if pkg_config == None:
@@ -50,7 +57,7 @@ def _pkg_config(ctx, modules):
 def _system_libs_impl(ctx):
     lines = ['package(default_visibility = ["//visibility:public"])', ""]
     for name, modules in sorted(_PACKAGES.items()):
-        linkopts = [f for f in _pkg_config(ctx, modules) if f]
+        linkopts = list(_SONAME_LINKOPTS.get(name) or [f for f in _pkg_config(ctx, modules) if f])
         linkopts += _EXTRA_LINKOPTS.get(name, [])
         lines.append("cc_library(")
         lines.append('    name = "%s",' % name)
