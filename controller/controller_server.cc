@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   p->campaigns = std::make_unique<Campaigns>(store, p->fleet.get(), p->clock, changed);
   JobReports::Options reports;
   reports.lease = options.lease;
-  p->reports = std::make_unique<JobReports>(store, reports, p->clock, changed);
+  p->reports = std::make_unique<JobReports>(store, reports, p->clock, changed, p->fleet.get());
   p->reaper = std::make_unique<LeaseReaper>(store, p->clock, options.max_attempts,
                                             options.reaper_interval, changed);
   p->agent_service = std::make_unique<AgentServiceImpl>(

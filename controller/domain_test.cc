@@ -88,7 +88,7 @@ class DomainTest : public ::testing::Test {
     JobReports::Options report_options;
     report_options.lease = absl::Seconds(30);
     reports_ = std::make_unique<JobReports>(store_.get(), report_options, clock_.AsClock(),
-                                            nullptr);
+                                            nullptr, fleet_.get());
   }
 
   v1::Campaign Submit(const std::string& text) {
@@ -272,6 +272,65 @@ TEST_F(DomainTest, ParkedPollEndsEmptyAtDeadline) {
                   });
   ASSERT_TRUE(got.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_TRUE(empty);
+}
+
+v1::RunResult Crashed(const std::string& why) {
+  v1::RunResult r;
+  r.set_benchmark("fault_anon");
+  r.set_state(v1::RUN_STATE_CRASHED);
+  r.set_diagnostic(why);
+  return r;
+}
+
+TEST_F(DomainTest, FailureIsConfirmedOnASecondHostBeforeTheJobFails) {
+  ASSERT_TRUE(fleet_->Register(Agent("a1", "stock")).ok());
+  ASSERT_TRUE(fleet_->Register(Agent("a2", "stock")).ok());
+  v1::Campaign c = Submit(R"pb(name: "x" suite { benchmark: "fault_anon" } targets {})pb");
+  auto first = scheduler_->Assign(Agent("a1", "stock"));
+  ASSERT_TRUE(first.ok() && first->has_value());
+  auto outcome = reports_->Report("a1", (*first)->job.id(), 1, (*first)->lease_id,
+                                  Crashed("SIGSEGV on a1"));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(*outcome, ReportOutcome::kStored);
+  // Requeued, but never back to the host it failed on.
+  auto campaign = campaigns_->Get(c.id());
+  ASSERT_TRUE(campaign.ok());
+  EXPECT_EQ(campaign->progress().jobs_queued(), 1u);
+  auto again = scheduler_->Assign(Agent("a1", "stock"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+  auto second = scheduler_->Assign(Agent("a2", "stock"));
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->job.attempt(), 2u);
+  outcome = reports_->Report("a2", (*second)->job.id(), 2, (*second)->lease_id,
+                             Crashed("SIGSEGV on a2"));
+  ASSERT_TRUE(outcome.ok());
+  campaign = campaigns_->Get(c.id());
+  ASSERT_TRUE(campaign.ok());
+  EXPECT_EQ(campaign->state(), v1::CAMPAIGN_STATE_FAILED);
+  auto jobs = store_->ListJobs(c.id());
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].state(), v1::JOB_STATE_FAILED);
+  EXPECT_THAT((*jobs)[0].diagnostic(), HasSubstr("SIGSEGV on a1"));
+  EXPECT_THAT((*jobs)[0].diagnostic(), HasSubstr("SIGSEGV on a2"));
+  RunQuery query;
+  query.campaign_id = c.id();
+  auto runs = store_->QueryRuns(query);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), 2u);  // Both failed attempts are on record.
+}
+
+TEST_F(DomainTest, FailureIsFinalWithoutAnotherHost) {
+  ASSERT_TRUE(fleet_->Register(Agent("a1", "stock")).ok());
+  v1::Campaign c = Submit(R"pb(name: "x" suite { benchmark: "fault_anon" } targets {})pb");
+  auto first = scheduler_->Assign(Agent("a1", "stock"));
+  ASSERT_TRUE(first.ok() && first->has_value());
+  ASSERT_TRUE(
+      reports_->Report("a1", (*first)->job.id(), 1, (*first)->lease_id, Crashed("boom")).ok());
+  auto campaign = campaigns_->Get(c.id());
+  ASSERT_TRUE(campaign.ok());
+  EXPECT_EQ(campaign->state(), v1::CAMPAIGN_STATE_FAILED);
 }
 
 TEST_F(DomainTest, SilentAgentsAreLost) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "controller/target_matcher.h"
 
 namespace faultline::controller {
 namespace {
@@ -15,9 +16,23 @@ absl::Status Invalid(const std::string& field, const std::string& reason) {
 }  // namespace
 
 JobReports::JobReports(Store* store, Options options, Clock clock,
-                       std::function<void()> on_change)
+                       std::function<void()> on_change, Fleet* fleet)
     : store_(store), options_(options), clock_(std::move(clock)),
-      on_change_(std::move(on_change)) {}
+      on_change_(std::move(on_change)), fleet_(fleet) {}
+
+bool JobReports::ShouldConfirmElsewhere(const std::string& job_id,
+                                        const std::string& agent_id) {
+  if (fleet_ == nullptr) return false;
+  absl::StatusOr<v1::Job> job = store_->GetJob(job_id);
+  // Confirm once: a job already barred from one host has failed on two after this attempt.
+  if (!job.ok() || job->excluded_agent_ids_size() > 0) return false;
+  absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(/*include_lost=*/false);
+  if (!agents.ok()) return false;
+  for (const AgentRecord& other : *agents) {
+    if (other.agent_id != agent_id && AgentCanRunJob(*job, other)) return true;
+  }
+  return false;
+}
 
 absl::StatusOr<absl::Time> JobReports::Renew(const std::string& agent_id,
                                              const std::string& job_id,
@@ -94,8 +109,15 @@ absl::StatusOr<ReportOutcome> JobReports::Report(const std::string& agent_id,
     return absl::PermissionDeniedError(
         absl::StrCat("job ", job_id, ": lease belongs to another agent"));
   }
+  // A host-specific failure (crash, timeout, error, refusal) is confirmed on a second host
+  // before the job is failed: one broken box must not fail a kernel.
+  const bool failed = result.state() != v1::RUN_STATE_OK && result.state() != v1::RUN_STATE_SKIPPED;
   absl::StatusOr<ReportOutcome> outcome =
-      store_->RecordResult(job_id, attempt, lease_id, agent_id, result, clock_());
+      failed && lease.ok() && lease->lease_id == lease_id &&
+              ShouldConfirmElsewhere(job_id, agent_id)
+          ? store_->RecordFailureAndRequeue(job_id, attempt, lease_id, agent_id, result,
+                                            clock_())
+          : store_->RecordResult(job_id, attempt, lease_id, agent_id, result, clock_());
   if (outcome.ok() && *outcome == ReportOutcome::kStored && on_change_) on_change_();
   return outcome;
 }

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "controller/clock.h"
+#include "controller/fleet.h"
 #include "controller/store/store.h"
 
 namespace faultline::controller {
@@ -23,8 +24,12 @@ class JobReports {
     size_t max_diagnostic_bytes = 64 * 1024;
   };
 
-  // `on_change` runs after a result is stored (campaign progress changed).
-  JobReports(Store* store, Options options, Clock clock, std::function<void()> on_change);
+  // `on_change` runs after a result is stored (campaign progress changed). With a `fleet`, a
+  // job whose first attempt failed is requeued to another live host that can run it, and only
+  // marked failed when that second host fails too (both diagnostics kept); without one, or
+  // when no other host exists, the first failure is final.
+  JobReports(Store* store, Options options, Clock clock, std::function<void()> on_change,
+             Fleet* fleet = nullptr);
 
   // Extends the caller's lease. FAILED_PRECONDITION when the lease is not the job's current one
   // or belongs to another agent: the agent must abandon the job.
@@ -39,11 +44,14 @@ class JobReports {
 
  private:
   absl::Status ValidateResult(const v1::RunResult& result) const;
+  // Whether a failed attempt of `job_id` on `agent_id` should be confirmed on another host.
+  bool ShouldConfirmElsewhere(const std::string& job_id, const std::string& agent_id);
 
   Store* const store_;
   const Options options_;
   const Clock clock_;
   const std::function<void()> on_change_;
+  Fleet* const fleet_;
 };
 
 }  // namespace faultline::controller

@@ -35,6 +35,9 @@ const v1::BenchmarkSpec* FindInCatalog(const AgentRecord& agent, const std::stri
 
 bool AgentCanRunJob(const v1::Job& job, const AgentRecord& agent) {
   if (!job.pinned_agent_id().empty() && job.pinned_agent_id() != agent.agent_id) return false;
+  for (const std::string& excluded : job.excluded_agent_ids()) {
+    if (excluded == agent.agent_id) return false;
+  }
   return AgentMatchesTarget(job.target(), agent) &&
          FindInCatalog(agent, job.invocation().benchmark()) != nullptr;
 }

@@ -132,6 +132,7 @@ ControllerMetrics::ControllerMetrics()
                                 .Add({})) {
   // Present from the start so rate() and dashboards see zeros rather than nothing.
   jobs_requeued_.Add({{"reason", "lease_expired"}});
+  jobs_requeued_.Add({{"reason", "failed_on_host"}});
   for (const char* reason : {"failed", "timed_out", "crashed", "refused"}) {
     jobs_failed_.Add({{"reason", reason}});
   }
@@ -160,6 +161,10 @@ void ControllerMetrics::JobFinished(v1::RunState run_state) {
 
 void ControllerMetrics::ResultDiscarded(const std::string& reason) {
   results_discarded_.Add({{"reason", reason}}).Increment();
+}
+
+void ControllerMetrics::JobRequeued(const std::string& reason) {
+  jobs_requeued_.Add({{"reason", reason}}).Increment();
 }
 
 void ControllerMetrics::LeasesExpired(int count) {

@@ -61,6 +61,8 @@ class ControllerMetrics : public prometheus::Collectable {
   void JobFinished(v1::RunState run_state);
   // A report that changed nothing: "duplicate" or "stale".
   void ResultDiscarded(const std::string& reason);
+  // A failed attempt went back to the queue to be confirmed on another host.
+  void JobRequeued(const std::string& reason);
   void LeasesExpired(int count);
 
   // --- RPCs and store ---

@@ -124,6 +124,22 @@ absl::StatusOr<ReportOutcome> InstrumentedStore::RecordResult(const std::string&
   return outcome;
 }
 
+absl::StatusOr<v1::Job> InstrumentedStore::GetJob(const std::string& job_id) {
+  return Timed("get_job", [&] { return store_->GetJob(job_id); });
+}
+
+absl::StatusOr<ReportOutcome> InstrumentedStore::RecordFailureAndRequeue(
+    const std::string& job_id, uint32_t attempt, const std::string& lease_id,
+    const std::string& agent_id, const v1::RunResult& result, absl::Time now) {
+  absl::StatusOr<ReportOutcome> outcome = Timed("record_result", [&] {
+    return store_->RecordFailureAndRequeue(job_id, attempt, lease_id, agent_id, result, now);
+  });
+  if (outcome.ok() && *outcome == ReportOutcome::kStored) {
+    metrics_->JobRequeued("failed_on_host");
+  }
+  return outcome;
+}
+
 absl::StatusOr<std::vector<StoredRunRecord>> InstrumentedStore::QueryRuns(
     const RunQuery& query) {
   return Timed("query_runs", [&] { return store_->QueryRuns(query); });

@@ -45,6 +45,13 @@ class InstrumentedStore final : public Store {
                                              absl::Time now) override;
   absl::StatusOr<std::vector<StoredRunRecord>> QueryRuns(const RunQuery& query) override;
   absl::StatusOr<std::vector<SampleRecord>> QuerySamples(const SampleQuery& query) override;
+  absl::StatusOr<v1::Job> GetJob(const std::string& job_id) override;
+  absl::StatusOr<ReportOutcome> RecordFailureAndRequeue(const std::string& job_id,
+                                                        uint32_t attempt,
+                                                        const std::string& lease_id,
+                                                        const std::string& agent_id,
+                                                        const v1::RunResult& result,
+                                                        absl::Time now) override;
   absl::StatusOr<std::vector<MetricSummary>> GetRunSummaries(int64_t run_id) override;
   absl::StatusOr<int64_t> PruneSamples(absl::Time older_than) override;
 

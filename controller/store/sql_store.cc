@@ -396,6 +396,15 @@ absl::StatusOr<std::vector<v1::Job>> SqlStore::ListJobs(const std::string& campa
   return jobs;
 }
 
+absl::StatusOr<v1::Job> SqlStore::GetJob(const std::string& job_id) {
+  absl::MutexLock lock(&mu_);
+  FL_ASSIGN_OR_RETURN(SqlRows rows,
+                      db_->Query(absl::StrCat("SELECT ", kJobColumns, " FROM jobs j WHERE j.id = ?"),
+                                 {SqlValue::Text(job_id)}));
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("job_id: no job '", job_id, "'"));
+  return JobFromRow(rows[0], 0);
+}
+
 absl::StatusOr<std::string> SqlStore::LockCampaign(const std::string& campaign_id) {
   FL_ASSIGN_OR_RETURN(SqlRows rows,
                       db_->Query(absl::StrCat("SELECT state FROM campaigns WHERE id = ?",

@@ -51,6 +51,13 @@ class SqlStore : public Store {
   absl::StatusOr<Lease> GetLease(const std::string& job_id) override;
   absl::StatusOr<int> ExpireLeases(absl::Time now, uint32_t max_attempts) override;
 
+  absl::StatusOr<v1::Job> GetJob(const std::string& job_id) override;
+  absl::StatusOr<ReportOutcome> RecordFailureAndRequeue(const std::string& job_id,
+                                                        uint32_t attempt,
+                                                        const std::string& lease_id,
+                                                        const std::string& agent_id,
+                                                        const v1::RunResult& result,
+                                                        absl::Time now) override;
   absl::StatusOr<ReportOutcome> RecordResult(const std::string& job_id, uint32_t attempt,
                                              const std::string& lease_id,
                                              const std::string& agent_id,
@@ -69,6 +76,11 @@ class SqlStore : public Store {
   absl::Status Migrate();
 
  private:
+  absl::StatusOr<ReportOutcome> StoreResult(const std::string& job_id, uint32_t attempt,
+                                            const std::string& lease_id,
+                                            const std::string& agent_id,
+                                            const v1::RunResult& result, absl::Time now,
+                                            bool requeue);
   // Runs `body` in a write transaction, committing when it succeeds and rolling back otherwise;
   // retried a few times when the database reports a serialisation failure or deadlock.
   absl::Status Transact(const std::function<absl::Status()>& body)

@@ -96,6 +96,23 @@ absl::StatusOr<ReportOutcome> SqlStore::RecordResult(const std::string& job_id, 
                                                      const std::string& agent_id,
                                                      const v1::RunResult& result,
                                                      absl::Time now) {
+  return StoreResult(job_id, attempt, lease_id, agent_id, result, now, /*requeue=*/false);
+}
+
+absl::StatusOr<ReportOutcome> SqlStore::RecordFailureAndRequeue(
+    const std::string& job_id, uint32_t attempt, const std::string& lease_id,
+    const std::string& agent_id, const v1::RunResult& result, absl::Time now) {
+  if (result.state() == v1::RUN_STATE_OK || result.state() == v1::RUN_STATE_SKIPPED) {
+    return absl::InvalidArgumentError("result.state: only a failed attempt is requeued");
+  }
+  return StoreResult(job_id, attempt, lease_id, agent_id, result, now, /*requeue=*/true);
+}
+
+absl::StatusOr<ReportOutcome> SqlStore::StoreResult(const std::string& job_id, uint32_t attempt,
+                                                    const std::string& lease_id,
+                                                    const std::string& agent_id,
+                                                    const v1::RunResult& result, absl::Time now,
+                                                    bool requeue) {
   if (attempt < 1) return absl::InvalidArgumentError("attempt: must be at least 1");
   FL_RETURN_IF_ERROR(ValidateResult(result));
   const std::string result_blob = result.SerializeAsString();
@@ -215,6 +232,18 @@ absl::StatusOr<ReportOutcome> SqlStore::RecordResult(const std::string& job_id, 
           absl::StrFormat("attempt %d on %s: %s%s%s", attempt, agent_id,
                           v1::RunState_Name(result.state()),
                           result.diagnostic().empty() ? "" : ": ", result.diagnostic()));
+    }
+    if (requeue) {
+      // Back to the queue, barred from this host; the lease columns are left as they are
+      // because LeaseJob overwrites them and only a RUNNING job's lease is honoured.
+      spec.add_excluded_agent_ids(agent_id);
+      FL_RETURN_IF_ERROR(
+          db_->Exec("UPDATE jobs SET state = 'queued', diagnostic = ?, spec = ? WHERE id = ?",
+                    {SqlValue::Text(diagnostic), SqlValue::Blob(spec.SerializeAsString()),
+                     SqlValue::Text(job_id)})
+              .status());
+      outcome = ReportOutcome::kStored;
+      return absl::OkStatus();
     }
     FL_RETURN_IF_ERROR(db_->Exec("UPDATE jobs SET state = ?, diagnostic = ? WHERE id = ?",
                                  {SqlValue::Text(JobStateName(job_state)),
