@@ -1,0 +1,545 @@
+#!/usr/bin/env bash
+# faultline-lab: A/B kernel images in qemu virtual machines from one command. Each image boots
+# with a small initramfs whose init runs faultline-agent; the agents register with a controller
+# on this machine as separate test machines, a campaign runs the suite interleaved across them,
+# and the results and the comparison (and a gate, given a policy) are printed. docs/lab.md.
+#
+#   faultline-lab --arch=x86_64 \
+#       --kernel=/boot/vmlinuz-stock --label=stock \
+#       --kernel=/tmp/vmlinuz-mmap-lock-v3 --label=patched/mmap-lock-v3 --append="quiet"
+#
+# Every --kernel starts a machine; the --label and --append after it apply to it.
+# --kernel=debian:cloud (or debian:VERSION, e.g. debian:6.1.0-56) fetches Debian's cloud kernel
+# for --arch from Debian's mirror with apt-get download into the cache directory.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [options]
+  --kernel=IMAGE       a kernel image (vmlinuz / arm64 Image), or debian:cloud, debian:VERSION
+  --label=LABEL        its label: stock or patched/<name> (default: stock, then patched/vm<N>)
+  --append=CMDLINE     extra kernel command line for the last --kernel
+  --arch=ARCH          x86_64 (default) or arm64
+  --cpus=N             vCPUs per machine (default 1)
+  --memory=MIB         memory per machine in MiB (default 1024)
+  --suite=FILE         campaign file without targets (default: the lab suite)
+  --repetitions=N      override the suite's repetitions
+  --controller=H:P     use this controller instead of starting one (127.0.0.1:PORT)
+  --host_agent         also run an agent on this machine as one more target
+  --accel=auto|kvm|tcg acceleration (auto: KVM when it boots a guest, else TCG)
+  --policy=FILE        also decide a gate with this policy (faultlinectl gate)
+  --register_timeout=S seconds to wait for every agent to register (default 240)
+  --campaign_timeout=S seconds to wait for the campaign (default 1800)
+  --work_dir=DIR       logs, database, initramfs (default: a new /tmp/faultline-lab-* dir)
+  --cache_dir=DIR      downloaded kernels and packages (default /var/cache/faultline-lab)
+  --keep_going         with --controller: leave the campaign's results; never stop agents early
+Binaries come from the runfiles or FAULTLINE_BIN (a bazel-bin); the arm64 agent from
+FAULTLINE_AGENT_ARM64.
+USAGE
+}
+
+die() {
+  echo "faultline-lab: $*" >&2
+  exit 2
+}
+log() { echo "faultline-lab: $*" >&2; }
+
+# --- arguments ------------------------------------------------------------------------------
+arch=x86_64
+cpus=1
+memory=1024
+suite=""
+repetitions=""
+controller=""
+host_agent=0
+accel=auto
+policy=""
+register_timeout=240
+campaign_timeout=1800
+work_dir=""
+cache_dir="${FAULTLINE_LAB_CACHE:-/var/cache/faultline-lab}"
+kernels=()
+labels=()
+appends=()
+
+for arg in "$@"; do
+  case "$arg" in
+    --kernel=*) kernels+=("${arg#*=}"); labels+=(""); appends+=("") ;;
+    --label=* | --append=*)
+      (( ${#kernels[@]} > 0 )) || die "${arg%%=*}: must follow a --kernel"
+      last=$(( ${#kernels[@]} - 1 ))
+      if [[ "$arg" == --label=* ]]; then labels[last]="${arg#*=}"; else appends[last]="${arg#*=}"; fi
+      ;;
+    --arch=*) arch="${arg#*=}" ;;
+    --cpus=*) cpus="${arg#*=}" ;;
+    --memory=*) memory="${arg#*=}" ;;
+    --suite=*) suite="${arg#*=}" ;;
+    --repetitions=*) repetitions="${arg#*=}" ;;
+    --controller=*) controller="${arg#*=}" ;;
+    --host_agent) host_agent=1 ;;
+    --accel=*) accel="${arg#*=}" ;;
+    --policy=*) policy="${arg#*=}" ;;
+    --register_timeout=*) register_timeout="${arg#*=}" ;;
+    --campaign_timeout=*) campaign_timeout="${arg#*=}" ;;
+    --work_dir=*) work_dir="${arg#*=}" ;;
+    --cache_dir=*) cache_dir="${arg#*=}" ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown argument \"$arg\" (see --help)" ;;
+  esac
+done
+
+case "$arch" in
+  x86_64 | amd64) arch=x86_64; deb_arch=amd64; triplet=x86_64-linux-gnu ;;
+  arm64 | aarch64) arch=arm64; deb_arch=arm64; triplet=aarch64-linux-gnu ;;
+  *) die "--arch: \"$arch\" is not one of x86_64, arm64" ;;
+esac
+(( ${#kernels[@]} >= 1 )) || die "--kernel: give at least one kernel image (two to compare)"
+[[ "$cpus" =~ ^[0-9]+$ ]] && (( cpus >= 1 && cpus <= 64 )) || die "--cpus: \"$cpus\" is not 1..64"
+[[ "$memory" =~ ^[0-9]+$ ]] && (( memory >= 256 && memory <= 65536 )) ||
+  die "--memory: \"$memory\" is not 256..65536 MiB"
+[[ "$accel" =~ ^(auto|kvm|tcg)$ ]] || die "--accel: \"$accel\" is not one of auto, kvm, tcg"
+[[ -z "$repetitions" || "$repetitions" =~ ^[0-9]+$ ]] || die "--repetitions: not a number"
+[[ "$register_timeout" =~ ^[0-9]+$ ]] || die "--register_timeout: not a number of seconds"
+[[ "$campaign_timeout" =~ ^[0-9]+$ ]] || die "--campaign_timeout: not a number of seconds"
+[[ -z "$policy" || -r "$policy" ]] || die "--policy: cannot read \"$policy\""
+if [[ -n "$controller" && ! "$controller" =~ ^127\.0\.0\.1:[0-9]+$ ]]; then
+  # qemu's gateway reaches the host's loopback only.
+  die "--controller: \"$controller\" must be 127.0.0.1:PORT (guests reach it through qemu's gateway)"
+fi
+for i in "${!kernels[@]}"; do
+  if [[ -z "${labels[i]}" ]]; then
+    if (( i == 0 )); then labels[i]=stock; else labels[i]="patched/vm$i"; fi
+  fi
+  [[ "${labels[i]}" == stock || "${labels[i]}" =~ ^patched/[A-Za-z0-9._-]+$ ]] ||
+    die "--label: \"${labels[i]}\" is not stock or patched/<name> ([A-Za-z0-9._-])"
+  [[ "${appends[i]}" != *faultline.* ]] || die "--append: faultline.* words are the lab's own"
+done
+
+# --- locations --------------------------------------------------------------------------------
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+runfiles="${RUNFILES_DIR:-${TEST_SRCDIR:-${BASH_SOURCE[0]}.runfiles}}"
+find_file() {  # find_file RELATIVE_PATH [ENV_OVERRIDE]
+  local rel="$1" override="${2:-}"
+  if [[ -n "$override" ]]; then echo "$override"; return; fi
+  for base in "$runfiles/${TEST_WORKSPACE:-faultline}" "$runfiles/__main__" \
+      "${FAULTLINE_BIN:-/nonexistent}" "$script_dir/../.."; do
+    if [[ -e "$base/$rel" ]]; then echo "$base/$rel"; return; fi
+  done
+  die "cannot find $rel (run through bazel, or set FAULTLINE_BIN to a bazel-bin directory)"
+}
+controller_bin="$(find_file controller/faultline-controller "${FAULTLINE_CONTROLLER:-}")"
+ctl_bin="$(find_file controller/cli/faultlinectl "${FAULTLINE_CTL:-}")"
+host_agent_bin="$(find_file agent/faultline-agent "${FAULTLINE_AGENT:-}")"
+guest_init="$(find_file agent/lab/guest_init.sh)"
+if [[ "$arch" == arm64 ]]; then
+  guest_agent_bin="$(find_file agent/lab/faultline-agent-aarch64 "${FAULTLINE_AGENT_ARM64:-}")"
+else
+  guest_agent_bin="$host_agent_bin"
+fi
+[[ -n "$suite" ]] || suite="$(find_file agent/lab/suites/lab.textproto)"
+[[ -r "$suite" ]] || die "--suite: cannot read \"$suite\""
+
+work_dir="${work_dir:-$(mktemp -d /tmp/faultline-lab-XXXXXX)}"
+mkdir -p "$work_dir" "$cache_dir" || die "cannot create $work_dir or $cache_dir"
+work_dir="$(cd "$work_dir" && pwd)"
+run_start=$(date +%s.%N)
+elapsed() { awk -v s="$run_start" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }'; }
+
+# --- cleanup: no VM, controller or agent outlives the run --------------------------------------
+pids=()
+vm_pids=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${vm_pids[@]}" "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${vm_pids[@]}" "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    (( alive )) || break
+    sleep 0.1
+  done
+  for pid in "${vm_pids[@]}" "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  log "work directory $work_dir ($(elapsed) s in all)"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- Debian packages ---------------------------------------------------------------------------
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$p")
+  done
+  (( ${#missing[@]} == 0 )) && return 0
+  log "installing ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null || {
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      --no-install-recommends "${missing[@]}" >/dev/null
+  } || die "cannot install ${missing[*]}"
+}
+if [[ "$arch" == x86_64 ]]; then
+  ensure_packages qemu-system-x86 busybox-static cpio e2fsprogs binutils
+  qemu=qemu-system-x86_64
+else
+  ensure_packages qemu-system-arm cpio e2fsprogs binutils
+  qemu=qemu-system-aarch64
+fi
+
+# Downloads a Debian package for $deb_arch from Debian's mirror into the cache and unpacks it.
+# Prints the unpacked directory.
+debian_package() {
+  local name="$1" dir="$cache_dir/packages/$1_$deb_arch"
+  if [[ ! -f "$dir/.unpacked" ]]; then
+    mkdir -p "$dir"
+    (cd "$dir" && rm -f ./*.deb && apt-get download -qq "$name:$deb_arch" >/dev/null 2>&1) || {
+      apt-get update -qq >/dev/null 2>&1 || true
+      (cd "$dir" && apt-get download -qq "$name:$deb_arch" >/dev/null 2>&1)
+    } || die "apt-get download $name:$deb_arch failed (for arm64: dpkg --add-architecture arm64)"
+    dpkg-deb -x "$dir"/*.deb "$dir/root" || die "cannot unpack $dir/*.deb"
+    touch "$dir/.unpacked"
+  fi
+  echo "$dir/root"
+}
+
+# debian:cloud -> the version linux-image-cloud-<arch> depends on today; debian:VERSION as given.
+resolve_kernel() {
+  local spec="$1" version
+  if [[ "$spec" != debian:* ]]; then
+    [[ -r "$spec" ]] || die "--kernel: cannot read \"$spec\""
+    echo "$spec"
+    return
+  fi
+  version="${spec#debian:}"
+  if [[ "$version" == cloud ]]; then
+    version="$(apt-cache depends "linux-image-cloud-$deb_arch:$deb_arch" 2>/dev/null |
+      sed -nE "s/.*Depends: linux-image-(.*)-cloud-$deb_arch.*/\1/p" | head -1)"
+    [[ -n "$version" ]] || die "--kernel=debian:cloud: no linux-image-cloud-$deb_arch in apt's lists"
+  fi
+  local root
+  root="$(debian_package "linux-image-$version-cloud-$deb_arch-unsigned")"
+  local image
+  image="$(ls "$root"/boot/vmlinuz-* 2>/dev/null | head -1)"
+  [[ -n "$image" ]] || die "linux-image-$version-cloud-$deb_arch-unsigned has no /boot/vmlinuz-*"
+  echo "$image"
+}
+for i in "${!kernels[@]}"; do kernels[i]="$(resolve_kernel "${kernels[i]}")"; done
+
+# --- initramfs ---------------------------------------------------------------------------------
+# Modules a kernel needs for the guest's network and scratch disk, deps first. They come from
+# the Debian package the image came from (…/boot/vmlinuz-V beside …/lib/modules/V); a kernel
+# with no module tree must have the drivers built in.
+module_tree_for() {
+  local image="$1" base version
+  base="$(dirname "$(dirname "$image")")"
+  version="$(basename "$image")"; version="${version#vmlinuz-}"
+  [[ -d "$base/lib/modules/$version" ]] && echo "$base/lib/modules/$version"
+  return 0
+}
+module_depends() { tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | tr ',' ' '; }
+add_modules() {  # add_modules TREE DEST_DIR ORDER_FILE MODULE...
+  local tree="$1" dest="$2" order="$3"; shift 3
+  local m file
+  for m in "$@"; do
+    grep -qx "$m" "$order" 2>/dev/null && continue
+    file="$(find "$tree" -name "$m.ko" -print -quit)"
+    [[ -n "$file" ]] || continue
+    # shellcheck disable=SC2046
+    add_modules "$tree" "$dest" "$order" $(module_depends "$file")
+    cp "$file" "$dest/$m.ko"
+    echo "$m" >>"$order"
+  done
+}
+
+# Shared libraries of an ELF binary, recursively, from the multiarch directories of $triplet.
+needed_libraries() {
+  local seen=" " queue=("$1") f lib path
+  while (( ${#queue[@]} > 0 )); do
+    f="${queue[0]}"; queue=("${queue[@]:1}")
+    for lib in $(readelf -d "$f" 2>/dev/null | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p'); do
+      [[ "$seen" == *" $lib "* ]] && continue
+      seen+="$lib "
+      path=""
+      for dir in "/lib/$triplet" "/usr/lib/$triplet"; do
+        [[ -e "$dir/$lib" ]] && { path="$dir/$lib"; break; }
+      done
+      [[ -n "$path" ]] || die "$(basename "$1"): needs $lib, not found in /usr/lib/$triplet"
+      echo "$path"
+      queue+=("$path")
+    done
+  done
+}
+
+build_initramfs() {  # build_initramfs OUT KERNEL_IMAGE
+  local out="$1" image="$2" root="$work_dir/initramfs-root"
+  rm -rf "$root"
+  mkdir -p "$root"/{bin,lab/modules,proc,sys,dev,tmp,etc}
+  local busybox
+  if [[ "$arch" == x86_64 ]]; then busybox=/bin/busybox; else
+    busybox="$(debian_package busybox-static)/bin/busybox"
+  fi
+  [[ -x "$busybox" ]] || die "no static busybox at $busybox (Debian's busybox-static)"
+  cp "$busybox" "$root/bin/busybox"
+  cp "$guest_init" "$root/init"
+  chmod 755 "$root/init"
+  cp "$guest_agent_bin" "$root/bin/faultline-agent"
+  chmod 755 "$root/bin/faultline-agent"
+  local interp
+  interp="$(readelf -l "$guest_agent_bin" | sed -nE 's/.*interpreter: (.*)\]/\1/p')"
+  [[ -n "$interp" ]] || die "$guest_agent_bin: no program interpreter (not a dynamic ELF?)"
+  local libs
+  if [[ "$arch" == x86_64 ]]; then
+    libs="$(ldd "$guest_agent_bin" | awk '/=> \// { print $3 }')"
+  else
+    libs="$(needed_libraries "$guest_agent_bin")" || exit 2
+  fi
+  local lib
+  for lib in $libs "$interp"; do
+    [[ "$lib" == "$interp" ]] && lib="$(readlink -f "$interp")" && {
+      mkdir -p "$root$(dirname "$interp")"
+      cp -L "$lib" "$root$interp"
+      continue
+    }
+    mkdir -p "$root/lib/$triplet"
+    cp -L "$lib" "$root/lib/$triplet/$(basename "$lib")"
+  done
+  echo "/lib/$triplet" >"$root/lab/library_path"
+  echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+  : >"$root/lab/modules.order"
+  local tree
+  tree="$(module_tree_for "$image")"
+  if [[ -n "$tree" ]]; then
+    add_modules "$tree" "$root/lab/modules" "$root/lab/modules.order" \
+      virtio_pci virtio_mmio virtio_net virtio_blk
+  fi
+  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$out") || die "cpio failed"
+}
+
+# --- acceleration ------------------------------------------------------------------------------
+qemu_machine_args() {
+  if [[ "$arch" == x86_64 ]]; then
+    echo "-M q35 -cpu max"
+  else
+    echo "-M virt -cpu max"
+  fi
+}
+console_device() { [[ "$arch" == x86_64 ]] && echo ttyS0 || echo ttyAMA0; }
+
+# KVM counts only if a guest actually runs under it: with nested virtualization /dev/kvm can
+# open yet never boot a guest. The probe boots the first image with no init; reaching the
+# kernel's "No working init" panic proves the guest ran. Cached per host kernel and qemu.
+detect_accel() {
+  if [[ "$accel" != auto ]]; then echo "$accel"; return; fi
+  if [[ "$arch" != x86_64 || ! -r /dev/kvm || ! -w /dev/kvm ]]; then echo tcg; return; fi
+  local key cached
+  key="$(uname -r)-$($qemu --version | head -1 | tr -c 'A-Za-z0-9.\n' _)"
+  cached="$cache_dir/kvm-probe-$key"
+  if [[ -f "$cached" ]]; then cat "$cached"; return; fi
+  local probe_log="$work_dir/kvm-probe.console"
+  # shellcheck disable=SC2046
+  timeout --kill-after=2 20 $qemu -accel kvm $(qemu_machine_args) -m 256 -smp 1 \
+    -display none -monitor none -nic none -no-reboot -serial "file:$probe_log" \
+    -kernel "${kernels[0]}" -append "console=ttyS0 panic=-1 rdinit=/faultline-none" \
+    >/dev/null 2>&1 || true
+  local result=tcg
+  grep -qE "No working init|Kernel panic" "$probe_log" 2>/dev/null && result=kvm
+  echo "$result" >"$cached"
+  echo "$result"
+}
+
+# --- controller --------------------------------------------------------------------------------
+if [[ -z "$controller" ]]; then
+  "$controller_bin" --listen=127.0.0.1:0 --db="$work_dir/faultline.db" \
+    --port_file="$work_dir/controller.port" --metrics_listen= \
+    2>"$work_dir/controller.log" &
+  pids+=($!)
+  for _ in $(seq 1 100); do [[ -s "$work_dir/controller.port" ]] && break; sleep 0.1; done
+  [[ -s "$work_dir/controller.port" ]] || {
+    tail -20 "$work_dir/controller.log" >&2
+    die "the controller did not start (log above)"
+  }
+  controller="127.0.0.1:$(cat "$work_dir/controller.port")"
+  log "controller $controller over $work_dir/faultline.db"
+fi
+port="${controller##*:}"
+ctl() { "$ctl_bin" --controller="$controller" "$@"; }
+
+mode="$(detect_accel)"
+if [[ "$mode" == kvm ]]; then virtualization=hardware; else virtualization=emulated; fi
+log "acceleration: $mode (agents report virtualization=$virtualization: their own host class)"
+
+initramfs="$work_dir/initramfs-$arch.cpio.gz"
+build_initramfs "$initramfs" "${kernels[0]}"
+log "initramfs $(du -h "$initramfs" | cut -f1) ($(elapsed) s)"
+
+# --- machines ----------------------------------------------------------------------------------
+run_id="$(basename "$work_dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
+agent_ids=()
+consoles=()
+boot_start=()
+for i in "${!kernels[@]}"; do
+  agent_ids+=("lab-$arch-vm$i-$run_id")
+  consoles+=("$work_dir/vm$i.console")
+  # Each machine's own initramfs only when its modules differ; one image is the usual case.
+  vm_initramfs="$initramfs"
+  if (( i > 0 )) && [[ "$(module_tree_for "${kernels[i]}")" != "$(module_tree_for "${kernels[0]}")" ]]; then
+    vm_initramfs="$work_dir/initramfs-$arch-vm$i.cpio.gz"
+    build_initramfs "$vm_initramfs" "${kernels[i]}"
+  fi
+  disk="$work_dir/vm$i.scratch.ext4"
+  truncate -s 1G "$disk"
+  mkfs.ext4 -q -F "$disk" || die "mkfs.ext4 $disk failed"
+  cmdline="console=$(console_device) panic=-1 loglevel=4 ${appends[i]}"
+  cmdline+=" faultline.label=${labels[i]} faultline.controller=10.0.2.2:$port"
+  cmdline+=" faultline.agent_id=${agent_ids[i]} faultline.virtualization=$virtualization"
+  boot_start+=("$(date +%s.%N)")
+  # setsid: its own process group, so a signal to this script's group never leaves it orphaned
+  # and cleanup can kill it by pid. -no-reboot + panic=-1: a panicking guest ends qemu.
+  # shellcheck disable=SC2046
+  setsid $qemu -accel "$mode" $(qemu_machine_args) -smp "$cpus" -m "$memory" \
+    -display none -monitor none -no-reboot -serial "file:${consoles[i]}" \
+    -kernel "${kernels[i]}" -initrd "$vm_initramfs" -append "$cmdline" \
+    -nic none -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
+    -drive "file=$disk,if=none,id=disk0,format=raw" -device virtio-blk-pci,drive=disk0 \
+    </dev/null >"$work_dir/vm$i.qemu.log" 2>&1 &
+  vm_pids+=($!)
+  log "vm$i: ${labels[i]} ${kernels[i]} ${appends[i]:+(append: ${appends[i]})} pid ${vm_pids[i]}"
+done
+
+if (( host_agent )); then
+  host_agent_id="lab-host-$run_id"
+  "$host_agent_bin" --controller="$controller" --agent_id="$host_agent_id" --kernel_label=stock \
+    --tags=lab-host --spool_dir="$work_dir/host-spool" --poll_wait_seconds=5 \
+    2>"$work_dir/host-agent.log" &
+  pids+=($!)
+fi
+
+vm_failure() {  # vm_failure INDEX MESSAGE
+  local i="$1"
+  echo "faultline-lab: vm$i (${labels[i]}, ${kernels[i]}): $2" >&2
+  echo "---- vm$i console (last 40 lines of ${consoles[i]}) ----" >&2
+  tail -40 "${consoles[i]}" 2>/dev/null | tr -d '\r' >&2 || true
+  tail -5 "$work_dir/vm$i.qemu.log" 2>/dev/null >&2 || true
+  echo "----" >&2
+  exit 1
+}
+
+# Boot time: from qemu's start to the guest init's "up" line; registration when the agent
+# shows in ListAgents.
+registered=()
+deadline=$(( $(date +%s) + register_timeout ))
+while :; do
+  agents="$(ctl agents 2>/dev/null || true)"
+  all=1
+  for i in "${!kernels[@]}"; do
+    [[ -n "${registered[i]:-}" ]] && continue
+    kill -0 "${vm_pids[i]}" 2>/dev/null ||
+      vm_failure "$i" "the virtual machine stopped before its agent registered (panic or init failure)"
+    if grep -q "^${agent_ids[i]} " <<<"$agents"; then
+      registered[i]="$(awk -v s="${boot_start[i]}" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')"
+      up="$(grep -a -o 'faultline-lab-guest: up: .*' "${consoles[i]}" | tr -d '\r' | head -1)"
+      log "vm$i registered ${registered[i]} s after start (${up#faultline-lab-guest: })"
+    else
+      all=0
+    fi
+  done
+  if (( host_agent )) && ! grep -q "^$host_agent_id " <<<"$agents"; then all=0; fi
+  (( all )) && break
+  if (( $(date +%s) > deadline )); then
+    for i in "${!kernels[@]}"; do
+      [[ -n "${registered[i]:-}" ]] && continue
+      if grep -aq "faultline-lab-guest: up" "${consoles[i]}" 2>/dev/null; then
+        vm_failure "$i" "booted, but its agent did not register within ${register_timeout} s"
+      elif [[ -s "${consoles[i]}" ]]; then
+        vm_failure "$i" "did not finish booting within ${register_timeout} s"
+      else
+        vm_failure "$i" "printed nothing within ${register_timeout} s (wrong image or --arch?)"
+      fi
+    done
+    tail -20 "$work_dir/host-agent.log" >&2
+    die "the host agent did not register within ${register_timeout} s"
+  fi
+  sleep 1
+done
+ctl agents
+
+# --- campaign ----------------------------------------------------------------------------------
+campaign_file="$work_dir/campaign.textproto"
+# Targets, interleaving and pairing are the lab's; everything else comes from the suite.
+grep -vE '^\s*(interleave|paired)\s*:' "$suite" | sed '/^\s*targets\s*{/,/}/d' >"$campaign_file"
+[[ -n "$repetitions" ]] && sed -i '/^\s*repetitions\s*:/d' "$campaign_file" &&
+  echo "repetitions: $repetitions" >>"$campaign_file"
+echo "interleave: true" >>"$campaign_file"
+# A host agent is another host class, so only a guests-only run can be paired.
+(( host_agent )) || echo "paired: true" >>"$campaign_file"
+target_names=()
+for i in "${!kernels[@]}"; do
+  target_names+=("vm$i-$(tr '/' '-' <<<"${labels[i]}")")
+  cat >>"$campaign_file" <<TARGET
+targets {
+  name: "${target_names[i]}"
+  kernel_label: "${labels[i]}"
+  agent_ids: "${agent_ids[i]}"
+}
+TARGET
+done
+if (( host_agent )); then
+  printf 'targets {\n  name: "host"\n  agent_ids: "%s"\n}\n' "$host_agent_id" >>"$campaign_file"
+fi
+
+campaign_id="$(ctl submit "$campaign_file")" || die "submitting $campaign_file failed (above)"
+echo "$campaign_id" >"$work_dir/campaign.id"
+log "campaign $campaign_id ($(elapsed) s)"
+campaign_start=$(date +%s)
+# Watch in the background so a guest that dies mid-campaign ends the run at once.
+ctl --timeout_seconds="$campaign_timeout" watch "$campaign_id" 2>"$work_dir/watch.log" &
+watch_pid=$!
+pids+=("$watch_pid")
+while kill -0 "$watch_pid" 2>/dev/null; do
+  for i in "${!kernels[@]}"; do
+    kill -0 "${vm_pids[i]}" 2>/dev/null || {
+      ctl cancel "$campaign_id" >/dev/null 2>&1 || true
+      vm_failure "$i" "the virtual machine stopped during campaign $campaign_id"
+    }
+  done
+  sleep 1
+done
+watch_rc=0
+wait "$watch_pid" || watch_rc=$?
+tail -1 "$work_dir/watch.log" >&2
+log "campaign took $(( $(date +%s) - campaign_start )) s"
+ctl results --campaign="$campaign_id"
+ctl results --campaign="$campaign_id" --format=csv --output="$work_dir/results.csv"
+(( watch_rc == 0 )) || die "campaign $campaign_id did not succeed (faultlinectl watch: $watch_rc)"
+
+# --- comparison --------------------------------------------------------------------------------
+compare_rc=0
+if (( ${#kernels[@]} >= 2 )); then
+  baseline="campaign=$campaign_id,target=${target_names[0]}"
+  for i in $(seq 1 $(( ${#kernels[@]} - 1 ))); do
+    candidate="campaign=$campaign_id,target=${target_names[i]}"
+    echo
+    echo "== ${labels[0]} (vm0) vs ${labels[i]} (vm$i)"
+    ctl compare --baseline="$baseline" --candidate="$candidate" \
+      --html="$work_dir/compare-vm0-vm$i.html" | tee "$work_dir/compare-vm0-vm$i.txt" ||
+      compare_rc=$?
+    if [[ -n "$policy" ]]; then
+      gate_rc=0
+      ctl gate --baseline="$baseline" --candidate="$candidate" --policy="$policy" \
+        --confirm=false | tee "$work_dir/gate-vm0-vm$i.txt" || gate_rc=$?
+      echo "gate ${labels[i]}: exit $gate_rc (0 pass, 1 fail, 2 inconclusive)"
+      (( gate_rc <= compare_rc )) || compare_rc=$gate_rc
+    fi
+  done
+fi
+for i in "${!kernels[@]}"; do
+  echo "boot vm$i (${labels[i]}, $arch, $mode): agent registered ${registered[i]} s after start"
+done
+echo "lab run: $(elapsed) s; work directory $work_dir"
+exit "$compare_rc"
