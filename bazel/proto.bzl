@@ -45,5 +45,8 @@ def faultline_cc_grpc_library(name, srcs, deps = [], grpc = True, visibility = N
         srcs = [o for o in pb_outs + grpc_outs if o.endswith(".cc")],
         hdrs = [o for o in pb_outs + grpc_outs if o.endswith(".h")],
         deps = deps + ["@system//:protobuf"] + (["@system//:grpcpp"] if grpc else []),
+        # Generated files register their descriptors in static initialisers: keep every object,
+        # or reflection, health checking and name lookups miss types nothing references.
+        alwayslink = True,
         visibility = visibility,
     )
