@@ -227,6 +227,23 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
   v1::TargetSelector baseline_machines = MachinesOf(spec.baseline);
   candidate_machines.set_host_class(host_class);
   baseline_machines.set_host_class(original.baseline_host_class);
+  // The kernel a second host must run is the one measured (a campaign selector names none).
+  for (auto [machines, labels] :
+       {std::make_pair(&candidate_machines, &original.candidate_kernel_labels),
+        std::make_pair(&baseline_machines, &original.baseline_kernel_labels)}) {
+    if (labels->size() == 1) machines->set_kernel_label(labels->front());
+  }
+  if (candidate_machines.kernel_label().empty() || baseline_machines.kernel_label().empty()) {
+    const std::string why = absl::StrCat(
+        "not confirmed: the ", candidate_machines.kernel_label().empty() ? "candidate" : "baseline",
+        " side spans several kernel labels, so no second host can stand in for it");
+    for (int ci : to_confirm) {
+      report.confirmations[ci].confirmation_outcome = GateOutcome::kInconclusive;
+      report.confirmations[ci].reason = why;
+    }
+    report.reasons.push_back(why);
+    return absl::OkStatus();
+  }
   std::set<std::string> benchmarks;
   for (int ci : to_confirm) {
     const GateConfirmation& c = report.confirmations[ci];
@@ -259,8 +276,8 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
     const std::string why =
         second_candidate.empty()
             ? absl::StrCat("not confirmed: no second live host of class ", host_class,
-                           " runs the candidate kernel (",
-                           DescribeTarget(MachinesOf(spec.candidate)), ")")
+                           " runs the candidate kernel (", DescribeTarget(candidate_machines),
+                           ")")
             : absl::StrCat("not confirmed: no live host of class ", original.baseline_host_class,
                            " runs the baseline kernel");
     for (int ci : to_confirm) {
