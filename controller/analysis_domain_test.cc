@@ -86,10 +86,17 @@ class FakeAgents {
         absl::MutexLock lock(&mu_);
         agents = agents_;
       }
-      for (const AgentRecord& agent : agents) {
+      for (AgentRecord& agent : agents) {
         auto leased = scheduler_->Assign(agent);
         if (!leased.ok() || !leased->has_value()) continue;
         worked = true;
+        {
+          // The fingerprint as of now: SetHost may have run since the copy above.
+          absl::MutexLock lock(&mu_);
+          for (const AgentRecord& a : agents_) {
+            if (a.agent_id == agent.agent_id) agent.host = a.host;
+          }
+        }
         const v1::Job& job = (*leased)->job;
         v1::RunResult r;
         r.set_benchmark(job.invocation().benchmark());
