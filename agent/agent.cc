@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/child_process.h"
 #include "agent/log.h"
 
 namespace faultline::agent {
@@ -69,7 +70,10 @@ Agent::Agent(AgentOptions options, std::unique_ptr<v1::AgentService::StubInterfa
         ExecutorOptions executor = options_.executor;
         executor.host = options_.host;
         return executor;
-      }()) {}
+      }()) {
+  absl::MutexLock lock(&mu_);
+  host_ = options_.host;
+}
 
 Agent::~Agent() = default;
 
@@ -106,10 +110,55 @@ void Agent::SetState(v1::AgentState state, const std::string& job_id) {
   if (options_.observers.state_changed) options_.observers.state_changed(state);
 }
 
+v1::HostFingerprint Agent::CurrentHost() const {
+  absl::MutexLock lock(&mu_);
+  return host_;
+}
+
+absl::Status Agent::Provision(const std::string& label) {
+  if (options_.provision_command.empty() ||
+      std::find(options_.provisionable_kernels.begin(), options_.provisionable_kernels.end(),
+                label) == options_.provisionable_kernels.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "required_kernel_label: agent runs kernel label \"", CurrentHost().kernel_label(),
+        "\" and cannot provision \"", label, "\""));
+  }
+  Log("provisioning kernel ", label, " with: ", options_.provision_command);
+  SetState(v1::AGENT_STATE_PROVISIONING, "");
+  ChildOptions child;
+  child.argv = {"/bin/sh", "-c", options_.provision_command, "faultline-provision", label};
+  child.timeout = options_.provision_timeout;
+  absl::StatusOr<ChildResult> ran = RunChild(child);
+  if (!ran.ok()) return ran.status();
+  if (ran->ending != ChildResult::Ending::kExited || ran->exit_code != 0) {
+    return absl::InternalError(absl::StrCat("provisioning ", label, " failed (exit ",
+                                            ran->exit_code, "): ", ran->stderr_tail));
+  }
+  if (!options_.refingerprint) {
+    return absl::FailedPreconditionError("provisioning: no way to re-read the fingerprint");
+  }
+  absl::StatusOr<v1::HostFingerprint> host = options_.refingerprint();
+  if (!host.ok()) return host.status();
+  if (host->kernel_label() != label) {
+    return absl::InternalError(absl::StrCat("provisioning ", label, " finished but the host runs \"",
+                                            host->kernel_label(), "\""));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    host_ = *host;
+  }
+  if (!RegisterWithRetry()) return absl::CancelledError("drained while provisioning");
+  Log("now on kernel ", host->kernel_release(), " label ", label);
+  return absl::OkStatus();
+}
+
 absl::Status Agent::RegisterOnce() {
   v1::RegisterRequest request;
   request.set_agent_id(options_.agent_id);
-  *request.mutable_host() = options_.host;
+  *request.mutable_host() = CurrentHost();
+  for (const std::string& label : options_.provisionable_kernels) {
+    request.add_provisionable_kernels(label);
+  }
   for (const v1::BenchmarkSpec& spec : options_.catalog) *request.add_catalog() = spec;
   for (const std::string& tag : options_.tags) request.add_tags(tag);
   request.set_agent_version(options_.agent_version);
@@ -198,8 +247,9 @@ absl::Status Agent::Run() {
   absl::StatusOr<std::unique_ptr<ResultSpool>> spool = ResultSpool::Open(options_.spool_dir);
   if (!spool.ok()) return spool.status();
   spool_ = *std::move(spool);
-  Log("agent ", options_.agent_id, " (", options_.host.host_class(), ", kernel ",
-      options_.host.kernel_release(), " label ", options_.host.kernel_label(), "), catalog of ",
+  const v1::HostFingerprint host = CurrentHost();
+  Log("agent ", options_.agent_id, " (", host.host_class(), ", kernel ",
+      host.kernel_release(), " label ", host.kernel_label(), "), catalog of ",
       options_.catalog.size(), " benchmarks, ", spool_->Count(), " spooled results");
 
   if (!RegisterWithRetry()) {
@@ -320,25 +370,30 @@ void Agent::HandleAssignment(const v1::Assignment& assignment) {
   }
 
   Execution execution;
+  // The lease is renewed from the start: provisioning a kernel can outlast a lease.
+  std::thread renewal([this, &assignment] { RenewLoop(assignment); });
+  absl::Status provisioned = absl::OkStatus();
   if (!assignment.required_kernel_label().empty() &&
-      assignment.required_kernel_label() != options_.host.kernel_label()) {
-    // This agent advertises no provisionable kernels, so it cannot honour the request.
+      assignment.required_kernel_label() != CurrentHost().kernel_label()) {
+    provisioned = Provision(assignment.required_kernel_label());
+    SetState(v1::AGENT_STATE_RUNNING, job.id());
+  }
+  if (!provisioned.ok()) {
     execution.result.set_benchmark(job.invocation().benchmark());
     *execution.result.mutable_params() = job.invocation().params();
     execution.result.set_state(v1::RUN_STATE_FAILED);
-    execution.result.set_diagnostic(absl::StrCat(
-        "required_kernel_label: agent runs kernel label \"", options_.host.kernel_label(),
-        "\" and cannot provision \"", assignment.required_kernel_label(), "\""));
-    *execution.result.mutable_host() = options_.host;
+    execution.result.set_diagnostic(std::string(provisioned.message()));
+    execution.abandoned = abandon_.load();
   } else {
-    std::thread renewal([this, &assignment] { RenewLoop(assignment); });
     execution = executor_.Run(job.invocation(), &abandon_);
-    {
-      absl::MutexLock lock(&mu_);
-      stop_renewal_ = true;
-    }
-    renewal.join();
   }
+  // The host may have been provisioned into another kernel since the executor was made.
+  *execution.result.mutable_host() = CurrentHost();
+  {
+    absl::MutexLock lock(&mu_);
+    stop_renewal_ = true;
+  }
+  renewal.join();
   jobs_handled_.fetch_add(1);
   SetState(v1::AGENT_STATE_IDLE, "");
   if (options_.observers.job_finished) {

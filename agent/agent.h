@@ -51,6 +51,16 @@ struct AgentOptions {
     std::function<void()> reconnected;
   };
   Observers observers;
+  // Kernel provisioning. Labels of kernels this host can boot into on request, the command
+  // that does it (run as `/bin/sh -c COMMAND faultline-provision LABEL`, e.g. a script that
+  // kexecs or reboots into that kernel), and how to read the fingerprint afterwards. When the
+  // command returns, the agent re-fingerprints and re-registers; if it reboots the host instead,
+  // the job's lease lapses, the job is requeued, and the agent, back on the new kernel, is
+  // given it like any other job.
+  std::vector<std::string> provisionable_kernels;
+  std::string provision_command;
+  absl::Duration provision_timeout = absl::Minutes(15);
+  std::function<absl::StatusOr<v1::HostFingerprint>()> refingerprint;
 };
 
 // Checks an agent id against the API's rule: 1..128 characters of [A-Za-z0-9._:-].
@@ -74,6 +84,9 @@ class Agent {
 
  private:
   absl::Status RegisterOnce();
+  // Boots `label` with the provisioning command and re-registers; the error says why not.
+  absl::Status Provision(const std::string& label);
+  v1::HostFingerprint CurrentHost() const;
   // Retries RegisterOnce with backoff; false if drained first.
   bool RegisterWithRetry();
   void HeartbeatLoop();
@@ -95,6 +108,8 @@ class Agent {
   std::unique_ptr<ResultSpool> spool_;
 
   mutable absl::Mutex mu_;
+  // The host as last fingerprinted; changes when the agent provisions another kernel.
+  v1::HostFingerprint host_ ABSL_GUARDED_BY(mu_);
   int drain_requests_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_heartbeat_ ABSL_GUARDED_BY(mu_) = false;
   bool deliver_spool_ ABSL_GUARDED_BY(mu_) = false;

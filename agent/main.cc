@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/strip.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
@@ -29,6 +31,15 @@
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address, host:port.");
 ABSL_FLAG(std::string, agent_id, "",
           "Stable agent identifier, 1..128 of [A-Za-z0-9._:-]; default: the hostname.");
+ABSL_FLAG(std::string, kernel_label_file, "",
+          "File holding the running kernel's label (one line); read at start and after "
+          "provisioning, and overrides --kernel_label when present. Boot scripts or the "
+          "provisioning command keep it current.");
+ABSL_FLAG(std::vector<std::string>, provisionable_kernels, {},
+          "Comma-separated kernel labels this host can boot into on request.");
+ABSL_FLAG(std::string, provision_command, "",
+          "Shell command that boots the kernel labelled $1 (e.g. a kexec or reboot script); "
+          "required with --provisionable_kernels.");
 ABSL_FLAG(std::string, kernel_label, "stock",
           "Label of the running kernel: \"stock\" or \"patched/<series>\".");
 ABSL_FLAG(std::vector<std::string>, tags, {}, "Comma-separated operator tags, e.g. rack-3,lab.");
@@ -75,6 +86,19 @@ int AgentMain(int argc, char** argv) {
   } else if (!virt.empty()) {
     return Fail("--virtualization: \"" + virt + "\" is not one of none, hardware, emulated");
   }
+  const std::string label_file = absl::GetFlag(FLAGS_kernel_label_file);
+  // The label file, when it exists, is the running kernel's word on its own label.
+  auto read_label = [label_file](std::string fallback) -> std::string {
+    if (label_file.empty()) return fallback;
+    std::ifstream in(label_file);
+    std::string line;
+    if (in && std::getline(in, line)) {
+      line = std::string(absl::StripAsciiWhitespace(line));
+      if (!line.empty()) return line;
+    }
+    return fallback;
+  };
+  fingerprint_options.kernel_label = read_label(fingerprint_options.kernel_label);
   if (fingerprint_options.kernel_label.empty()) return Fail("--kernel_label: must not be empty");
   absl::StatusOr<v1::HostFingerprint> host = ReadHostFingerprint(fingerprint_options);
   if (!host.ok()) return Fail(host.status().ToString());
@@ -95,6 +119,17 @@ int AgentMain(int argc, char** argv) {
     for (const v1::BenchmarkSpec& spec : options.catalog) std::cout << spec.DebugString();
     return 0;
   }
+  for (const std::string& label : absl::GetFlag(FLAGS_provisionable_kernels)) {
+    if (!label.empty()) options.provisionable_kernels.push_back(label);
+  }
+  options.provision_command = absl::GetFlag(FLAGS_provision_command);
+  if (!options.provisionable_kernels.empty() && options.provision_command.empty()) {
+    return Fail("--provisionable_kernels: needs --provision_command");
+  }
+  options.refingerprint = [fingerprint_options, read_label]() mutable {
+    fingerprint_options.kernel_label = read_label(fingerprint_options.kernel_label);
+    return ReadHostFingerprint(fingerprint_options);
+  };
   options.spool_dir = absl::GetFlag(FLAGS_spool_dir);
   options.max_jobs = absl::GetFlag(FLAGS_max_jobs);
   if (options.max_jobs < 0) return Fail("--max_jobs: must be >= 0");

@@ -5,6 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "controller/grpc_status.h"
+#include "controller/target_matcher.h"
 
 namespace faultline::controller {
 namespace {
@@ -85,15 +86,17 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
   const absl::Duration jittered = absl::Seconds(wait) * absl::Uniform(gen, 0.8, 1.0);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   dispatcher_->Wait(*agent, clock_() + jittered,
-                    [reactor, response, label = (*agent)->host.kernel_label()](
+                    [reactor, response, agent = *agent](
                         absl::StatusOr<std::optional<LeasedJob>> leased) {
                       if (leased.ok() && leased->has_value()) {
                         v1::Assignment* a = response->mutable_assignment();
                         *a->mutable_job() = (*leased)->job;
                         a->set_lease_id((*leased)->lease_id);
                         *a->mutable_lease_deadline() = ToProtoTime((*leased)->deadline);
-                        // Jobs only go to agents already on a matching kernel.
-                        a->set_required_kernel_label(label);
+                        // The agent's own label, or a kernel it must provision first.
+                        a->set_required_kernel_label(
+                            KernelLabelFor((*leased)->job.target(), *agent)
+                                .value_or(agent->host.kernel_label()));
                       }
                       reactor->Finish(ToGrpcStatus(leased.status()));
                     });

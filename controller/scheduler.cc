@@ -39,12 +39,16 @@ absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
     const AgentRecord& agent = *agents[a];
     // The store orders by priority, campaign age, sequence; pick the first matching job of the
     // highest priority, preferring the campaign served least recently.
+    // Rebooting a host into another kernel costs minutes: only when it has nothing to run on
+    // the kernel it is on.
     int best = -1;
+    for (int pass = 0; pass < 2 && best < 0; ++pass) {
     for (size_t j = 0; j < queued->size(); ++j) {
       if (taken[j]) continue;
       const QueuedJob& candidate = (*queued)[j];
       if (best >= 0 && candidate.priority < (*queued)[best].priority) break;
       if (!AgentCanRunJob(candidate.job, agent)) continue;
+      if ((pass == 0) == NeedsProvisioning(candidate.job, agent)) continue;
       if (best < 0) {
         best = static_cast<int>(j);
         continue;
@@ -53,6 +57,7 @@ absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
       const std::string& best_campaign = (*queued)[best].job.campaign_id();
       if (cand_campaign == best_campaign) continue;  // Keep sequence order within a campaign.
       if (last_served_[cand_campaign] < last_served_[best_campaign]) best = static_cast<int>(j);
+    }
     }
     if (best < 0) continue;
     taken[best] = true;

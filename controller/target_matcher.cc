@@ -9,11 +9,25 @@
 
 namespace faultline::controller {
 
+std::optional<std::string> KernelLabelFor(const v1::TargetSelector& target,
+                                          const AgentRecord& agent) {
+  if (GlobMatch(target.kernel_label(), agent.host.kernel_label()) &&
+      GlobMatch(target.kernel_release(), agent.host.kernel_release())) {
+    return agent.host.kernel_label();
+  }
+  // A kernel to provision: its release is unknown until it boots, so a target that pins the
+  // release only matches agents already running it.
+  if (!target.kernel_release().empty()) return std::nullopt;
+  for (const std::string& label : agent.provisionable_kernels) {
+    if (GlobMatch(target.kernel_label(), label)) return label;
+  }
+  return std::nullopt;
+}
+
 bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& agent) {
   const v1::HostFingerprint& host = agent.host;
   if (target.arch() != v1::ARCH_UNSPECIFIED && target.arch() != host.arch()) return false;
-  if (!GlobMatch(target.kernel_label(), host.kernel_label())) return false;
-  if (!GlobMatch(target.kernel_release(), host.kernel_release())) return false;
+  if (!KernelLabelFor(target, agent).has_value()) return false;
   if (!GlobMatch(target.host_class(), host.host_class())) return false;
   for (const std::string& tag : target.host_tags()) {
     if (std::find(agent.tags.begin(), agent.tags.end(), tag) == agent.tags.end()) return false;
@@ -24,6 +38,11 @@ bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& age
     return false;
   }
   return true;
+}
+
+bool NeedsProvisioning(const v1::Job& job, const AgentRecord& agent) {
+  std::optional<std::string> label = KernelLabelFor(job.target(), agent);
+  return label.has_value() && *label != agent.host.kernel_label();
 }
 
 const v1::BenchmarkSpec* FindInCatalog(const AgentRecord& agent, const std::string& benchmark) {

@@ -2,6 +2,7 @@
 #ifndef FAULTLINE_CONTROLLER_TARGET_MATCHER_H_
 #define FAULTLINE_CONTROLLER_TARGET_MATCHER_H_
 
+#include <optional>
 #include <string>
 
 #include "controller/store/store.h"
@@ -10,8 +11,17 @@
 
 namespace faultline::controller {
 
-// True when the agent's host satisfies every set field of the selector.
+// The kernel label the agent would run the target on: its current one when that matches, else
+// the first kernel it can provision that matches; nullopt when neither does.
+std::optional<std::string> KernelLabelFor(const v1::TargetSelector& target,
+                                          const AgentRecord& agent);
+
+// True when the agent's host satisfies every set field of the selector, possibly after
+// provisioning another kernel (see KernelLabelFor).
 bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& agent);
+
+// True when the agent would have to boot another kernel to run `job`.
+bool NeedsProvisioning(const v1::Job& job, const AgentRecord& agent);
 
 // The agent's catalog entry for `benchmark`, or nullptr.
 const v1::BenchmarkSpec* FindInCatalog(const AgentRecord& agent, const std::string& benchmark);
