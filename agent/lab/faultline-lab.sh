@@ -12,6 +12,8 @@
 # --kernel=debian:cloud (or debian:VERSION, e.g. debian:6.1.0-56) fetches Debian's cloud kernel
 # for --arch from Debian's mirror with apt-get download into the cache directory.
 set -euo pipefail
+# mkfs.ext4 lives in /sbin, which a test's strict PATH leaves out.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 usage() {
   cat <<'USAGE'
@@ -27,6 +29,7 @@ faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [opti
   --controller=H:P     use this controller instead of starting one (127.0.0.1:PORT)
   --host_agent         also run an agent on this machine as one more target
   --accel=auto|kvm|tcg acceleration (auto: KVM when it boots a guest, else TCG)
+  --qemu_cpu=MODEL     qemu -cpu model (default: qemu64 on x86_64, max on arm64)
   --policy=FILE        also decide a gate with this policy (faultlinectl gate)
   --register_timeout=S seconds to wait for every agent to register (default 240)
   --campaign_timeout=S seconds to wait for the campaign (default 1800)
@@ -53,6 +56,7 @@ repetitions=""
 controller=""
 host_agent=0
 accel=auto
+qemu_cpu=""
 policy=""
 register_timeout=240
 campaign_timeout=1800
@@ -78,6 +82,7 @@ for arg in "$@"; do
     --controller=*) controller="${arg#*=}" ;;
     --host_agent) host_agent=1 ;;
     --accel=*) accel="${arg#*=}" ;;
+    --qemu_cpu=*) qemu_cpu="${arg#*=}" ;;
     --policy=*) policy="${arg#*=}" ;;
     --register_timeout=*) register_timeout="${arg#*=}" ;;
     --campaign_timeout=*) campaign_timeout="${arg#*=}" ;;
@@ -98,6 +103,7 @@ esac
 [[ "$memory" =~ ^[0-9]+$ ]] && (( memory >= 256 && memory <= 65536 )) ||
   die "--memory: \"$memory\" is not 256..65536 MiB"
 [[ "$accel" =~ ^(auto|kvm|tcg)$ ]] || die "--accel: \"$accel\" is not one of auto, kvm, tcg"
+[[ -z "$qemu_cpu" || "$qemu_cpu" =~ ^[A-Za-z0-9._,=+-]+$ ]] || die "--qemu_cpu: \"$qemu_cpu\" is not a cpu model"
 [[ -z "$repetitions" || "$repetitions" =~ ^[0-9]+$ ]] || die "--repetitions: not a number"
 [[ "$register_timeout" =~ ^[0-9]+$ ]] || die "--register_timeout: not a number of seconds"
 [[ "$campaign_timeout" =~ ^[0-9]+$ ]] || die "--campaign_timeout: not a number of seconds"
@@ -322,11 +328,14 @@ build_initramfs() {  # build_initramfs OUT KERNEL_IMAGE
 }
 
 # --- acceleration ------------------------------------------------------------------------------
+# x86_64 defaults to qemu64: under TCG the kernel then clears pages with plain stores, where
+# -cpu max (ERMS) makes it use rep stosb, which TCG emulates a byte at a time and which then
+# dominates every fault. arm64's virt machine needs -cpu max (or a named 64-bit core).
 qemu_machine_args() {
   if [[ "$arch" == x86_64 ]]; then
-    echo "-M q35 -cpu max"
+    echo "-M q35 -cpu ${qemu_cpu:-qemu64}"
   else
-    echo "-M virt -cpu max"
+    echo "-M virt -cpu ${qemu_cpu:-max}"
   fi
 }
 console_device() { [[ "$arch" == x86_64 ]] && echo ttyS0 || echo ttyAMA0; }

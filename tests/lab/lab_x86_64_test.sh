@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Debian's cloud-amd64 kernel boots under qemu-system-x86_64 as one test machine beside an agent
+# on this machine, both registered with a controller started here; a short suite runs on both,
+# and the guest's stored results carry the guest kernel's own release, not this host's.
+source "${TEST_SRCDIR}/${TEST_WORKSPACE:-faultline}/tests/lab/lab_test_lib.sh"
+
+expected="$(debian_cloud_release amd64)"
+host_release="$(uname -r)"
+[[ "$expected" != "$host_release" ]] || fail "the host runs $expected itself: the test proves nothing"
+
+"$controller_bin" --listen=127.0.0.1:0 --db="$scratch/faultline.db" \
+  --port_file="$scratch/controller.port" --metrics_listen= 2>"$scratch/controller.log" &
+controller_pid=$!
+trap 'kill "$controller_pid" 2>/dev/null || true; wait' EXIT
+for _ in $(seq 1 100); do [[ -s "$scratch/controller.port" ]] && break; sleep 0.1; done
+[[ -s "$scratch/controller.port" ]] || fail "controller did not start: $(cat "$scratch/controller.log")"
+controller="127.0.0.1:$(cat "$scratch/controller.port")"
+
+"$lab" --arch=x86_64 --controller="$controller" --host_agent \
+  --kernel=debian:cloud --label=stock \
+  --suite="$tests_dir/fault_anon_suite.textproto" --repetitions=2 \
+  --work_dir="$scratch/lab" | tee "$scratch/lab.out" || fail "faultline-lab exited $?"
+
+campaign="$(cat "$scratch/lab/campaign.id")"
+rows="$(stored_rows "$controller" "$campaign")"
+echo "$rows" | sort -u -k1,3 | awk '{ print "stored:", $1, $2, $3, $4 }'
+guest="$(awk '$1 ~ /^lab-x86_64-vm0-/' <<<"$rows")"
+host="$(awk '$1 ~ /^lab-host-/' <<<"$rows")"
+[[ -n "$guest" ]] || fail "no stored result from the guest agent"
+[[ -n "$host" ]] || fail "no stored result from the host agent"
+bad="$(awk -v r="$expected" '$2 != "ARCH_X86_64" || $3 != r || $4 != "ok"' <<<"$guest")"
+[[ -z "$bad" ]] || fail "guest results not tagged $expected / ARCH_X86_64 / ok: $bad"
+bad="$(awk -v r="$host_release" '$3 != r || $4 != "ok"' <<<"$host")"
+[[ -z "$bad" ]] || fail "host results not tagged $host_release / ok: $bad"
+# Each side measured every repetition of the suite's fault_anon.
+[[ "$(awk '$5 == "ns_per_fault"' <<<"$guest" | wc -l)" -eq 2 ]] || fail "guest: not 2 fault_anon runs"
+[[ "$(awk '$5 == "ns_per_fault"' <<<"$host" | wc -l)" -eq 2 ]] || fail "host: not 2 fault_anon runs"
+# The guest registered as an emulated (TCG) or hardware-virtualized machine: its own host class.
+# (The agent list the lab printed once every agent had registered.)
+grep -E "^lab-x86_64-vm0-\S+ .* $expected .*-(tcg|hvm)\s*$" "$scratch/lab.out" >/dev/null ||
+  fail "the guest agent is not listed with release $expected and a tcg/hvm host class"
+echo "PASS: guest results tagged $expected (host $host_release)"
