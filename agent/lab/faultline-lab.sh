@@ -408,10 +408,11 @@ for i in "${!kernels[@]}"; do
   cmdline+=" faultline.label=${labels[i]} faultline.controller=10.0.2.2:$port"
   cmdline+=" faultline.agent_id=${agent_ids[i]} faultline.virtualization=$virtualization"
   boot_start+=("$(date +%s.%N)")
-  # setsid: its own process group, so a signal to this script's group never leaves it orphaned
-  # and cleanup can kill it by pid. -no-reboot + panic=-1: a panicking guest ends qemu.
+  # In this script's process group, so whatever kills the group (a test runner's timeout, a
+  # terminal's Ctrl-C) kills the VMs too; the EXIT trap stops them by pid otherwise.
+  # -no-reboot + panic=-1: a panicking guest ends its qemu.
   # shellcheck disable=SC2046
-  setsid $qemu -accel "$mode" $(qemu_machine_args) -smp "$cpus" -m "$memory" \
+  $qemu -accel "$mode" $(qemu_machine_args) -smp "$cpus" -m "$memory" \
     -display none -monitor none -no-reboot -serial "file:${consoles[i]}" \
     -kernel "${kernels[i]}" -initrd "$vm_initramfs" -append "$cmdline" \
     -nic none -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \

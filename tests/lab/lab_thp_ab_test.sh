@@ -5,15 +5,22 @@
 # never vs never, must show no significant change.
 source "${TEST_SRCDIR}/${TEST_WORKSPACE:-faultline}/tests/lab/lab_test_lib.sh"
 
-run_lab() {  # run_lab NAME APPEND_A LABEL_B APPEND_B
+run_lab() {  # run_lab NAME APPEND_A LABEL_B APPEND_B [LAB FLAGS...]
+  local name="$1" append_a="$2" label_b="$3" append_b="$4"
+  shift 4
   "$lab" --arch=x86_64 \
-    --kernel=debian:cloud --label=stock --append="$2" \
-    --kernel=debian:cloud --label="$3" --append="$4" \
+    --kernel=debian:cloud --label=stock --append="$append_a" \
+    --kernel=debian:cloud --label="$label_b" --append="$append_b" \
     --suite="$tests_dir/fault_anon_suite.textproto" --repetitions=8 \
-    --work_dir="$scratch/$1" || fail "faultline-lab ($1) exited $?"
+    --work_dir="$scratch/$name" "$@" || fail "faultline-lab ($name) exited $?"
 }
 
-run_lab ab transparent_hugepage=never patched/thp-always transparent_hugepage=always
+# The A/B also decides a gate: a 5% regression budget on ns_per_fault, which an improvement
+# passes (the lab then exits 0, as faultlinectl gate does).
+printf 'fault_anon ns_per_fault 5%%\n' >"$scratch/thp.policy"
+run_lab ab transparent_hugepage=never patched/thp-always transparent_hugepage=always \
+  --policy="$scratch/thp.policy"
+grep -q "^gate: pass" "$scratch/ab/gate-vm0-vm1.txt" || fail "A/B: the gate did not pass"
 table="$scratch/ab/compare-vm0-vm1.txt"
 ratio="$(compare_field "$table" fault_anon ns_per_fault ratio)"
 verdict="$(compare_field "$table" fault_anon ns_per_fault verdict)"
