@@ -34,8 +34,8 @@ faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [opti
   --register_timeout=S seconds to wait for every agent to register (default 240)
   --campaign_timeout=S seconds to wait for the campaign (default 1800)
   --work_dir=DIR       logs, database, initramfs (default: a new /tmp/faultline-lab-* dir)
-  --cache_dir=DIR      downloaded kernels and packages (default /var/cache/faultline-lab)
-  --keep_going         with --controller: leave the campaign's results; never stop agents early
+  --cache_dir=DIR      downloaded kernels and packages (default /var/cache/faultline-lab;
+                       ~/.cache/faultline-lab when not root)
 Binaries come from the runfiles or FAULTLINE_BIN (a bazel-bin); the arm64 agent from
 FAULTLINE_AGENT_ARM64.
 USAGE
@@ -61,7 +61,10 @@ policy=""
 register_timeout=240
 campaign_timeout=1800
 work_dir=""
-cache_dir="${FAULTLINE_LAB_CACHE:-/var/cache/faultline-lab}"
+if [[ $(id -u) -eq 0 ]]; then cache_dir=/var/cache/faultline-lab; else
+  cache_dir="${XDG_CACHE_HOME:-$HOME/.cache}/faultline-lab"
+fi
+cache_dir="${FAULTLINE_LAB_CACHE:-$cache_dir}"
 kernels=()
 labels=()
 appends=()
@@ -173,23 +176,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# --- Debian packages ---------------------------------------------------------------------------
-ensure_packages() {
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$p")
-  done
-  (( ${#missing[@]} == 0 )) && return 0
-  log "installing ${missing[*]}"
-  local sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo=sudo
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null || {
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-      --no-install-recommends "${missing[@]}" >/dev/null
-  } || die "cannot install ${missing[*]}"
-}
+# --- Debian packages and initramfs (debian_packages.sh, initramfs.sh) -----------------------
+source "$(find_file agent/lab/debian_packages.sh)"
+source "$(find_file agent/lab/initramfs.sh)"
 if [[ "$arch" == x86_64 ]]; then
   ensure_packages qemu-system-x86 busybox-static cpio e2fsprogs binutils
   qemu=qemu-system-x86_64
@@ -197,135 +186,7 @@ else
   ensure_packages qemu-system-arm cpio e2fsprogs binutils
   qemu=qemu-system-aarch64
 fi
-
-# Downloads a Debian package for $deb_arch from Debian's mirror into the cache and unpacks it.
-# Prints the unpacked directory.
-debian_package() {
-  local name="$1" dir="$cache_dir/packages/$1_$deb_arch"
-  if [[ ! -f "$dir/.unpacked" ]]; then
-    mkdir -p "$dir"
-    (cd "$dir" && rm -f ./*.deb && apt-get download -qq "$name:$deb_arch" >/dev/null 2>&1) || {
-      apt-get update -qq >/dev/null 2>&1 || true
-      (cd "$dir" && apt-get download -qq "$name:$deb_arch" >/dev/null 2>&1)
-    } || die "apt-get download $name:$deb_arch failed (for arm64: dpkg --add-architecture arm64)"
-    dpkg-deb -x "$dir"/*.deb "$dir/root" || die "cannot unpack $dir/*.deb"
-    touch "$dir/.unpacked"
-  fi
-  echo "$dir/root"
-}
-
-# debian:cloud -> the version linux-image-cloud-<arch> depends on today; debian:VERSION as given.
-resolve_kernel() {
-  local spec="$1" version
-  if [[ "$spec" != debian:* ]]; then
-    [[ -r "$spec" ]] || die "--kernel: cannot read \"$spec\""
-    echo "$spec"
-    return
-  fi
-  version="${spec#debian:}"
-  if [[ "$version" == cloud ]]; then
-    version="$(apt-cache depends "linux-image-cloud-$deb_arch:$deb_arch" 2>/dev/null |
-      sed -nE "s/.*Depends: linux-image-(.*)-cloud-$deb_arch.*/\1/p" | head -1)"
-    [[ -n "$version" ]] || die "--kernel=debian:cloud: no linux-image-cloud-$deb_arch in apt's lists"
-  fi
-  local root
-  root="$(debian_package "linux-image-$version-cloud-$deb_arch-unsigned")"
-  local image
-  image="$(ls "$root"/boot/vmlinuz-* 2>/dev/null | head -1)"
-  [[ -n "$image" ]] || die "linux-image-$version-cloud-$deb_arch-unsigned has no /boot/vmlinuz-*"
-  echo "$image"
-}
 for i in "${!kernels[@]}"; do kernels[i]="$(resolve_kernel "${kernels[i]}")"; done
-
-# --- initramfs ---------------------------------------------------------------------------------
-# Modules a kernel needs for the guest's network and scratch disk, deps first. They come from
-# the Debian package the image came from (…/boot/vmlinuz-V beside …/lib/modules/V); a kernel
-# with no module tree must have the drivers built in.
-module_tree_for() {
-  local image="$1" base version
-  base="$(dirname "$(dirname "$image")")"
-  version="$(basename "$image")"; version="${version#vmlinuz-}"
-  [[ -d "$base/lib/modules/$version" ]] && echo "$base/lib/modules/$version"
-  return 0
-}
-module_depends() { tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | tr ',' ' '; }
-add_modules() {  # add_modules TREE DEST_DIR ORDER_FILE MODULE...
-  local tree="$1" dest="$2" order="$3"; shift 3
-  local m file
-  for m in "$@"; do
-    grep -qx "$m" "$order" 2>/dev/null && continue
-    file="$(find "$tree" -name "$m.ko" -print -quit)"
-    [[ -n "$file" ]] || continue
-    # shellcheck disable=SC2046
-    add_modules "$tree" "$dest" "$order" $(module_depends "$file")
-    cp "$file" "$dest/$m.ko"
-    echo "$m" >>"$order"
-  done
-}
-
-# Shared libraries of an ELF binary, recursively, from the multiarch directories of $triplet.
-needed_libraries() {
-  local seen=" " queue=("$1") f lib path
-  while (( ${#queue[@]} > 0 )); do
-    f="${queue[0]}"; queue=("${queue[@]:1}")
-    for lib in $(readelf -d "$f" 2>/dev/null | sed -nE 's/.*\(NEEDED\).*\[(.*)\]/\1/p'); do
-      [[ "$seen" == *" $lib "* ]] && continue
-      seen+="$lib "
-      path=""
-      for dir in "/lib/$triplet" "/usr/lib/$triplet"; do
-        [[ -e "$dir/$lib" ]] && { path="$dir/$lib"; break; }
-      done
-      [[ -n "$path" ]] || die "$(basename "$1"): needs $lib, not found in /usr/lib/$triplet"
-      echo "$path"
-      queue+=("$path")
-    done
-  done
-}
-
-build_initramfs() {  # build_initramfs OUT KERNEL_IMAGE
-  local out="$1" image="$2" root="$work_dir/initramfs-root"
-  rm -rf "$root"
-  mkdir -p "$root"/{bin,lab/modules,proc,sys,dev,tmp,etc}
-  local busybox
-  if [[ "$arch" == x86_64 ]]; then busybox=/bin/busybox; else
-    busybox="$(debian_package busybox-static)/bin/busybox"
-  fi
-  [[ -x "$busybox" ]] || die "no static busybox at $busybox (Debian's busybox-static)"
-  cp "$busybox" "$root/bin/busybox"
-  cp "$guest_init" "$root/init"
-  chmod 755 "$root/init"
-  cp "$guest_agent_bin" "$root/bin/faultline-agent"
-  chmod 755 "$root/bin/faultline-agent"
-  local interp
-  interp="$(readelf -l "$guest_agent_bin" | sed -nE 's/.*interpreter: (.*)\]/\1/p')"
-  [[ -n "$interp" ]] || die "$guest_agent_bin: no program interpreter (not a dynamic ELF?)"
-  local libs
-  if [[ "$arch" == x86_64 ]]; then
-    libs="$(ldd "$guest_agent_bin" | awk '/=> \// { print $3 }')"
-  else
-    libs="$(needed_libraries "$guest_agent_bin")" || exit 2
-  fi
-  local lib
-  for lib in $libs "$interp"; do
-    [[ "$lib" == "$interp" ]] && lib="$(readlink -f "$interp")" && {
-      mkdir -p "$root$(dirname "$interp")"
-      cp -L "$lib" "$root$interp"
-      continue
-    }
-    mkdir -p "$root/lib/$triplet"
-    cp -L "$lib" "$root/lib/$triplet/$(basename "$lib")"
-  done
-  echo "/lib/$triplet" >"$root/lab/library_path"
-  echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
-  : >"$root/lab/modules.order"
-  local tree
-  tree="$(module_tree_for "$image")"
-  if [[ -n "$tree" ]]; then
-    add_modules "$tree" "$root/lab/modules" "$root/lab/modules.order" \
-      virtio_pci virtio_mmio virtio_net virtio_blk
-  fi
-  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$out") || die "cpio failed"
-}
 
 # --- acceleration ------------------------------------------------------------------------------
 # x86_64 defaults to qemu64: under TCG the kernel then clears pages with plain stores, where
