@@ -3,7 +3,9 @@
 // agent (and every benchmark child it starts) is pinned to one CPU and a CPU-bound competitor is
 // pinned to the same CPU, so each page fault loop gets about half the CPU it would otherwise
 // have. With both agents alone on their own CPU (A/A), the gate passes; with the competitor, it
-// fails. On this 2-CPU machine the slowdown is far beyond the 10% budget (the test prints it).
+// fails. On this 2-CPU machine the slowdown (about 2x) is far beyond the 15% budget (the test
+// prints it); A/A differences between the two CPUs of this VM reach a few percent.
+// The test is tagged exclusive: other tests' load on one CPU would be a difference too.
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -84,11 +86,9 @@ class GateE2eTest : public ::testing::Test {
     ASSERT_TRUE(fleet_->StartAgent({"box-stock", "stock", {}, ""}).ok()) << fleet_->Logs();
     ASSERT_TRUE(fleet_->StartAgent({"box-patched", "patched/slow", {}, ""}).ok())
         << fleet_->Logs();
-    ASSERT_TRUE(PinProcess(fleet_->agent("box-stock")->pid(), 0));
-    ASSERT_TRUE(PinProcess(fleet_->agent("box-patched")->pid(), 1));
     policy_ = WriteFile(fleet_->dir(), "mm-upgrade.policy", R"(# benchmark metric budget
-fault_anon  ns_per_fault    10%
-fault_anon  faults_per_sec  10%   0.95
+fault_anon  ns_per_fault    15%
+fault_anon  faults_per_sec  15%   0.95
 )");
     // 12 repetitions per side; 32 MiB x 4 passes is ~50 ms of faults per repetition, long
     // enough for the scheduler to share a CPU evenly between the benchmark and the competitor.
@@ -111,6 +111,12 @@ suite {
     }
   }
 
+  // The baseline agent alone on CPU 0, the candidate on CPU 1 (where the competitor will run).
+  void PinAgents() {
+    ASSERT_TRUE(PinProcess(fleet_->agent("box-stock")->pid(), 0));
+    ASSERT_TRUE(PinProcess(fleet_->agent("box-patched")->pid(), 1));
+  }
+
   testing::CommandResult Gate() {
     return fleet_->Ctl({"gate", "--baseline=kernel_label=stock",
                         "--candidate=kernel_label=patched/*", "--policy=" + policy_,
@@ -125,6 +131,7 @@ suite {
 
 TEST_F(GateE2eTest, AAPassesAndARealSlowdownFails) {
   // A/A: same binary, same kernel, each agent alone on its CPU.
+  PinAgents();
   testing::CommandResult aa = Gate();
   std::printf("A/A gate (exit %d):\n%s\n", aa.exit_code, aa.output.c_str());
   EXPECT_EQ(aa.exit_code, 0) << aa.output << aa.errors << fleet_->Logs();
@@ -149,11 +156,49 @@ TEST_F(GateE2eTest, AAPassesAndARealSlowdownFails) {
                                    : slow.output.substr(at + 9, slow.output.find('\n', at) - at - 9);
   }();
   ASSERT_FALSE(campaign.empty()) << slow.output;
+  const std::string html = fleet_->dir() + "/report.html";
   testing::CommandResult compare = fleet_->Ctl(
       {"compare", "--baseline=campaign=" + campaign + ",target=baseline",
-       "--candidate=campaign=" + campaign + ",target=candidate"});
+       "--candidate=campaign=" + campaign + ",target=candidate", "--html=" + html});
   EXPECT_EQ(compare.exit_code, 0) << compare.errors;
   EXPECT_THAT(RatioOf(compare.output, "ns_per_fault"), HasSubstr("regression"));
+  // One plot per regressed metric (ns_per_fault and faults_per_sec), with every repetition.
+  const std::string page = testing::ReadFileOrEmpty(html);
+  int plots = 0;
+  for (size_t at = page.find("class=\"fl-plot\""); at != std::string::npos;
+       at = page.find("class=\"fl-plot\"", at + 1)) {
+    ++plots;
+  }
+  EXPECT_EQ(plots, 2) << page;
+}
+
+TEST_F(GateE2eTest, SingleHostFailureIsConfirmedOnASecondHostOfTheClass) {
+  // A second host runs the candidate kernel, and is as slow (same CPU, same competitor).
+  ASSERT_TRUE(fleet_->StartAgent({"box-patched-2", "patched/slow", {}, ""}).ok())
+      << fleet_->Logs();
+  PinAgents();
+  ASSERT_TRUE(PinProcess(fleet_->agent("box-patched-2")->pid(), 1));
+  hog_ = StartCpuHog(1, absl::Seconds(120));
+  ASSERT_GT(hog_, 0);
+  // The gate's own campaign runs the candidate on box-patched only.
+  testing::CommandResult r = fleet_->Ctl(
+      {"gate", "--baseline=kernel_label=stock",
+       "--candidate=kernel_label=patched/*,agent=box-patched", "--policy=" + policy_,
+       "--suite=" + suite_, "--timeout_seconds=100"},
+      absl::Seconds(150));
+  std::printf("confirmed gate (exit %d):\n%s\n", r.exit_code, r.output.c_str());
+  EXPECT_EQ(r.exit_code, 1) << r.output << r.errors << fleet_->Logs();
+  EXPECT_THAT(r.output, HasSubstr("confirmed on box-patched-2 vs box-stock"));
+  EXPECT_THAT(r.output, HasSubstr("gate after confirmation: fail (exit 1)"));
+  // The confirmation campaign's candidate runs came from the second host only.
+  const size_t at = r.output.find("(campaign c-");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string campaign = r.output.substr(at + 10, r.output.find(')', at) - at - 10);
+  std::vector<v1::StoredRun> runs = fleet_->Runs(campaign);
+  ASSERT_FALSE(runs.empty()) << campaign;
+  for (const v1::StoredRun& run : runs) {
+    EXPECT_EQ(run.agent_id(), run.target_name() == "candidate" ? "box-patched-2" : "box-stock");
+  }
 }
 
 TEST_F(GateE2eTest, UsageErrorsExitThreeAndNameTheProblem) {
