@@ -21,7 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/controller/faultline-controller" --listen=127.0.0.1:0 --db="$workdir/faultline.db" \
+"$bin/controller/faultline-controller" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
+  --db="$workdir/faultline.db" \
   --port_file="$workdir/controller.port" 2>"$workdir/controller.log" &
 pids+=($!)
 for _ in $(seq 1 100); do [[ -s "$workdir/controller.port" ]] && break; sleep 0.1; done
