@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "controller/analysis/descriptive.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace faultline::cli {
@@ -104,19 +105,11 @@ std::string FormatResultsTable(const std::vector<v1::StoredRun>& runs) {
       }
     }
     for (const std::string& name : order) {
-      std::vector<double>& v = values[name];
-      std::sort(v.begin(), v.end());
-      const size_t n = v.size();
-      const double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-      double mean = 0;
-      for (double x : v) mean += x;
-      mean /= n;
-      double var = 0;
-      for (double x : v) var += (x - mean) * (x - mean);
-      const double sd = n > 1 ? std::sqrt(var / (n - 1)) : 0;
-      rows.push_back({"  " + name, absl::StrCat(n), Number(median), Number(v.front()),
-                      Number(v.back()),
-                      mean != 0 ? absl::StrFormat("%.1f", 100 * sd / std::fabs(mean)) : "-",
+      const std::vector<double>& v = values[name];
+      const double cv = analysis::CoefficientOfVariation(v);
+      rows.push_back({"  " + name, absl::StrCat(v.size()), Number(analysis::Median(v)),
+                      Number(analysis::Min(v)), Number(analysis::Max(v)),
+                      std::isfinite(cv) ? absl::StrFormat("%.1f", 100 * cv) : "-",
                       units[name]});
     }
     absl::StrAppend(&out, RenderAligned(rows), "\n");
