@@ -202,7 +202,7 @@ qemu_machine_args() {
 console_device() { [[ "$arch" == x86_64 ]] && echo ttyS0 || echo ttyAMA0; }
 
 # KVM counts only if a guest actually runs under it: with nested virtualization /dev/kvm can
-# open yet never boot a guest. The probe boots the first image with no init; reaching the
+# open yet never boot a guest (here qemu spins in the kernel until killed). The probe boots the first image with no init; reaching the
 # kernel's "No working init" panic proves the guest ran. Cached per host kernel and qemu.
 detect_accel() {
   if [[ "$accel" != auto ]]; then echo "$accel"; return; fi
@@ -213,7 +213,7 @@ detect_accel() {
   if [[ -f "$cached" ]]; then cat "$cached"; return; fi
   local probe_log="$work_dir/kvm-probe.console"
   # shellcheck disable=SC2046
-  timeout --kill-after=2 20 $qemu -accel kvm $(qemu_machine_args) -m 256 -smp 1 \
+  timeout --kill-after=2 10 $qemu -accel kvm $(qemu_machine_args) -m 256 -smp 1 \
     -display none -monitor none -nic none -no-reboot -serial "file:$probe_log" \
     -kernel "${kernels[0]}" -append "console=ttyS0 panic=-1 rdinit=/faultline-none" \
     >/dev/null 2>&1 || true
@@ -310,8 +310,11 @@ while :; do
   all=1
   for i in "${!kernels[@]}"; do
     [[ -n "${registered[i]:-}" ]] && continue
-    kill -0 "${vm_pids[i]}" 2>/dev/null ||
+    if ! kill -0 "${vm_pids[i]}" 2>/dev/null; then
+      [[ -s "${consoles[i]}" ]] ||
+        vm_failure "$i" "the virtual machine stopped without printing anything (not a kernel image for --arch=$arch?)"
       vm_failure "$i" "the virtual machine stopped before its agent registered (panic or init failure)"
+    fi
     if grep -q "^${agent_ids[i]} " <<<"$agents"; then
       registered[i]="$(awk -v s="${boot_start[i]}" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')"
       up="$(grep -a -o 'faultline-lab-guest: up: .*' "${consoles[i]}" | tr -d '\r' | head -1)"

@@ -28,7 +28,7 @@ grep -q "Kernel panic" "$scratch/panic.out" || fail "panic: the console tail doe
 
 # Not a kernel image at all.
 head -c 4096 /dev/zero >"$scratch/not-a-kernel"
-expect_failure not_a_kernel "vm0 .*(stopped|printed nothing|did not finish)" \
+expect_failure not_a_kernel "vm0 .*(stopped without printing anything|printed nothing|did not finish)" \
   --kernel="$scratch/not-a-kernel" --label=stock --register_timeout=30
 
 # The guest boots, but its agent dials a port nothing listens on.
