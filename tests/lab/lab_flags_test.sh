@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# faultline-lab refuses bad input before it starts anything: exit 2 and a message naming the flag.
+source "${TEST_SRCDIR}/${TEST_WORKSPACE:-faultline}/tests/lab/lab_test_lib.sh"
+
+expect_refused() {  # expect_refused MESSAGE_REGEX LAB_ARGS...
+  local message="$1" rc=0
+  shift
+  "$lab" --work_dir="$scratch/refused" "$@" >"$scratch/out" 2>&1 || rc=$?
+  (( rc == 2 )) || fail "$*: exit $rc, expected 2: $(cat "$scratch/out")"
+  grep -Eq -- "$message" "$scratch/out" || fail "$*: no \"$message\" in: $(cat "$scratch/out")"
+  [[ ! -e "$scratch/refused/faultline.db" ]] || fail "$*: a controller was started"
+  echo "ok: $* -> $(cat "$scratch/out")"
+}
+
+expect_refused "--kernel: give at least one kernel image"
+expect_refused '--arch: "sparc" is not one of x86_64, arm64' --arch=sparc --kernel=debian:cloud
+expect_refused '--label: "patched" is not stock or patched/<name>' --kernel=debian:cloud --label=patched
+expect_refused "--label: must follow a --kernel" --label=stock --kernel=debian:cloud
+expect_refused "--append: faultline.\* words are the lab's own" \
+  --kernel=debian:cloud --append=faultline.controller=10.0.2.2:1
+expect_refused '--controller: "192.168.1.5:7070" must be 127.0.0.1:PORT' \
+  --kernel=debian:cloud --controller=192.168.1.5:7070
+expect_refused '--cpus: "0" is not 1..64' --kernel=debian:cloud --cpus=0
+expect_refused '--memory: "64" is not 256..65536 MiB' --kernel=debian:cloud --memory=64
+expect_refused '--accel: "xen" is not one of auto, kvm, tcg' --kernel=debian:cloud --accel=xen
+expect_refused "--kernel: cannot read \"$scratch/missing\"" --kernel="$scratch/missing"
+expect_refused '--suite: cannot read' --kernel=debian:cloud --suite="$scratch/missing.textproto"
+expect_refused 'unknown argument "--cpu=2"' --kernel=debian:cloud --cpu=2
+echo PASS
