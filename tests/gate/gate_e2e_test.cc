@@ -3,8 +3,8 @@
 // agent (and every benchmark child it starts) is pinned to one CPU and a CPU-bound competitor is
 // pinned to the same CPU, so each page fault loop gets about half the CPU it would otherwise
 // have. With both agents alone on their own CPU (A/A), the gate passes; with the competitor, it
-// fails. On this 2-CPU machine the slowdown (about 2x) is far beyond the 15% budget (the test
-// prints it); A/A differences between the two CPUs of this VM reach a few percent.
+// fails. On this 2-CPU machine the slowdown (about 2x) is far beyond the 20% budget (the test
+// prints it); the budget leaves room for A/A noise on a machine other work also loads.
 // The test is tagged exclusive: other tests' load on one CPU would be a difference too.
 #include <sched.h>
 #include <signal.h>
@@ -87,14 +87,14 @@ class GateE2eTest : public ::testing::Test {
     ASSERT_TRUE(fleet_->StartAgent({"box-patched", "patched/slow", {}, ""}).ok())
         << fleet_->Logs();
     policy_ = WriteFile(fleet_->dir(), "mm-upgrade.policy", R"(# benchmark metric budget
-fault_anon  ns_per_fault    15%
-fault_anon  faults_per_sec  15%   0.95
+fault_anon  ns_per_fault    20%
+fault_anon  faults_per_sec  20%   0.95
 )");
-    // 12 repetitions per side; 32 MiB x 4 passes is ~50 ms of faults per repetition, long
+    // 16 repetitions per side; 32 MiB x 4 passes is ~50 ms of faults per repetition, long
     // enough for the scheduler to share a CPU evenly between the benchmark and the competitor.
     suite_ = WriteFile(fleet_->dir(), "suite.textproto", R"(
 name: "gate-e2e"
-repetitions: 12
+repetitions: 16
 suite {
   benchmark: "fault_anon"
   warmup: 1
