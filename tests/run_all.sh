@@ -8,6 +8,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash bazel/install_deps.sh --test || exit 2
+# The lab tests boot an arm64 guest whose agent is cross-built inside `bazel test`.
+bash bazel/install_aarch64_deps.sh --all || exit 2
 
 failed_lanes=0
 # The aarch64 toolchain package only analyses under --config=aarch64 (run below).
