@@ -13,6 +13,7 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql-15 sqlite3 procps util-linux prometheus chromium)
+  packages+=(clang libclang-rt-14-dev)  # tests/fuzz
   packages+=(qemu-system-x86 qemu-system-arm busybox-static cpio e2fsprogs file)  # tests/lab
 fi
 
