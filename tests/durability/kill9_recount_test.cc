@@ -36,8 +36,8 @@ constexpr char kKernelLabel[] = "durability";
 constexpr int kAgents = 4;
 constexpr int kCampaigns = 2;
 constexpr int kJobsPerCampaign = 150;
-// Acknowledged results before the kill: well inside the stream of 300.
-constexpr int kKillAfterAcks = 100;
+// Acknowledged results before each kill: well inside the stream of 300.
+constexpr int kKillAfterAcks[] = {100, 200};
 
 std::unique_ptr<v1::AgentService::Stub> AgentStub(const std::string& address) {
   grpc::ChannelArguments args;
@@ -90,6 +90,8 @@ struct Ledger {
   int acknowledged_duplicates ABSL_GUARDED_BY(mu) = 0;
   // Refusals that are not the controller being down: each one is a test failure.
   std::vector<std::string> errors ABSL_GUARDED_BY(mu);
+  // ReportResult calls sent and not yet answered, to show the kill lands mid-ingestion.
+  std::atomic<int> reports_in_flight{0};
 };
 
 bool ControllerDown(const grpc::Status& status) {
@@ -110,7 +112,9 @@ void RunAgent(const std::string& address, const std::string& agent_id,
   while (!stop.load() && absl::Now() < deadline) {
     if (pending.has_value()) {
       v1::ReportResultResponse response;
+      ++ledger.reports_in_flight;
       grpc::Status status = stub->ReportResult(Context(absl::Seconds(5)).get(), *pending, &response);
+      --ledger.reports_in_flight;
       if (ControllerDown(status)) {
         absl::SleepFor(absl::Milliseconds(50));
         continue;
@@ -201,8 +205,8 @@ absl::StatusOr<std::vector<v1::StoredRun>> StoredRuns(LocalFleet& fleet,
   return runs;
 }
 
-// Starts the controller with `flags`, streams results, SIGKILLs it after kKillAfterAcks
-// acknowledgements, restarts it and recounts.
+// Starts the controller with `flags`, streams results, SIGKILLs it after each of
+// kKillAfterAcks acknowledgements, restarts it and recounts.
 void KillAndRecount(const std::string& store_name, const std::vector<std::string>& flags) {
   LocalFleet fleet(testing::MakeTempDir("durability-" + store_name));
   ASSERT_TRUE(fleet.StartController(flags).ok()) << fleet.Logs();
@@ -241,39 +245,44 @@ void KillAndRecount(const std::string& store_name, const std::vector<std::string
     }
   } join_all{stop, agents};
 
-  // Kill while results are still arriving.
   auto acked = [&ledger] {
     absl::MutexLock lock(&ledger.mu);
     return static_cast<int>(ledger.acknowledged.size());
   };
-  for (int i = 0; i < 3000 && acked() < kKillAfterAcks; ++i) absl::SleepFor(absl::Milliseconds(5));
-  ASSERT_GE(acked(), kKillAfterAcks) << "the stream did not start\n" << fleet.Logs();
-  fleet.StopController(/*hard=*/true);
-  std::set<std::pair<std::string, uint32_t>> acked_before_kill;
-  {
-    absl::MutexLock lock(&ledger.mu);
-    acked_before_kill = ledger.acknowledged;
-  }
-  ASSERT_LT(acked_before_kill.size(), static_cast<size_t>(kCampaigns * kJobsPerCampaign))
-      << "the kill came after the stream had ended";
-
-  ASSERT_TRUE(fleet.StartController(flags).ok()) << fleet.Logs();
-  absl::StatusOr<std::vector<v1::StoredRun>> after_restart = StoredRuns(fleet, campaign_ids);
-  ASSERT_TRUE(after_restart.ok()) << after_restart.status();
-  std::set<std::pair<std::string, uint32_t>> found;
-  for (const v1::StoredRun& run : *after_restart) found.insert({run.job_id(), run.attempt()});
-  int acked_found = 0;
-  for (const auto& key : acked_before_kill) {
-    if (found.count(key) > 0) {
-      ++acked_found;
-    } else {
-      ADD_FAILURE() << "acknowledged before the kill but lost: " << key.first << " attempt "
-                    << key.second;
+  // Twice while results are still arriving: the second restart recovers a store that was
+  // itself recovered from a kill.
+  for (int kill_after : kKillAfterAcks) {
+    for (int i = 0; i < 3000 && acked() < kill_after; ++i) absl::SleepFor(absl::Milliseconds(5));
+    ASSERT_GE(acked(), kill_after) << "the stream stalled\n" << fleet.Logs();
+    const int in_flight_at_kill = ledger.reports_in_flight.load();
+    fleet.StopController(/*hard=*/true);
+    std::set<std::pair<std::string, uint32_t>> acked_before_kill;
+    {
+      absl::MutexLock lock(&ledger.mu);
+      acked_before_kill = ledger.acknowledged;
     }
+    ASSERT_LT(acked_before_kill.size(), static_cast<size_t>(kCampaigns * kJobsPerCampaign))
+        << "the kill came after the stream had ended";
+
+    ASSERT_TRUE(fleet.StartController(flags).ok()) << fleet.Logs();
+    absl::StatusOr<std::vector<v1::StoredRun>> after_restart = StoredRuns(fleet, campaign_ids);
+    ASSERT_TRUE(after_restart.ok()) << after_restart.status();
+    std::set<std::pair<std::string, uint32_t>> found;
+    for (const v1::StoredRun& run : *after_restart) found.insert({run.job_id(), run.attempt()});
+    int acked_found = 0;
+    for (const auto& key : acked_before_kill) {
+      if (found.count(key) > 0) {
+        ++acked_found;
+      } else {
+        ADD_FAILURE() << "acknowledged before the kill but lost: " << key.first << " attempt "
+                      << key.second;
+      }
+    }
+    std::printf("%s kill -9 recount: %zu acknowledged before the kill (%d reports in flight "
+                "at it), %d of them found after restart; %zu runs stored at the recount\n",
+                store_name.c_str(), acked_before_kill.size(), in_flight_at_kill, acked_found,
+                found.size());
   }
-  std::printf("%s kill -9 recount: %zu acknowledged before the kill, %d of them found after "
-              "restart; %zu runs stored in all at restart\n",
-              store_name.c_str(), acked_before_kill.size(), acked_found, found.size());
 
   for (const std::string& id : campaign_ids) {
     absl::StatusOr<v1::Campaign> done = fleet.WaitForCampaign(
