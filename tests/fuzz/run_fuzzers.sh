@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + libFuzzer) and runs each for a bounded time.
+# Builds the libFuzzer targets with clang (ASan + libFuzzer) and runs each for a bounded time,
+# two at a time.
 #   tests/fuzz/run_fuzzers.sh            20 s per target
 #   FUZZ_SECONDS=300 tests/fuzz/run_fuzzers.sh
 # Replays tests/fuzz/regressions/<target>/ first (inputs that once crashed), then fuzzes from
@@ -18,14 +19,16 @@ TARGETS=(campaign_text_fuzzer gate_policy_fuzzer campaign_planner_fuzzer agent_r
 die() { echo "run_fuzzers: $*" >&2; echo "fuzz: 0 passed, ${#TARGETS[@]} failed"; exit 1; }
 
 command -v "$CXX" >/dev/null || die "$CXX not found (apt-get install clang libclang-rt-14-dev)"
+mkdir -p "$FUZZ_OUT/obj" "$FUZZ_OUT/bin"
 bazel build //proto/faultline/v1:types_cc_proto //proto/faultline/v1:services_cc_grpc \
-  >"$FUZZ_OUT.bazel.log" 2>&1 || { cat "$FUZZ_OUT.bazel.log" >&2; die "bazel build of the protos failed"; }
+  >"$FUZZ_OUT/bazel.log" 2>&1 || { cat "$FUZZ_OUT/bazel.log" >&2; die "bazel build of the protos failed"; }
 GEN="$(bazel info bazel-bin 2>/dev/null)" || die "bazel info failed"
 PROTO_DIR="$GEN/proto/faultline/v1"
 
-mkdir -p "$FUZZ_OUT/obj" "$FUZZ_OUT/bin"
-CXXFLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -I"$ROOT" -I"$GEN"
-          $(pkg-config --cflags protobuf absl_strings))
+# -O0 keeps the build (the larger part of the time budget) short; ASan finds the same bugs.
+# Generated protobuf code is compiled plainly: what it does is libprotobuf's, not ours.
+COMMON_FLAGS="-std=c++17 -O0 -fno-omit-frame-pointer -I$ROOT -I$GEN $(pkg-config --cflags protobuf absl_strings)"
+OUR_FLAGS="-gline-tables-only -fsanitize=address,fuzzer-no-link"
 # Grouped: pkg-config's deduplicated order does not satisfy every Abseil archive dependency.
 ABSL_MODULES="absl_statusor absl_strings absl_str_format absl_synchronization absl_time absl_flat_hash_map absl_hash"
 LIBS=(-Wl,--start-group $(pkg-config --libs protobuf $ABSL_MODULES) -Wl,--end-group -lpthread)
@@ -46,56 +49,74 @@ declare -A SOURCES=(
       controller/job_reports.cc controller/target_matcher.cc controller/glob.cc"
 )
 
-# Each source compiles once into an instrumented object, two at a time; unchanged ones are kept.
+# Each source compiles once, two at a time; an object is reused while it is newer than its
+# source and every header it included (-MMD).
 object_of() { local s=${1#"$GEN/"}; echo "$FUZZ_OUT/obj/${s//\//_}.o"; }
 compile() {
-  local src=$1 obj; obj=$(object_of "$src")
-  if [[ -f "$obj" && "$obj" -nt "$src" ]]; then return 0; fi
-  "$CXX" "${CXXFLAGS[@]}" -fsanitize=address,fuzzer-no-link -c "$src" -o "$obj.tmp" && mv "$obj.tmp" "$obj"
+  local src=$1 obj flags dep; obj=$(object_of "$src")
+  if [[ -f "$obj" && -f "$obj.d" ]]; then
+    local stale=0
+    for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$obj.d"); do
+      [[ "$dep" -nt "$obj" ]] && stale=1 && break
+    done
+    (( stale )) || return 0
+  fi
+  flags="$COMMON_FLAGS"
+  [[ "$src" == *.pb.cc ]] || flags="$flags $OUR_FLAGS"
+  # shellcheck disable=SC2086
+  "$CXX" $flags -MMD -MF "$obj.d" -c "$src" -o "$obj.tmp" && mv "$obj.tmp" "$obj"
 }
 export -f compile object_of
-export CXX GEN FUZZ_OUT
-export CXXFLAGS_STR="${CXXFLAGS[*]}"
-all_sources=$(for t in "${TARGETS[@]}"; do echo ${SOURCES[$t]} "tests/fuzz/$t.cc"; done | tr ' ' '\n' | sort -u | grep .)
-# shellcheck disable=SC2016
-echo "$all_sources" | xargs -P 2 -I{} bash -c 'CXXFLAGS=($CXXFLAGS_STR); compile "$@"' _ {} \
-  || die "compilation failed"
+export CXX GEN FUZZ_OUT COMMON_FLAGS OUR_FLAGS
+for t in "${TARGETS[@]}"; do echo ${SOURCES[$t]} "tests/fuzz/$t.cc"; done | tr ' ' '\n' |
+  grep . | sort -u | xargs -P 2 -I{} bash -c 'compile "$1"' _ {} || die "compilation failed"
 
-passed=0
-failed=0
-for t in "${TARGETS[@]}"; do
-  objs=()
+# Links, replays the regressions and fuzzes one target; writes its summary line to
+# $FUZZ_OUT/<target>.result and exits non-zero when it failed.
+fuzz_one() {
+  local t=$1 s objs=() crashes="$FUZZ_OUT/crashes/$1" scratch="$FUZZ_OUT/corpus/$1"
+  local log="$FUZZ_OUT/$1.log" result="$FUZZ_OUT/$1.result" rc execs
   for s in ${SOURCES[$t]} "tests/fuzz/$t.cc"; do objs+=("$(object_of "$s")"); done
-  if ! "$CXX" -fsanitize=address,fuzzer "${objs[@]}" "${LIBS[@]}" -o "$FUZZ_OUT/bin/$t"; then
-    echo "$t: link failed"; failed=$((failed + 1)); continue
+  if ! "$CXX" -fsanitize=address,fuzzer "${objs[@]}" "${LIBS[@]}" -o "$FUZZ_OUT/bin/$t" \
+      >"$log.link" 2>&1; then
+    { echo "$t: link failed"; tail -n 20 "$log.link"; } >"$result"
+    return 1
   fi
-  crashes="$FUZZ_OUT/crashes/$t"
-  scratch="$FUZZ_OUT/corpus/$t"
   rm -rf "$scratch"; mkdir -p "$crashes" "$scratch"
-  log="$FUZZ_OUT/$t.log"
-  ok=1
-  regressions=(tests/fuzz/regressions/"$t"/*)
+  local regressions=(tests/fuzz/regressions/"$t"/*)
   if [[ -e "${regressions[0]}" ]]; then
     if ! timeout 120 "$FUZZ_OUT/bin/$t" -rss_limit_mb=2048 -timeout=10 "${regressions[@]}" \
         >"$log.replay" 2>&1; then
-      echo "$t: a regression input fails again:"; tail -n 30 "$log.replay"; ok=0
+      { echo "$t: a regression input fails again:"; tail -n 30 "$log.replay"; } >"$result"
+      return 1
     fi
   fi
-  if (( ok )); then
-    timeout $((FUZZ_SECONDS + 60)) "$FUZZ_OUT/bin/$t" "$scratch" "tests/fuzz/corpus/$t" \
-      -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
-      -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1
-    rc=$?
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    if (( rc != 0 )); then
-      echo "$t: FAILED (exit $rc) after ${execs:-?} executions; input kept in $crashes/"
-      grep -E "^(==[0-9]+==ERROR|SUMMARY|    #[0-9]+ )" "$log" | head -n 25
-      ok=0
-    else
-      echo "$t: ${execs:-?} executions in ${FUZZ_SECONDS} s, no crash"
-    fi
+  timeout $((FUZZ_SECONDS + 60)) "$FUZZ_OUT/bin/$t" "$scratch" "tests/fuzz/corpus/$t" \
+    -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1
+  rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  if (( rc != 0 )); then
+    { echo "$t: FAILED (exit $rc) after ${execs:-?} executions; input kept in $crashes/"
+      grep -E "^(==[0-9]+==ERROR|SUMMARY|    #[0-9]+ )" "$log" | head -n 25; } >"$result"
+    return 1
   fi
-  if (( ok )); then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  echo "$t: ${execs:-?} executions in ${FUZZ_SECONDS} s, no crash" >"$result"
+}
+
+declare -A PIDS=()
+for t in "${TARGETS[@]}"; do
+  rm -f "$FUZZ_OUT/$t.result"
+  # Two at a time: one per core.
+  while (( $(jobs -rp | wc -l) >= 2 )); do wait -n; done
+  fuzz_one "$t" &
+  PIDS[$t]=$!
+done
+passed=0
+failed=0
+for t in "${TARGETS[@]}"; do
+  if wait "${PIDS[$t]}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  cat "$FUZZ_OUT/$t.result" 2>/dev/null || echo "$t: no result"
 done
 echo "fuzz: $passed passed, $failed failed"
 (( failed == 0 ))
