@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every faultline test: installs what is missing, then `bazel test //...` (unit,
 # integration, end-to-end and fault-injection tests against real processes and servers), then
-# the benchmark library's tests cross-built for aarch64 under qemu-user.
+# the benchmark library's tests cross-built for aarch64 under qemu-user, then the fuzzers.
 #   bash tests/run_all.sh
 # Prints one closing line "faultline: N passed, N failed" counting individual test cases.
 set -uo pipefail
@@ -42,8 +42,22 @@ if [[ -x agent/bench/run_aarch64_tests.sh ]]; then
   rm -f "$aarch64_log"
 fi
 
-passed=$((passed + aarch64_passed))
-failed=$((failed + aarch64_failed))
+# libFuzzer targets for the parsers and request validators, each fuzzed for a bounded time.
+fuzz_passed=0
+fuzz_failed=0
+fuzz_log="$(mktemp)"
+if ! bash tests/fuzz/run_fuzzers.sh 2>&1 | tee "$fuzz_log"; then
+  failed_lanes=$((failed_lanes + 1))
+fi
+line="$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' "$fuzz_log" | tail -1)"
+if [[ -n "$line" ]]; then
+  fuzz_passed="$(sed -E 's/^fuzz: ([0-9]+) passed.*/\1/' <<<"$line")"
+  fuzz_failed="$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")"
+fi
+rm -f "$fuzz_log"
+
+passed=$((passed + aarch64_passed + fuzz_passed))
+failed=$((failed + aarch64_failed + fuzz_failed))
 if (( failed_lanes > 0 && failed == 0 )); then failed=1; fi
 echo "faultline: ${passed} passed, ${failed} failed"
 (( failed_lanes == 0 && failed == 0 ))
