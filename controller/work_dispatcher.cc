@@ -6,8 +6,11 @@
 namespace faultline::controller {
 
 WorkDispatcher::WorkDispatcher(Scheduler* scheduler, Clock clock,
-                               absl::Duration rescan_interval)
-    : scheduler_(scheduler), clock_(std::move(clock)), rescan_interval_(rescan_interval) {
+                               absl::Duration rescan_interval, size_t max_parked)
+    : scheduler_(scheduler),
+      clock_(std::move(clock)),
+      rescan_interval_(rescan_interval),
+      max_parked_(max_parked) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -26,10 +29,10 @@ void WorkDispatcher::Shutdown() {
 
 size_t WorkDispatcher::parked() const {
   absl::MutexLock lock(&mu_);
-  return parked_.size();
+  return parked_.size() + sweeping_;
 }
 
-void WorkDispatcher::Wait(std::shared_ptr<const AgentRecord> agent, absl::Time deadline,
+bool WorkDispatcher::Wait(std::shared_ptr<const AgentRecord> agent, absl::Time deadline,
                           Done done) {
   bool stopping;
   {
@@ -38,23 +41,25 @@ void WorkDispatcher::Wait(std::shared_ptr<const AgentRecord> agent, absl::Time d
   }
   if (stopping) {
     done(std::optional<LeasedJob>());
-    return;
+    return true;
   }
   if (clock_() >= deadline) {
     done(std::optional<LeasedJob>());
-    return;
+    return true;
   }
   // Park and let the dispatcher thread assign: polls that arrive together are served by one
   // scan of the queue instead of one scan each.
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
+      if (max_parked_ > 0 && parked_.size() + sweeping_ >= max_parked_) return false;
       parked_.push_back(Parked{std::move(agent), deadline, std::move(done)});
       dirty_ = true;
-      return;
+      return true;
     }
   }
   done(std::optional<LeasedJob>());
+  return true;
 }
 
 void WorkDispatcher::Notify() {
@@ -105,6 +110,7 @@ void WorkDispatcher::Sweep() {
   {
     absl::MutexLock lock(&mu_);
     batch.swap(parked_);
+    sweeping_ = batch.size();
   }
   if (batch.empty()) return;
   std::vector<const AgentRecord*> agents;
@@ -127,6 +133,7 @@ void WorkDispatcher::Sweep() {
     absl::MutexLock lock(&mu_);
     // Polls that arrived during the sweep stay behind those that waited longer.
     parked_.splice(parked_.begin(), still_waiting);
+    sweeping_ = 0;
   }
   for (auto& [done, job] : finished) done(std::move(job));
 }
