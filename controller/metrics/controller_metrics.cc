@@ -109,6 +109,12 @@ ControllerMetrics::ControllerMetrics()
                         .Name("faultline_controller_store_errors_total")
                         .Help("Store calls that returned an error, by operation.")
                         .Register(*registry_)),
+      admission_rejected_(BuildCounter()
+                              .Name("faultline_controller_admission_rejected_total")
+                              .Help("Calls refused with RESOURCE_EXHAUSTED, or long-polls "
+                                    "answered at once, because the controller was at its "
+                                    "admission bound, by RPC.")
+                              .Register(*registry_)),
       gate_verdict_(BuildGauge()
                         .Name("faultline_gate_verdict")
                         .Help("Latest verdict of each gate policy: 1 pass, 0 inconclusive, "
@@ -137,6 +143,9 @@ ControllerMetrics::ControllerMetrics()
     jobs_failed_.Add({{"reason", reason}});
   }
   for (const char* reason : {"duplicate", "stale"}) results_discarded_.Add({{"reason", reason}});
+  for (const char* rpc : {"Register", "ReportResult", "PollWork"}) {
+    admission_rejected_.Add({{"rpc", rpc}});
+  }
 }
 
 void ControllerMetrics::SetStateSources(StateSources sources) {
@@ -185,6 +194,10 @@ void ControllerMetrics::RecordStoreOperation(const std::string& operation,
   store_duration_.Add({{"operation", operation}}, StoreBuckets())
       .Observe(absl::ToDoubleSeconds(elapsed));
   if (!ok) store_errors_.Add({{"operation", operation}}).Increment();
+}
+
+void ControllerMetrics::AdmissionRejected(const std::string& rpc) {
+  admission_rejected_.Add({{"rpc", rpc}}).Increment();
 }
 
 void ControllerMetrics::RecordGateVerdict(const std::string& gate, int verdict) {

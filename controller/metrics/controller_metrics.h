@@ -70,6 +70,11 @@ class ControllerMetrics : public prometheus::Collectable {
   void RecordRpc(const std::string& method, const std::string& code, absl::Duration elapsed);
   void RecordStoreOperation(const std::string& operation, absl::Duration elapsed, bool ok);
 
+  // --- Admission control ---
+  // A call refused (RESOURCE_EXHAUSTED) or a long-poll turned away because the controller was
+  // at its bound. `rpc` is the method name ("Register", "ReportResult", "PollWork").
+  void AdmissionRejected(const std::string& rpc);
+
   // --- Gates ---
   // Latest verdict of the gate policy `gate`: one of GateVerdictCode (other values are
   // rejected and counted in faultline_gate_verdict_rejected_total).
@@ -96,6 +101,7 @@ class ControllerMetrics : public prometheus::Collectable {
   prometheus::Family<prometheus::Histogram>& rpc_duration_;
   prometheus::Family<prometheus::Histogram>& store_duration_;
   prometheus::Family<prometheus::Counter>& store_errors_;
+  prometheus::Family<prometheus::Counter>& admission_rejected_;
   prometheus::Family<prometheus::Gauge>& gate_verdict_;
   prometheus::Family<prometheus::Gauge>& gate_verdict_time_;
   prometheus::Counter& gate_verdict_rejected_;

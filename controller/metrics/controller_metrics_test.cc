@@ -91,6 +91,19 @@ TEST(ControllerMetricsTest, GateVerdictsRejectBadValuesAndBoundTheGateCount) {
                                                "\""))));
 }
 
+TEST(ControllerMetricsTest, AdmissionRejectionsAreCountedByRpc) {
+  ControllerMetrics metrics;
+  metrics.AdmissionRejected("Register");
+  metrics.AdmissionRejected("Register");
+  metrics.AdmissionRejected("PollWork");
+  const std::string text = metrics.Render();
+  EXPECT_THAT(text, HasSubstr("faultline_controller_admission_rejected_total{rpc=\"Register\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_controller_admission_rejected_total{rpc=\"PollWork\"} 1\n"));
+  // Present at zero before the first refusal, so rate() sees a series.
+  EXPECT_THAT(text,
+              HasSubstr("faultline_controller_admission_rejected_total{rpc=\"ReportResult\"} 0\n"));
+}
+
 TEST(ControllerMetricsTest, StoreCallsDriveJobCountersAndLatency) {
   auto sqlite = SqliteStore::Open(TempDb("job_counters"));
   ASSERT_TRUE(sqlite.ok()) << sqlite.status();
