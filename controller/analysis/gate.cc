@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -27,12 +29,12 @@ absl::Status ValidateRule(const GateRule& rule, const std::string& where) {
     return absl::InvalidArgumentError(absl::StrCat(where, "metric: empty selector"));
   }
   if (!(rule.max_regression >= 0 && rule.max_regression < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(where, "max_regression: ", rule.max_regression,
-                                                   " is not a fraction in [0, 1)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, "max_regression: expected a fraction in [0, 1), got ", rule.max_regression));
   }
   if (!(rule.confidence > 0.5 && rule.confidence < 1)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, "confidence: ", rule.confidence, " is not in (0.5, 1)"));
+        absl::StrCat(where, "confidence: expected a number in (0.5, 1), got ", rule.confidence));
   }
   return absl::OkStatus();
 }
@@ -177,20 +179,43 @@ int GateExitCode(GateOutcome outcome) {
   return 2;
 }
 
-absl::StatusOr<GatePolicy> ParseGatePolicy(absl::string_view text) {
+namespace {
+
+// A parse error's place (1-based; column 0 when it concerns the whole line or file) and what
+// was expected there. The two public parsers format it for their readers.
+struct PolicyError {
+  int line = 0;
+  int column = 0;
+  std::string message;
+};
+
+// Column (1-based) of `field` inside `line`, which it views into.
+int ColumnOf(absl::string_view line, absl::string_view field) {
+  return static_cast<int>(field.data() - line.data()) + 1;
+}
+
+// Parses `text`; on error fills `error` and returns nullopt.
+std::optional<GatePolicy> Parse(absl::string_view text, PolicyError& error) {
   GatePolicy policy;
   int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+  for (absl::string_view full_line : absl::StrSplit(text, '\n')) {
     ++line_number;
+    absl::string_view line = full_line;
     if (size_t hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
     if (fields.empty()) continue;
-    const std::string where = absl::StrCat("line ", line_number, ": ");
+    auto fail = [&](absl::string_view at, std::string message) {
+      error.line = line_number;
+      error.column = ColumnOf(full_line, at);
+      error.message = std::move(message);
+      return std::nullopt;
+    };
     if (fields.size() < 3 || fields.size() > 4) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, "expected 'benchmark metric max_regression [confidence]', got ", fields.size(),
-          " fields"));
+      absl::string_view at =
+          fields.size() > 4 ? fields[4] : line.substr(fields.back().end() - line.begin());
+      return fail(at, absl::StrCat("expected 'benchmark metric max_regression [confidence]', got ",
+                                   fields.size(), " fields"));
     }
     GateRule rule;
     rule.benchmark_glob = std::string(fields[0]);
@@ -199,19 +224,49 @@ absl::StatusOr<GatePolicy> ParseGatePolicy(absl::string_view text) {
     const bool percent = absl::ConsumeSuffix(&budget, "%");
     double value = 0;
     if (!absl::SimpleAtod(budget, &value)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "max_regression '", fields[2], "': not a number"));
+      return fail(fields[2], absl::StrCat("max_regression '", fields[2],
+                                          "': expected a percentage like 3% or a fraction "
+                                          "like 0.03"));
     }
     rule.max_regression = percent ? value / 100 : value;
     if (fields.size() == 4 && !absl::SimpleAtod(fields[3], &rule.confidence)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "confidence '", fields[3], "': not a number"));
+      return fail(fields[3], absl::StrCat("confidence '", fields[3],
+                                          "': expected a number in (0.5, 1) like 0.99"));
     }
-    if (absl::Status s = ValidateRule(rule, where); !s.ok()) return s;
+    if (absl::Status s = ValidateRule(rule, ""); !s.ok()) {
+      const bool budget_wrong = absl::StartsWith(s.message(), "max_regression");
+      return fail(fields[budget_wrong || fields.size() < 4 ? 2 : 3], std::string(s.message()));
+    }
     policy.rules.push_back(rule);
   }
-  if (policy.rules.empty()) return absl::InvalidArgumentError("policy: no rules");
+  if (policy.rules.empty()) {
+    error.message =
+        "no rules (expected at least one line 'benchmark metric max_regression [confidence]')";
+    return std::nullopt;
+  }
   return policy;
+}
+
+}  // namespace
+
+absl::StatusOr<GatePolicy> ParseGatePolicy(absl::string_view text) {
+  PolicyError error;
+  std::optional<GatePolicy> policy = Parse(text, error);
+  if (policy.has_value()) return *std::move(policy);
+  if (error.line == 0) return absl::InvalidArgumentError(absl::StrCat("policy: ", error.message));
+  return absl::InvalidArgumentError(absl::StrCat("line ", error.line, ": ", error.message));
+}
+
+absl::StatusOr<GatePolicy> ParseGatePolicyFile(absl::string_view text,
+                                               absl::string_view file_name) {
+  PolicyError error;
+  std::optional<GatePolicy> policy = Parse(text, error);
+  if (policy.has_value()) return *std::move(policy);
+  if (error.line == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ": ", error.message));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(file_name, ":", error.line, ":", error.column, ": ", error.message));
 }
 
 absl::StatusOr<GateResult> EvaluateGate(const GatePolicy& policy,

@@ -50,8 +50,14 @@ struct GatePolicy {
 //   *             faults_per_sec  0.02
 //
 // max_regression is a percentage ("3%") or a fraction ("0.03"); confidence defaults to 0.95.
-// Errors name the line and the field.
+// Errors name the line, the field and what was expected there: "line 3: max_regression 'lots':
+// expected a percentage like 3% or a fraction like 0.03", or "policy: no rules (...)".
 absl::StatusOr<GatePolicy> ParseGatePolicy(absl::string_view text);
+
+// The same for a policy read from a file: errors read as compilers print them,
+// "FILE:LINE:COLUMN: what was expected", or "FILE: no rules (...)".
+absl::StatusOr<GatePolicy> ParseGatePolicyFile(absl::string_view text,
+                                               absl::string_view file_name);
 
 enum class GateOutcome { kPass, kFail, kInconclusive };
 

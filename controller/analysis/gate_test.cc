@@ -65,6 +65,33 @@ TEST(GatePolicyTest, ErrorsNameLineAndField) {
   EXPECT_FALSE(ParseGatePolicy("# only a comment\n").ok());
 }
 
+TEST(GatePolicyTest, FileErrorsNameFileLineColumnAndWhatWasExpected) {
+  absl::StatusOr<GatePolicy> p =
+      ParseGatePolicyFile("# budget\nfault_anon ns_per_fault 3%\n  fork_*  *  lots\n", "mm.policy");
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.status().message(),
+            "mm.policy:3:14: max_regression 'lots': expected a percentage like 3% or a fraction "
+            "like 0.03");
+  p = ParseGatePolicyFile("a b 3% 0.3\n", "g.txt");
+  EXPECT_EQ(p.status().message(), "g.txt:1:8: confidence: expected a number in (0.5, 1), got 0.3");
+  p = ParseGatePolicyFile("a b 150%\n", "g.txt");
+  EXPECT_EQ(p.status().message(),
+            "g.txt:1:5: max_regression: expected a fraction in [0, 1), got 1.5");
+  // Too few fields: the column is where the missing one should start.
+  p = ParseGatePolicyFile("\nfault_anon ns\n", "g.txt");
+  EXPECT_EQ(p.status().message(),
+            "g.txt:2:14: expected 'benchmark metric max_regression [confidence]', got 2 fields");
+  p = ParseGatePolicyFile("a b 3% 0.9 extra\n", "g.txt");
+  EXPECT_EQ(p.status().message().rfind("g.txt:1:12: expected", 0), 0u) << p.status();
+  p = ParseGatePolicyFile("# nothing\n\n", "empty.policy");
+  EXPECT_EQ(p.status().message().rfind("empty.policy: no rules (expected", 0), 0u)
+      << p.status();
+  // Accepted text parses the same either way.
+  p = ParseGatePolicyFile("fork_* * 5%\n", "g.txt");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_DOUBLE_EQ(p->rules[0].max_regression, 0.05);
+}
+
 TEST(GateTest, AaComparisonPasses) {
   std::vector<MetricSamples> metrics;
   for (int i = 0; i < 6; ++i) {
