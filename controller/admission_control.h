@@ -7,6 +7,7 @@
 #define FAULTLINE_CONTROLLER_ADMISSION_CONTROL_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -83,6 +84,16 @@ class AdmissionControl {
   absl::Time window_start_ ABSL_GUARDED_BY(mu_);
   int64_t window_rejections_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t previous_window_rejections_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The bounds AgentService applies. A null control leaves that RPC unbounded.
+struct AgentAdmission {
+  AdmissionControl* registers = nullptr;
+  AdmissionControl* reports = nullptr;
+  // The wait suggested to a long-poll turned away because the dispatcher is full.
+  absl::Duration poll_retry_after = absl::Seconds(5);
+  // Told the RPC name ("Register", "ReportResult", "PollWork") of every refusal; may be empty.
+  std::function<void(const std::string& rpc)> rejected;
 };
 
 // The hint in a refusal's message, if it carries one.

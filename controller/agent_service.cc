@@ -19,6 +19,23 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl
   return reactor;
 }
 
+// A permit from `control`, or an empty one when the RPC is unbounded.
+absl::StatusOr<AdmissionControl::Permit> Admit(AdmissionControl* control) {
+  if (control == nullptr) return AdmissionControl::Permit();
+  return control->TryAdmit();
+}
+
+// Sends a refusal's retry hint as trailing metadata too, so clients need not parse text.
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
+                                 const AgentAdmission& admission, const std::string& rpc,
+                                 const absl::Status& refusal) {
+  if (admission.rejected) admission.rejected(rpc);
+  if (std::optional<absl::Duration> hint = ParseRetryAfter(std::string(refusal.message()))) {
+    ctx->AddTrailingMetadata(kRetryAfterKey, absl::StrCat(absl::ToInt64Milliseconds(*hint)));
+  }
+  return FinishNow(ctx, refusal);
+}
+
 }  // namespace
 
 AgentServiceImpl::AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher,
@@ -38,6 +55,8 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext
   agent.provisionable_kernels.assign(request->provisionable_kernels().begin(),
                                      request->provisionable_kernels().end());
   agent.state = v1::AGENT_STATE_IDLE;
+  absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.registers);
+  if (!permit.ok()) return Refuse(ctx, admission_, "Register", permit.status());
   absl::Status s = fleet_->Register(std::move(agent));
   if (s.ok()) {
     response->set_heartbeat_interval_seconds(
@@ -85,7 +104,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
   thread_local absl::BitGen gen;
   const absl::Duration jittered = absl::Seconds(wait) * absl::Uniform(gen, 0.8, 1.0);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  dispatcher_->Wait(*agent, clock_() + jittered,
+  const bool parked = dispatcher_->Wait(*agent, clock_() + jittered,
                     [reactor, response, agent = *agent](
                         absl::StatusOr<std::optional<LeasedJob>> leased) {
                       if (leased.ok() && leased->has_value()) {
@@ -100,6 +119,13 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
                       }
                       reactor->Finish(ToGrpcStatus(leased.status()));
                     });
+  if (!parked) {
+    // The dispatcher is full: no work now, and a spread-out wait before the next poll.
+    if (admission_.rejected) admission_.rejected("PollWork");
+    const absl::Duration wait = admission_.poll_retry_after * absl::Uniform(gen, 0.5, 1.5);
+    ctx->AddTrailingMetadata(kRetryAfterKey, absl::StrCat(absl::ToInt64Milliseconds(wait)));
+    reactor->Finish(grpc::Status::OK);
+  }
   return reactor;
 }
 
@@ -125,6 +151,8 @@ grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerCon
         break;
       case ReportOutcome::kDuplicate:
         response->set_detail("duplicate: this attempt's result is already stored");
+  absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.reports);
+  if (!permit.ok()) return Refuse(ctx, admission_, "ReportResult", permit.status());
         break;
       case ReportOutcome::kStale:
         response->set_detail("discarded: the attempt no longer holds the job's lease");

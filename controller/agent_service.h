@@ -3,6 +3,7 @@
 #ifndef FAULTLINE_CONTROLLER_AGENT_SERVICE_H_
 #define FAULTLINE_CONTROLLER_AGENT_SERVICE_H_
 
+#include "controller/admission_control.h"
 #include "controller/fleet.h"
 #include "controller/job_reports.h"
 #include "controller/work_dispatcher.h"
@@ -14,6 +15,9 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
   AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher, JobReports* reports,
                    absl::Duration lease, Clock clock);
+
+  // Bounds on store-touching calls and on parked polls; call before serving. Unset: none.
+  void SetAdmission(AgentAdmission admission) { admission_ = std::move(admission); }
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
                                      const v1::RegisterRequest* request,
@@ -37,6 +41,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   JobReports* const reports_;
   const absl::Duration lease_;
   const Clock clock_;
+  AgentAdmission admission_;
 };
 
 }  // namespace faultline::controller

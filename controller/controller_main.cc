@@ -34,6 +34,19 @@ ABSL_FLAG(std::string, metrics_port_file, "",
 ABSL_FLAG(int, lease_seconds, 60, "Lease length granted to agents for a job (10..3600).");
 ABSL_FLAG(int, heartbeat_seconds, 10, "Heartbeat interval asked of agents (1..300).");
 ABSL_FLAG(int, max_attempts, 3, "Attempts per job before it is marked failed (1..20).");
+ABSL_FLAG(int, max_concurrent_registers, 32,
+          "Register calls executing at once; more are refused with RESOURCE_EXHAUSTED and a "
+          "retry hint (0: unbounded).");
+ABSL_FLAG(double, register_rate, 2000,
+          "Registrations admitted per second on average (0: unlimited); a herd of agents "
+          "reconnecting after a restart is spread out by retry hints instead of queued.");
+ABSL_FLAG(int, register_burst, 500, "Registrations admitted back to back above --register_rate.");
+ABSL_FLAG(int, max_concurrent_reports, 32,
+          "ReportResult calls executing at once; more are refused with RESOURCE_EXHAUSTED and a "
+          "retry hint (0: unbounded).");
+ABSL_FLAG(int, max_parked_polls, 20000,
+          "PollWork long-polls parked at once; over it a poll is answered at once with no work "
+          "and a retry hint (0: unbounded).");
 
 namespace {
 
@@ -86,6 +99,17 @@ int main(int argc, char** argv) {
   options.lease = absl::Seconds(lease);
   options.heartbeat_interval = absl::Seconds(heartbeat);
   options.max_attempts = static_cast<uint32_t>(attempts);
+  options.max_concurrent_registers = absl::GetFlag(FLAGS_max_concurrent_registers);
+  options.register_rate_per_second = absl::GetFlag(FLAGS_register_rate);
+  options.register_burst = absl::GetFlag(FLAGS_register_burst);
+  options.max_concurrent_reports = absl::GetFlag(FLAGS_max_concurrent_reports);
+  options.max_parked_polls = absl::GetFlag(FLAGS_max_parked_polls);
+  if (options.max_concurrent_registers < 0 || options.max_concurrent_reports < 0 ||
+      options.max_parked_polls < 0 || options.register_rate_per_second < 0 ||
+      options.register_burst < 0) {
+    return Fail("--max_concurrent_registers, --register_rate, --register_burst, "
+                "--max_concurrent_reports and --max_parked_polls must be >= 0");
+  }
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   auto server = ControllerServer::Start(store->get(), options);
   if (!server.ok()) return Fail(std::string(server.status().ToString()));

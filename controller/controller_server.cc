@@ -1,8 +1,10 @@
 #include "controller/controller_server.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "controller/admission_control.h"
 #include "controller/agent_service.h"
 #include "controller/analysis_service.h"
 #include "controller/campaign_service.h"
@@ -37,6 +39,8 @@ struct ControllerServer::Parts {
   std::unique_ptr<Campaigns> campaigns;
   std::unique_ptr<JobReports> reports;
   std::unique_ptr<LeaseReaper> reaper;
+  std::unique_ptr<AdmissionControl> register_admission;
+  std::unique_ptr<AdmissionControl> report_admission;
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<CampaignServiceImpl> campaign_service;
   std::unique_ptr<GateRunner> gates;
@@ -64,7 +68,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   Scheduler::Options sched;
   sched.lease = options.lease;
   p->scheduler = std::make_unique<Scheduler>(store, sched, p->clock);
-  p->dispatcher = std::make_unique<WorkDispatcher>(p->scheduler.get(), p->clock);
+  p->dispatcher = std::make_unique<WorkDispatcher>(
+      p->scheduler.get(), p->clock, absl::Seconds(1),
+      static_cast<size_t>(std::max(0, options.max_parked_polls)));
   Fleet::Options fleet;
   fleet.heartbeat_interval = options.heartbeat_interval;
   p->fleet = std::make_unique<Fleet>(store, fleet, p->clock, changed);
@@ -79,6 +85,23 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   p->campaign_service = std::make_unique<CampaignServiceImpl>(p->campaigns.get(),
                                                               p->fleet.get(), store, p->hub.get());
   metrics::ControllerMetrics* gate_metrics = p->metrics.get();
+  {
+    AdmissionControl::Options registers;
+    registers.max_in_flight = options.max_concurrent_registers;
+    registers.rate_per_second = options.register_rate_per_second;
+    registers.burst = options.register_burst;
+    p->register_admission = std::make_unique<AdmissionControl>("Register", registers, p->clock);
+    AdmissionControl::Options reports;
+    reports.max_in_flight = options.max_concurrent_reports;
+    p->report_admission = std::make_unique<AdmissionControl>("ReportResult", reports, p->clock);
+    AgentAdmission admission;
+    admission.registers = p->register_admission.get();
+    admission.reports = p->report_admission.get();
+    admission.poll_retry_after = options.poll_retry_after;
+    metrics::ControllerMetrics* m = p->metrics.get();
+    admission.rejected = [m](const std::string& rpc) { m->AdmissionRejected(rpc); };
+    p->agent_service->SetAdmission(std::move(admission));
+  }
   p->gates = std::make_unique<GateRunner>(
       store, p->fleet.get(), p->campaigns.get(), GateRunner::Options{},
       [gate_metrics](const std::string& gate, analysis::GateOutcome outcome) {

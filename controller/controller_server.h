@@ -29,6 +29,18 @@ struct ControllerOptions {
 };
 
 class ControllerServer {
+  // Admission control (0: unbounded). Registrations and result reports write to the store: past
+  // these bounds they are refused at once with RESOURCE_EXHAUSTED and a retry-after-ms hint
+  // (message text and trailing metadata) instead of queueing, so a fleet reconnecting at once
+  // after a restart costs bounded threads and memory. tests/load/README.md: the defaults.
+  int max_concurrent_registers = 32;
+  double register_rate_per_second = 2000;
+  int register_burst = 500;
+  int max_concurrent_reports = 32;
+  // Parked PollWork long-polls; over the cap a poll is answered at once with no work and a
+  // retry-after-ms hint of about poll_retry_after.
+  int max_parked_polls = 20000;
+  absl::Duration poll_retry_after = absl::Seconds(5);
  public:
   // Starts serving. `store` must outlive the server.
   static absl::StatusOr<std::unique_ptr<ControllerServer>> Start(Store* store,
