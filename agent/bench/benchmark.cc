@@ -1,5 +1,5 @@
-// The runner: catalog lookup, parameter resolution, the memory guard, warm-up and measured
-// repetitions with kernel counters around each.
+// The runner: catalog lookup, parameter resolution, the host guards, warm-up and measured
+// repetitions with kernel counters around each, all within the run's time limit.
 #include "agent/bench/benchmark.h"
 
 #include <algorithm>
@@ -7,9 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "agent/bench/benchmark_definition.h"
 #include "agent/bench/cycle_clock.h"
-#include "agent/bench/host_memory.h"
+#include "agent/bench/host_limits.h"
 #include "agent/bench/kernel_counters.h"
 #include "agent/bench/params.h"
+#include "agent/bench/scratch_file.h"
 
 namespace faultline::bench {
 namespace {
@@ -21,10 +22,22 @@ const BenchmarkDefinition* FindDefinition(const std::string& name) {
   return nullptr;
 }
 
+constexpr int64_t kMaxTimeLimitSeconds = 86400;
+
 RunOutput Ended(RunStatus status, std::string diagnostic) {
   RunOutput out;
   out.status = status;
   out.diagnostic = std::move(diagnostic);
+  return out;
+}
+
+// Ends the run at its time limit, keeping the repetitions completed so far.
+RunOutput TimedOut(RunOutput out, const RunOptions& options, const std::string& when) {
+  out.status = RunStatus::kFailed;
+  out.time_limit_reached = true;
+  out.diagnostic = absl::StrCat("timeout: the time limit of ", options.time_limit_seconds,
+                                " s was reached ", when,
+                                out.repetitions.empty() ? "" : " (those are kept)");
   return out;
 }
 
@@ -74,16 +87,42 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
                  absl::StrCat("warmup: ", options.warmup, " is out of range [0, 100]"));
   }
 
-  const uint64_t needed = def->memory_bytes(*resolved);
-  absl::Status guard = CheckMemoryGuard(needed, options.max_memory_share);
+  if (options.time_limit_seconds < 1 || options.time_limit_seconds > kMaxTimeLimitSeconds) {
+    return Ended(RunStatus::kFailed, absl::StrCat("time_limit_seconds: ",
+                                                  options.time_limit_seconds,
+                                                  " is out of range [1, ", kMaxTimeLimitSeconds,
+                                                  "]"));
+  }
+
+  // The host guards, before anything is mapped, written or started.
+  HostLimits limits;
+  limits.max_memory_share = options.max_memory_share;
+  limits.max_scratch_share = options.max_scratch_share;
+  limits.max_tasks_per_cpu = options.max_tasks_per_cpu;
+  if (absl::Status valid = ValidateLimits(limits); !valid.ok()) {
+    return Ended(RunStatus::kFailed, std::string(valid.message()));
+  }
+  const ResourceDemand demand = def->demand(*resolved);
+  const std::string scratch_dir = ScratchDirectory();
+  absl::StatusOr<HostCapacity> host =
+      ReadHostCapacity(demand.scratch_bytes > 0 ? scratch_dir : std::string());
+  if (!host.ok()) {
+    return Ended(RunStatus::kRefused,
+                 absl::StrCat("refused: cannot read the host's capacity: ", host.status().message()));
+  }
+  absl::Status guard = CheckDemand(demand, limits, *host);
   if (!guard.ok()) return Ended(RunStatus::kRefused, absl::StrCat("refused: ", guard.message()));
 
   RunContext context;
   context.params = *resolved;
-  context.deadline_ns =
-      MonotonicNowNs() + std::max<int64_t>(1, options.time_limit_seconds) * 1'000'000'000;
+  context.deadline_ns = MonotonicNowNs() + options.time_limit_seconds * 1'000'000'000;
+  context.scratch_dir = scratch_dir;
+  context.max_scratch_share = options.max_scratch_share;
   absl::StatusOr<std::unique_ptr<BenchmarkRun>> run = def->start(context);
   if (!run.ok()) {
+    if (MonotonicNowNs() > context.deadline_ns) {
+      return TimedOut(RunOutput(), options, "while setting up");
+    }
     if (run.status().code() == absl::StatusCode::kFailedPrecondition) {
       return Ended(RunStatus::kSkipped, absl::StrCat("skipped: ", run.status().message()));
     }
@@ -95,24 +134,31 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
   out.warmup = options.warmup;
   KernelCounters counters;
   for (int i = 0; i < options.warmup; ++i) {
+    if (MonotonicNowNs() > context.deadline_ns) {
+      return TimedOut(std::move(out), options, absl::StrCat("during warm-up ", i));
+    }
     RepetitionResult discarded;
     absl::Status status = (*run)->Repeat(discarded);
+    // Past the deadline the workers were told to stop: whatever the repetition says, the cause
+    // is the time limit.
+    if (MonotonicNowNs() > context.deadline_ns) {
+      return TimedOut(std::move(out), options, absl::StrCat("during warm-up ", i));
+    }
     if (!status.ok()) {
       return Ended(RunStatus::kFailed, absl::StrCat("warm-up ", i, ": ", status.message()));
     }
   }
   for (int i = 0; i < options.repetitions; ++i) {
-    if (MonotonicNowNs() > context.deadline_ns) {
-      return Ended(RunStatus::kFailed,
-                   absl::StrCat("time limit of ", options.time_limit_seconds,
-                                " s reached after ", i, " repetitions"));
-    }
+    const std::string done = absl::StrCat("after ", i, " of ", options.repetitions, " repetitions");
+    if (MonotonicNowNs() > context.deadline_ns) return TimedOut(std::move(out), options, done);
     RepetitionResult rep;
     const KernelCounters::Snapshot before = counters.Read();
     const int64_t start_ns = MonotonicNowNs();
     absl::Status status = (*run)->Repeat(rep);
     rep.wall_ns = MonotonicNowNs() - start_ns;
     const KernelCounters::Snapshot after = counters.Read();
+    // A repetition the deadline cut short measured less than it claims: dropped.
+    if (MonotonicNowNs() > context.deadline_ns) return TimedOut(std::move(out), options, done);
     if (!status.ok()) {
       return Ended(RunStatus::kFailed, absl::StrCat("repetition ", i, ": ", status.message()));
     }

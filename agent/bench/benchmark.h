@@ -73,8 +73,11 @@ enum class RunStatus { kOk, kFailed, kSkipped, kRefused };
 
 struct RunOutput {
   RunStatus status = RunStatus::kOk;
-  // Why the run did not end kOk ("skipped: no swap", "refused: needs 12 GiB, ...").
+  // Why the run did not end kOk ("skipped: no swap", "refused: region_mib x threads ...").
   std::string diagnostic;
+  // The run stopped at its time limit (status kFailed, diagnostic "timeout: ..."); the
+  // repetitions that completed before it are kept.
+  bool time_limit_reached = false;
   std::vector<RepetitionResult> repetitions;
   double timer_overhead_ns = 0;
   int warmup = 0;
@@ -83,9 +86,17 @@ struct RunOutput {
 struct RunOptions {
   int warmup = 1;
   int repetitions = 5;
-  // Memory guard: a run whose declared peak exceeds this share of MemAvailable is refused.
+  // Host guards (host_limits.h), checked before anything is mapped, written or started; a run
+  // over any of them is refused. Memory: the run's declared peak against this share of
+  // MemAvailable.
   double max_memory_share = 0.5;
-  // Every loop winds down, and RunBenchmark returns kFailed, once this much time has passed.
+  // Scratch files: the bytes the run writes against this share of the scratch filesystem's
+  // free space.
+  double max_scratch_share = 0.5;
+  // Threads/processes at once: at most this many per online CPU, and never more than 512.
+  int64_t max_tasks_per_cpu = 4;
+  // Every loop winds down once this much time has passed (1..86400); the run then ends kFailed
+  // with time_limit_reached and the repetitions completed so far.
   int64_t time_limit_seconds = 600;
 };
 

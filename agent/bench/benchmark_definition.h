@@ -1,5 +1,5 @@
-// How a benchmark plugs into the runner: its catalog entry, its memory needs, and a factory for
-// the per-run state whose Repeat() is timed once per repetition.
+// How a benchmark plugs into the runner: its catalog entry, what it takes from the host, and a
+// factory for the per-run state whose Repeat() is timed once per repetition.
 #ifndef FAULTLINE_AGENT_BENCH_BENCHMARK_DEFINITION_H_
 #define FAULTLINE_AGENT_BENCH_BENCHMARK_DEFINITION_H_
 
@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agent/bench/benchmark.h"
+#include "agent/bench/host_limits.h"
 
 namespace faultline::bench {
 
@@ -19,6 +20,9 @@ struct RunContext {
   Params params;
   // CLOCK_MONOTONIC ns after which every loop must wind down.
   int64_t deadline_ns = 0;
+  // Where scratch files go, and the share of its free space one file may take.
+  std::string scratch_dir;
+  double max_scratch_share = 0.5;
 };
 
 // One run's state (files created, regions prepared), reused by every repetition.
@@ -31,8 +35,8 @@ class BenchmarkRun {
 
 struct BenchmarkDefinition {
   BenchmarkInfo info;
-  // Peak bytes a run maps, for the memory guard.
-  uint64_t (*memory_bytes)(const Params& params) = nullptr;
+  // What a run with these (resolved) parameters takes from the host, for the host guards.
+  ResourceDemand (*demand)(const Params& params) = nullptr;
   // Prepares a run. FAILED_PRECONDITION means this host cannot run the benchmark (the run is
   // reported skipped with the message); any other error fails the run.
   absl::StatusOr<std::unique_ptr<BenchmarkRun>> (*start)(const RunContext& context) = nullptr;

@@ -146,7 +146,7 @@ absl::StatusOr<std::unique_ptr<ContentionRun>> ContentionRun::Create(const RunCo
 
   std::vector<std::unique_ptr<ScratchFile>> files(config.faulters);
   if (config.kind != FaultKind::kAnon) {
-    const std::string dir = ScratchDirectory();
+    const std::string& dir = context.scratch_dir;
     absl::StatusOr<bool> in_memory = IsMemoryBackedFilesystem(dir);
     if (!in_memory.ok()) return in_memory.status();
     if (*in_memory) {
@@ -157,7 +157,7 @@ absl::StatusOr<std::unique_ptr<ContentionRun>> ContentionRun::Create(const RunCo
     for (int i = 0; i < config.faulters; ++i) {
       if (!UsesFile(config.kind, i)) continue;
       absl::StatusOr<std::unique_ptr<ScratchFile>> file =
-          ScratchFile::Create(dir, config.chunk_bytes);
+          ScratchFile::Create(dir, config.chunk_bytes, /*fill=*/true, context.max_scratch_share);
       if (!file.ok()) return file.status();
       files[i] = *std::move(file);
     }
@@ -208,9 +208,23 @@ std::vector<MetricSpec> ContentionMetrics(const std::string& d) {
   };
 }
 
-uint64_t ContentionMemoryBytes(const Params& params) {
-  return static_cast<uint64_t>(GetInt(params, "threads")) *
-         static_cast<uint64_t>(GetInt(params, "region_mib")) << 20;
+ResourceDemand ContentionDemand(const Params& params, int64_t extra_tasks,
+                                const std::string& extra_from) {
+  const int64_t threads = GetInt(params, "threads");
+  const int64_t region_mib = GetInt(params, "region_mib");
+  const std::string kind = GetEnum(params, "faults");
+  ResourceDemand demand;
+  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
+  demand.memory_from =
+      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
+  // Faulters with an odd index use a file in "mixed" (see UsesFile).
+  const int64_t files = kind == "file_cold" ? threads : kind == "mixed" ? threads / 2 : 0;
+  demand.scratch_bytes = static_cast<uint64_t>(files) * static_cast<uint64_t>(region_mib) << 20;
+  demand.scratch_from = absl::StrCat("region_mib x ", files, " cold files (", region_mib,
+                                     " MiB x ", files, ", faults=", kind, ")");
+  demand.tasks = threads + extra_tasks;
+  demand.tasks_from = absl::StrCat("threads (", threads, ") + ", extra_from);
+  return demand;
 }
 
 }  // namespace faultline::bench

@@ -71,7 +71,11 @@ class ContentionRun : public BenchmarkRun {
 std::vector<ParamSpec> ContentionParams();
 // The metrics every contention benchmark reports, given the disturber's name ("fork", "writer").
 std::vector<MetricSpec> ContentionMetrics(const std::string& disturber_name);
-uint64_t ContentionMemoryBytes(const Params& params);
+// What a contention run takes: every faulter's region (touched, or the page cache of its cold
+// file), the cold files on disk, and the faulters plus `extra_tasks` (described by
+// `extra_from`: the disturbing thread and anything it starts).
+ResourceDemand ContentionDemand(const Params& params, int64_t extra_tasks,
+                                const std::string& extra_from);
 
 }  // namespace faultline::bench
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "absl/strings/str_cat.h"
 #include "agent/bench/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_memory.h"
@@ -102,9 +103,17 @@ class FaultAnonRun : public BenchmarkRun {
   WorkerOptions options_;
 };
 
-uint64_t MemoryBytes(const Params& params) {
-  return static_cast<uint64_t>(GetInt(params, "threads")) *
-         static_cast<uint64_t>(GetInt(params, "region_mib")) << 20;
+ResourceDemand Demand(const Params& params) {
+  const int64_t threads = GetInt(params, "threads");
+  const int64_t region_mib = GetInt(params, "region_mib");
+  ResourceDemand demand;
+  // Every worker has its whole region touched at the end of a pass.
+  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
+  demand.memory_from =
+      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
+  demand.tasks = threads;
+  demand.tasks_from = absl::StrCat("threads (", threads, ")");
+  return demand;
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
@@ -145,7 +154,7 @@ BenchmarkDefinition FaultAnonBenchmark() {
        "Pages touched by all workers per second of wall time."},
       {"pages_touched", "count", Direction::kNeutral, "Pages written (one fault each)."},
   };
-  def.memory_bytes = &MemoryBytes;
+  def.demand = &Demand;
   def.start = &Start;
   return def;
 }

@@ -101,13 +101,24 @@ class FaultFileColdRun : public BenchmarkRun {
   std::vector<std::unique_ptr<ScratchFile>> files_;
 };
 
-uint64_t MemoryBytes(const Params& params) {
-  return static_cast<uint64_t>(GetInt(params, "threads")) *
-         static_cast<uint64_t>(GetInt(params, "region_mib")) << 20;
+ResourceDemand Demand(const Params& params) {
+  const int64_t threads = GetInt(params, "threads");
+  const int64_t region_mib = GetInt(params, "region_mib");
+  const std::string from =
+      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
+  ResourceDemand demand;
+  // One file per worker, on disk and (between evictions) in the page cache.
+  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
+  demand.memory_from = from;
+  demand.scratch_bytes = demand.memory_bytes;
+  demand.scratch_from = from;
+  demand.tasks = threads;
+  demand.tasks_from = absl::StrCat("threads (", threads, ")");
+  return demand;
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
-  const std::string dir = ScratchDirectory();
+  const std::string& dir = context.scratch_dir;
   absl::StatusOr<bool> in_memory = IsMemoryBackedFilesystem(dir);
   if (!in_memory.ok()) return in_memory.status();
   if (*in_memory) {
@@ -123,7 +134,8 @@ absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   const WorkerOptions options = WorkerOptionsFor(context);
   std::vector<std::unique_ptr<ScratchFile>> files;
   for (int i = 0; i < options.workers; ++i) {
-    absl::StatusOr<std::unique_ptr<ScratchFile>> file = ScratchFile::Create(dir, config.file_bytes);
+    absl::StatusOr<std::unique_ptr<ScratchFile>> file =
+        ScratchFile::Create(dir, config.file_bytes, /*fill=*/true, context.max_scratch_share);
     if (!file.ok()) return file.status();
     files.push_back(*std::move(file));
   }
@@ -159,7 +171,7 @@ BenchmarkDefinition FaultFileColdBenchmark() {
        "Pages read by all workers per second of wall time (eviction included)."},
       {"pages_touched", "count", Direction::kNeutral, "Pages read."},
   };
-  def.memory_bytes = &MemoryBytes;
+  def.demand = &Demand;
   def.start = &Start;
   return def;
 }

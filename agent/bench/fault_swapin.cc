@@ -97,9 +97,17 @@ class FaultSwapinRun : public BenchmarkRun {
   WorkerOptions options_;
 };
 
-uint64_t MemoryBytes(const Params& params) {
-  return static_cast<uint64_t>(GetInt(params, "threads")) *
-         static_cast<uint64_t>(GetInt(params, "region_mib")) << 20;
+ResourceDemand Demand(const Params& params) {
+  const int64_t threads = GetInt(params, "threads");
+  const int64_t region_mib = GetInt(params, "region_mib");
+  ResourceDemand demand;
+  // Every worker's region is touched before it is paged out, and read back after.
+  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
+  demand.memory_from =
+      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
+  demand.tasks = threads;
+  demand.tasks_from = absl::StrCat("threads (", threads, ")");
+  return demand;
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
@@ -111,7 +119,7 @@ absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   config.page_size = PageSize();
   config.passes = static_cast<int>(GetInt(context.params, "passes"));
   config.sample_latency = GetBool(context.params, "sample_latency");
-  if (*swap < MemoryBytes(context.params)) {
+  if (*swap < Demand(context.params).memory_bytes) {
     return absl::FailedPreconditionError(
         absl::StrCat("swap (", *swap >> 20, " MiB) is smaller than the region to page out"));
   }
@@ -140,7 +148,7 @@ BenchmarkDefinition FaultSwapinBenchmark() {
       {"ns_per_page", "ns", Direction::kLowerIsBetter, "Read-back time per page."},
       {"pages_touched", "count", Direction::kNeutral, "Pages read back."},
   };
-  def.memory_bytes = &MemoryBytes;
+  def.demand = &Demand;
   def.start = &Start;
   return def;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "absl/strings/str_cat.h"
 #include "agent/bench/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/params.h"
@@ -98,11 +99,34 @@ class FileFaultRun : public BenchmarkRun {
   std::unique_ptr<ScratchFile> file_;
 };
 
-uint64_t MemoryBytes(const Params& params) {
-  // The file's page cache plus, for private writes, one copy per worker.
-  return (static_cast<uint64_t>(GetInt(params, "threads")) + 1) *
-         static_cast<uint64_t>(GetInt(params, "region_mib")) << 20;
+// The file (written once, resident in the page cache) plus, when `private_copies`, one
+// copy-on-write copy of it per worker.
+ResourceDemand DemandWith(const Params& params, bool private_copies) {
+  const int64_t threads = GetInt(params, "threads");
+  const int64_t region_mib = GetInt(params, "region_mib");
+  const uint64_t file_bytes = static_cast<uint64_t>(region_mib) << 20;
+  ResourceDemand demand;
+  if (private_copies) {
+    demand.memory_bytes = file_bytes * (static_cast<uint64_t>(threads) + 1);
+    demand.memory_from =
+        absl::StrCat("region_mib x (threads + 1) (", region_mib, " MiB x ", threads + 1,
+                     ": the file's page cache and a private copy per worker)");
+  } else {
+    demand.memory_bytes = file_bytes;
+    demand.memory_from = absl::StrCat("region_mib (", region_mib, " MiB of page cache)");
+  }
+  demand.scratch_bytes = file_bytes;
+  demand.scratch_from = absl::StrCat("region_mib (", region_mib, " MiB)");
+  demand.tasks = threads;
+  demand.tasks_from = absl::StrCat("threads (", threads, ")");
+  return demand;
 }
+
+ResourceDemand PrivateDemand(const Params& params) {
+  return DemandWith(params, GetEnum(params, "access") == "write");
+}
+
+ResourceDemand SharedDemand(const Params& params) { return DemandWith(params, false); }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> StartWith(const RunContext& context, int flags) {
   Config config;
@@ -113,7 +137,8 @@ absl::StatusOr<std::unique_ptr<BenchmarkRun>> StartWith(const RunContext& contex
   config.passes = static_cast<int>(GetInt(context.params, "passes"));
   config.sample_latency = GetBool(context.params, "sample_latency");
   absl::StatusOr<std::unique_ptr<ScratchFile>> file =
-      ScratchFile::Create(ScratchDirectory(), config.file_bytes);
+      ScratchFile::Create(context.scratch_dir, config.file_bytes, /*fill=*/true,
+                          context.max_scratch_share);
   if (!file.ok()) return file.status();
   config.fd = (*file)->fd();
   CycleClock::Get();
@@ -153,7 +178,6 @@ BenchmarkDefinition FileFaultBenchmark(const char* name, const char* description
        "Pages touched by all workers per second of wall time."},
       {"pages_touched", "count", Direction::kNeutral, "Pages touched."},
   };
-  def.memory_bytes = &MemoryBytes;
   return def;
 }
 
@@ -164,6 +188,7 @@ BenchmarkDefinition FaultFilePrivateBenchmark() {
       "fault_file_private",
       "Faults on a private (copy-on-write) mapping of a page-cache-resident file "
       "(page_fault2).");
+  def.demand = &PrivateDemand;
   def.start = &StartPrivate;
   return def;
 }
@@ -173,6 +198,7 @@ BenchmarkDefinition FaultFileSharedBenchmark() {
       "fault_file_shared",
       "Faults on a shared mapping of a page-cache-resident file (page_fault3); kernels with "
       "large page-cache folios map a whole folio per fault, so compare rusage.minflt too.");
+  def.demand = &SharedDemand;
   def.start = &StartShared;
   return def;
 }

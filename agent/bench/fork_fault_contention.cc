@@ -33,6 +33,10 @@ void ForkLoop(StartGate& gate, WorkerReport& report) {
   report.latency.CopyFrom(latency);
 }
 
+ResourceDemand Demand(const Params& params) {
+  return ContentionDemand(params, 2, "the forking thread and its child");
+}
+
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   absl::StatusOr<std::unique_ptr<ContentionRun>> run =
       ContentionRun::Create(context, &ForkLoop, "fork");
@@ -50,7 +54,7 @@ BenchmarkDefinition ForkFaultContentionBenchmark() {
       "quantiles with fork on and off, and fork latency.";
   def.info.params = ContentionParams();
   def.info.metrics = ContentionMetrics("fork");
-  def.memory_bytes = &ContentionMemoryBytes;
+  def.demand = &Demand;
   def.start = &Start;
   return def;
 }

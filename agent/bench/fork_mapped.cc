@@ -91,10 +91,17 @@ class ForkMappedRun : public BenchmarkRun {
   std::unique_ptr<MappedChunks> memory_;
 };
 
-uint64_t MemoryBytes(const Params& params) {
-  // The parent's memory plus the child's page tables (a small fraction), rounded up generously.
-  return (static_cast<uint64_t>(GetInt(params, "touched_mib")) << 20) * 102 / 100 +
-         (uint64_t{4} << 20);
+ResourceDemand Demand(const Params& params) {
+  const int64_t touched_mib = GetInt(params, "touched_mib");
+  ResourceDemand demand;
+  // The parent's memory plus the child's copy of its page tables (a small fraction), rounded up
+  // generously. The child exits at once and touches nothing, so no page is copied.
+  demand.memory_bytes = (static_cast<uint64_t>(touched_mib) << 20) * 102 / 100 + (uint64_t{4} << 20);
+  demand.memory_from = absl::StrCat("touched_mib (", touched_mib, " MiB, with page tables)");
+  // One child at a time, reaped before the next fork.
+  demand.tasks = 1;
+  demand.tasks_from = "one forked child at a time";
+  return demand;
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
@@ -132,7 +139,7 @@ BenchmarkDefinition ForkMappedBenchmark() {
       {"fork_p99_ns", "ns", Direction::kLowerIsBetter, "99th percentile of fork() time."},
       {"forks", "count", Direction::kNeutral, "fork()s measured."},
   };
-  def.memory_bytes = &MemoryBytes;
+  def.demand = &Demand;
   def.start = &Start;
   return def;
 }

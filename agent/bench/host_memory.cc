@@ -10,7 +10,6 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace faultline::bench {
 
@@ -65,23 +64,6 @@ absl::StatusOr<uint64_t> MeminfoBytes(const std::string& field) {
   }
   fclose(f);
   return result;
-}
-
-absl::Status CheckMemoryGuardAgainst(uint64_t needed_bytes, double max_share,
-                                     uint64_t mem_available_bytes) {
-  const double limit = max_share * static_cast<double>(mem_available_bytes);
-  if (static_cast<double>(needed_bytes) <= limit) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrFormat(
-      "memory guard: the run needs %.1f MiB but may use at most %.0f%% of MemAvailable "
-      "(%.1f of %.1f MiB)",
-      needed_bytes / 1048576.0, max_share * 100, limit / 1048576.0,
-      mem_available_bytes / 1048576.0));
-}
-
-absl::Status CheckMemoryGuard(uint64_t needed_bytes, double max_share) {
-  absl::StatusOr<uint64_t> available = MeminfoBytes("MemAvailable");
-  if (!available.ok()) return available.status();
-  return CheckMemoryGuardAgainst(needed_bytes, max_share, *available);
 }
 
 absl::StatusOr<bool> IsMemoryBackedFilesystem(const std::string& path) {

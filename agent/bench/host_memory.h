@@ -1,5 +1,5 @@
-// What a benchmark needs to know about the host's memory: page size, THP control, how much
-// memory may be used, and whether swap exists.
+// What a benchmark needs to know about the host's memory: page size, THP control, /proc/meminfo
+// (MemAvailable, swap) and whether a directory is memory-backed.
 #ifndef FAULTLINE_AGENT_BENCH_HOST_MEMORY_H_
 #define FAULTLINE_AGENT_BENCH_HOST_MEMORY_H_
 
@@ -28,14 +28,6 @@ absl::Status ApplyThpMode(void* addr, size_t len, ThpMode mode);
 
 // A field of /proc/meminfo in bytes ("MemAvailable", "SwapTotal", ...).
 absl::StatusOr<uint64_t> MeminfoBytes(const std::string& field);
-
-// OK when `needed_bytes` is at most `max_share` of MemAvailable; otherwise RESOURCE_EXHAUSTED
-// saying how much the run needs and what the limit is.
-absl::Status CheckMemoryGuard(uint64_t needed_bytes, double max_share);
-
-// Same check against a given MemAvailable (for tests).
-absl::Status CheckMemoryGuardAgainst(uint64_t needed_bytes, double max_share,
-                                     uint64_t mem_available_bytes);
 
 // Whether `path` lives on tmpfs/ramfs, where there is no I/O to wait for.
 absl::StatusOr<bool> IsMemoryBackedFilesystem(const std::string& path);

@@ -20,15 +20,6 @@ TEST(HostMemoryTest, MemAvailableIsReadable) {
   EXPECT_FALSE(MeminfoBytes("NoSuchField").ok());
 }
 
-TEST(HostMemoryTest, GuardRefusesRunsAboveTheShare) {
-  constexpr uint64_t kGiB = uint64_t{1} << 30;
-  EXPECT_TRUE(CheckMemoryGuardAgainst(kGiB, 0.5, 4 * kGiB).ok());
-  absl::Status refused = CheckMemoryGuardAgainst(3 * kGiB, 0.5, 4 * kGiB);
-  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(refused.message().find("3072.0 MiB"), std::string::npos) << refused;
-  EXPECT_NE(refused.message().find("50%"), std::string::npos) << refused;
-}
-
 TEST(HostMemoryTest, ThpModesParseAndApply) {
   EXPECT_FALSE(ParseThpMode("always").ok());
   absl::StatusOr<ThpMode> mode = ParseThpMode("nohugepage");

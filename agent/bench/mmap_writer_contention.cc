@@ -33,6 +33,10 @@ void WriterLoop(StartGate& gate, WorkerReport& report) {
   report.latency.CopyFrom(latency);
 }
 
+ResourceDemand Demand(const Params& params) {
+  return ContentionDemand(params, 1, "the writer thread");
+}
+
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   absl::StatusOr<std::unique_ptr<ContentionRun>> run =
       ContentionRun::Create(context, &WriterLoop, "writer");
@@ -50,7 +54,7 @@ BenchmarkDefinition MmapWriterContentionBenchmark() {
       "loop; fault latency quantiles with the writer on and off.";
   def.info.params = ContentionParams();
   def.info.metrics = ContentionMetrics("writer");
-  def.memory_bytes = &ContentionMemoryBytes;
+  def.demand = &Demand;
   def.start = &Start;
   return def;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/bench/host_limits.h"
 
 namespace faultline::bench {
 
@@ -18,7 +19,12 @@ std::string ScratchDirectory() {
 }
 
 absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const std::string& dir,
-                                                                 size_t bytes, bool fill) {
+                                                                 size_t bytes, bool fill,
+                                                                 double max_free_share) {
+  if (fill) {
+    absl::Status space = CheckScratchSpace(dir, bytes, max_free_share);
+    if (!space.ok()) return space;
+  }
   std::string path = dir + "/faultline-bench-XXXXXX";
   std::vector<char> name(path.begin(), path.end());
   name.push_back('\0');

@@ -18,9 +18,11 @@ std::string ScratchDirectory();
 class ScratchFile {
  public:
   // A file of `bytes` in `dir`, every page written. `fill` false leaves it sparse (for
-  // benchmarks that map but never touch it).
+  // benchmarks that map but never touch it). A filled file larger than `max_free_share` of the
+  // free space in `dir` is refused (RESOURCE_EXHAUSTED) before it is created.
   static absl::StatusOr<std::unique_ptr<ScratchFile>> Create(const std::string& dir,
-                                                             size_t bytes, bool fill = true);
+                                                             size_t bytes, bool fill = true,
+                                                             double max_free_share = 0.5);
   ~ScratchFile();
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;
