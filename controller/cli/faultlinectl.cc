@@ -21,6 +21,9 @@
 #include "controller/cli/html_report.h"
 #include "controller/cli/results_table.h"
 #include "controller/cli/selector.h"
+#include "controller/security/access_policy.h"
+#include "controller/security/client_flags.h"
+#include "controller/security/token_hash.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/faultline/v1/analysis.grpc.pb.h"
 #include "proto/faultline/v1/campaign_service.grpc.pb.h"
@@ -44,6 +47,9 @@ ABSL_FLAG(std::string, policy_name, "",
           "gate: name for reports and the verdict metric; default the policy file's base name.");
 ABSL_FLAG(std::string, suite, "",
           "gate: run this campaign file (no targets) first and decide on its results.");
+ABSL_FLAG(std::string, role, "", "token new: the role of the new token (agent, read, submit).");
+ABSL_FLAG(std::string, name, "",
+          "token new: who holds the token (for role agent: the agent id it may act as).");
 ABSL_FLAG(bool, confirm, true, "gate: re-run a single-host failure on a second host.");
 ABSL_FLAG(double, min_effect, 0, "compare/gate: minimum effect (0.02 = 2%; 0: default).");
 ABSL_FLAG(double, fdr_level, 0, "compare/gate: false-discovery rate (0: default 0.01).");
@@ -52,7 +58,8 @@ namespace {
 
 namespace v1 = faultline::v1;
 
-constexpr char kUsage[] = R"(faultlinectl [--controller=HOST:PORT] COMMAND [ARGS]
+constexpr char kUsage[] = R"(faultlinectl [--controller=HOST:PORT] [--plaintext | --tls_ca=FILE
+             [--tls_cert=FILE --tls_key=FILE] [--token_file=FILE]] COMMAND [ARGS]
 
 Commands:
   submit FILE [--wait]   submit a campaign (protobuf text format, docs/campaigns.md);
@@ -69,6 +76,9 @@ Commands:
                          compare two kernels' stored results (docs/analysis.md)
   gate --baseline=SEL --candidate=SEL --policy=FILE [--suite=FILE] [--confirm=false]
                          decide an upgrade gate; with --suite, run that campaign first
+  token new --role=agent|read|submit --name=NAME
+                         make a bearer token: prints the token (give it to the user) and
+                         the access-policy line holding only its hash (docs/security.md)
 
 Selectors: comma-separated key=value, e.g. campaign=c-000012,target=stock or
 kernel_label=patched/*,arch=x86_64 (keys: campaign, target, kernel_label,
@@ -81,6 +91,7 @@ compare: 0 when compared (whatever the verdicts); 3 on an error.)";
 
 // compare and gate keep 0/1/2 for verdicts, so their own errors exit 3.
 constexpr int kAnalysisError = 3;
+
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "faultlinectl: %s\n", message.c_str());
@@ -114,18 +125,6 @@ std::string ReadWholeFile(const std::string& path, bool* ok) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   *ok = static_cast<bool>(in) || in.eof();
   return text;
-}
-
-// "line 3: what" from ParseGatePolicy becomes "FILE:3: what", as compilers print it.
-std::string PolicyError(const std::string& path, const std::string& message) {
-  constexpr char kLine[] = "line ";
-  if (message.rfind(kLine, 0) == 0) {
-    const size_t colon = message.find(':');
-    if (colon != std::string::npos) {
-      return absl::StrCat(path, ":", message.substr(5, colon - 5), message.substr(colon));
-    }
-  }
-  return absl::StrCat(path, ": ", message);
 }
 
 std::string BaseName(const std::string& path) {
@@ -197,11 +196,11 @@ class Cli {
       Fail(absl::StrCat(policy_path, ": cannot read policy file"));
       return kAnalysisError;
     }
-    // Checked here too so the error names the file.
+    // Checked here too so the error names the file: "FILE:LINE:COLUMN: what was expected".
     absl::StatusOr<faultline::analysis::GatePolicy> parsed =
-        faultline::analysis::ParseGatePolicy(policy);
+        faultline::analysis::ParseGatePolicyFile(policy, policy_path);
     if (!parsed.ok()) {
-      Fail(PolicyError(policy_path, std::string(parsed.status().message())));
+      Fail(std::string(parsed.status().message()));
       return kAnalysisError;
     }
     request.set_policy(policy);
@@ -428,6 +427,28 @@ class Cli {
   std::unique_ptr<v1::AnalysisService::Stub> analysis_;
 };
 
+// `token new`: needs no controller; the token is shown once and only its hash is kept.
+int NewToken(const std::vector<char*>& args) {
+  if (args.size() != 3 || std::string(args[2]) != "new") {
+    return Fail("usage: faultlinectl token new --role=agent|read|submit --name=NAME");
+  }
+  const std::string role = absl::GetFlag(FLAGS_role);
+  const std::string name = absl::GetFlag(FLAGS_name);
+  if (role != "agent" && role != "read" && role != "submit") {
+    return Fail("--role: expected agent, read or submit");
+  }
+  // Parsing the line it prints checks the name the same way the controller will.
+  absl::StatusOr<std::string> token = faultline::controller::security::NewToken();
+  if (!token.ok()) return Fail(std::string(token.status().message()));
+  const std::string line = absl::StrCat(
+      "token ", faultline::controller::security::HashToken(*token), " ", role, " ", name);
+  absl::StatusOr<faultline::controller::security::AccessPolicy> check =
+      faultline::controller::security::AccessPolicy::Parse(line, "--name");
+  if (!check.ok()) return Fail(std::string(check.status().message()));
+  std::printf("token:  %s\npolicy: %s\n", token->c_str(), line.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -438,10 +459,18 @@ int main(int argc, char** argv) {
   auto need_arg = [&]() -> const char* {
     return args.size() == 3 ? args[2] : nullptr;
   };
+  if (command == "token") return NewToken(args);
   grpc::ChannelArguments channel_args;
   channel_args.SetMaxReceiveMessageSize(256 * 1024 * 1024);
-  Cli cli(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_controller),
-                                    grpc::InsecureChannelCredentials(), channel_args));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      faultline::controller::security::ChannelCredentialsFromFlags(
+          absl::GetFlag(FLAGS_controller));
+  if (!credentials.ok()) {
+    Fail(std::string(credentials.status().message()));
+    return command == "compare" || command == "gate" ? kAnalysisError : 2;
+  }
+  Cli cli(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_controller), *credentials,
+                                    channel_args));
   if (command == "submit") {
     const char* file = need_arg();
     if (file == nullptr) return Fail("usage: faultlinectl submit FILE [--wait]");

@@ -212,7 +212,7 @@ TEST_F(GateE2eTest, UsageErrorsExitThreeAndNameTheProblem) {
                                           "--candidate=kernel_label=patched/*",
                                           "--policy=" + bad});
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_THAT(r.errors, HasSubstr("bad.policy:2: expected 'benchmark metric max_regression"));
+  EXPECT_THAT(r.errors, HasSubstr("bad.policy:2:24: expected 'benchmark metric max_regression"));
   r = fleet_->Ctl({"gate", "--baseline=kernel=stock", "--candidate=colour=red",
                    "--policy=" + policy_});
   EXPECT_EQ(r.exit_code, 3);
