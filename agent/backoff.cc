@@ -20,4 +20,14 @@ absl::Duration Backoff::Next() {
   return base * factor;
 }
 
+absl::Duration Backoff::NextFullJitter(std::optional<absl::Duration> retry_after) {
+  const absl::Duration base = current_;
+  current_ = std::min(max_, current_ * multiplier_);
+  if (retry_after.has_value() && *retry_after > absl::ZeroDuration()) {
+    const absl::Duration spread = std::max(*retry_after, base);
+    return *retry_after + spread * absl::Uniform(rng_, 0.0, 1.0);
+  }
+  return base * absl::Uniform(rng_, 0.0, 1.0);
+}
+
 }  // namespace faultline::agent

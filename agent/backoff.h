@@ -3,6 +3,8 @@
 #ifndef FAULTLINE_AGENT_BACKOFF_H_
 #define FAULTLINE_AGENT_BACKOFF_H_
 
+#include <optional>
+
 #include "absl/random/random.h"
 #include "absl/time/time.h"
 
@@ -16,6 +18,13 @@ class Backoff {
           double jitter = 0.2);
 
   absl::Duration Next();
+
+  // Full jitter: uniform in [0, d), d growing like Next()'s base, so a fleet that failed at the
+  // same instant retries spread over the whole window rather than around one point. With the
+  // controller's retry hint: hint + uniform in [0, max(hint, d)), never sooner than asked and
+  // spread over at least as long again, so a refused herd returns no faster than the controller
+  // said it can admit it.
+  absl::Duration NextFullJitter(std::optional<absl::Duration> retry_after = std::nullopt);
   void Reset() { current_ = initial_; }
 
  private:
