@@ -26,6 +26,7 @@
 #include "agent/log.h"
 #include "controller/metrics/agent_metrics.h"
 #include "controller/metrics/metrics_exposer.h"
+#include "controller/security/client_flags.h"
 #include "grpcpp/grpcpp.h"
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address, host:port.");
@@ -175,8 +176,15 @@ int AgentMain(int argc, char** argv) {
   grpc::ChannelArguments channel_args;
   channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 1000);
   channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10000);
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_controller), grpc::InsecureChannelCredentials(), channel_args);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      faultline::controller::security::ChannelCredentialsFromFlags(
+          absl::GetFlag(FLAGS_controller));
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "faultline-agent: %s\n", std::string(credentials.status().message()).c_str());
+    return 2;
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_controller), *credentials, channel_args);
   Agent agent(std::move(options), v1::AgentService::NewStub(channel));
   std::thread([&agent, signals] {
     while (true) {

@@ -39,13 +39,19 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
 }  // namespace
 
 AgentServiceImpl::AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher,
-                                   JobReports* reports, absl::Duration lease, Clock clock)
+                                   JobReports* reports, absl::Duration lease, Clock clock,
+                                   const security::CallAuthorizer* authorizer)
     : fleet_(fleet), dispatcher_(dispatcher), reports_(reports), lease_(lease),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)), authorizer_(authorizer) {}
 
 grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext* ctx,
                                                      const v1::RegisterRequest* request,
                                                      v1::RegisterResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   AgentRecord agent;
   agent.agent_id = request->agent_id();
   agent.host = request->host();
@@ -69,6 +75,11 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContext* ctx,
                                                       const v1::HeartbeatRequest* request,
                                                       v1::HeartbeatResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<bool> known =
       fleet_->Heartbeat(request->agent_id(), request->state(), request->job_id());
   if (known.ok()) response->set_reregister(!*known);
@@ -78,6 +89,11 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext* ctx,
                                                      const v1::PollWorkRequest* request,
                                                      v1::PollWorkResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   if (request->wait_seconds() > kMaxPollWaitSeconds) {
     return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
                               "wait_seconds: ", request->wait_seconds(),
@@ -132,6 +148,11 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerContext* ctx,
                                                        const v1::RenewLeaseRequest* request,
                                                        v1::RenewLeaseResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<absl::Time> deadline =
       reports_->Renew(request->agent_id(), request->job_id(), request->lease_id());
   if (deadline.ok()) *response->mutable_lease_deadline() = ToProtoTime(*deadline);
@@ -141,6 +162,13 @@ grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerContext* ctx,
                                                          const v1::ReportResultRequest* request,
                                                          v1::ReportResultResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.reports);
+  if (!permit.ok()) return Refuse(ctx, admission_, "ReportResult", permit.status());
   absl::StatusOr<ReportOutcome> outcome =
       reports_->Report(request->agent_id(), request->job_id(), request->attempt(),
                        request->lease_id(), request->result());
@@ -151,8 +179,6 @@ grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerCon
         break;
       case ReportOutcome::kDuplicate:
         response->set_detail("duplicate: this attempt's result is already stored");
-  absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.reports);
-  if (!permit.ok()) return Refuse(ctx, admission_, "ReportResult", permit.status());
         break;
       case ReportOutcome::kStale:
         response->set_detail("discarded: the attempt no longer holds the job's lease");

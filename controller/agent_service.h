@@ -6,6 +6,7 @@
 #include "controller/admission_control.h"
 #include "controller/fleet.h"
 #include "controller/job_reports.h"
+#include "controller/security/call_authorizer.h"
 #include "controller/work_dispatcher.h"
 #include "proto/faultline/v1/agent_service.grpc.pb.h"
 
@@ -14,7 +15,8 @@ namespace faultline::controller {
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
   AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher, JobReports* reports,
-                   absl::Duration lease, Clock clock);
+                   absl::Duration lease, Clock clock,
+                   const security::CallAuthorizer* authorizer);
 
   // Bounds on store-touching calls and on parked polls; call before serving. Unset: none.
   void SetAdmission(AgentAdmission admission) { admission_ = std::move(admission); }
@@ -42,6 +44,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   const absl::Duration lease_;
   const Clock clock_;
   AgentAdmission admission_;
+  const security::CallAuthorizer* const authorizer_;
 };
 
 }  // namespace faultline::controller

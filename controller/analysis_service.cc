@@ -111,8 +111,9 @@ v1::GateResponse GateResponseToProto(const GateReport& report) {
   return out;
 }
 
-AnalysisServiceImpl::AnalysisServiceImpl(Store* store, GateRunner* gates)
-    : store_(store), gates_(gates) {}
+AnalysisServiceImpl::AnalysisServiceImpl(Store* store, GateRunner* gates,
+                                         const security::CallAuthorizer* authorizer)
+    : store_(store), authorizer_(authorizer), gates_(gates) {}
 
 AnalysisServiceImpl::~AnalysisServiceImpl() { Shutdown(); }
 
@@ -140,6 +141,10 @@ void AnalysisServiceImpl::JoinFinishedLocked() {
 grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerContext* ctx,
                                                        const v1::CompareRequest* request,
                                                        v1::CompareResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<KernelComparison> c =
       CompareKernels(store_, RunSelectorFromProto(request->baseline()),
                      RunSelectorFromProto(request->candidate()),
@@ -151,6 +156,10 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AnalysisServiceImpl::ChangePoints(
     grpc::CallbackServerContext* ctx, const v1::ChangePointsRequest* request,
     v1::ChangePointsResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   HistoryQuery query;
   query.benchmark = request->benchmark();
   query.metric = request->metric();
@@ -202,6 +211,10 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::ChangePoints(
 grpc::ServerUnaryReactor* AnalysisServiceImpl::Gate(grpc::CallbackServerContext* ctx,
                                                     const v1::GateRequest* request,
                                                     v1::GateResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   if (absl::Status s = ValidatePolicyName(request->policy_name()); !s.ok()) {
     return FinishNow(ctx, s);
   }

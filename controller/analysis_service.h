@@ -12,6 +12,7 @@
 #include "controller/gate_runner.h"
 #include "controller/kernel_comparison.h"
 #include "controller/metric_history.h"
+#include "controller/security/call_authorizer.h"
 #include "controller/store/store.h"
 #include "proto/faultline/v1/analysis.grpc.pb.h"
 
@@ -19,7 +20,8 @@ namespace faultline::controller {
 
 class AnalysisServiceImpl final : public v1::AnalysisService::CallbackService {
  public:
-  AnalysisServiceImpl(Store* store, GateRunner* gates);
+  AnalysisServiceImpl(Store* store, GateRunner* gates,
+                      const security::CallAuthorizer* authorizer);
   ~AnalysisServiceImpl() override;
 
   grpc::ServerUnaryReactor* Compare(grpc::CallbackServerContext* ctx,
@@ -43,6 +45,7 @@ class AnalysisServiceImpl final : public v1::AnalysisService::CallbackService {
   void JoinFinishedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Store* const store_;
+  const security::CallAuthorizer* const authorizer_;
   GateRunner* const gates_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

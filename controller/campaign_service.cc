@@ -15,6 +15,13 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl
   return reactor;
 }
 
+// A WatchCampaign stream refused before it started.
+class RefusedWatch final : public grpc::ServerWriteReactor<v1::Campaign> {
+ public:
+  explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 // One WatchCampaign stream: the hub pushes states, this writes them one at a time.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>, public CampaignSink {
  public:
@@ -90,12 +97,17 @@ v1::AgentInfo ToAgentInfo(const AgentRecord& agent) {
 }
 
 CampaignServiceImpl::CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Store* store,
-                                         CampaignWatchHub* hub)
-    : campaigns_(campaigns), fleet_(fleet), store_(store), hub_(hub) {}
+                                         CampaignWatchHub* hub,
+                                         const security::CallAuthorizer* authorizer)
+    : campaigns_(campaigns), authorizer_(authorizer), fleet_(fleet), store_(store), hub_(hub) {}
 
 grpc::ServerUnaryReactor* CampaignServiceImpl::SubmitCampaign(
     grpc::CallbackServerContext* ctx, const v1::SubmitCampaignRequest* request,
     v1::Campaign* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Submit(request->spec());
   if (campaign.ok()) *response = std::move(*campaign);
   return FinishNow(ctx, campaign.status());
@@ -104,6 +116,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::SubmitCampaign(
 grpc::ServerUnaryReactor* CampaignServiceImpl::GetCampaign(grpc::CallbackServerContext* ctx,
                                                            const v1::GetCampaignRequest* request,
                                                            v1::Campaign* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Get(request->campaign_id());
   if (campaign.ok()) *response = std::move(*campaign);
   return FinishNow(ctx, campaign.status());
@@ -112,6 +128,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::GetCampaign(grpc::CallbackServerC
 grpc::ServerUnaryReactor* CampaignServiceImpl::ListCampaigns(
     grpc::CallbackServerContext* ctx, const v1::ListCampaignsRequest* request,
     v1::ListCampaignsResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<std::vector<v1::Campaign>> list =
       campaigns_->List(static_cast<int>(request->limit()));
   if (list.ok()) {
@@ -123,6 +143,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListCampaigns(
 grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
     grpc::CallbackServerContext* ctx, const v1::CancelCampaignRequest* request,
     v1::Campaign* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Cancel(request->campaign_id());
   if (campaign.ok()) *response = std::move(*campaign);
   return FinishNow(ctx, campaign.status());
@@ -130,12 +154,19 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
 
 grpc::ServerWriteReactor<v1::Campaign>* CampaignServiceImpl::WatchCampaign(
     grpc::CallbackServerContext* ctx, const v1::WatchCampaignRequest* request) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery); !denied.ok()) {
+    return new RefusedWatch(ToGrpcStatus(denied));
+  }
   return new WatchReactor(hub_, request->campaign_id());
 }
 
 grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerContext* ctx,
                                                           const v1::ListAgentsRequest* request,
                                                           v1::ListAgentsResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(request->include_lost());
   if (agents.ok()) {
     for (const AgentRecord& a : *agents) *response->add_agents() = ToAgentInfo(a);
@@ -146,6 +177,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* CampaignServiceImpl::QueryResults(
     grpc::CallbackServerContext* ctx, const v1::QueryResultsRequest* request,
     v1::QueryResultsResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
   if (request->limit() > 10000) {
     return FinishNow(ctx, absl::InvalidArgumentError("limit: must be 0..10000"));
   }

@@ -6,6 +6,7 @@
 #include "controller/campaign_watch_hub.h"
 #include "controller/campaigns.h"
 #include "controller/fleet.h"
+#include "controller/security/call_authorizer.h"
 #include "controller/store/store.h"
 #include "proto/faultline/v1/campaign_service.grpc.pb.h"
 
@@ -13,7 +14,8 @@ namespace faultline::controller {
 
 class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
  public:
-  CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Store* store, CampaignWatchHub* hub);
+  CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Store* store, CampaignWatchHub* hub,
+                      const security::CallAuthorizer* authorizer);
 
   grpc::ServerUnaryReactor* SubmitCampaign(grpc::CallbackServerContext* ctx,
                                            const v1::SubmitCampaignRequest* request,
@@ -38,6 +40,7 @@ class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
 
  private:
   Campaigns* const campaigns_;
+  const security::CallAuthorizer* const authorizer_;
   Fleet* const fleet_;
   Store* const store_;
   CampaignWatchHub* const hub_;

@@ -20,6 +20,17 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070",
           "Address to serve gRPC on (host:port; port 0 picks a free port). Loopback by default: "
           "expose it deliberately.");
+ABSL_FLAG(bool, plaintext, false,
+          "Serve gRPC without TLS and without access control. Refused unless --listen is a "
+          "loopback address: for a single box (the quick start), never for a fleet.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain the controller presents (TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, client_ca, "",
+          "PEM CA bundle that signs client certificates (agents' mutual TLS). Clients that "
+          "present a certificate must present one this CA signed.");
+ABSL_FLAG(std::string, access_policy, "",
+          "Access policy file mapping client certificates and hashed bearer tokens to roles "
+          "(agent, read, submit); required with TLS. See docs/security.md.");
 ABSL_FLAG(std::string, db, "faultline.db", "SQLite database file (created if missing).");
 ABSL_FLAG(std::string, postgres, "",
           "PostgreSQL connection string (libpq, e.g. \"host=db.lab port=5432 dbname=faultline\"); "
@@ -69,7 +80,9 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("faultline-controller [--listen=127.0.0.1:7070] [--db=FILE]");
+  absl::SetProgramUsageMessage(
+      "faultline-controller (--plaintext | --tls_cert=F --tls_key=F [--client_ca=F] "
+      "--access_policy=F) [--listen=127.0.0.1:7070] [--db=FILE]");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with mutex deadlock detection on; its lock-graph bookkeeping
   // dominated the controller's profile under load (thousands of parked polls).
@@ -96,6 +109,19 @@ int main(int argc, char** argv) {
 
   ControllerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.transport.plaintext = absl::GetFlag(FLAGS_plaintext);
+  options.transport.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.transport.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.transport.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+  if (options.transport.plaintext && !options.transport.cert_file.empty()) {
+    return Fail("--plaintext and --tls_cert contradict each other: choose one");
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_access_policy); !path.empty()) {
+    absl::StatusOr<faultline::controller::security::AccessPolicy> policy =
+        faultline::controller::security::AccessPolicy::Load(path);
+    if (!policy.ok()) return Fail(std::string(policy.status().message()));
+    options.access_policy = *std::move(policy);
+  }
   options.lease = absl::Seconds(lease);
   options.heartbeat_interval = absl::Seconds(heartbeat);
   options.max_attempts = static_cast<uint32_t>(attempts);

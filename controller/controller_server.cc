@@ -41,6 +41,7 @@ struct ControllerServer::Parts {
   std::unique_ptr<LeaseReaper> reaper;
   std::unique_ptr<AdmissionControl> register_admission;
   std::unique_ptr<AdmissionControl> report_admission;
+  std::unique_ptr<security::CallAuthorizer> authorizer;
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<CampaignServiceImpl> campaign_service;
   std::unique_ptr<GateRunner> gates;
@@ -53,8 +54,21 @@ struct ControllerServer::Parts {
 
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
     Store* backing_store, const ControllerOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      security::MakeServerCredentials(options.transport, options.listen);
+  if (!credentials.ok()) return credentials.status();
+  if (options.transport.plaintext && options.access_policy.has_value()) {
+    return absl::FailedPreconditionError(
+        "--access_policy: needs TLS (bearer tokens must not cross the wire in clear)");
+  }
+  if (!options.transport.plaintext && !options.access_policy.has_value()) {
+    return absl::FailedPreconditionError(
+        "--access_policy: required with TLS (it says which certificates and tokens may do what)");
+  }
   auto p = std::make_unique<Parts>();
   p->options = options;
+  p->authorizer = std::make_unique<security::CallAuthorizer>(
+      options.access_policy.value_or(security::AccessPolicy::Open()));
   Parts* raw = p.get();
   p->metrics = std::make_shared<metrics::ControllerMetrics>();
   p->store = std::make_unique<metrics::InstrumentedStore>(backing_store, p->metrics.get());
@@ -81,10 +95,10 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   p->reaper = std::make_unique<LeaseReaper>(store, p->clock, options.max_attempts,
                                             options.reaper_interval, changed);
   p->agent_service = std::make_unique<AgentServiceImpl>(
-      p->fleet.get(), p->dispatcher.get(), p->reports.get(), options.lease, p->clock);
-  p->campaign_service = std::make_unique<CampaignServiceImpl>(p->campaigns.get(),
-                                                              p->fleet.get(), store, p->hub.get());
-  metrics::ControllerMetrics* gate_metrics = p->metrics.get();
+      p->fleet.get(), p->dispatcher.get(), p->reports.get(), options.lease, p->clock,
+      p->authorizer.get());
+  p->campaign_service = std::make_unique<CampaignServiceImpl>(
+      p->campaigns.get(), p->fleet.get(), store, p->hub.get(), p->authorizer.get());
   {
     AdmissionControl::Options registers;
     registers.max_in_flight = options.max_concurrent_registers;
@@ -102,6 +116,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
     admission.rejected = [m](const std::string& rpc) { m->AdmissionRejected(rpc); };
     p->agent_service->SetAdmission(std::move(admission));
   }
+  metrics::ControllerMetrics* gate_metrics = p->metrics.get();
   p->gates = std::make_unique<GateRunner>(
       store, p->fleet.get(), p->campaigns.get(), GateRunner::Options{},
       [gate_metrics](const std::string& gate, analysis::GateOutcome outcome) {
@@ -111,7 +126,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
                                                   ? metrics::kGateFail
                                                   : metrics::kGateInconclusive);
       });
-  p->analysis_service = std::make_unique<AnalysisServiceImpl>(store, p->gates.get());
+  p->analysis_service = std::make_unique<AnalysisServiceImpl>(store, p->gates.get(),
+                                                            p->authorizer.get());
 
   metrics::StateSources sources;
   sources.agents = [raw] { return raw->fleet->List(/*include_lost=*/true); };
@@ -128,7 +144,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
       interceptors;
   interceptors.push_back(metrics::NewRpcMetricsFactory(p->metrics.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &p->port);
+  builder.AddListeningPort(options.listen, *credentials, &p->port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(p->agent_service.get());
   builder.RegisterService(p->campaign_service.get());

@@ -5,10 +5,13 @@
 #define FAULTLINE_CONTROLLER_CONTROLLER_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "controller/metrics/controller_metrics.h"
+#include "controller/security/access_policy.h"
+#include "controller/security/transport.h"
 #include "controller/store/store.h"
 #include "grpcpp/server.h"
 
@@ -26,9 +29,6 @@ struct ControllerOptions {
   // host:port serving Prometheus metrics at /metrics; empty serves none (metrics are still
   // collected). Port 0 picks a free one (see ControllerServer::metrics_port()).
   std::string metrics_listen;
-};
-
-class ControllerServer {
   // Admission control (0: unbounded). Registrations and result reports write to the store: past
   // these bounds they are refused at once with RESOURCE_EXHAUSTED and a retry-after-ms hint
   // (message text and trailing metadata) instead of queueing, so a fleet reconnecting at once
@@ -41,6 +41,15 @@ class ControllerServer {
   // retry-after-ms hint of about poll_retry_after.
   int max_parked_polls = 20000;
   absl::Duration poll_retry_after = absl::Seconds(5);
+  // Plaintext (on loopback only) by default so in-process tests need no certificates; the
+  // faultline-controller binary makes its users choose.
+  security::ServerTransport transport = security::ServerTransport::LoopbackPlaintext();
+  // Who may call what. Required with TLS; with plaintext on loopback everyone may do everything
+  // and a policy is refused (its tokens would cross the wire in clear).
+  std::optional<security::AccessPolicy> access_policy;
+};
+
+class ControllerServer {
  public:
   // Starts serving. `store` must outlive the server.
   static absl::StatusOr<std::unique_ptr<ControllerServer>> Start(Store* store,

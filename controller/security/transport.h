@@ -14,6 +14,12 @@
 namespace faultline::controller::security {
 
 struct ServerTransport {
+  static ServerTransport LoopbackPlaintext() {
+    ServerTransport t;
+    t.plaintext = true;
+    return t;
+  }
+
   bool plaintext = false;
   // PEM files: the controller's certificate chain and key.
   std::string cert_file;
@@ -24,6 +30,12 @@ struct ServerTransport {
 };
 
 struct ClientTransport {
+  static ClientTransport LoopbackPlaintext() {
+    ClientTransport t;
+    t.plaintext = true;
+    return t;
+  }
+
   bool plaintext = false;
   // PEM CA bundle that signs the controller's certificate; empty uses the system roots.
   std::string ca_file;
