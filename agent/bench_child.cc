@@ -37,8 +37,13 @@ v1::RunResult RunInvocation(const v1::BenchmarkInvocation& invocation) {
   bench::RunOptions options;
   options.repetitions = static_cast<int>(invocation.repetitions());
   options.warmup = static_cast<int>(invocation.warmup());
+  // The job's timeout is the benchmark's own time limit: it stops between repetitions and
+  // reports what it has; the parent kills it only if it overruns that by a grace period.
+  if (invocation.timeout_seconds() > 0) options.time_limit_seconds = invocation.timeout_seconds();
   bench::RunOutput output = bench::RunBenchmark(info->name, *params, options);
-  return RunOutputToProto(*info, *params, output);
+  v1::RunResult result = RunOutputToProto(*info, *params, output);
+  if (output.time_limit_reached) result.set_state(v1::RUN_STATE_TIMED_OUT);
+  return result;
 }
 
 int BenchChildMain() {

@@ -20,7 +20,10 @@ namespace faultline::agent {
 inline constexpr char kBenchChildFlag[] = "--bench_child";
 
 // Resolves and runs the invocation in this process. Bad requests (unknown benchmark, wrong
-// parameter types, out-of-bounds values) come back as RUN_STATE_FAILED with the reason.
+// parameter types, out-of-bounds values) come back as RUN_STATE_FAILED with the reason; runs the
+// host guards refuse (memory, threads, scratch space) as RUN_STATE_REFUSED naming the parameter.
+// timeout_seconds (when set) is the benchmark's time limit: a run that reaches it comes back as
+// RUN_STATE_TIMED_OUT, "timeout: ..." in the diagnostic, with the repetitions completed before.
 v1::RunResult RunInvocation(const v1::BenchmarkInvocation& invocation);
 
 // Entry point of the child mode: stdin to stdout as above. Returns the process exit code.

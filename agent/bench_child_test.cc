@@ -58,5 +58,29 @@ TEST(RunInvocationTest, OutOfBoundsParamFailsNamingIt) {
   EXPECT_NE(result.diagnostic().find("region_mib"), std::string::npos) << result.diagnostic();
 }
 
+TEST(RunInvocationTest, TimeoutIsTheBenchmarksTimeLimit) {
+  v1::BenchmarkInvocation invocation;
+  invocation.set_benchmark("mmap_writer_contention");
+  (*invocation.mutable_params())["region_mib"].set_int_value(1);
+  (*invocation.mutable_params())["duration_ms"].set_int_value(600000);
+  invocation.set_repetitions(3);
+  invocation.set_timeout_seconds(1);
+  v1::RunResult result = RunInvocation(invocation);
+  EXPECT_EQ(result.state(), v1::RUN_STATE_TIMED_OUT) << result.diagnostic();
+  EXPECT_EQ(result.diagnostic().rfind("timeout: ", 0), 0u) << result.diagnostic();
+}
+
+TEST(RunInvocationTest, OversizedRunIsRefusedNamingTheParam) {
+  v1::BenchmarkInvocation invocation;
+  invocation.set_benchmark("fork_mapped");
+  (*invocation.mutable_params())["touched_mib"].set_int_value(65536);
+  invocation.set_repetitions(1);
+  v1::RunResult result = RunInvocation(invocation);
+  if (result.state() == v1::RUN_STATE_OK) GTEST_SKIP() << "this host has over 128 GiB available";
+  EXPECT_EQ(result.state(), v1::RUN_STATE_REFUSED) << result.diagnostic();
+  EXPECT_NE(result.diagnostic().find("touched_mib (65536 MiB"), std::string::npos)
+      << result.diagnostic();
+}
+
 }  // namespace
 }  // namespace faultline::agent

@@ -1,11 +1,16 @@
 #include "agent/benchmark_executor.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "agent/child_process.h"
 
 namespace faultline::agent {
 namespace {
+
+// The API's upper bound for BenchmarkInvocation.timeout_seconds.
+constexpr int64_t kMaxTimeoutSeconds = 86400;
 
 google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   google::protobuf::Timestamp ts;
@@ -23,18 +28,28 @@ std::string WithStderr(std::string message, const std::string& stderr_tail) {
 
 }  // namespace
 
+absl::Duration DefaultKillGrace(absl::Duration timeout) {
+  return std::clamp(timeout / 10, absl::Seconds(5), absl::Seconds(60));
+}
+
 Execution BenchmarkExecutor::Run(const v1::BenchmarkInvocation& invocation,
                                  const std::atomic<bool>* cancel) const {
   v1::BenchmarkInvocation request = invocation;
   if (request.repetitions() == 0) request.set_repetitions(options_.default_repetitions);
-  const absl::Duration timeout = request.timeout_seconds() > 0
-                                     ? absl::Seconds(request.timeout_seconds())
-                                     : options_.default_timeout;
+  // Whole seconds within the API's range: the child reads this as its time limit.
+  const int64_t timeout_seconds = std::clamp<int64_t>(
+      request.timeout_seconds() > 0 ? request.timeout_seconds()
+                                    : absl::ToInt64Seconds(options_.default_timeout),
+      1, kMaxTimeoutSeconds);
+  request.set_timeout_seconds(static_cast<uint32_t>(timeout_seconds));
+  const absl::Duration timeout = absl::Seconds(timeout_seconds);
+  const absl::Duration grace =
+      options_.kill_grace > absl::ZeroDuration() ? options_.kill_grace : DefaultKillGrace(timeout);
 
   ChildOptions child;
   child.argv = options_.child_argv;
   request.SerializeToString(&child.stdin_data);
-  child.timeout = timeout;
+  child.timeout = timeout + grace;
   child.cancel = cancel;
 
   Execution execution;
@@ -63,8 +78,9 @@ Execution BenchmarkExecutor::Run(const v1::BenchmarkInvocation& invocation,
         break;
       case ChildResult::Ending::kTimedOut:
         fallback(v1::RUN_STATE_TIMED_OUT,
-                 WithStderr(absl::StrCat("killed after the ", absl::FormatDuration(timeout),
-                                         " timeout"),
+                 WithStderr(absl::StrCat("timeout: still running ", absl::FormatDuration(grace),
+                                         " past its ", absl::FormatDuration(timeout),
+                                         " time limit; killed with its process group"),
                             ran->stderr_tail));
         break;
       case ChildResult::Ending::kSignaled:

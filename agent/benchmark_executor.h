@@ -19,8 +19,12 @@ struct ExecutorOptions {
   std::vector<std::string> child_argv = {"/proc/self/exe", "--bench_child"};
   // Stamped on every result.
   v1::HostFingerprint host;
-  // For invocations with timeout_seconds = 0 (the API's documented default).
+  // For invocations with timeout_seconds = 0 (the API's documented default). The timeout is
+  // passed to the benchmark as its own time limit.
   absl::Duration default_timeout = absl::Seconds(600);
+  // A child still running this long after its timeout is killed with its whole process group
+  // (whatever it does with signals). Zero picks DefaultKillGrace(timeout).
+  absl::Duration kill_grace = absl::ZeroDuration();
   // For invocations with repetitions = 0; the controller normally fills the campaign default.
   uint32_t default_repetitions = 5;
 };
@@ -31,11 +35,16 @@ struct Execution {
   bool abandoned = false;
 };
 
+// A tenth of the timeout, at least 5 s (a benchmark winds down its workers, reaps them and
+// writes its result after the time limit) and at most 60 s.
+absl::Duration DefaultKillGrace(absl::Duration timeout);
+
 class BenchmarkExecutor {
  public:
   explicit BenchmarkExecutor(ExecutorOptions options) : options_(std::move(options)) {}
 
-  // Blocks until the child ends. Setting *cancel kills the child's process group.
+  // Blocks until the child ends: at most the timeout plus the kill grace. Setting *cancel kills
+  // the child's process group.
   Execution Run(const v1::BenchmarkInvocation& invocation,
                 const std::atomic<bool>* cancel = nullptr) const;
 

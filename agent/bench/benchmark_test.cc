@@ -1,8 +1,11 @@
 // The library contract: the catalog is well formed, ResolveParams rejects bad input naming the
-// parameter, RunBenchmark refuses runs over the memory guard.
+// parameter, RunBenchmark refuses runs over the host guards and stops at its time limit.
 #include "agent/bench/benchmark.h"
 
+#include <unistd.h>
+
 #include <set>
+#include <string>
 
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
@@ -67,7 +70,70 @@ TEST(RunBenchmarkTest, MemoryGuardRefusesOversizedRuns) {
   RunOutput out = RunBenchmark("fault_anon", *params, options);
   EXPECT_EQ(out.status, RunStatus::kRefused) << out.diagnostic;
   EXPECT_NE(out.diagnostic.find("MemAvailable"), std::string::npos) << out.diagnostic;
+  EXPECT_NE(out.diagnostic.find("region_mib x threads"), std::string::npos) << out.diagnostic;
   EXPECT_TRUE(out.repetitions.empty());
+}
+
+TEST(RunBenchmarkTest, ThreadsBeyondFourPerCpuAreRefused) {
+  const int64_t threads = 4 * sysconf(_SC_NPROCESSORS_ONLN) + 1;
+  if (threads > 256) GTEST_SKIP() << "the threads parameter cannot exceed this host's bound";
+  absl::StatusOr<Params> params =
+      ResolveParams("fault_anon", {{"region_mib", int64_t{1}}, {"threads", threads}});
+  ASSERT_TRUE(params.ok()) << params.status();
+  RunOutput out = RunBenchmark("fault_anon", *params, RunOptions());
+  EXPECT_EQ(out.status, RunStatus::kRefused) << out.diagnostic;
+  EXPECT_NE(out.diagnostic.find("threads (" + std::to_string(threads) + ")"), std::string::npos)
+      << out.diagnostic;
+  EXPECT_NE(out.diagnostic.find("per online CPU"), std::string::npos) << out.diagnostic;
+}
+
+TEST(RunBenchmarkTest, BadHostLimitsFailTheRun) {
+  RunOptions options;
+  options.max_scratch_share = 2;
+  RunOutput out = RunBenchmark("fault_anon", {}, options);
+  EXPECT_EQ(out.status, RunStatus::kFailed);
+  EXPECT_NE(out.diagnostic.find("max_scratch_share"), std::string::npos) << out.diagnostic;
+  options = RunOptions();
+  options.time_limit_seconds = 0;
+  EXPECT_NE(RunBenchmark("fault_anon", {}, options).diagnostic.find("time_limit_seconds"),
+            std::string::npos);
+}
+
+// Arms far longer than the time limit: the workers are stopped at the deadline, and the
+// repetition they were in is not reported as if it had run its course.
+TEST(RunBenchmarkTest, TimeLimitStopsARunCleanly) {
+  absl::StatusOr<Params> params = ResolveParams(
+      "mmap_writer_contention", {{"region_mib", int64_t{1}}, {"duration_ms", int64_t{600000}}});
+  ASSERT_TRUE(params.ok()) << params.status();
+  RunOptions options;
+  options.warmup = 0;
+  options.repetitions = 3;
+  options.time_limit_seconds = 1;
+  RunOutput out = RunBenchmark("mmap_writer_contention", *params, options);
+  EXPECT_EQ(out.status, RunStatus::kFailed);
+  EXPECT_TRUE(out.time_limit_reached);
+  EXPECT_EQ(out.diagnostic.rfind("timeout: the time limit of 1 s was reached", 0), 0u)
+      << out.diagnostic;
+  EXPECT_TRUE(out.repetitions.empty());
+}
+
+TEST(RunBenchmarkTest, RepetitionsCompletedBeforeTheTimeLimitAreKept) {
+  absl::StatusOr<Params> params = ResolveParams(
+      "mmap_writer_contention", {{"region_mib", int64_t{1}}, {"duration_ms", int64_t{200}}});
+  ASSERT_TRUE(params.ok()) << params.status();
+  RunOptions options;
+  options.warmup = 0;
+  options.repetitions = 1000;
+  options.time_limit_seconds = 2;
+  RunOutput out = RunBenchmark("mmap_writer_contention", *params, options);
+  EXPECT_TRUE(out.time_limit_reached) << out.diagnostic;
+  EXPECT_NE(out.diagnostic.find("of 1000 repetitions"), std::string::npos) << out.diagnostic;
+  EXPECT_LT(out.repetitions.size(), 1000u);
+  // Every kept repetition ran both of its arms in full.
+  for (const RepetitionResult& rep : out.repetitions) {
+    EXPECT_GE(rep.wall_ns, 2 * 200'000'000);
+    EXPECT_FALSE(rep.metrics.empty());
+  }
 }
 
 TEST(RunBenchmarkTest, BadParametersFailTheRunWithoutRunningIt) {
