@@ -5,6 +5,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "controller/grpc_status.h"
+#include "controller/request_validation.h"
 #include "controller/target_matcher.h"
 
 namespace faultline::controller {
@@ -52,6 +53,9 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext
       !denied.ok()) {
     return FinishNow(ctx, denied);
   }
+  if (absl::Status invalid = ValidateRegisterRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
   AgentRecord agent;
   agent.agent_id = request->agent_id();
   agent.host = request->host();
@@ -80,6 +84,9 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContex
       !denied.ok()) {
     return FinishNow(ctx, denied);
   }
+  if (absl::Status invalid = ValidateHeartbeatRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
   absl::StatusOr<bool> known =
       fleet_->Heartbeat(request->agent_id(), request->state(), request->job_id());
   if (known.ok()) response->set_reregister(!*known);
@@ -93,6 +100,9 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
           authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
       !denied.ok()) {
     return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidatePollWorkRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
   }
   if (request->wait_seconds() > kMaxPollWaitSeconds) {
     return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
@@ -153,6 +163,9 @@ grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerConte
       !denied.ok()) {
     return FinishNow(ctx, denied);
   }
+  if (absl::Status invalid = ValidateRenewLeaseRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
   absl::StatusOr<absl::Time> deadline =
       reports_->Renew(request->agent_id(), request->job_id(), request->lease_id());
   if (deadline.ok()) *response->mutable_lease_deadline() = ToProtoTime(*deadline);
@@ -166,6 +179,9 @@ grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerCon
           authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
       !denied.ok()) {
     return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateReportResultRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
   }
   absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.reports);
   if (!permit.ok()) return Refuse(ctx, admission_, "ReportResult", permit.status());

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "controller/analysis_proto.h"
 #include "controller/grpc_status.h"
+#include "controller/request_validation.h"
 
 namespace faultline::controller {
 namespace {
@@ -145,6 +146,9 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
       !denied.ok()) {
     return FinishNow(ctx, denied);
   }
+  if (absl::Status invalid = ValidateCompareRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
   absl::StatusOr<KernelComparison> c =
       CompareKernels(store_, RunSelectorFromProto(request->baseline()),
                      RunSelectorFromProto(request->candidate()),
@@ -159,6 +163,9 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::ChangePoints(
   if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
       !denied.ok()) {
     return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateChangePointsRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
   }
   HistoryQuery query;
   query.benchmark = request->benchmark();
@@ -214,6 +221,9 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Gate(grpc::CallbackServerContext*
   if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
       !denied.ok()) {
     return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateGateRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
   }
   if (absl::Status s = ValidatePolicyName(request->policy_name()); !s.ok()) {
     return FinishNow(ctx, s);

@@ -5,6 +5,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "controller/grpc_status.h"
+#include "controller/request_validation.h"
 
 namespace faultline::controller {
 namespace {
@@ -108,6 +109,9 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::SubmitCampaign(
       !denied.ok()) {
     return FinishNow(ctx, denied);
   }
+  if (absl::Status invalid = ValidateSubmitCampaignRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Submit(request->spec());
   if (campaign.ok()) *response = std::move(*campaign);
   return FinishNow(ctx, campaign.status());
@@ -120,6 +124,9 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::GetCampaign(grpc::CallbackServerC
       !denied.ok()) {
     return FinishNow(ctx, denied);
   }
+  if (absl::Status invalid = ValidateGetCampaignRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Get(request->campaign_id());
   if (campaign.ok()) *response = std::move(*campaign);
   return FinishNow(ctx, campaign.status());
@@ -131,6 +138,9 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListCampaigns(
   if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
       !denied.ok()) {
     return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateListCampaignsRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
   }
   absl::StatusOr<std::vector<v1::Campaign>> list =
       campaigns_->List(static_cast<int>(request->limit()));
@@ -147,6 +157,9 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
       !denied.ok()) {
     return FinishNow(ctx, denied);
   }
+  if (absl::Status invalid = ValidateCancelCampaignRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Cancel(request->campaign_id());
   if (campaign.ok()) *response = std::move(*campaign);
   return FinishNow(ctx, campaign.status());
@@ -157,6 +170,9 @@ grpc::ServerWriteReactor<v1::Campaign>* CampaignServiceImpl::WatchCampaign(
   if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery); !denied.ok()) {
     return new RefusedWatch(ToGrpcStatus(denied));
   }
+  if (absl::Status invalid = ValidateWatchCampaignRequest(*request); !invalid.ok()) {
+    return new RefusedWatch(ToGrpcStatus(invalid));
+  }
   return new WatchReactor(hub_, request->campaign_id());
 }
 
@@ -166,6 +182,9 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerCo
   if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
       !denied.ok()) {
     return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateListAgentsRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
   }
   absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(request->include_lost());
   if (agents.ok()) {
@@ -180,6 +199,9 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::QueryResults(
   if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
       !denied.ok()) {
     return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateQueryResultsRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
   }
   if (request->limit() > 10000) {
     return FinishNow(ctx, absl::InvalidArgumentError("limit: must be 0..10000"));

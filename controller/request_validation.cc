@@ -19,7 +19,7 @@ std::string Index(absl::string_view field, int i) { return absl::StrCat(field, "
 
 std::string Key(absl::string_view field, absl::string_view key) {
   // Keys are shown only when they are themselves sane; the field path stays readable.
-  if (key.size() <= kMaxNameLength) return absl::StrCat(field, "[\"", key, "\"]");
+  if (key.size() <= limits::kMaxNameLength) return absl::StrCat(field, "[\"", key, "\"]");
   return absl::StrCat(field, "[<", key.size(), "-character key>]");
 }
 
@@ -38,9 +38,9 @@ bool IsIdentifierChar(char c, bool agent) {
 absl::Status CheckId(absl::string_view value, absl::string_view field, bool required,
                      bool agent) {
   if (value.empty()) return required ? Invalid(field, "must be set") : absl::OkStatus();
-  if (value.size() > kMaxIdentifierLength) {
+  if (value.size() > limits::kMaxIdentifierLength) {
     return Invalid(field, absl::StrCat(value.size(), " characters, at most ",
-                                       kMaxIdentifierLength));
+                                       limits::kMaxIdentifierLength));
   }
   for (char c : value) {
     if (!IsIdentifierChar(c, agent)) {
@@ -69,7 +69,7 @@ absl::Status CheckLength(absl::string_view value, absl::string_view field, size_
 
 absl::Status CheckName(absl::string_view value, absl::string_view field, bool required) {
   if (value.empty() && required) return Invalid(field, "must be set");
-  return CheckLength(value, field, kMaxNameLength);
+  return CheckLength(value, field, limits::kMaxNameLength);
 }
 
 absl::Status CheckCount(int count, absl::string_view field, int max, absl::string_view what) {
@@ -122,7 +122,7 @@ absl::Status CheckParamValue(const v1::ParamValue& value, absl::string_view fiel
     case v1::ParamValue::kDoubleValue:
       return CheckFinite(value.double_value(), field);
     case v1::ParamValue::kEnumValue:
-      return CheckLength(value.enum_value(), field, kMaxNameLength);
+      return CheckLength(value.enum_value(), field, limits::kMaxNameLength);
     default:
       return absl::OkStatus();
   }
@@ -131,7 +131,7 @@ absl::Status CheckParamValue(const v1::ParamValue& value, absl::string_view fiel
 absl::Status CheckParamMap(const google::protobuf::Map<std::string, v1::ParamValue>& params,
                            absl::string_view field) {
   RETURN_IF_ERROR(
-      CheckCount(static_cast<int>(params.size()), field, kMaxParamsPerInvocation, "parameters"));
+      CheckCount(static_cast<int>(params.size()), field, limits::kMaxParamsPerInvocation, "parameters"));
   for (const auto& [name, value] : params) {
     const std::string entry = Key(field, name);
     RETURN_IF_ERROR(CheckName(name, entry, /*required=*/true));
@@ -152,16 +152,16 @@ absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field
   }
   for (const auto& [name, value, max] : {
            std::tuple<const char*, const std::string&, size_t>{"hostname", host.hostname(),
-                                                               kMaxNameLength * 2},
-           {"kernel_release", host.kernel_release(), kMaxNameLength * 2},
-           {"kernel_version", host.kernel_version(), kMaxTextLength},
-           {"kernel_label", host.kernel_label(), kMaxNameLength},
-           {"kernel_config_hash", host.kernel_config_hash(), kMaxNameLength},
-           {"cmdline", host.cmdline(), kMaxCmdlineLength},
-           {"cpu_model", host.cpu_model(), kMaxTextLength},
-           {"thp_enabled", host.thp_enabled(), kMaxNameLength},
-           {"thp_defrag", host.thp_defrag(), kMaxNameLength},
-           {"host_class", host.host_class(), kMaxNameLength},
+                                                               limits::kMaxNameLength * 2},
+           {"kernel_release", host.kernel_release(), limits::kMaxNameLength * 2},
+           {"kernel_version", host.kernel_version(), limits::kMaxTextLength},
+           {"kernel_label", host.kernel_label(), limits::kMaxNameLength},
+           {"kernel_config_hash", host.kernel_config_hash(), limits::kMaxNameLength},
+           {"cmdline", host.cmdline(), limits::kMaxCmdlineLength},
+           {"cpu_model", host.cpu_model(), limits::kMaxTextLength},
+           {"thp_enabled", host.thp_enabled(), limits::kMaxNameLength},
+           {"thp_defrag", host.thp_defrag(), limits::kMaxNameLength},
+           {"host_class", host.host_class(), limits::kMaxNameLength},
        }) {
     RETURN_IF_ERROR(CheckLength(value, absl::StrCat(field, ".", name), max));
   }
@@ -169,45 +169,45 @@ absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field
     return Invalid(field + ".page_size", absl::StrCat(host.page_size(), " is not a power of two"));
   }
   RETURN_IF_ERROR(CheckCount(static_cast<int>(host.sysctls().size()), field + ".sysctls",
-                             kMaxHostSysctls, "sysctls"));
+                             limits::kMaxHostSysctls, "sysctls"));
   for (const auto& [name, value] : host.sysctls()) {
     const std::string entry = Key(field + ".sysctls", name);
     RETURN_IF_ERROR(CheckName(name, entry, /*required=*/true));
-    RETURN_IF_ERROR(CheckLength(value, entry, kMaxTextLength));
+    RETURN_IF_ERROR(CheckLength(value, entry, limits::kMaxTextLength));
   }
-  return CheckStringList(host.features(), field + ".features", kMaxHostFeatures, kMaxNameLength,
+  return CheckStringList(host.features(), field + ".features", limits::kMaxHostFeatures, limits::kMaxNameLength,
                          "features");
 }
 
 absl::Status CheckBenchmarkSpec(const v1::BenchmarkSpec& b, const std::string& field) {
   RETURN_IF_ERROR(CheckId(b.name(), field + ".name", /*required=*/true, /*agent=*/false));
-  RETURN_IF_ERROR(CheckLength(b.description(), field + ".description", kMaxTextLength));
+  RETURN_IF_ERROR(CheckLength(b.description(), field + ".description", limits::kMaxTextLength));
   RETURN_IF_ERROR(
-      CheckCount(b.params_size(), field + ".params", kMaxParamsPerBenchmark, "parameters"));
+      CheckCount(b.params_size(), field + ".params", limits::kMaxParamsPerBenchmark, "parameters"));
   for (int p = 0; p < b.params_size(); ++p) {
     const v1::ParamSpec& param = b.params(p);
     const std::string pfield = Index(field + ".params", p);
     RETURN_IF_ERROR(CheckName(param.name(), pfield + ".name", /*required=*/true));
     RETURN_IF_ERROR(CheckEnum<v1::ParamType>(param.type(), pfield + ".type",
                                              v1::ParamType_IsValid, /*required=*/true));
-    RETURN_IF_ERROR(CheckLength(param.description(), pfield + ".description", kMaxTextLength));
-    RETURN_IF_ERROR(CheckLength(param.unit(), pfield + ".unit", kMaxNameLength));
+    RETURN_IF_ERROR(CheckLength(param.description(), pfield + ".description", limits::kMaxTextLength));
+    RETURN_IF_ERROR(CheckLength(param.unit(), pfield + ".unit", limits::kMaxNameLength));
     RETURN_IF_ERROR(CheckParamValue(param.default_value(), pfield + ".default_value"));
     RETURN_IF_ERROR(CheckParamValue(param.min(), pfield + ".min"));
     RETURN_IF_ERROR(CheckParamValue(param.max(), pfield + ".max"));
     RETURN_IF_ERROR(CheckStringList(param.allowed_values(), pfield + ".allowed_values",
-                                    kMaxAllowedValues, kMaxNameLength, "values"));
+                                    limits::kMaxAllowedValues, limits::kMaxNameLength, "values"));
   }
   RETURN_IF_ERROR(
-      CheckCount(b.metrics_size(), field + ".metrics", kMaxMetricsPerBenchmark, "metrics"));
+      CheckCount(b.metrics_size(), field + ".metrics", limits::kMaxMetricsPerBenchmark, "metrics"));
   for (int m = 0; m < b.metrics_size(); ++m) {
     const v1::MetricSpec& metric = b.metrics(m);
     const std::string mfield = Index(field + ".metrics", m);
     RETURN_IF_ERROR(CheckName(metric.name(), mfield + ".name", /*required=*/true));
-    RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", kMaxNameLength));
+    RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", limits::kMaxNameLength));
     RETURN_IF_ERROR(CheckEnum<v1::Direction>(metric.direction(), mfield + ".direction",
                                              v1::Direction_IsValid, false));
-    RETURN_IF_ERROR(CheckLength(metric.description(), mfield + ".description", kMaxTextLength));
+    RETURN_IF_ERROR(CheckLength(metric.description(), mfield + ".description", limits::kMaxTextLength));
   }
   return absl::OkStatus();
 }
@@ -217,16 +217,16 @@ absl::Status CheckHistogram(const v1::NamedHistogram& named, const std::string& 
   RETURN_IF_ERROR(CheckName(named.name(), field + ".name", /*required=*/true));
   const v1::Histogram& h = named.histogram();
   const std::string hfield = field + ".histogram";
-  RETURN_IF_ERROR(CheckLength(h.unit(), hfield + ".unit", kMaxNameLength));
+  RETURN_IF_ERROR(CheckLength(h.unit(), hfield + ".unit", limits::kMaxNameLength));
   RETURN_IF_ERROR(
-      CheckAtMost(h.sub_bucket_bits(), hfield + ".sub_bucket_bits", kMaxHistogramSubBucketBits));
+      CheckAtMost(h.sub_bucket_bits(), hfield + ".sub_bucket_bits", limits::kMaxHistogramSubBucketBits));
   if (h.bucket_index_size() != h.count_size()) {
     return Invalid(hfield + ".count", absl::StrCat(h.count_size(), " counts for ",
                                                    h.bucket_index_size(),
                                                    " bucket indices; the arrays are parallel"));
   }
   RETURN_IF_ERROR(CheckCount(h.bucket_index_size(), hfield + ".bucket_index",
-                             kMaxHistogramBuckets, "buckets"));
+                             limits::kMaxHistogramBuckets, "buckets"));
   const uint32_t limit = 64u << h.sub_bucket_bits();
   for (int i = 0; i < h.bucket_index_size(); ++i) {
     if (h.bucket_index(i) >= limit) {
@@ -250,12 +250,12 @@ absl::Status CheckHistogram(const v1::NamedHistogram& named, const std::string& 
 absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field,
                              int* buckets_so_far) {
   RETURN_IF_ERROR(
-      CheckCount(rep.metrics_size(), field + ".metrics", kMaxMetricsPerRepetition, "metrics"));
+      CheckCount(rep.metrics_size(), field + ".metrics", limits::kMaxMetricsPerRepetition, "metrics"));
   for (int m = 0; m < rep.metrics_size(); ++m) {
     const v1::MetricValue& metric = rep.metrics(m);
     const std::string mfield = Index(field + ".metrics", m);
     RETURN_IF_ERROR(CheckName(metric.name(), mfield + ".name", /*required=*/true));
-    RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", kMaxNameLength));
+    RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", limits::kMaxNameLength));
     RETURN_IF_ERROR(CheckEnum<v1::Direction>(metric.direction(), mfield + ".direction",
                                              v1::Direction_IsValid, false));
     if (!std::isfinite(metric.value())) {
@@ -263,14 +263,14 @@ absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field
     }
   }
   RETURN_IF_ERROR(CheckCount(static_cast<int>(rep.counters().size()), field + ".counters",
-                             kMaxCountersPerRepetition, "counters"));
+                             limits::kMaxCountersPerRepetition, "counters"));
   for (const auto& [name, value] : rep.counters()) {
     RETURN_IF_ERROR(CheckName(name, Key(field + ".counters", name), /*required=*/true));
   }
   RETURN_IF_ERROR(CheckStringList(rep.unavailable_counters(), field + ".unavailable_counters",
-                                  kMaxCountersPerRepetition, kMaxNameLength, "counters"));
+                                  limits::kMaxCountersPerRepetition, limits::kMaxNameLength, "counters"));
   RETURN_IF_ERROR(CheckCount(rep.histograms_size(), field + ".histograms",
-                             kMaxHistogramsPerRepetition, "histograms"));
+                             limits::kMaxHistogramsPerRepetition, "histograms"));
   for (int h = 0; h < rep.histograms_size(); ++h) {
     RETURN_IF_ERROR(CheckHistogram(rep.histograms(h), Index(field + ".histograms", h),
                                    buckets_so_far));
@@ -284,9 +284,9 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
                                           /*required=*/true));
   RETURN_IF_ERROR(CheckName(result.benchmark(), field + ".benchmark", /*required=*/false));
   RETURN_IF_ERROR(CheckParamMap(result.params(), field + ".params"));
-  RETURN_IF_ERROR(CheckLength(result.diagnostic(), field + ".diagnostic", kMaxDiagnosticBytes));
+  RETURN_IF_ERROR(CheckLength(result.diagnostic(), field + ".diagnostic", limits::kMaxDiagnosticBytes));
   RETURN_IF_ERROR(CheckCount(result.repetitions_size(), field + ".repetitions",
-                             kMaxResultRepetitions, "repetitions"));
+                             limits::kMaxResultRepetitions, "repetitions"));
   if (result.state() == v1::RUN_STATE_OK && result.repetitions().empty()) {
     return Invalid(field + ".repetitions", "a successful run must report repetitions");
   }
@@ -294,9 +294,9 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
   for (int r = 0; r < result.repetitions_size(); ++r) {
     const std::string rfield = Index(field + ".repetitions", r);
     RETURN_IF_ERROR(CheckRepetition(result.repetitions(r), rfield, &buckets));
-    if (buckets > kMaxHistogramBucketsPerResult) {
+    if (buckets > limits::kMaxHistogramBucketsPerResult) {
       return Invalid(rfield + ".histograms",
-                     absl::StrCat("more than ", kMaxHistogramBucketsPerResult,
+                     absl::StrCat("more than ", limits::kMaxHistogramBucketsPerResult,
                                   " histogram buckets in the result so far"));
     }
   }
@@ -315,11 +315,11 @@ absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& fi
        {std::pair<const char*, const std::string&>{"kernel_label", target.kernel_label()},
         {"kernel_release", target.kernel_release()},
         {"host_class", target.host_class()}}) {
-    RETURN_IF_ERROR(CheckLength(value, absl::StrCat(field, ".", name), kMaxPatternLength));
+    RETURN_IF_ERROR(CheckLength(value, absl::StrCat(field, ".", name), limits::kMaxPatternLength));
   }
-  RETURN_IF_ERROR(CheckStringList(target.host_tags(), field + ".host_tags", kMaxTargetHostTags,
-                                  kMaxNameLength, "tags"));
-  RETURN_IF_ERROR(CheckCount(target.agent_ids_size(), field + ".agent_ids", kMaxTargetAgentIds,
+  RETURN_IF_ERROR(CheckStringList(target.host_tags(), field + ".host_tags", limits::kMaxTargetHostTags,
+                                  limits::kMaxNameLength, "tags"));
+  RETURN_IF_ERROR(CheckCount(target.agent_ids_size(), field + ".agent_ids", limits::kMaxTargetAgentIds,
                              "agents"));
   for (int i = 0; i < target.agent_ids_size(); ++i) {
     RETURN_IF_ERROR(
@@ -344,11 +344,11 @@ absl::Status CheckSelector(const v1::ResultSelector& s, const std::string& field
   }
   RETURN_IF_ERROR(CheckId(s.campaign_id(), field + ".campaign_id", false, false));
   RETURN_IF_ERROR(CheckName(s.target_name(), field + ".target_name", false));
-  RETURN_IF_ERROR(CheckLength(s.kernel_label(), field + ".kernel_label", kMaxPatternLength));
-  RETURN_IF_ERROR(CheckLength(s.kernel_release(), field + ".kernel_release", kMaxPatternLength));
+  RETURN_IF_ERROR(CheckLength(s.kernel_label(), field + ".kernel_label", limits::kMaxPatternLength));
+  RETURN_IF_ERROR(CheckLength(s.kernel_release(), field + ".kernel_release", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckEnum<v1::Arch>(s.arch(), field + ".arch", v1::Arch_IsValid, false));
-  RETURN_IF_ERROR(CheckLength(s.host_class(), field + ".host_class", kMaxPatternLength));
-  RETURN_IF_ERROR(CheckLength(s.benchmark(), field + ".benchmark", kMaxPatternLength));
+  RETURN_IF_ERROR(CheckLength(s.host_class(), field + ".host_class", limits::kMaxPatternLength));
+  RETURN_IF_ERROR(CheckLength(s.benchmark(), field + ".benchmark", limits::kMaxPatternLength));
   return CheckAgentId(s.agent_id(), field + ".agent_id", /*required=*/false);
 }
 
@@ -363,7 +363,7 @@ absl::Status CheckCompareOptions(const v1::CompareOptions& o, const std::string&
     return Invalid(field + ".min_samples_per_side", "1 is below 2 (0 means the default 5)");
   }
   return CheckAtMost(o.min_samples_per_side(), field + ".min_samples_per_side",
-                     kMaxMinSamplesPerSide);
+                     limits::kMaxMinSamplesPerSide);
 }
 
 }  // namespace
@@ -395,11 +395,11 @@ absl::Status ValidateCampaignSpecShape(const v1::CampaignSpec& spec, const std::
   RETURN_IF_ERROR(CheckEnum<v1::Priority>(spec.priority(), field + ".priority",
                                           v1::Priority_IsValid, /*required=*/false));
   RETURN_IF_ERROR(CheckCount(static_cast<int>(spec.labels().size()), field + ".labels",
-                             kMaxCampaignLabels, "labels"));
+                             limits::kMaxCampaignLabels, "labels"));
   for (const auto& [key, value] : spec.labels()) {
     const std::string entry = Key(field + ".labels", key);
     RETURN_IF_ERROR(CheckName(key, entry, /*required=*/true));
-    RETURN_IF_ERROR(CheckLength(value, entry, kMaxTextLength));
+    RETURN_IF_ERROR(CheckLength(value, entry, limits::kMaxTextLength));
   }
   return absl::OkStatus();
 }
@@ -410,14 +410,14 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request) {
   RETURN_IF_ERROR(CheckAgentId(request.agent_id(), "agent_id", /*required=*/true));
   RETURN_IF_ERROR(CheckHost(request.host(), "host", /*required=*/true));
   RETURN_IF_ERROR(
-      CheckCount(request.catalog_size(), "catalog", kMaxCatalogEntries, "benchmarks"));
+      CheckCount(request.catalog_size(), "catalog", limits::kMaxCatalogEntries, "benchmarks"));
   for (int i = 0; i < request.catalog_size(); ++i) {
     RETURN_IF_ERROR(CheckBenchmarkSpec(request.catalog(i), Index("catalog", i)));
   }
-  RETURN_IF_ERROR(CheckStringList(request.tags(), "tags", kMaxAgentTags, kMaxNameLength, "tags"));
-  RETURN_IF_ERROR(CheckLength(request.agent_version(), "agent_version", kMaxNameLength));
+  RETURN_IF_ERROR(CheckStringList(request.tags(), "tags", limits::kMaxAgentTags, limits::kMaxNameLength, "tags"));
+  RETURN_IF_ERROR(CheckLength(request.agent_version(), "agent_version", limits::kMaxNameLength));
   return CheckStringList(request.provisionable_kernels(), "provisionable_kernels",
-                         kMaxProvisionableKernels, kMaxNameLength, "kernels");
+                         limits::kMaxProvisionableKernels, limits::kMaxNameLength, "kernels");
 }
 
 absl::Status ValidateHeartbeatRequest(const v1::HeartbeatRequest& request) {
@@ -432,7 +432,7 @@ absl::Status ValidateHeartbeatRequest(const v1::HeartbeatRequest& request) {
 
 absl::Status ValidatePollWorkRequest(const v1::PollWorkRequest& request) {
   RETURN_IF_ERROR(CheckAgentId(request.agent_id(), "agent_id", /*required=*/true));
-  return CheckAtMost(request.wait_seconds(), "wait_seconds", kMaxPollWaitSeconds);
+  return CheckAtMost(request.wait_seconds(), "wait_seconds", limits::kMaxPollWaitSeconds);
 }
 
 absl::Status ValidateRenewLeaseRequest(const v1::RenewLeaseRequest& request) {
@@ -464,7 +464,7 @@ absl::Status ValidateGetCampaignRequest(const v1::GetCampaignRequest& request) {
 }
 
 absl::Status ValidateListCampaignsRequest(const v1::ListCampaignsRequest& request) {
-  return CheckAtMost(request.limit(), "limit", kMaxListCampaigns);
+  return CheckAtMost(request.limit(), "limit", limits::kMaxListCampaigns);
 }
 
 absl::Status ValidateCancelCampaignRequest(const v1::CancelCampaignRequest& request) {
@@ -484,9 +484,9 @@ absl::Status ValidateQueryResultsRequest(const v1::QueryResultsRequest& request)
   RETURN_IF_ERROR(ValidateIdentifier(request.campaign_id(), "campaign_id", /*required=*/false));
   RETURN_IF_ERROR(CheckName(request.benchmark(), "benchmark", /*required=*/false));
   RETURN_IF_ERROR(CheckEnum<v1::Arch>(request.arch(), "arch", v1::Arch_IsValid, false));
-  RETURN_IF_ERROR(CheckLength(request.kernel_label(), "kernel_label", kMaxPatternLength));
+  RETURN_IF_ERROR(CheckLength(request.kernel_label(), "kernel_label", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckAgentId(request.agent_id(), "agent_id", /*required=*/false));
-  return CheckAtMost(request.limit(), "limit", kMaxQueryResults);
+  return CheckAtMost(request.limit(), "limit", limits::kMaxQueryResults);
 }
 
 // --- AnalysisService ---
@@ -502,17 +502,17 @@ absl::Status ValidateChangePointsRequest(const v1::ChangePointsRequest& request)
   RETURN_IF_ERROR(CheckName(request.metric(), "metric", /*required=*/true));
   RETURN_IF_ERROR(CheckParamMap(request.params(), "params"));
   RETURN_IF_ERROR(CheckEnum<v1::Arch>(request.arch(), "arch", v1::Arch_IsValid, false));
-  RETURN_IF_ERROR(CheckLength(request.host_class(), "host_class", kMaxPatternLength));
-  RETURN_IF_ERROR(CheckLength(request.kernel_label(), "kernel_label", kMaxPatternLength));
+  RETURN_IF_ERROR(CheckLength(request.host_class(), "host_class", limits::kMaxPatternLength));
+  RETURN_IF_ERROR(CheckLength(request.kernel_label(), "kernel_label", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckEnum<v1::ChangePointsRequest::Order>(
       request.order(), "order", v1::ChangePointsRequest::Order_IsValid, false));
   RETURN_IF_ERROR(CheckOptionalFraction(request.max_p_value(), "max_p_value", false));
-  return CheckAtMost(request.limit(), "limit", kMaxChangePointRuns);
+  return CheckAtMost(request.limit(), "limit", limits::kMaxChangePointRuns);
 }
 
 absl::Status ValidateGateRequest(const v1::GateRequest& request) {
   if (request.policy().empty()) return Invalid("policy", "must be set");
-  RETURN_IF_ERROR(CheckLength(request.policy(), "policy", kMaxPolicyBytes));
+  RETURN_IF_ERROR(CheckLength(request.policy(), "policy", limits::kMaxPolicyBytes));
   absl::StatusOr<analysis::GatePolicy> policy = analysis::ParseGatePolicy(request.policy());
   if (!policy.ok()) {
     // The parser's errors start with "line N:" or "policy:" already.
@@ -521,9 +521,9 @@ absl::Status ValidateGateRequest(const v1::GateRequest& request) {
                                           ? std::string(message)
                                           : absl::StrCat("policy: ", message));
   }
-  if (request.policy_name().size() > kMaxIdentifierLength) {
+  if (request.policy_name().size() > limits::kMaxIdentifierLength) {
     return Invalid("policy_name", absl::StrCat(request.policy_name().size(),
-                                               " characters, at most ", kMaxIdentifierLength));
+                                               " characters, at most ", limits::kMaxIdentifierLength));
   }
   for (char c : request.policy_name()) {
     // Documented as [A-Za-z0-9._/-]: it becomes a Prometheus label value and a report title.
@@ -539,7 +539,7 @@ absl::Status ValidateGateRequest(const v1::GateRequest& request) {
     RETURN_IF_ERROR(
         ValidateCampaignSpecShape(request.campaign(), "campaign", /*targets_required=*/false));
   }
-  return CheckAtMost(request.timeout_seconds(), "timeout_seconds", kMaxGateTimeoutSeconds);
+  return CheckAtMost(request.timeout_seconds(), "timeout_seconds", limits::kMaxGateTimeoutSeconds);
 }
 
 #undef RETURN_IF_ERROR

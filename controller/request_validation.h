@@ -21,6 +21,9 @@
 
 namespace faultline::controller {
 
+// Bounds live in their own namespace so handler files keep their local constants.
+namespace limits {
+
 // --- Bounds. Each sits well above what real use needs and well below what hurts the controller
 // (store rows, memory per request, scans per query). ---
 
@@ -84,6 +87,8 @@ inline constexpr uint32_t kMaxChangePointRuns = 100000;
 inline constexpr uint32_t kMaxGateTimeoutSeconds = 7 * 24 * 3600;
 // CompareOptions.min_samples_per_side: more than a campaign can ever produce per side is a typo.
 inline constexpr uint32_t kMaxMinSamplesPerSide = 1'000'000;
+
+}  // namespace limits
 
 // --- AgentService ---
 absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request);

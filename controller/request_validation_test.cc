@@ -37,12 +37,12 @@ TEST(IdentifierTest, AcceptsWhatTheControllerAndAgentsMake) {
     EXPECT_TRUE(ValidateIdentifier(id, "f", true).ok()) << id;
   }
   EXPECT_TRUE(ValidateIdentifier("", "f", false).ok());
-  EXPECT_TRUE(ValidateIdentifier(std::string(kMaxIdentifierLength, 'a'), "f", true).ok());
+  EXPECT_TRUE(ValidateIdentifier(std::string(limits::kMaxIdentifierLength, 'a'), "f", true).ok());
 }
 
 TEST(IdentifierTest, RefusesEmptyLongAndOddCharacters) {
   EXPECT_INVALID(ValidateIdentifier("", "job_id", true), "job_id");
-  EXPECT_INVALID(ValidateIdentifier(std::string(kMaxIdentifierLength + 1, 'a'), "job_id", true),
+  EXPECT_INVALID(ValidateIdentifier(std::string(limits::kMaxIdentifierLength + 1, 'a'), "job_id", true),
                  "job_id");
   for (const char* id : {"a b", "a\nb", "a;b", "a*", "\xc3\xa9"}) {
     EXPECT_INVALID(ValidateIdentifier(id, "lease_id", true), "lease_id");
@@ -90,37 +90,37 @@ TEST(RegisterTest, EachBoundNamesItsField) {
                  }),
                  "host.virtualization");
   EXPECT_INVALID(
-      with([](auto& r) { r.mutable_host()->set_cmdline(std::string(kMaxCmdlineLength + 1, 'x')); }),
+      with([](auto& r) { r.mutable_host()->set_cmdline(std::string(limits::kMaxCmdlineLength + 1, 'x')); }),
       "host.cmdline");
   EXPECT_INVALID(with([](auto& r) {
-                   r.mutable_host()->set_cpu_model(std::string(kMaxTextLength + 1, 'x'));
+                   r.mutable_host()->set_cpu_model(std::string(limits::kMaxTextLength + 1, 'x'));
                  }),
                  "host.cpu_model");
   EXPECT_INVALID(with([](auto& r) { r.mutable_host()->set_page_size(5000); }), "host.page_size");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i <= kMaxHostSysctls; ++i) {
+                   for (int i = 0; i <= limits::kMaxHostSysctls; ++i) {
                      (*r.mutable_host()->mutable_sysctls())["vm.k" + std::to_string(i)] = "1";
                    }
                  }),
                  "host.sysctls");
   EXPECT_INVALID(with([](auto& r) {
                    (*r.mutable_host()->mutable_sysctls())["vm.x"] =
-                       std::string(kMaxTextLength + 1, '1');
+                       std::string(limits::kMaxTextLength + 1, '1');
                  }),
                  "host.sysctls[\"vm.x\"]");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i <= kMaxHostFeatures; ++i) r.mutable_host()->add_features("f");
+                   for (int i = 0; i <= limits::kMaxHostFeatures; ++i) r.mutable_host()->add_features("f");
                  }),
                  "host.features");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < kMaxCatalogEntries; ++i) *r.add_catalog() = r.catalog(0);
+                   for (int i = 0; i < limits::kMaxCatalogEntries; ++i) *r.add_catalog() = r.catalog(0);
                  }),
                  "catalog");
   EXPECT_INVALID(with([](auto& r) { r.mutable_catalog(0)->clear_name(); }), "catalog[0].name");
   EXPECT_INVALID(with([](auto& r) { r.mutable_catalog(0)->set_name("fault anon"); }),
                  "catalog[0].name");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < kMaxParamsPerBenchmark; ++i) {
+                   for (int i = 0; i < limits::kMaxParamsPerBenchmark; ++i) {
                      *r.mutable_catalog(0)->add_params() = r.catalog(0).params(0);
                    }
                  }),
@@ -135,7 +135,7 @@ TEST(RegisterTest, EachBoundNamesItsField) {
                  }),
                  "catalog[0].params[0].max");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < kMaxAllowedValues; ++i) {
+                   for (int i = 0; i < limits::kMaxAllowedValues; ++i) {
                      r.mutable_catalog(0)->mutable_params(1)->add_allowed_values("v");
                    }
                  }),
@@ -146,22 +146,22 @@ TEST(RegisterTest, EachBoundNamesItsField) {
                  }),
                  "catalog[0].metrics[0].direction");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < kMaxMetricsPerBenchmark; ++i) {
+                   for (int i = 0; i < limits::kMaxMetricsPerBenchmark; ++i) {
                      *r.mutable_catalog(0)->add_metrics() = r.catalog(0).metrics(0);
                    }
                  }),
                  "catalog[0].metrics");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < kMaxAgentTags; ++i) r.add_tags("t");
+                   for (int i = 0; i < limits::kMaxAgentTags; ++i) r.add_tags("t");
                  }),
                  "tags");
   EXPECT_INVALID(with([](auto& r) { r.add_tags(""); }), "tags[1]");
-  EXPECT_INVALID(with([](auto& r) { r.add_tags(std::string(kMaxNameLength + 1, 't')); }),
+  EXPECT_INVALID(with([](auto& r) { r.add_tags(std::string(limits::kMaxNameLength + 1, 't')); }),
                  "tags[1]");
-  EXPECT_INVALID(with([](auto& r) { r.set_agent_version(std::string(kMaxNameLength + 1, 'v')); }),
+  EXPECT_INVALID(with([](auto& r) { r.set_agent_version(std::string(limits::kMaxNameLength + 1, 'v')); }),
                  "agent_version");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < kMaxProvisionableKernels; ++i) {
+                   for (int i = 0; i < limits::kMaxProvisionableKernels; ++i) {
                      r.add_provisionable_kernels("k");
                    }
                  }),
@@ -246,7 +246,7 @@ TEST(ReportResultTest, ValidPasses) {
   v1::ReportResultRequest failed = GoodReport();
   failed.mutable_result()->set_state(v1::RUN_STATE_FAILED);
   failed.mutable_result()->clear_repetitions();
-  failed.mutable_result()->set_diagnostic(std::string(kMaxDiagnosticBytes, 'e'));
+  failed.mutable_result()->set_diagnostic(std::string(limits::kMaxDiagnosticBytes, 'e'));
   EXPECT_TRUE(ValidateReportResultRequest(failed).ok());
 }
 
@@ -271,15 +271,15 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
                  }),
                  "result.state");
   EXPECT_INVALID(with([](auto& r) {
-                   r.mutable_result()->set_benchmark(std::string(kMaxNameLength + 1, 'b'));
+                   r.mutable_result()->set_benchmark(std::string(limits::kMaxNameLength + 1, 'b'));
                  }),
                  "result.benchmark");
   EXPECT_INVALID(with([](auto& r) {
-                   r.mutable_result()->set_diagnostic(std::string(kMaxDiagnosticBytes + 1, 'e'));
+                   r.mutable_result()->set_diagnostic(std::string(limits::kMaxDiagnosticBytes + 1, 'e'));
                  }),
                  "result.diagnostic");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < kMaxResultRepetitions; ++i) {
+                   for (int i = 0; i < limits::kMaxResultRepetitions; ++i) {
                      *r.mutable_result()->add_repetitions() = r.result().repetitions(0);
                    }
                  }),
@@ -287,18 +287,18 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([](auto& r) { r.mutable_result()->clear_repetitions(); }),
                  "result.repetitions");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i <= kMaxParamsPerInvocation; ++i) {
+                   for (int i = 0; i <= limits::kMaxParamsPerInvocation; ++i) {
                      (*r.mutable_result()->mutable_params())["p" + std::to_string(i)];
                    }
                  }),
                  "result.params");
   EXPECT_INVALID(with([](auto& r) {
                    (*r.mutable_result()->mutable_params())["mode"].set_enum_value(
-                       std::string(kMaxNameLength + 1, 'm'));
+                       std::string(limits::kMaxNameLength + 1, 'm'));
                  }),
                  "result.params[\"mode\"]");
   EXPECT_INVALID(with([&](auto& r) {
-                   for (int i = 0; i < kMaxMetricsPerRepetition; ++i) {
+                   for (int i = 0; i < limits::kMaxMetricsPerRepetition; ++i) {
                      *rep(r)->add_metrics() = rep(r)->metrics(0);
                    }
                  }),
@@ -314,7 +314,7 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
                  }),
                  "result.repetitions[0].metrics[0].direction");
   EXPECT_INVALID(with([&](auto& r) {
-                   for (int i = 0; i <= kMaxCountersPerRepetition; ++i) {
+                   for (int i = 0; i <= limits::kMaxCountersPerRepetition; ++i) {
                      (*rep(r)->mutable_counters())["c" + std::to_string(i)] = i;
                    }
                  }),
@@ -322,7 +322,7 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([&](auto& r) { rep(r)->add_unavailable_counters(""); }),
                  "result.repetitions[0].unavailable_counters[1]");
   EXPECT_INVALID(with([&](auto& r) {
-                   for (int i = 0; i < kMaxHistogramsPerRepetition; ++i) {
+                   for (int i = 0; i < limits::kMaxHistogramsPerRepetition; ++i) {
                      *rep(r)->add_histograms() = rep(r)->histograms(0);
                    }
                  }),
@@ -340,8 +340,8 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([&](auto& r) {
                    hist(r)->clear_bucket_index();
                    hist(r)->clear_count();
-                   hist(r)->set_sub_bucket_bits(kMaxHistogramSubBucketBits);
-                   for (int i = 0; i <= kMaxHistogramBuckets; ++i) {
+                   hist(r)->set_sub_bucket_bits(limits::kMaxHistogramSubBucketBits);
+                   for (int i = 0; i <= limits::kMaxHistogramBuckets; ++i) {
                      hist(r)->add_bucket_index(i);
                      hist(r)->add_count(1);
                    }
@@ -367,13 +367,13 @@ TEST(ReportResultTest, HistogramBucketsAreBoundedAcrossTheResult) {
                          ->mutable_histogram();
   h->clear_bucket_index();
   h->clear_count();
-  h->set_sub_bucket_bits(kMaxHistogramSubBucketBits);
-  for (int i = 0; i < kMaxHistogramBuckets; ++i) {
+  h->set_sub_bucket_bits(limits::kMaxHistogramSubBucketBits);
+  for (int i = 0; i < limits::kMaxHistogramBuckets; ++i) {
     h->add_bucket_index(i);
     h->add_count(1);
   }
-  const int reps = kMaxHistogramBucketsPerResult / kMaxHistogramBuckets + 1;
-  ASSERT_LE(reps, kMaxResultRepetitions);
+  const int reps = limits::kMaxHistogramBucketsPerResult / limits::kMaxHistogramBuckets + 1;
+  ASSERT_LE(reps, limits::kMaxResultRepetitions);
   for (int i = 1; i < reps; ++i) {
     *r.mutable_result()->add_repetitions() = r.result().repetitions(0);
   }
@@ -409,7 +409,7 @@ TEST(SubmitCampaignTest, EachBoundNamesItsField) {
     return ValidateSubmitCampaignRequest(r);
   };
   EXPECT_INVALID(with([](auto& s) { s.clear_name(); }), "spec.name");
-  EXPECT_INVALID(with([](auto& s) { s.set_name(std::string(kMaxNameLength + 1, 'n')); }),
+  EXPECT_INVALID(with([](auto& s) { s.set_name(std::string(limits::kMaxNameLength + 1, 'n')); }),
                  "spec.name");
   EXPECT_INVALID(with([](auto& s) { s.clear_suite(); }), "spec.suite");
   EXPECT_INVALID(with([](auto& s) {
@@ -443,11 +443,11 @@ TEST(SubmitCampaignTest, EachBoundNamesItsField) {
                  }),
                  "spec.targets[1].arch");
   EXPECT_INVALID(with([](auto& s) {
-                   s.mutable_targets(1)->set_host_class(std::string(kMaxPatternLength + 1, '*'));
+                   s.mutable_targets(1)->set_host_class(std::string(limits::kMaxPatternLength + 1, '*'));
                  }),
                  "spec.targets[1].host_class");
   EXPECT_INVALID(with([](auto& s) {
-                   for (int i = 0; i < kMaxTargetHostTags; ++i) s.mutable_targets(0)->add_host_tags("t");
+                   for (int i = 0; i < limits::kMaxTargetHostTags; ++i) s.mutable_targets(0)->add_host_tags("t");
                  }),
                  "spec.targets[0].host_tags");
   EXPECT_INVALID(with([](auto& s) { s.mutable_targets(0)->add_agent_ids("a b"); }),
@@ -456,13 +456,13 @@ TEST(SubmitCampaignTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([](auto& s) { s.set_priority(static_cast<v1::Priority>(12)); }),
                  "spec.priority");
   EXPECT_INVALID(with([](auto& s) {
-                   for (int i = 0; i < kMaxCampaignLabels; ++i) {
+                   for (int i = 0; i < limits::kMaxCampaignLabels; ++i) {
                      (*s.mutable_labels())["l" + std::to_string(i)] = "v";
                    }
                  }),
                  "spec.labels");
   EXPECT_INVALID(with([](auto& s) {
-                   (*s.mutable_labels())["pipeline"] = std::string(kMaxTextLength + 1, 'v');
+                   (*s.mutable_labels())["pipeline"] = std::string(limits::kMaxTextLength + 1, 'v');
                  }),
                  "spec.labels[\"pipeline\"]");
 }
@@ -478,7 +478,7 @@ TEST(CampaignIdRequestsTest, RequireAWellFormedId) {
   cancel.set_campaign_id("c-000012");
   EXPECT_TRUE(ValidateCancelCampaignRequest(cancel).ok());
   v1::WatchCampaignRequest watch;
-  watch.set_campaign_id(std::string(kMaxIdentifierLength + 1, 'c'));
+  watch.set_campaign_id(std::string(limits::kMaxIdentifierLength + 1, 'c'));
   EXPECT_INVALID(ValidateWatchCampaignRequest(watch), "campaign_id");
   watch.set_campaign_id("c-000012");
   EXPECT_TRUE(ValidateWatchCampaignRequest(watch).ok());
@@ -486,9 +486,9 @@ TEST(CampaignIdRequestsTest, RequireAWellFormedId) {
 
 TEST(ListTest, PageSizesAreBounded) {
   v1::ListCampaignsRequest list;
-  list.set_limit(kMaxListCampaigns);
+  list.set_limit(limits::kMaxListCampaigns);
   EXPECT_TRUE(ValidateListCampaignsRequest(list).ok());
-  list.set_limit(kMaxListCampaigns + 1);
+  list.set_limit(limits::kMaxListCampaigns + 1);
   EXPECT_INVALID(ValidateListCampaignsRequest(list), "limit");
   EXPECT_TRUE(ValidateListAgentsRequest(v1::ListAgentsRequest()).ok());
 }
@@ -509,13 +509,13 @@ TEST(QueryResultsTest, ValidPassesAndBoundsNameFields) {
   r.set_campaign_id("c 1");
   EXPECT_INVALID(ValidateQueryResultsRequest(r), "campaign_id");
   r = query;
-  r.set_kernel_label(std::string(kMaxPatternLength + 1, '*'));
+  r.set_kernel_label(std::string(limits::kMaxPatternLength + 1, '*'));
   EXPECT_INVALID(ValidateQueryResultsRequest(r), "kernel_label");
   r = query;
   r.set_agent_id("box/1");
   EXPECT_INVALID(ValidateQueryResultsRequest(r), "agent_id");
   r = query;
-  r.set_benchmark(std::string(kMaxNameLength + 1, 'b'));
+  r.set_benchmark(std::string(limits::kMaxNameLength + 1, 'b'));
   EXPECT_INVALID(ValidateQueryResultsRequest(r), "benchmark");
 }
 
@@ -535,7 +535,7 @@ TEST(CompareTest, ValidPassesAndBoundsNameFields) {
   r.mutable_candidate()->set_arch(static_cast<v1::Arch>(9));
   EXPECT_INVALID(ValidateCompareRequest(r), "candidate.arch");
   r = compare;
-  r.mutable_candidate()->set_host_class(std::string(kMaxPatternLength + 1, 'h'));
+  r.mutable_candidate()->set_host_class(std::string(limits::kMaxPatternLength + 1, 'h'));
   EXPECT_INVALID(ValidateCompareRequest(r), "candidate.host_class");
   r = compare;
   r.mutable_baseline()->set_campaign_id("c;1");
@@ -619,7 +619,7 @@ TEST(GateTest, PolicyErrorsNameThePolicyAndLine) {
   EXPECT_INVALID(ValidateGateRequest(r), "policy");
   r.clear_policy();
   EXPECT_INVALID(ValidateGateRequest(r), "policy");
-  r.set_policy(std::string(kMaxPolicyBytes + 1, '#'));
+  r.set_policy(std::string(limits::kMaxPolicyBytes + 1, '#'));
   EXPECT_INVALID(ValidateGateRequest(r), "policy");
 }
 
@@ -637,7 +637,7 @@ TEST(GateTest, EachBoundNamesItsField) {
                  "baseline.agent_id");
   EXPECT_INVALID(with([](auto& r) { r.mutable_options()->set_confidence(7); }),
                  "options.confidence");
-  EXPECT_INVALID(with([](auto& r) { r.set_timeout_seconds(kMaxGateTimeoutSeconds + 1); }),
+  EXPECT_INVALID(with([](auto& r) { r.set_timeout_seconds(limits::kMaxGateTimeoutSeconds + 1); }),
                  "timeout_seconds");
   EXPECT_INVALID(with([](auto& r) { r.mutable_campaign()->set_repetitions(5); }),
                  "campaign.suite");
