@@ -2,7 +2,8 @@
 //
 //   faultline-bench list [--json]
 //   faultline-bench run NAME [--param k=v]... [--repetitions N] [--warmup N]
-//                       [--max_memory_share F] [--time_limit_seconds N] [--no_aslr] [--json]
+//                       [--max_memory_share F] [--max_scratch_share F] [--max_tasks_per_cpu N]
+//                       [--time_limit_seconds N] [--no_aslr] [--json]
 #include <sys/personality.h>
 #include <unistd.h>
 
@@ -24,8 +25,9 @@ namespace {
 constexpr char kUsage[] =
     "usage: faultline-bench list [--json]\n"
     "       faultline-bench run NAME [--param k=v]... [--repetitions N] [--warmup N]\n"
-    "                          [--max_memory_share F] [--time_limit_seconds N] [--no_aslr]"
-    " [--json]\n";
+    "                          [--max_memory_share F] [--max_scratch_share F]"
+    " [--max_tasks_per_cpu N]\n"
+    "                          [--time_limit_seconds N] [--no_aslr] [--json]\n";
 
 int Usage(const std::string& error) {
   if (!error.empty()) fprintf(stderr, "faultline-bench: %s\n", error.c_str());
@@ -72,7 +74,8 @@ int Main(int argc, char** argv) {
       const char* eq = kv ? strchr(kv, '=') : nullptr;
       if (eq == nullptr) return Usage("--param needs k=v");
       raw_params.emplace_back(std::string(kv, eq), std::string(eq + 1));
-    } else if (arg == "--repetitions" || arg == "--warmup" || arg == "--time_limit_seconds") {
+    } else if (arg == "--repetitions" || arg == "--warmup" || arg == "--time_limit_seconds" ||
+               arg == "--max_tasks_per_cpu") {
       const char* v = value(argv[i]);
       int64_t n;
       if (v == nullptr || !absl::SimpleAtoi(v, &n)) {
@@ -81,10 +84,13 @@ int Main(int argc, char** argv) {
       if (arg == "--repetitions") options.repetitions = static_cast<int>(n);
       if (arg == "--warmup") options.warmup = static_cast<int>(n);
       if (arg == "--time_limit_seconds") options.time_limit_seconds = n;
-    } else if (arg == "--max_memory_share") {
+      if (arg == "--max_tasks_per_cpu") options.max_tasks_per_cpu = n;
+    } else if (arg == "--max_memory_share" || arg == "--max_scratch_share") {
       const char* v = value(argv[i]);
-      if (v == nullptr || !absl::SimpleAtod(v, &options.max_memory_share)) {
-        return Usage("--max_memory_share needs a number");
+      double* share =
+          arg == "--max_memory_share" ? &options.max_memory_share : &options.max_scratch_share;
+      if (v == nullptr || !absl::SimpleAtod(v, share)) {
+        return Usage(absl::StrCat(arg, " needs a number"));
       }
     } else if (name.empty() && !arg.empty() && arg[0] != '-') {
       name = std::string(arg);
@@ -143,7 +149,7 @@ int Main(int argc, char** argv) {
     case RunStatus::kRefused:
       return 4;
     case RunStatus::kFailed:
-      return 1;
+      return out.time_limit_reached ? 5 : 1;
   }
   return 1;
 }

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,9 +231,13 @@ absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const
       }
       return reaped;
     };
+    const pid_t runner = getpid();
     for (int i = 0; i < options.workers && status.ok(); ++i) {
       const pid_t pid = fork();
       if (pid == 0) {
+        // A worker must not outlive a runner that is killed (it would never be told to stop).
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != runner) _exit(1);
         RunOneWorker(fn, i, pin_to, control, block.report(i));
         _exit(0);
       }
