@@ -1,9 +1,11 @@
 // Load benchmark (not a test): simulated agents over real gRPC on loopback against a real
 // faultline-controller process. Prints sustained agents, RPC latency quantiles, scheduling
 // decisions per second, result ingestion in samples per second, and the controller's CPU and
-// RSS. Every phase is bounded in count and time.
+// RSS. Every phase is bounded in count and time. --scenario=reconnect_storm instead restarts
+// the controller under a registered fleet and measures the fleet coming back (reconnect_storm.h).
 //
 //   bazel run -c opt //tests/load:controller_load_bench -- --agents=10000
+//   bazel run -c opt //tests/load:controller_load_bench -- --scenario=reconnect_storm
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -28,6 +30,8 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/faultline/v1/agent_service.grpc.pb.h"
 #include "proto/faultline/v1/campaign_service.grpc.pb.h"
+#include "tests/load/load_support.h"
+#include "tests/load/reconnect_storm.h"
 #include "tests/testing/subprocess.h"
 
 ABSL_FLAG(int, agents, 10000, "Simulated agents (1..20000).");
@@ -41,61 +45,29 @@ ABSL_FLAG(std::string, controller_binary, "", "faultline-controller to start (de
 ABSL_FLAG(bool, poll, true, "Keep a long-poll parked per agent during the steady phase.");
 ABSL_FLAG(std::string, store_flag, "",
           "Extra controller flag selecting the store (e.g. --postgres=...); default SQLite.");
+ABSL_FLAG(std::string, scenario, "steady",
+          "steady (register, heartbeat, schedule, ingest) or reconnect_storm (restart the "
+          "controller under the fleet; every agent registers again).");
+ABSL_FLAG(std::vector<std::string>, controller_flags, {},
+          "More controller flags, comma-separated (e.g. --register_rate=0,--max_parked_polls=0 "
+          "to measure without admission control).");
+ABSL_FLAG(int, storm_window_seconds, 10,
+          "reconnect_storm: agents' first re-registrations fall uniformly in this window after "
+          "the kill (0: all at once).");
+ABSL_FLAG(int, storm_warmup_seconds, 10,
+          "reconnect_storm: heartbeats and polls before the restart.");
+ABSL_FLAG(std::string, restart_signal, "KILL",
+          "reconnect_storm: KILL (a crash) or TERM (a graceful stop) before the restart.");
 
 namespace {
 
 namespace v1 = faultline::v1;
 using faultline::testing::Subprocess;
 
-class Latencies {
- public:
-  void Add(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    us_.push_back(absl::ToDoubleMicroseconds(d));
-  }
-  std::string Summary() {
-    absl::MutexLock lock(&mu_);
-    if (us_.empty()) return "n=0";
-    std::sort(us_.begin(), us_.end());
-    auto q = [&](double p) { return us_[std::min(us_.size() - 1, size_t(p * us_.size()))]; };
-    return absl::StrFormat("n=%d p50=%.2fms p99=%.2fms max=%.2fms", us_.size(), q(0.5) / 1000,
-                           q(0.99) / 1000, us_.back() / 1000);
-  }
-  void Clear() {
-    absl::MutexLock lock(&mu_);
-    us_.clear();
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<double> us_;
-};
-
-struct ProcStats {
-  double cpu_seconds = 0;
-  int64_t rss_kib = 0;
-};
-
-ProcStats ReadProc(pid_t pid) {
-  ProcStats s;
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  std::getline(stat, line);
-  // Fields after the command name (which may contain spaces) start after the last ')'.
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::string field;
-  unsigned long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoul(field);
-    if (i == 15) stime = std::stoul(field);
-  }
-  s.cpu_seconds = double(utime + stime) / sysconf(_SC_CLK_TCK);
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stoll(line.substr(6));
-  }
-  return s;
-}
+using faultline::load::Latencies;
+using faultline::load::ProcStats;
+using faultline::load::ReadProc;
+using faultline::load::WaitFor;
 
 v1::BenchmarkSpec SyntheticSpec() {
   v1::BenchmarkSpec spec;
@@ -255,15 +227,6 @@ void SimAgent::Report(const v1::Assignment& a) {
                                });
 }
 
-bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return done();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -280,19 +243,42 @@ int main(int argc, char** argv) {
   if (dir.empty()) dir = "/tmp";
   std::string binary = absl::GetFlag(FLAGS_controller_binary);
   if (binary.empty()) binary = faultline::testing::RunfilePath("controller/faultline-controller");
-  std::vector<std::string> argv_controller = {binary, "--listen=127.0.0.1:0",
-                                              "--db=" + dir + "/load.db",
-                                              "--port_file=" + dir + "/port",
-                                              absl::StrCat("--heartbeat_seconds=", heartbeat_s)};
-  if (!absl::GetFlag(FLAGS_store_flag).empty()) {
-    argv_controller.push_back(absl::GetFlag(FLAGS_store_flag));
+  if (absl::GetFlag(FLAGS_scenario) == "reconnect_storm") {
+    faultline::load::StormOptions storm;
+    storm.launch.binary = binary;
+    storm.launch.dir = dir;
+    storm.launch.store_flag = absl::GetFlag(FLAGS_store_flag);
+    storm.launch.heartbeat_seconds = heartbeat_s;
+    storm.launch.extra_flags = absl::GetFlag(FLAGS_controller_flags);
+    storm.agents = n;
+    storm.channels = absl::GetFlag(FLAGS_channels);
+    storm.window = absl::Seconds(std::clamp(absl::GetFlag(FLAGS_storm_window_seconds), 0, 600));
+    storm.warmup = absl::Seconds(std::clamp(absl::GetFlag(FLAGS_storm_warmup_seconds), 0, 600));
+    const std::string signal = absl::GetFlag(FLAGS_restart_signal);
+    if (signal != "KILL" && signal != "TERM") {
+      std::fprintf(stderr, "--restart_signal: must be KILL or TERM, got \"%s\"\n",
+                   signal.c_str());
+      return 2;
+    }
+    storm.restart_signal = signal == "KILL" ? SIGKILL : SIGTERM;
+    return faultline::load::RunReconnectStorm(storm);
   }
+  if (absl::GetFlag(FLAGS_scenario) != "steady") {
+    std::fprintf(stderr, "--scenario: must be steady or reconnect_storm, got \"%s\"\n",
+                 absl::GetFlag(FLAGS_scenario).c_str());
+    return 2;
+  }
+  faultline::load::ControllerLaunch launch;
+  launch.binary = binary;
+  launch.dir = dir;
+  launch.store_flag = absl::GetFlag(FLAGS_store_flag);
+  launch.heartbeat_seconds = heartbeat_s;
+  launch.extra_flags = absl::GetFlag(FLAGS_controller_flags);
   Subprocess controller;
-  if (!controller.Start(argv_controller, dir + "/controller.log").ok()) return 1;
-  auto port = faultline::testing::WaitForFile(dir + "/port", absl::Seconds(30));
+  absl::StatusOr<int> port =
+      faultline::load::StartController(launch, 0, "controller", &controller);
   if (!port.ok()) {
-    std::fprintf(stderr, "controller did not start: %s\n",
-                 faultline::testing::ReadFileOrEmpty(dir + "/controller.log").c_str());
+    std::fprintf(stderr, "%s\n", std::string(port.status().message()).c_str());
     return 1;
   }
   const std::string address = absl::StrCat("127.0.0.1:", *port);
