@@ -9,6 +9,7 @@ packages=(
   bazel-bootstrap g++ pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev prometheus-cpp-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev
+  openssl  # fleet_pki.sh: certificates for TLS (the kernel lab makes its own)
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if [[ "${1:-}" == "--test" ]]; then

@@ -11,6 +11,8 @@
 # Every --kernel starts a machine; the --label and --append after it apply to it.
 # --kernel=debian:cloud (or debian:VERSION, e.g. debian:6.1.0-56) fetches Debian's cloud kernel
 # for --arch from Debian's mirror with apt-get download into the cache directory.
+# Guests reach the controller at qemu's gateway, which is not loopback inside them, so every
+# run is mutual TLS: the lab issues a certificate to each agent and to itself (fleet_pki.sh).
 set -euo pipefail
 # mkfs.ext4 lives in /sbin, which a test's strict PATH leaves out.
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -26,7 +28,11 @@ faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [opti
   --memory=MIB         memory per machine in MiB (default 1024)
   --suite=FILE         campaign file without targets (default: the lab suite)
   --repetitions=N      override the suite's repetitions
-  --controller=H:P     use this controller instead of starting one (127.0.0.1:PORT)
+  --controller=H:P     use this controller instead of starting one (127.0.0.1:PORT; its
+                       certificate must carry IP:10.0.2.2 and IP:127.0.0.1); needs --pki_dir
+  --pki_dir=DIR        the CA (DIR/ca.pem, DIR/ca.key) that signs the controller's and its
+                       clients' certificates; the lab issues its certificates from it
+                       (default: a throwaway CA in the work directory)
   --host_agent         also run an agent on this machine as one more target
   --accel=auto|kvm|tcg acceleration (auto: KVM when it boots a guest, else TCG)
   --qemu_cpu=MODEL     qemu -cpu model (default: qemu64 on x86_64, max on arm64)
@@ -54,6 +60,7 @@ memory=1024
 suite=""
 repetitions=""
 controller=""
+pki_dir=""
 host_agent=0
 accel=auto
 qemu_cpu=""
@@ -83,6 +90,7 @@ for arg in "$@"; do
     --suite=*) suite="${arg#*=}" ;;
     --repetitions=*) repetitions="${arg#*=}" ;;
     --controller=*) controller="${arg#*=}" ;;
+    --pki_dir=*) pki_dir="${arg#*=}" ;;
     --host_agent) host_agent=1 ;;
     --accel=*) accel="${arg#*=}" ;;
     --qemu_cpu=*) qemu_cpu="${arg#*=}" ;;
@@ -115,6 +123,12 @@ if [[ -n "$controller" && ! "$controller" =~ ^127\.0\.0\.1:[0-9]+$ ]]; then
   # qemu's gateway reaches the host's loopback only.
   die "--controller: \"$controller\" must be 127.0.0.1:PORT (guests reach it through qemu's gateway)"
 fi
+if [[ -n "$controller" && -z "$pki_dir" ]]; then
+  die "--controller: needs --pki_dir=DIR, the CA (ca.pem, ca.key) that signs that controller's client certificates (guests reach it over mutual TLS)"
+fi
+if [[ -n "$pki_dir" && ! ( -r "$pki_dir/ca.pem" && -r "$pki_dir/ca.key" ) ]]; then
+  die "--pki_dir: no readable ca.pem and ca.key in \"$pki_dir\" (controller/security/fleet_pki.sh ca DIR makes them)"
+fi
 for i in "${!kernels[@]}"; do
   if [[ -z "${labels[i]}" ]]; then
     if (( i == 0 )); then labels[i]=stock; else labels[i]="patched/vm$i"; fi
@@ -140,6 +154,7 @@ controller_bin="$(find_file controller/faultline-controller "${FAULTLINE_CONTROL
 ctl_bin="$(find_file controller/cli/faultlinectl "${FAULTLINE_CTL:-}")"
 host_agent_bin="$(find_file agent/faultline-agent "${FAULTLINE_AGENT:-}")"
 guest_init="$(find_file agent/lab/guest_init.sh)"
+fleet_pki="$(find_file controller/security/fleet_pki.sh)"
 if [[ "$arch" == arm64 ]]; then
   guest_agent_bin="$(find_file agent/lab/faultline-agent-aarch64 "${FAULTLINE_AGENT_ARM64:-}")"
 else
@@ -180,10 +195,10 @@ trap 'exit 143' TERM
 source "$(find_file agent/lab/debian_packages.sh)"
 source "$(find_file agent/lab/initramfs.sh)"
 if [[ "$arch" == x86_64 ]]; then
-  ensure_packages qemu-system-x86 busybox-static cpio e2fsprogs binutils
+  ensure_packages qemu-system-x86 busybox-static cpio e2fsprogs binutils openssl
   qemu=qemu-system-x86_64
 else
-  ensure_packages qemu-system-arm cpio e2fsprogs binutils
+  ensure_packages qemu-system-arm cpio e2fsprogs binutils openssl
   qemu=qemu-system-aarch64
 fi
 for i in "${!kernels[@]}"; do kernels[i]="$(resolve_kernel "${kernels[i]}")"; done
@@ -223,9 +238,47 @@ detect_accel() {
   echo "$result"
 }
 
+# --- lab PKI ---------------------------------------------------------------------------------
+# Agent ids name the certificates, so they are fixed before anything starts.
+run_id="$(basename "$work_dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
+agent_ids=()
+for i in "${!kernels[@]}"; do agent_ids+=("lab-$arch-vm$i-$run_id"); done
+host_agent_id="lab-host-$run_id"
+# The lab's own faultlinectl (submit, watch, results, compare, gate): role submit.
+ctl_name=faultline-lab
+pki="$work_dir/pki"
+pki_run() {
+  bash "$fleet_pki" "$@" >>"$work_dir/pki.log" 2>&1 || {
+    tail -5 "$work_dir/pki.log" >&2
+    die "fleet_pki.sh $1 failed (above)"
+  }
+}
+rm -rf "$pki"
+mkdir -p "$pki"
+chmod 700 "$pki"
+if [[ -n "$pki_dir" ]]; then cp "$pki_dir/ca.pem" "$pki_dir/ca.key" "$pki/"; else pki_run ca "$pki"; fi
+[[ -n "$controller" ]] || pki_run server "$pki" controller IP:10.0.2.2,IP:127.0.0.1
+client_names=("${agent_ids[@]}" "$ctl_name")
+(( host_agent )) && client_names+=("$host_agent_id")
+for name in "${client_names[@]}"; do pki_run client "$pki" "$name"; done
+# Nothing is issued after this; a copy of someone's CA key must not outlive the run.
+rm -f "$pki/ca.key" "$pki/ca.srl"
+tls_flags() {  # tls_flags NAME: the client flags of NAME's certificate
+  echo "--tls_ca=$pki/ca.pem --tls_cert=$pki/$1.pem --tls_key=$pki/$1.key"
+}
+log "certificates in $pki ($(( ${#client_names[@]} )) clients, CA ${pki_dir:-of this run})"
+
 # --- controller --------------------------------------------------------------------------------
 if [[ -z "$controller" ]]; then
+  {
+    echo "# faultline-lab $run_id: exactly the certificates this run issued."
+    for id in "${agent_ids[@]}"; do echo "cert $id agent"; done
+    (( host_agent )) && echo "cert $host_agent_id agent"
+    echo "cert $ctl_name submit"
+  } >"$work_dir/access.policy"
   "$controller_bin" --listen=127.0.0.1:0 --db="$work_dir/faultline.db" \
+    --tls_cert="$pki/controller.pem" --tls_key="$pki/controller.key" \
+    --client_ca="$pki/ca.pem" --access_policy="$work_dir/access.policy" \
     --port_file="$work_dir/controller.port" --metrics_listen= \
     2>"$work_dir/controller.log" &
   pids+=($!)
@@ -238,7 +291,8 @@ if [[ -z "$controller" ]]; then
   log "controller $controller over $work_dir/faultline.db"
 fi
 port="${controller##*:}"
-ctl() { "$ctl_bin" --controller="$controller" "$@"; }
+# shellcheck disable=SC2046
+ctl() { "$ctl_bin" --controller="$controller" $(tls_flags "$ctl_name") "$@"; }
 
 mode="$(detect_accel)"
 if [[ "$mode" == kvm ]]; then virtualization=hardware; else virtualization=emulated; fi
@@ -249,25 +303,26 @@ build_initramfs "$initramfs" "${kernels[0]}"
 log "initramfs $(du -h "$initramfs" | cut -f1) ($(elapsed) s)"
 
 # --- machines ----------------------------------------------------------------------------------
-run_id="$(basename "$work_dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
-agent_ids=()
 consoles=()
 boot_start=()
 for i in "${!kernels[@]}"; do
-  agent_ids+=("lab-$arch-vm$i-$run_id")
   consoles+=("$work_dir/vm$i.console")
   # Each machine's own initramfs only when its modules differ; one image is the usual case.
-  vm_initramfs="$initramfs"
+  base_initramfs="$initramfs"
   if (( i > 0 )) && [[ "$(module_tree_for "${kernels[i]}")" != "$(module_tree_for "${kernels[0]}")" ]]; then
-    vm_initramfs="$work_dir/initramfs-$arch-vm$i.cpio.gz"
-    build_initramfs "$vm_initramfs" "${kernels[i]}"
+    base_initramfs="$work_dir/initramfs-$arch-vm$i-base.cpio.gz"
+    build_initramfs "$base_initramfs" "${kernels[i]}"
   fi
+  # Plus the machine's own certificate, as a second archive the kernel unpacks over the first.
+  vm_initramfs="$work_dir/initramfs-$arch-vm$i.cpio.gz"
+  add_guest_tls "$vm_initramfs" "$base_initramfs" "$pki" "${agent_ids[i]}"
   disk="$work_dir/vm$i.scratch.ext4"
   truncate -s 1G "$disk"
   mkfs.ext4 -q -F "$disk" || die "mkfs.ext4 $disk failed"
   cmdline="console=$(console_device) panic=-1 loglevel=4 ${appends[i]}"
   cmdline+=" faultline.label=${labels[i]} faultline.controller=10.0.2.2:$port"
   cmdline+=" faultline.agent_id=${agent_ids[i]} faultline.virtualization=$virtualization"
+  cmdline+=" faultline.epoch=$(date +%s)"
   boot_start+=("$(date +%s.%N)")
   # In this script's process group, so whatever kills the group (a test runner's timeout, a
   # terminal's Ctrl-C) kills the VMs too; the EXIT trap stops them by pid otherwise.
@@ -284,8 +339,9 @@ for i in "${!kernels[@]}"; do
 done
 
 if (( host_agent )); then
-  host_agent_id="lab-host-$run_id"
+  # shellcheck disable=SC2046
   "$host_agent_bin" --controller="$controller" --agent_id="$host_agent_id" --kernel_label=stock \
+    $(tls_flags "$host_agent_id") \
     --tags=lab-host --spool_dir="$work_dir/host-spool" --poll_wait_seconds=5 \
     2>"$work_dir/host-agent.log" &
   pids+=($!)
@@ -306,7 +362,7 @@ vm_failure() {  # vm_failure INDEX MESSAGE
 registered=()
 deadline=$(( $(date +%s) + register_timeout ))
 while :; do
-  agents="$(ctl agents 2>/dev/null || true)"
+  agents="$(ctl agents 2>"$work_dir/agents.err" || true)"
   all=1
   for i in "${!kernels[@]}"; do
     [[ -n "${registered[i]:-}" ]] && continue
@@ -326,6 +382,8 @@ while :; do
   if (( host_agent )) && ! grep -q "^$host_agent_id " <<<"$agents"; then all=0; fi
   (( all )) && break
   if (( $(date +%s) > deadline )); then
+    # A controller that refuses the lab's own certificate shows here.
+    [[ -s "$work_dir/agents.err" ]] && log "faultlinectl agents: $(tail -1 "$work_dir/agents.err")"
     for i in "${!kernels[@]}"; do
       [[ -n "${registered[i]:-}" ]] && continue
       if grep -aq "faultline-lab-guest: up" "${consoles[i]}" 2>/dev/null; then

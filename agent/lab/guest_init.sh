@@ -1,8 +1,8 @@
 #!/bin/busybox sh
 # /init of a faultline lab guest: brings up the network that qemu's user networking offers,
 # mounts what the benchmarks read and write, and runs the faultline agent against the controller
-# on the host. Settings come from the kernel command line (faultline.* words), so one initramfs
-# serves every VM of a lab run.
+# on the host over mutual TLS. Settings come from the kernel command line (faultline.* words);
+# the machine's certificate, key and the lab's CA are in /lab/tls.
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -24,10 +24,18 @@ for word in $(cat /proc/cmdline); do
     faultline.controller=*) controller="${word#*=}" ;;
     faultline.agent_id=*) agent_id="${word#*=}" ;;
     faultline.virtualization=*) virtualization="${word#*=}" ;;
+    faultline.epoch=*) epoch="${word#*=}" ;;
   esac
 done
 [ -n "$label" ] && [ -n "$controller" ] && [ -n "$agent_id" ] || \
   fail "faultline.label, faultline.controller and faultline.agent_id must be on the command line"
+[ -r /lab/tls/ca.pem ] && [ -r /lab/tls/agent.pem ] && [ -r /lab/tls/agent.key ] || \
+  fail "no /lab/tls/{ca.pem,agent.pem,agent.key}: the lab packs them into each machine's initramfs"
+# A kernel without its RTC driver built in starts in 1970, before every certificate's notBefore:
+# the host's clock at boot (from the command line) is a floor.
+if [ -n "$epoch" ] && [ "$(date +%s)" -lt "$epoch" ]; then
+  date -s "@$epoch" >/dev/null || say "cannot set the clock to $epoch"
+fi
 
 # Drivers the kernel builds as modules; the lab lists them in dependency order. A kernel that
 # has one built in has no file for it, and the list leaves it out.
@@ -62,6 +70,7 @@ mkdir -p /tmp/spool
 say "up: release $(uname -r) arch $(uname -m) uptime $(cut -d' ' -f1 /proc/uptime)s label $label"
 export LD_LIBRARY_PATH="$(cat /lab/library_path)"
 /bin/faultline-agent --controller="$controller" --agent_id="$agent_id" \
+  --tls_ca=/lab/tls/ca.pem --tls_cert=/lab/tls/agent.pem --tls_key=/lab/tls/agent.key \
   --kernel_label="$label" --virtualization="$virtualization" --tags=lab \
   --spool_dir=/tmp/spool --poll_wait_seconds=5
 fail "faultline-agent exited with status $?"

@@ -90,3 +90,19 @@ build_initramfs() {  # build_initramfs OUT KERNEL_IMAGE
   (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >"$out") || die "cpio failed"
   rm -rf "$root"
 }
+
+# A machine's initramfs: the shared one plus a second archive holding its certificate, key and
+# the CA under /lab/tls. The kernel unpacks concatenated archives one after another, so one
+# shared image serves every machine and only a few KiB differ.
+add_guest_tls() {  # add_guest_tls OUT BASE_INITRAMFS PKI_DIR AGENT_ID
+  local out="$1" base="$2" pki="$3" id="$4" root="$work_dir/initramfs-tls"
+  rm -rf "$root"
+  mkdir -p "$root/lab/tls"
+  cp "$pki/ca.pem" "$root/lab/tls/ca.pem"
+  cp "$pki/$id.pem" "$root/lab/tls/agent.pem"
+  cp "$pki/$id.key" "$root/lab/tls/agent.key"
+  chmod 600 "$root/lab/tls/agent.key"
+  cp "$base" "$out"
+  (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1 >>"$out") || die "cpio failed"
+  rm -rf "$root"
+}
