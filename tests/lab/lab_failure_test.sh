@@ -32,8 +32,10 @@ expect_failure not_a_kernel "vm0 .*(stopped without printing anything|printed no
   --kernel="$scratch/not-a-kernel" --label=stock --register_timeout=30
 
 # The guest boots, but its agent dials a port nothing listens on.
+bash "$fleet_pki" ca "$scratch/pki" >/dev/null || fail "fleet_pki.sh ca failed"
 expect_failure no_register "booted, but its agent did not register within 20 s" \
-  --kernel=debian:cloud --label=stock --controller=127.0.0.1:1 --register_timeout=20
+  --kernel=debian:cloud --label=stock --controller=127.0.0.1:1 --pki_dir="$scratch/pki" \
+  --register_timeout=20
 grep -q "faultline-lab-guest: up" "$scratch/no_register.out" ||
   fail "no_register: the console tail does not show the guest's init"
 echo PASS

@@ -20,6 +20,10 @@ expect_refused "--append: faultline.\* words are the lab's own" \
   --kernel=debian:cloud --append=faultline.controller=10.0.2.2:1
 expect_refused '--controller: "192.168.1.5:7070" must be 127.0.0.1:PORT' \
   --kernel=debian:cloud --controller=192.168.1.5:7070
+expect_refused "--controller: needs --pki_dir=DIR" --kernel=debian:cloud --controller=127.0.0.1:7070
+mkdir -p "$scratch/empty_pki"
+expect_refused "--pki_dir: no readable ca.pem and ca.key in \"$scratch/empty_pki\"" \
+  --kernel=debian:cloud --controller=127.0.0.1:7070 --pki_dir="$scratch/empty_pki"
 expect_refused '--cpus: "0" is not 1..64' --kernel=debian:cloud --cpus=0
 expect_refused '--memory: "64" is not 256..65536 MiB' --kernel=debian:cloud --memory=64
 expect_refused '--accel: "xen" is not one of auto, kvm, tcg' --kernel=debian:cloud --accel=xen

@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # Debian's cloud-amd64 kernel boots under qemu-system-x86_64 as one test machine beside an agent
-# on this machine, both registered with a controller started here; a short suite runs on both,
-# and the guest's stored results carry the guest kernel's own release, not this host's.
+# on this machine, both registered over mutual TLS with a controller started here (its PKI made
+# with fleet_pki.sh, handed to the lab as --pki_dir); a short suite runs on both, and the guest's
+# stored results carry the guest kernel's own release, not this host's.
 source "${TEST_SRCDIR}/${TEST_WORKSPACE:-faultline}/tests/lab/lab_test_lib.sh"
 
 expected="$(debian_cloud_release amd64)"
 host_release="$(uname -r)"
 [[ "$expected" != "$host_release" ]] || fail "the host runs $expected itself: the test proves nothing"
 
+pki="$scratch/pki"
+make_test_pki "$pki"
 "$controller_bin" --listen=127.0.0.1:0 --db="$scratch/faultline.db" \
-  --port_file="$scratch/controller.port" --metrics_listen= 2>"$scratch/controller.log" &
+  --tls_cert="$pki/controller.pem" --tls_key="$pki/controller.key" --client_ca="$pki/ca.pem" \
+  --access_policy="$pki/access.policy" --port_file="$scratch/controller.port" --metrics_listen= 2>"$scratch/controller.log" &
 controller_pid=$!
 trap 'kill "$controller_pid" 2>/dev/null || true; wait' EXIT
 for _ in $(seq 1 100); do [[ -s "$scratch/controller.port" ]] && break; sleep 0.1; done
 [[ -s "$scratch/controller.port" ]] || fail "controller did not start: $(cat "$scratch/controller.log")"
 controller="127.0.0.1:$(cat "$scratch/controller.port")"
+# The guests will have reached a controller that takes TLS only.
+if "$ctl_bin" --controller="$controller" --plaintext agents >"$scratch/plaintext.out" 2>&1; then
+  fail "the controller answered a plaintext client: $(cat "$scratch/plaintext.out")"
+fi
 
-"$lab" --arch=x86_64 --controller="$controller" --host_agent \
+"$lab" --arch=x86_64 --controller="$controller" --pki_dir="$pki" --host_agent \
   --kernel=debian:cloud --label=stock \
   --suite="$tests_dir/fault_anon_suite.textproto" --repetitions=2 \
   --work_dir="$scratch/lab" | tee "$scratch/lab.out" || fail "faultline-lab exited $?"
