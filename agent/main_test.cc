@@ -91,6 +91,7 @@ class AgentBinaryTest : public ::testing::Test {
     std::vector<std::string> args = {
         AgentBinaryPath(),
         absl::StrCat("--controller=127.0.0.1:", port_),
+        "--plaintext",
         absl::StrCat("--spool_dir=", TestTempDir(), "/spool_", info->name()),
         "--agent_id=bin-agent",
         "--kernel_label=patched/test-series",

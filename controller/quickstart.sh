@@ -21,18 +21,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/controller/faultline-controller" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
-  --db="$workdir/faultline.db" \
+# One box, loopback only: plaintext is asked for explicitly (a fleet uses TLS, docs/security.md).
+"$bin/controller/faultline-controller" --listen=127.0.0.1:0 --plaintext \
+  --metrics_listen=127.0.0.1:0 --db="$workdir/faultline.db" \
   --port_file="$workdir/controller.port" 2>"$workdir/controller.log" &
 pids+=($!)
 for _ in $(seq 1 100); do [[ -s "$workdir/controller.port" ]] && break; sleep 0.1; done
 [[ -s "$workdir/controller.port" ]] || { cat "$workdir/controller.log" >&2; exit 1; }
 address="127.0.0.1:$(cat "$workdir/controller.port")"
 
-"$bin/agent/faultline-agent" --controller="$address" --agent_id="$(hostname)-local" \
+"$bin/agent/faultline-agent" --controller="$address" --plaintext --agent_id="$(hostname)-local" \
   --spool_dir="$workdir/spool" 2>"$workdir/agent.log" &
 pids+=($!)
-ctl() { "$bin/controller/cli/faultlinectl" --controller="$address" "$@"; }
+ctl() { "$bin/controller/cli/faultlinectl" --controller="$address" --plaintext "$@"; }
 for _ in $(seq 1 100); do
   ctl agents 2>/dev/null | grep -q -- "-local" && break
   sleep 0.2

@@ -33,7 +33,7 @@ class ControllerProbeTest : public ::testing::Test {
     dir_ = faultline::testing::MakeTempDir("probe");
     ASSERT_TRUE(controller_
                     .Start({faultline::testing::RunfilePath("controller/faultline-controller"),
-                            "--listen=127.0.0.1:0", "--db=" + dir_ + "/faultline.db",
+                            "--listen=127.0.0.1:0", "--plaintext", "--db=" + dir_ + "/faultline.db",
                             "--port_file=" + dir_ + "/port", "--metrics_listen=127.0.0.1:0",
                             "--metrics_port_file=" + dir_ + "/metrics_port"},
                            dir_ + "/controller.log")

@@ -27,7 +27,7 @@ absl::Status LocalFleet::StartController(const std::vector<std::string>& extra_f
   unlink(port_file.c_str());
   std::vector<std::string> argv = {RunfilePath("controller/faultline-controller"),
                                    "--listen=127.0.0.1:0", "--db=" + db_path(),
-                                   "--port_file=" + port_file,
+                                   "--port_file=" + port_file, "--plaintext",
                                    // Tests run side by side: never the fixed default port.
                                    "--metrics_listen=127.0.0.1:0"};
   // A restarted controller keeps its port, so agents reconnect to the same address.
@@ -56,7 +56,7 @@ absl::Status LocalFleet::StartAgent(const AgentOptions& options) {
                                    "--agent_id=" + options.agent_id,
                                    "--kernel_label=" + options.kernel_label,
                                    "--spool_dir=" + spool,
-                                   "--poll_wait_seconds=5"};
+                                   "--poll_wait_seconds=5", "--plaintext"};
   argv.insert(argv.end(), options.extra_flags.begin(), options.extra_flags.end());
   auto agent = std::make_unique<Subprocess>();
   if (absl::Status s = agent->Start(argv, dir_ + "/agent-" + options.agent_id + ".log");
@@ -84,7 +84,7 @@ absl::Status LocalFleet::WaitForAgents(int count, absl::Duration timeout) {
 
 CommandResult LocalFleet::Ctl(const std::vector<std::string>& args, absl::Duration timeout) {
   std::vector<std::string> argv = {RunfilePath("controller/cli/faultlinectl"),
-                                   "--controller=" + address()};
+                                   "--controller=" + address(), "--plaintext"};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, timeout);
 }
