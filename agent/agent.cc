@@ -1,8 +1,11 @@
 #include "agent/agent.h"
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/child_process.h"
@@ -26,6 +29,30 @@ std::string Round(absl::Duration d) {
 std::string Describe(const grpc::Status& status) {
   return absl::StrCat("code ", static_cast<int>(status.error_code()), ": ",
                       status.error_message());
+}
+
+// The controller's retry hint on a refusal (RESOURCE_EXHAUSTED) or on a poll it turned away:
+// "retry-after-ms" trailing metadata, or the same key in the status message.
+std::optional<absl::Duration> RetryAfter(const grpc::ClientContext& context,
+                                         const grpc::Status& status) {
+  constexpr absl::string_view kKey = "retry-after-ms";
+  int64_t ms = -1;
+  const auto& trailers = context.GetServerTrailingMetadata();
+  if (auto it = trailers.find(std::string(kKey)); it != trailers.end()) {
+    if (!absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &ms)) ms = -1;
+  } else if (const size_t at = status.error_message().rfind(absl::StrCat(kKey, "="));
+             at != std::string::npos) {
+    const size_t start = at + kKey.size() + 1;
+    size_t end = start;
+    while (end < status.error_message().size() && end - start < 9 &&
+           absl::ascii_isdigit(status.error_message()[end])) {
+      ++end;
+    }
+    if (!absl::SimpleAtoi(status.error_message().substr(start, end - start), &ms)) ms = -1;
+  }
+  // A hint beyond ten minutes is not believed: the agent's own backoff cap applies instead.
+  if (ms < 0 || ms > 600000) return std::nullopt;
+  return absl::Milliseconds(ms);
 }
 
 // Errors that retrying the same report cannot fix.
@@ -152,7 +179,7 @@ absl::Status Agent::Provision(const std::string& label) {
   return absl::OkStatus();
 }
 
-absl::Status Agent::RegisterOnce() {
+absl::Status Agent::RegisterOnce(std::optional<absl::Duration>* retry_after) {
   v1::RegisterRequest request;
   request.set_agent_id(options_.agent_id);
   *request.mutable_host() = CurrentHost();
@@ -167,7 +194,10 @@ absl::Status Agent::RegisterOnce() {
   context.set_deadline(Deadline(options_.rpc_timeout));
   grpc::Status status = stub_->Register(&context, request, &response);
   if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("Register: ", Describe(status)));
+    if (retry_after != nullptr) *retry_after = RetryAfter(context, status);
+    // gRPC and absl share code numbers: callers can tell a refusal from an outage.
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat("Register: ", Describe(status)));
   }
   absl::MutexLock lock(&mu_);
   if (response.heartbeat_interval_seconds() > 0) {
@@ -183,9 +213,12 @@ absl::Status Agent::RegisterOnce() {
 bool Agent::RegisterWithRetry() {
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
   while (!draining()) {
-    absl::Status status = RegisterOnce();
+    std::optional<absl::Duration> retry_after;
+    absl::Status status = RegisterOnce(&retry_after);
     if (status.ok()) return true;
-    const absl::Duration wait = backoff.Next();
+    // Full jitter: a fleet that lost its controller at once comes back spread out, and no
+    // sooner than a busy controller asked.
+    const absl::Duration wait = backoff.NextFullJitter(retry_after);
     Log(status.message(), "; retrying in ", Round(wait));
     if (SleepOrDrain(wait)) break;
   }
@@ -307,13 +340,18 @@ void Agent::PollOnce(Backoff* backoff) {
       if (RegisterWithRetry()) DeliverSpool();
       return;
     }
-    const absl::Duration wait = backoff->Next();
+    const absl::Duration wait = backoff->NextFullJitter(RetryAfter(context, status));
     Log("PollWork failed: ", Describe(status), "; retrying in ", Round(wait));
     SleepOrDrain(wait);
     return;
   }
   backoff->Reset();
-  if (response.has_assignment()) HandleAssignment(response.assignment());
+  if (response.has_assignment()) {
+    HandleAssignment(response.assignment());
+    return;
+  }
+  // A controller with all the long-polls it will hold answers at once with a (jittered) wait.
+  if (std::optional<absl::Duration> wait = RetryAfter(context, status)) SleepOrDrain(*wait);
 }
 
 void Agent::RenewLoop(const v1::Assignment& assignment) {
@@ -460,7 +498,7 @@ void Agent::DeliverSpool() {
         if (!rejected.ok()) Log(rejected.ToString());
         break;
       }
-      const absl::Duration wait = backoff.Next();
+      const absl::Duration wait = backoff.NextFullJitter(RetryAfter(context, status));
       Log("ReportResult for ", entry.report.job_id(), " failed: ", Describe(status),
           "; retrying in ", Round(wait));
       if (draining()) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,8 @@ class Agent {
   int jobs_handled() const { return jobs_handled_.load(); }
 
  private:
-  absl::Status RegisterOnce();
+  // On failure, `retry_after` (if given) gets the controller's retry hint, if it sent one.
+  absl::Status RegisterOnce(std::optional<absl::Duration>* retry_after = nullptr);
   // Boots `label` with the provisioning command and re-registers; the error says why not.
   absl::Status Provision(const std::string& label);
   v1::HostFingerprint CurrentHost() const;

@@ -2,8 +2,10 @@
 #include "agent/agent.h"
 
 #include <deque>
+#include <functional>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/bench/benchmark.h"
 #include "agent/catalog_proto.h"
@@ -25,10 +27,21 @@ google::protobuf::Timestamp In(absl::Duration d) {
 
 class FakeController final : public v1::AgentService::Service {
  public:
-  grpc::Status Register(grpc::ServerContext*, const v1::RegisterRequest* request,
+  grpc::Status Register(grpc::ServerContext* context, const v1::RegisterRequest* request,
                         v1::RegisterResponse* response) override {
     absl::MutexLock lock(&mu);
     ++register_calls;
+    register_times.push_back(absl::Now());
+    if (register_refusals > 0) {
+      --register_refusals;
+      if (hint_in_metadata) {
+        context->AddTrailingMetadata("retry-after-ms", absl::StrCat(retry_after_ms));
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "Register: controller busy");
+      }
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("Register: controller busy; retry-after-ms=",
+                                       retry_after_ms));
+    }
     if (register_failures > 0) {
       --register_failures;
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "starting up");
@@ -54,6 +67,11 @@ class FakeController final : public v1::AgentService::Service {
                         v1::PollWorkResponse* response) override {
     const absl::Time until = absl::Now() + absl::Seconds(std::min(request->wait_seconds(), 5u));
     absl::MutexLock lock(&mu);
+    poll_times.push_back(absl::Now());
+    if (turn_polls_away) {
+      context->AddTrailingMetadata("retry-after-ms", absl::StrCat(retry_after_ms));
+      return grpc::Status::OK;
+    }
     while (work.empty() && absl::Now() < until && !context->IsCancelled()) {
       mu.AwaitWithTimeout(absl::Condition(this, &FakeController::HasWork),
                           absl::Milliseconds(20));
@@ -98,6 +116,13 @@ class FakeController final : public v1::AgentService::Service {
   std::vector<v1::ReportResultRequest> reports ABSL_GUARDED_BY(mu);
   int register_calls ABSL_GUARDED_BY(mu) = 0;
   int register_failures ABSL_GUARDED_BY(mu) = 0;
+  // Refusals as an admission-controlled controller sends them, with a retry hint.
+  int register_refusals ABSL_GUARDED_BY(mu) = 0;
+  bool hint_in_metadata ABSL_GUARDED_BY(mu) = true;
+  int retry_after_ms ABSL_GUARDED_BY(mu) = 300;
+  bool turn_polls_away ABSL_GUARDED_BY(mu) = false;
+  std::vector<absl::Time> register_times ABSL_GUARDED_BY(mu);
+  std::vector<absl::Time> poll_times ABSL_GUARDED_BY(mu);
   int report_calls ABSL_GUARDED_BY(mu) = 0;
   int report_failures ABSL_GUARDED_BY(mu) = 0;
   grpc::StatusCode report_failure_code ABSL_GUARDED_BY(mu) = grpc::StatusCode::UNAVAILABLE;
@@ -339,6 +364,63 @@ TEST_F(AgentTest, RegisterIsRetriedAndReRegistersWhenAsked) {
   EXPECT_GE(fake_.heartbeats.size(), 1u);
   EXPECT_EQ(fake_.heartbeats[0].agent_id(), "test-agent");
   EXPECT_EQ(agent.jobs_handled(), 0);
+}
+
+// Runs an agent that takes no work until `done` holds (checked every 20 ms, at most 10 s).
+void RunUntil(Agent* agent, const std::function<bool()>& done) {
+  std::thread runner([agent] { EXPECT_TRUE(agent->Run().ok()); });
+  for (int i = 0; i < 500 && !done(); ++i) absl::SleepFor(absl::Milliseconds(20));
+  agent->RequestDrain();
+  runner.join();
+}
+
+TEST_F(AgentTest, RefusedRegistrationWaitsAtLeastTheRetryHint) {
+  for (bool in_metadata : {true, false}) {
+    {
+      absl::MutexLock lock(&fake_.mu);
+      fake_.register_refusals = 2;
+      fake_.hint_in_metadata = in_metadata;
+      fake_.retry_after_ms = 300;
+      fake_.register_times.clear();
+      fake_.registers.clear();
+    }
+    AgentOptions options = Options();
+    options.max_jobs = 0;
+    // Far below the hint: only the hint can account for the waits.
+    options.initial_backoff = absl::Milliseconds(10);
+    Agent agent(std::move(options), Stub());
+    RunUntil(&agent, [&] {
+      absl::MutexLock lock(&fake_.mu);
+      return !fake_.registers.empty();
+    });
+    absl::MutexLock lock(&fake_.mu);
+    ASSERT_EQ(fake_.register_times.size(), 3u) << "hint in metadata: " << in_metadata;
+    EXPECT_EQ(fake_.registers.size(), 1u);
+    for (int i = 1; i < 3; ++i) {
+      EXPECT_GE(fake_.register_times[i] - fake_.register_times[i - 1], absl::Milliseconds(300))
+          << "hint in metadata: " << in_metadata << ", retry " << i;
+    }
+  }
+}
+
+TEST_F(AgentTest, PollTurnedAwayWaitsBeforePollingAgain) {
+  {
+    absl::MutexLock lock(&fake_.mu);
+    fake_.turn_polls_away = true;
+    fake_.retry_after_ms = 300;
+  }
+  AgentOptions options = Options();
+  options.max_jobs = 0;
+  Agent agent(std::move(options), Stub());
+  RunUntil(&agent, [&] {
+    absl::MutexLock lock(&fake_.mu);
+    return fake_.poll_times.size() >= 3;
+  });
+  absl::MutexLock lock(&fake_.mu);
+  ASSERT_GE(fake_.poll_times.size(), 3u);
+  for (size_t i = 1; i < fake_.poll_times.size(); ++i) {
+    EXPECT_GE(fake_.poll_times[i] - fake_.poll_times[i - 1], absl::Milliseconds(300)) << i;
+  }
 }
 
 TEST_F(AgentTest, DrainInterruptsLongPoll) {
