@@ -71,13 +71,24 @@ void WorkDispatcher::Loop() {
   // Deadlines are checked every tick; the queue is rescanned on Notify() and at least every
   // rescan_interval_ (another controller replica sharing the store may have queued work).
   const absl::Duration tick = absl::Milliseconds(100);
+  // A sweep walks every parked poll. A registration storm notifies thousands of times a second;
+  // sweeping back to back for each kept a core busy, so notifications within this spacing of
+  // the last sweep share the next one.
+  const absl::Duration min_sweep_spacing = absl::Milliseconds(20);
   absl::Time next_rescan = clock_() + rescan_interval_;
+  absl::Time last_sweep = absl::InfinitePast();
   while (true) {
     bool rescan = false;
     {
       absl::MutexLock lock(&mu_);
-      auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return dirty_ || stopping_; };
-      mu_.AwaitWithTimeout(absl::Condition(&woken), tick);
+      const absl::Duration quiet = last_sweep + min_sweep_spacing - absl::Now();
+      if (quiet > absl::ZeroDuration()) {
+        auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+        mu_.AwaitWithTimeout(absl::Condition(&stopping), quiet);
+      } else {
+        auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return dirty_ || stopping_; };
+        mu_.AwaitWithTimeout(absl::Condition(&woken), tick);
+      }
       if (stopping_) return;
       rescan = dirty_;
       dirty_ = false;
@@ -85,6 +96,7 @@ void WorkDispatcher::Loop() {
     if (clock_() >= next_rescan) rescan = true;
     if (rescan) {
       next_rescan = clock_() + rescan_interval_;
+      last_sweep = absl::Now();
       Sweep();
     }
     // Expire waits whose deadline passed.
