@@ -1,16 +1,23 @@
-// What an agent can send that is validated before the store: Register (agent id, catalog) and
-// ReportResult (result shape and bounds), through Fleet and JobReports over a fake store. Must
-// not crash; a refusal is INVALID_ARGUMENT (or PERMISSION_DENIED for another agent's lease), and
-// a refused request never reaches the store.
+// Every RPC request's validation (controller/request_validation.h), and what an agent can send
+// that the domain validates before the store: Register (agent id, catalog) and ReportResult
+// (result shape and bounds), through Fleet and JobReports over a fake store. Must not crash; a
+// request validator refuses with INVALID_ARGUMENT whose message starts with a field of the
+// request; a domain refusal is INVALID_ARGUMENT (or PERMISSION_DENIED for another agent's lease)
+// and never reaches the store; and a request its validator accepted is never refused by the
+// domain as malformed (the handler's check is at least as strict as the domain's).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "controller/fleet.h"
 #include "controller/job_reports.h"
+#include "controller/request_validation.h"
 #include "proto/faultline/v1/agent_service.pb.h"
+#include "proto/faultline/v1/analysis.pb.h"
+#include "proto/faultline/v1/campaign_service.pb.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
@@ -111,6 +118,7 @@ void CheckRegister(const faultline::v1::RegisterRequest& request) {
                                      request.provisionable_kernels().end());
   agent.state = faultline::v1::AGENT_STATE_IDLE;
   const absl::Status status = fleet.Register(std::move(agent));
+  if (!status.ok() && faultline::controller::ValidateRegisterRequest(request).ok()) std::abort();
   if (status.ok()) {
     if (store.writes != 1) std::abort();
     if (!faultline::controller::ValidateAgentId(request.agent_id(), "agent_id").ok()) {
@@ -128,6 +136,10 @@ void CheckReport(const faultline::v1::ReportResultRequest& request) {
   absl::StatusOr<ReportOutcome> outcome =
       reports.Report(request.agent_id(), request.job_id(), request.attempt(),
                      request.lease_id(), request.result());
+  if (outcome.status().code() == absl::StatusCode::kInvalidArgument &&
+      faultline::controller::ValidateReportResultRequest(request).ok()) {
+    std::abort();
+  }
   if (outcome.ok()) {
     if (store.writes != 1) std::abort();
     return;
@@ -140,17 +152,75 @@ void CheckReport(const faultline::v1::ReportResultRequest& request) {
   if (store.writes != 0) std::abort();
 }
 
+// A validator's verdict: OK, or INVALID_ARGUMENT "<field of the request>...: reason".
+void CheckValidation(const google::protobuf::Message& request, const absl::Status& status) {
+  if (status.ok()) return;
+  if (status.code() != absl::StatusCode::kInvalidArgument) std::abort();
+  const absl::string_view message = status.message();
+  const size_t end = message.find_first_of(".[:");
+  if (end == absl::string_view::npos || end == 0) std::abort();
+  const std::string field(message.substr(0, end));
+  if (request.GetDescriptor()->FindFieldByName(field) == nullptr) std::abort();
+}
+
+template <typename Request>
+void Validate(const uint8_t* data, size_t size, absl::Status (*validate)(const Request&)) {
+  Request request;
+  if (faultline::fuzz::ParseRequest(data, size, &request)) {
+    CheckValidation(request, validate(request));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // The first byte picks the request, so one corpus covers both.
+  // The first byte picks the request, so one corpus covers them all: 'R' Register, lower-case
+  // letters the other requests, anything else ReportResult.
   if (size == 0) return 0;
+  namespace c = faultline::controller;
+  namespace v1 = faultline::v1;
+  const uint8_t* body = data + 1;
+  const size_t n = size - 1;
+  switch (data[0]) {
+    case 'h': Validate<v1::HeartbeatRequest>(body, n, c::ValidateHeartbeatRequest); return 0;
+    case 'p': Validate<v1::PollWorkRequest>(body, n, c::ValidatePollWorkRequest); return 0;
+    case 'l': Validate<v1::RenewLeaseRequest>(body, n, c::ValidateRenewLeaseRequest); return 0;
+    case 's':
+      Validate<v1::SubmitCampaignRequest>(body, n, c::ValidateSubmitCampaignRequest);
+      return 0;
+    case 'g': Validate<v1::GetCampaignRequest>(body, n, c::ValidateGetCampaignRequest); return 0;
+    case 'i':
+      Validate<v1::ListCampaignsRequest>(body, n, c::ValidateListCampaignsRequest);
+      return 0;
+    case 'c':
+      Validate<v1::CancelCampaignRequest>(body, n, c::ValidateCancelCampaignRequest);
+      return 0;
+    case 'w':
+      Validate<v1::WatchCampaignRequest>(body, n, c::ValidateWatchCampaignRequest);
+      return 0;
+    case 'q':
+      Validate<v1::QueryResultsRequest>(body, n, c::ValidateQueryResultsRequest);
+      return 0;
+    case 'm': Validate<v1::CompareRequest>(body, n, c::ValidateCompareRequest); return 0;
+    case 'k':
+      Validate<v1::ChangePointsRequest>(body, n, c::ValidateChangePointsRequest);
+      return 0;
+    case 't': Validate<v1::GateRequest>(body, n, c::ValidateGateRequest); return 0;
+    default:
+      break;
+  }
   if (data[0] == 'R') {
-    faultline::v1::RegisterRequest request;
-    if (faultline::fuzz::ParseRequest(data + 1, size - 1, &request)) CheckRegister(request);
+    v1::RegisterRequest request;
+    if (faultline::fuzz::ParseRequest(body, n, &request)) {
+      CheckValidation(request, c::ValidateRegisterRequest(request));
+      CheckRegister(request);
+    }
   } else {
-    faultline::v1::ReportResultRequest request;
-    if (faultline::fuzz::ParseRequest(data + 1, size - 1, &request)) CheckReport(request);
+    v1::ReportResultRequest request;
+    if (faultline::fuzz::ParseRequest(body, n, &request)) {
+      CheckValidation(request, c::ValidateReportResultRequest(request));
+      CheckReport(request);
+    }
   }
   return 0;
 }

@@ -1,6 +1,8 @@
 // PlanCampaign, the validator every SubmitCampaign goes through, on arbitrary specs against a
 // fixed fleet: it must not crash, must refuse with INVALID_ARGUMENT or FAILED_PRECONDITION, and
-// an accepted plan must respect the limits the planner promises.
+// an accepted plan must respect the limits the planner promises. The request shape check the
+// handler runs first (ValidateCampaignSpecShape) must be at least as strict as the planner's own
+// shape checks: after it accepts, the planner refuses only for what depends on the fleet.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "controller/campaign_planner.h"
+#include "controller/request_validation.h"
 #include "tests/fuzz/fake_fleet.h"
 #include "tests/fuzz/fuzz_input.h"
 
@@ -27,7 +31,23 @@ const std::vector<AgentRecord>& Fleet() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   faultline::v1::CampaignSpec spec;
   if (!faultline::fuzz::ParseRequest(data, size, &spec)) return 0;
+  const absl::Status shape =
+      faultline::controller::ValidateCampaignSpecShape(spec, "spec", /*targets_required=*/true);
+  if (!shape.ok() && (shape.code() != absl::StatusCode::kInvalidArgument ||
+                      !absl::StartsWith(shape.message(), "spec"))) {
+    std::abort();
+  }
   absl::StatusOr<CampaignPlan> plan = faultline::controller::PlanCampaign(spec, Fleet());
+  if (!plan.ok() && shape.ok() && plan.status().code() == absl::StatusCode::kInvalidArgument) {
+    // What only the fleet's catalogs can decide: benchmarks, parameters, target names after
+    // defaults, the expansion into jobs.
+    const absl::string_view m = plan.status().message();
+    if (!absl::StrContains(m, ".benchmark: unknown benchmark") &&
+        !absl::StrContains(m, ".params") && !absl::StrContains(m, "names another target") &&
+        !absl::StartsWith(m, "spec: expands into")) {
+      std::abort();
+    }
+  }
   if (!plan.ok()) {
     const absl::StatusCode code = plan.status().code();
     if (code != absl::StatusCode::kInvalidArgument &&

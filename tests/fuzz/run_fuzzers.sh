@@ -40,12 +40,15 @@ ANALYSIS=()
 for f in controller/analysis/*.cc; do
   grep -qE '#include "gtest/|^int main' "$f" || ANALYSIS+=("$f")
 done
+# Request validation: every request message, and the gate policy parser for GateRequest.
+REQUESTS=("$PROTO_DIR"/agent_service.pb.cc "$PROTO_DIR"/analysis.pb.cc
+  "$PROTO_DIR"/campaign_service.pb.cc controller/request_validation.cc "${ANALYSIS[@]}")
 declare -A SOURCES=(
   [campaign_text_fuzzer]="${PROTOS[*]} controller/cli/campaign_file.cc"
   [gate_policy_fuzzer]="${ANALYSIS[*]}"
-  [campaign_planner_fuzzer]="${PROTOS[*]} controller/campaign_planner.cc
+  [campaign_planner_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/campaign_planner.cc
       controller/param_validation.cc controller/target_matcher.cc controller/glob.cc"
-  [agent_requests_fuzzer]="${PROTOS[*]} $PROTO_DIR/agent_service.pb.cc controller/fleet.cc
+  [agent_requests_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/fleet.cc
       controller/job_reports.cc controller/target_matcher.cc controller/glob.cc"
 )
 
