@@ -157,7 +157,7 @@ absl::StatusOr<std::unique_ptr<ContentionRun>> ContentionRun::Create(const RunCo
     for (int i = 0; i < config.faulters; ++i) {
       if (!UsesFile(config.kind, i)) continue;
       absl::StatusOr<std::unique_ptr<ScratchFile>> file =
-          ScratchFile::Create(dir, config.chunk_bytes, /*fill=*/true, context.max_scratch_share);
+          ScratchFile::Create(dir, config.chunk_bytes, ScratchOptionsFor(context));
       if (!file.ok()) return file.status();
       files[i] = *std::move(file);
     }

@@ -135,7 +135,7 @@ absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   std::vector<std::unique_ptr<ScratchFile>> files;
   for (int i = 0; i < options.workers; ++i) {
     absl::StatusOr<std::unique_ptr<ScratchFile>> file =
-        ScratchFile::Create(dir, config.file_bytes, /*fill=*/true, context.max_scratch_share);
+        ScratchFile::Create(dir, config.file_bytes, ScratchOptionsFor(context));
     if (!file.ok()) return file.status();
     files.push_back(*std::move(file));
   }

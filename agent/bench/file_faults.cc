@@ -137,8 +137,7 @@ absl::StatusOr<std::unique_ptr<BenchmarkRun>> StartWith(const RunContext& contex
   config.passes = static_cast<int>(GetInt(context.params, "passes"));
   config.sample_latency = GetBool(context.params, "sample_latency");
   absl::StatusOr<std::unique_ptr<ScratchFile>> file =
-      ScratchFile::Create(context.scratch_dir, config.file_bytes, /*fill=*/true,
-                          context.max_scratch_share);
+      ScratchFile::Create(context.scratch_dir, config.file_bytes, ScratchOptionsFor(context));
   if (!file.ok()) return file.status();
   config.fd = (*file)->fd();
   CycleClock::Get();

@@ -102,8 +102,10 @@ absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   config.fd = -1;
   std::unique_ptr<ScratchFile> file;
   if (GetEnum(context.params, "backing") == "file") {
+    ScratchFileOptions sparse = ScratchOptionsFor(context);
+    sparse.fill = false;
     absl::StatusOr<std::unique_ptr<ScratchFile>> created =
-        ScratchFile::Create(context.scratch_dir, config.region_bytes, /*fill=*/false);
+        ScratchFile::Create(context.scratch_dir, config.region_bytes, sparse);
     if (!created.ok()) return created.status();
     file = *std::move(created);
     config.fd = file->fd();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
 
 namespace faultline::bench {
@@ -18,11 +19,18 @@ std::string ScratchDirectory() {
   return dir != nullptr && dir[0] != '\0' ? dir : "/var/tmp";
 }
 
+ScratchFileOptions ScratchOptionsFor(const RunContext& context) {
+  ScratchFileOptions options;
+  options.max_free_share = context.max_scratch_share;
+  options.deadline_ns = context.deadline_ns;
+  return options;
+}
+
 absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const std::string& dir,
-                                                                 size_t bytes, bool fill,
-                                                                 double max_free_share) {
-  if (fill) {
-    absl::Status space = CheckScratchSpace(dir, bytes, max_free_share);
+                                                                 size_t bytes,
+                                                                 const ScratchFileOptions& options) {
+  if (options.fill) {
+    absl::Status space = CheckScratchSpace(dir, bytes, options.max_free_share);
     if (!space.ok()) return space;
   }
   std::string path = dir + "/faultline-bench-XXXXXX";
@@ -40,9 +48,14 @@ absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const std::stri
     return absl::ResourceExhaustedError(absl::StrCat("ftruncate scratch file to ", bytes,
                                                      " bytes: ", strerror(errno)));
   }
-  if (!fill) return file;
+  if (!options.fill) return file;
   std::vector<char> chunk(1 << 20, 'f');
   for (size_t off = 0; off < bytes;) {
+    if (options.deadline_ns > 0 && off % (size_t{64} << 20) == 0 &&
+        MonotonicNowNs() > options.deadline_ns) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("time limit reached writing a scratch file of ", bytes, " bytes"));
+    }
     const size_t n = std::min(chunk.size(), bytes - off);
     const ssize_t w = pwrite(fd, chunk.data(), n, static_cast<off_t>(off));
     if (w <= 0) {

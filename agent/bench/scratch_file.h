@@ -4,25 +4,37 @@
 #define FAULTLINE_AGENT_BENCH_SCRATCH_FILE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "agent/bench/benchmark_definition.h"
 
 namespace faultline::bench {
 
 // Where scratch files go: $FAULTLINE_BENCH_DIR, else /var/tmp.
 std::string ScratchDirectory();
 
+struct ScratchFileOptions {
+  // false leaves the file sparse (for benchmarks that map but never touch it).
+  bool fill = true;
+  // A filled file larger than this share of the free space in its directory is refused
+  // (RESOURCE_EXHAUSTED) before it is created.
+  double max_free_share = 0.5;
+  // CLOCK_MONOTONIC ns: filling stops there with DEADLINE_EXCEEDED. 0: no deadline.
+  int64_t deadline_ns = 0;
+};
+
+// Filled, within the run's share of free space and its deadline.
+ScratchFileOptions ScratchOptionsFor(const RunContext& context);
+
 class ScratchFile {
  public:
-  // A file of `bytes` in `dir`, every page written. `fill` false leaves it sparse (for
-  // benchmarks that map but never touch it). A filled file larger than `max_free_share` of the
-  // free space in `dir` is refused (RESOURCE_EXHAUSTED) before it is created.
-  static absl::StatusOr<std::unique_ptr<ScratchFile>> Create(const std::string& dir,
-                                                             size_t bytes, bool fill = true,
-                                                             double max_free_share = 0.5);
+  // A file of `bytes` in `dir`, every page written unless options.fill is false.
+  static absl::StatusOr<std::unique_ptr<ScratchFile>> Create(
+      const std::string& dir, size_t bytes, const ScratchFileOptions& options = {});
   ~ScratchFile();
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;
