@@ -34,7 +34,8 @@ done
 # A kernel without its RTC driver built in starts in 1970, before every certificate's notBefore:
 # the host's clock at boot (from the command line) is a floor.
 if [ -n "$epoch" ] && [ "$(date +%s)" -lt "$epoch" ]; then
-  date -s "@$epoch" >/dev/null || say "cannot set the clock to $epoch"
+  say "clock behind the host's: $(date -u +%FT%TZ), set to @$epoch"
+  date -s "@$epoch" >/dev/null || say "cannot set the clock to @$epoch"
 fi
 
 # Drivers the kernel builds as modules; the lab lists them in dependency order. A kernel that

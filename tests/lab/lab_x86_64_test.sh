@@ -24,6 +24,15 @@ if "$ctl_bin" --controller="$controller" --plaintext agents >"$scratch/plaintext
   fail "the controller answered a plaintext client: $(cat "$scratch/plaintext.out")"
 fi
 
+# The guest's clock starts in 2000, as on a kernel without its RTC driver built in: before every
+# certificate's notBefore, so only the lab's clock floor (faultline.epoch) lets it register.
+mkdir -p "$scratch/qemu_rtc_2000"
+cat >"$scratch/qemu_rtc_2000/qemu-system-x86_64" <<'QEMU'
+#!/bin/sh
+exec /usr/bin/qemu-system-x86_64 -rtc base=2000-01-01T00:00:00 "$@"
+QEMU
+chmod +x "$scratch/qemu_rtc_2000/qemu-system-x86_64"
+PATH="$scratch/qemu_rtc_2000:$PATH" \
 "$lab" --arch=x86_64 --controller="$controller" --pki_dir="$pki" --host_agent \
   --kernel=debian:cloud --label=stock \
   --suite="$tests_dir/fault_anon_suite.textproto" --repetitions=2 \
@@ -47,4 +56,6 @@ bad="$(awk -v r="$host_release" '$3 != r || $4 != "ok"' <<<"$host")"
 # (The agent list the lab printed once every agent had registered.)
 grep -E "^lab-x86_64-vm0-\S+ .* $expected .*-(tcg|hvm)\s*$" "$scratch/lab.out" >/dev/null ||
   fail "the guest agent is not listed with release $expected and a tcg/hvm host class"
-echo "PASS: guest results tagged $expected (host $host_release)"
+grep -aq "faultline-lab-guest: clock behind the host's: 2000-" "$scratch/lab/vm0.console" ||
+  fail "the guest did not start in 2000 and move its clock forward (qemu -rtc base ignored?)"
+echo "PASS: guest results tagged $expected (host $host_release), its clock moved from 2000"
