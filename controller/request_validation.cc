@@ -161,7 +161,8 @@ absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field
            {"cpu_model", host.cpu_model(), limits::kMaxTextLength},
            {"thp_enabled", host.thp_enabled(), limits::kMaxNameLength},
            {"thp_defrag", host.thp_defrag(), limits::kMaxNameLength},
-           {"host_class", host.host_class(), limits::kMaxNameLength},
+           // Derived from the CPU model string unless set: room for the longest brand strings.
+           {"host_class", host.host_class(), limits::kMaxPatternLength},
        }) {
     RETURN_IF_ERROR(CheckLength(value, absl::StrCat(field, ".", name), max));
   }
