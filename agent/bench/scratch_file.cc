@@ -19,6 +19,23 @@ std::string ScratchDirectory() {
   return dir != nullptr && dir[0] != '\0' ? dir : "/var/tmp";
 }
 
+namespace {
+
+// A file with no name, so a run killed at any point leaves nothing in `dir`: O_TMPFILE where
+// the filesystem has it, else a unique name unlinked at once.
+int OpenNameless(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)) return fd;
+  std::string path = dir + "/faultline-bench-XXXXXX";
+  std::vector<char> name(path.begin(), path.end());
+  name.push_back('\0');
+  const int named = mkostemp(name.data(), O_CLOEXEC);
+  if (named >= 0) unlink(name.data());
+  return named;
+}
+
+}  // namespace
+
 ScratchFileOptions ScratchOptionsFor(const RunContext& context) {
   ScratchFileOptions options;
   options.max_free_share = context.max_scratch_share;
@@ -33,16 +50,12 @@ absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const std::stri
     absl::Status space = CheckScratchSpace(dir, bytes, options.max_free_share);
     if (!space.ok()) return space;
   }
-  std::string path = dir + "/faultline-bench-XXXXXX";
-  std::vector<char> name(path.begin(), path.end());
-  name.push_back('\0');
-  const int fd = mkostemp(name.data(), O_CLOEXEC);
+  const int fd = OpenNameless(dir);
   if (fd < 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create a scratch file in ", dir, ": ", strerror(errno),
                      " (set FAULTLINE_BENCH_DIR)"));
   }
-  unlink(name.data());
   std::unique_ptr<ScratchFile> file(new ScratchFile(fd, bytes));
   if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
     return absl::ResourceExhaustedError(absl::StrCat("ftruncate scratch file to ", bytes,

@@ -1,5 +1,6 @@
-// A benchmark's data file: created on a real filesystem, unlinked at once (nothing is left
-// behind if the run is killed), filled with data and synced so its pages can be evicted.
+// A benchmark's data file: created on a real filesystem without a name (O_TMPFILE, or unlinked
+// at once), so nothing is left behind if the run is killed; filled with data and synced so its
+// pages can be evicted.
 #ifndef FAULTLINE_AGENT_BENCH_SCRATCH_FILE_H_
 #define FAULTLINE_AGENT_BENCH_SCRATCH_FILE_H_
 
