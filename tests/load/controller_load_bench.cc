@@ -22,6 +22,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -69,6 +70,14 @@ using faultline::load::ProcStats;
 using faultline::load::ReadProc;
 using faultline::load::WaitFor;
 
+// The controller's retry-after-ms, spread like an agent's full jitter; 100 ms without one.
+absl::Duration RetryHint(const grpc::ClientContext& ctx) {
+  thread_local absl::BitGen gen;
+  const absl::Duration hint =
+      faultline::load::TrailingMilliseconds(ctx, "retry-after-ms").value_or(absl::Milliseconds(100));
+  return hint + hint * absl::Uniform(gen, 0.0, 1.0);
+}
+
 v1::BenchmarkSpec SyntheticSpec() {
   v1::BenchmarkSpec spec;
   spec.set_name("synthetic");
@@ -105,8 +114,12 @@ class Fleet {
   std::atomic<int> report_failures{0};
   std::atomic<bool> stopping{false};
   std::atomic<int> outstanding{0};
+  // Calls refused with RESOURCE_EXHAUSTED, retried after the controller's hint.
+  std::atomic<int> register_refusals{0};
+  std::atomic<int> report_refusals{0};
   Latencies register_latency, heartbeat_latency, report_latency;
   int repetitions = 0, metrics = 0;
+  faultline::load::DelayedCalls retries;
 };
 
 SimAgent::SimAgent(Fleet* fleet, int index, v1::AgentService::Stub* stub)
@@ -131,7 +144,16 @@ void SimAgent::Register() {
   fleet_->outstanding++;
   stub_->async()->Register(&call->ctx, &call->req, &call->resp, [this, call](grpc::Status s) {
     fleet_->register_latency.Add(absl::Now() - call->start);
-    s.ok() ? fleet_->registered++ : fleet_->register_failures++;
+    if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && !fleet_->stopping) {
+      fleet_->register_refusals++;
+      fleet_->outstanding++;
+      fleet_->retries.After(RetryHint(call->ctx), [this] {
+        Register();
+        fleet_->outstanding--;
+      });
+    } else {
+      s.ok() ? fleet_->registered++ : fleet_->register_failures++;
+    }
     fleet_->outstanding--;
     delete call;
   });
@@ -213,8 +235,20 @@ void SimAgent::Report(const v1::Assignment& a) {
   const int64_t samples = int64_t{fleet_->repetitions} * fleet_->metrics;
   fleet_->outstanding++;
   stub_->async()->ReportResult(&call->ctx, &call->req, &call->resp,
-                               [this, call, samples](grpc::Status s) {
+                               [this, call, samples, a](grpc::Status s) {
                                  fleet_->report_latency.Add(absl::Now() - call->start);
+                                 if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+                                     !fleet_->stopping) {
+                                   fleet_->report_refusals++;
+                                   fleet_->outstanding++;
+                                   fleet_->retries.After(RetryHint(call->ctx), [this, a] {
+                                     Report(a);
+                                     fleet_->outstanding--;
+                                   });
+                                   fleet_->outstanding--;
+                                   delete call;
+                                   return;
+                                 }
                                  if (s.ok() && call->resp.stored()) {
                                    fleet_->reports_stored++;
                                    fleet_->samples_stored += samples;
@@ -311,9 +345,10 @@ int main(int argc, char** argv) {
   }
   WaitFor([&] { return fleet.registered + fleet.register_failures >= n; }, absl::Seconds(120));
   const double reg_s = absl::ToDoubleSeconds(absl::Now() - reg_start);
-  std::printf("register:   %d ok, %d failed in %.1fs (%.0f/s); latency %s\n",
+  std::printf("register:   %d ok, %d failed in %.1fs (%.0f/s), %d refused and retried; "
+              "latency %s\n",
               fleet.registered.load(), fleet.register_failures.load(), reg_s, n / reg_s,
-              fleet.register_latency.Summary().c_str());
+              fleet.register_refusals.load(), fleet.register_latency.Summary().c_str());
 
   // Phase 2: steady state. Every agent keeps a long-poll parked and heartbeats on schedule.
   if (absl::GetFlag(FLAGS_poll)) {
@@ -378,9 +413,10 @@ int main(int argc, char** argv) {
     const ProcStats cpu1 = ReadProc(controller.pid());
     std::printf("schedule:   %d jobs assigned and reported in %.1fs: %.0f scheduling decisions/s\n",
                 fleet.assignments.load(), secs, fleet.assignments / secs);
-    std::printf("ingest:     %d results stored (%d failed), %" PRId64
+    std::printf("ingest:     %d results stored (%d failed, %d refused and retried), %" PRId64
                 " samples: %.0f samples/s; report latency %s\n",
                 fleet.reports_stored.load(), fleet.report_failures.load(),
+                fleet.report_refusals.load(),
                 fleet.samples_stored.load(), fleet.samples_stored / secs,
                 fleet.report_latency.Summary().c_str());
     std::printf("            controller CPU %.0f%% of one core, RSS %.1f MiB\n",

@@ -96,6 +96,38 @@ absl::StatusOr<int> StartController(const ControllerLaunch& launch, int port,
   return value;
 }
 
+DelayedCalls::DelayedCalls() : thread_([this] { Loop(); }) {}
+
+DelayedCalls::~DelayedCalls() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+void DelayedCalls::After(absl::Duration delay, std::function<void()> call) {
+  absl::MutexLock lock(&mu_);
+  pending_.push_back(Entry{absl::Now() + delay, std::move(call)});
+}
+
+void DelayedCalls::Loop() {
+  while (true) {
+    std::vector<std::function<void()>> due;
+    {
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_; };
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::Milliseconds(5))) return;
+      const absl::Time now = absl::Now();
+      auto later = std::partition(pending_.begin(), pending_.end(),
+                                  [now](const Entry& e) { return e.at > now; });
+      for (auto it = later; it != pending_.end(); ++it) due.push_back(std::move(it->call));
+      pending_.erase(later, pending_.end());
+    }
+    for (auto& call : due) call();
+  }
+}
+
 v1::RegisterRequest SimRegisterRequest(const std::string& agent_id) {
   v1::RegisterRequest req;
   req.set_agent_id(agent_id);

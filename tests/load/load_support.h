@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -59,6 +60,26 @@ struct ControllerLaunch {
 absl::StatusOr<int> StartController(const ControllerLaunch& launch, int port,
                                     const std::string& log_name,
                                     faultline::testing::Subprocess* process);
+
+// Runs callbacks after a delay on one thread, for simulated agents that retry after the
+// controller's retry hint without a thread each. Pending calls are dropped when destroyed.
+class DelayedCalls {
+ public:
+  DelayedCalls();
+  ~DelayedCalls();
+  void After(absl::Duration delay, std::function<void()> call);
+
+ private:
+  void Loop();
+  struct Entry {
+    absl::Time at;
+    std::function<void()> call;
+  };
+  absl::Mutex mu_;
+  std::vector<Entry> pending_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
 
 // The registration a simulated agent sends: x86-64, kernel label "stock", one benchmark.
 v1::RegisterRequest SimRegisterRequest(const std::string& agent_id);
