@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/faultline/v1/agent_service.grpc.pb.h"
+#include "proto/faultline/v1/analysis.grpc.pb.h"
 #include "proto/faultline/v1/campaign_service.grpc.pb.h"
 
 namespace faultline::controller {
@@ -80,6 +81,7 @@ class BadRequestsTest : public ::testing::Test {
                                        grpc::InsecureChannelCredentials());
     agents_ = v1::AgentService::NewStub(channel);
     campaigns_ = v1::CampaignService::NewStub(channel);
+    analysis_ = v1::AnalysisService::NewStub(channel);
   }
 
   void TearDown() override {
@@ -174,6 +176,7 @@ class BadRequestsTest : public ::testing::Test {
   std::unique_ptr<ControllerServer> server_;
   std::unique_ptr<v1::AgentService::Stub> agents_;
   std::unique_ptr<v1::CampaignService::Stub> campaigns_;
+  std::unique_ptr<v1::AnalysisService::Stub> analysis_;
 };
 
 TEST_F(BadRequestsTest, MalformedReportsAreRefusedAndStoreNothing) {
@@ -311,6 +314,40 @@ TEST_F(BadRequestsTest, MalformedCampaignsQueueNoJobs) {
   s = Submit(good, &campaign);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(Count().campaigns, before.campaigns + 1);
+}
+
+TEST_F(BadRequestsTest, GateAndWatchRefuseMalformedRequestsBeforeRunningAnything) {
+  ASSERT_TRUE(Register(GoodRegister()).ok());
+  const RowCounts before = Count();
+  // A gate that would run a campaign first: a bad policy line stops it before the campaign.
+  auto gate = Parse<v1::GateRequest>(R"pb(
+    policy: "# budget\nfault_anon ns_per_fault lots\n"
+    baseline { kernel_label: "stock" }
+    candidate { kernel_label: "stock" }
+    campaign { suite { benchmark: "fault_anon" } }
+  )pb");
+  v1::GateResponse verdict;
+  grpc::Status s = analysis_->Gate(Context().get(), gate, &verdict);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              StartsWith("policy: line 2: max_regression 'lots': expected a percentage"));
+  gate.set_policy("fault_anon ns_per_fault 3%\n");
+  gate.mutable_campaign()->mutable_suite(0)->set_repetitions(5000);
+  s = analysis_->Gate(Context().get(), gate, &verdict);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), StartsWith("campaign.suite[0].repetitions: 5000"));
+  EXPECT_EQ(Count(), before);
+
+  v1::WatchCampaignRequest watch;
+  watch.set_campaign_id("../../etc/passwd\n");
+  auto ctx = Context();
+  std::unique_ptr<grpc::ClientReader<v1::Campaign>> stream =
+      campaigns_->WatchCampaign(ctx.get(), watch);
+  v1::Campaign update;
+  EXPECT_FALSE(stream->Read(&update));
+  s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), StartsWith("campaign_id: "));
 }
 
 TEST_F(BadRequestsTest, OversizedMessageIsResourceExhaustedAndServingContinues) {
