@@ -98,7 +98,6 @@ absl::Status CheckOptionalFraction(double value, absl::string_view field, bool l
   return absl::OkStatus();
 }
 
-template <typename Enum>
 absl::Status CheckEnum(int value, absl::string_view field, bool (*is_valid)(int),
                        bool required) {
   if (!is_valid(value)) return Invalid(field, absl::StrCat("unknown value ", value));
@@ -144,8 +143,8 @@ absl::Status CheckParamMap(const google::protobuf::Map<std::string, v1::ParamVal
 // A run's copy of the fingerprint is only bounded.
 absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field,
                        bool required) {
-  RETURN_IF_ERROR(CheckEnum<v1::Arch>(host.arch(), field + ".arch", v1::Arch_IsValid, required));
-  RETURN_IF_ERROR(CheckEnum<v1::Virtualization>(host.virtualization(), field + ".virtualization",
+  RETURN_IF_ERROR(CheckEnum(host.arch(), field + ".arch", v1::Arch_IsValid, required));
+  RETURN_IF_ERROR(CheckEnum(host.virtualization(), field + ".virtualization",
                                                 v1::Virtualization_IsValid, false));
   if (required && host.kernel_release().empty()) {
     return Invalid(field + ".kernel_release", "must be set");
@@ -189,7 +188,7 @@ absl::Status CheckBenchmarkSpec(const v1::BenchmarkSpec& b, const std::string& f
     const v1::ParamSpec& param = b.params(p);
     const std::string pfield = Index(field + ".params", p);
     RETURN_IF_ERROR(CheckName(param.name(), pfield + ".name", /*required=*/true));
-    RETURN_IF_ERROR(CheckEnum<v1::ParamType>(param.type(), pfield + ".type",
+    RETURN_IF_ERROR(CheckEnum(param.type(), pfield + ".type",
                                              v1::ParamType_IsValid, /*required=*/true));
     RETURN_IF_ERROR(CheckLength(param.description(), pfield + ".description", limits::kMaxTextLength));
     RETURN_IF_ERROR(CheckLength(param.unit(), pfield + ".unit", limits::kMaxNameLength));
@@ -206,7 +205,7 @@ absl::Status CheckBenchmarkSpec(const v1::BenchmarkSpec& b, const std::string& f
     const std::string mfield = Index(field + ".metrics", m);
     RETURN_IF_ERROR(CheckName(metric.name(), mfield + ".name", /*required=*/true));
     RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", limits::kMaxNameLength));
-    RETURN_IF_ERROR(CheckEnum<v1::Direction>(metric.direction(), mfield + ".direction",
+    RETURN_IF_ERROR(CheckEnum(metric.direction(), mfield + ".direction",
                                              v1::Direction_IsValid, false));
     RETURN_IF_ERROR(CheckLength(metric.description(), mfield + ".description", limits::kMaxTextLength));
   }
@@ -257,7 +256,7 @@ absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field
     const std::string mfield = Index(field + ".metrics", m);
     RETURN_IF_ERROR(CheckName(metric.name(), mfield + ".name", /*required=*/true));
     RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", limits::kMaxNameLength));
-    RETURN_IF_ERROR(CheckEnum<v1::Direction>(metric.direction(), mfield + ".direction",
+    RETURN_IF_ERROR(CheckEnum(metric.direction(), mfield + ".direction",
                                              v1::Direction_IsValid, false));
     if (!std::isfinite(metric.value())) {
       return Invalid(mfield + ".value", absl::StrCat(metric.name(), " is not finite"));
@@ -281,7 +280,7 @@ absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field
 }
 
 absl::Status CheckRunResult(const v1::RunResult& result, const std::string& field) {
-  RETURN_IF_ERROR(CheckEnum<v1::RunState>(result.state(), field + ".state", v1::RunState_IsValid,
+  RETURN_IF_ERROR(CheckEnum(result.state(), field + ".state", v1::RunState_IsValid,
                                           /*required=*/true));
   RETURN_IF_ERROR(CheckName(result.benchmark(), field + ".benchmark", /*required=*/false));
   RETURN_IF_ERROR(CheckParamMap(result.params(), field + ".params"));
@@ -311,7 +310,7 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
 absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& field) {
   RETURN_IF_ERROR(CheckName(target.name(), field + ".name", /*required=*/false));
   RETURN_IF_ERROR(
-      CheckEnum<v1::Arch>(target.arch(), field + ".arch", v1::Arch_IsValid, /*required=*/false));
+      CheckEnum(target.arch(), field + ".arch", v1::Arch_IsValid, /*required=*/false));
   for (const auto& [name, value] :
        {std::pair<const char*, const std::string&>{"kernel_label", target.kernel_label()},
         {"kernel_release", target.kernel_release()},
@@ -347,7 +346,7 @@ absl::Status CheckSelector(const v1::ResultSelector& s, const std::string& field
   RETURN_IF_ERROR(CheckName(s.target_name(), field + ".target_name", false));
   RETURN_IF_ERROR(CheckLength(s.kernel_label(), field + ".kernel_label", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckLength(s.kernel_release(), field + ".kernel_release", limits::kMaxPatternLength));
-  RETURN_IF_ERROR(CheckEnum<v1::Arch>(s.arch(), field + ".arch", v1::Arch_IsValid, false));
+  RETURN_IF_ERROR(CheckEnum(s.arch(), field + ".arch", v1::Arch_IsValid, false));
   RETURN_IF_ERROR(CheckLength(s.host_class(), field + ".host_class", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckLength(s.benchmark(), field + ".benchmark", limits::kMaxPatternLength));
   return CheckAgentId(s.agent_id(), field + ".agent_id", /*required=*/false);
@@ -393,7 +392,7 @@ absl::Status ValidateCampaignSpecShape(const v1::CampaignSpec& spec, const std::
     RETURN_IF_ERROR(CheckTarget(spec.targets(t), Index(field + ".targets", t)));
   }
   RETURN_IF_ERROR(CheckAtMost(spec.repetitions(), field + ".repetitions", kMaxRepetitions));
-  RETURN_IF_ERROR(CheckEnum<v1::Priority>(spec.priority(), field + ".priority",
+  RETURN_IF_ERROR(CheckEnum(spec.priority(), field + ".priority",
                                           v1::Priority_IsValid, /*required=*/false));
   RETURN_IF_ERROR(CheckCount(static_cast<int>(spec.labels().size()), field + ".labels",
                              limits::kMaxCampaignLabels, "labels"));
@@ -423,7 +422,7 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request) {
 
 absl::Status ValidateHeartbeatRequest(const v1::HeartbeatRequest& request) {
   RETURN_IF_ERROR(CheckAgentId(request.agent_id(), "agent_id", /*required=*/true));
-  RETURN_IF_ERROR(CheckEnum<v1::AgentState>(request.state(), "state", v1::AgentState_IsValid,
+  RETURN_IF_ERROR(CheckEnum(request.state(), "state", v1::AgentState_IsValid,
                                             /*required=*/true));
   if (request.state() == v1::AGENT_STATE_LOST) {
     return Invalid("state", "AGENT_STATE_LOST is set by the controller, never by an agent");
@@ -484,7 +483,7 @@ absl::Status ValidateListAgentsRequest(const v1::ListAgentsRequest&) {
 absl::Status ValidateQueryResultsRequest(const v1::QueryResultsRequest& request) {
   RETURN_IF_ERROR(ValidateIdentifier(request.campaign_id(), "campaign_id", /*required=*/false));
   RETURN_IF_ERROR(CheckName(request.benchmark(), "benchmark", /*required=*/false));
-  RETURN_IF_ERROR(CheckEnum<v1::Arch>(request.arch(), "arch", v1::Arch_IsValid, false));
+  RETURN_IF_ERROR(CheckEnum(request.arch(), "arch", v1::Arch_IsValid, false));
   RETURN_IF_ERROR(CheckLength(request.kernel_label(), "kernel_label", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckAgentId(request.agent_id(), "agent_id", /*required=*/false));
   return CheckAtMost(request.limit(), "limit", limits::kMaxQueryResults);
@@ -502,10 +501,10 @@ absl::Status ValidateChangePointsRequest(const v1::ChangePointsRequest& request)
   RETURN_IF_ERROR(CheckName(request.benchmark(), "benchmark", /*required=*/true));
   RETURN_IF_ERROR(CheckName(request.metric(), "metric", /*required=*/true));
   RETURN_IF_ERROR(CheckParamMap(request.params(), "params"));
-  RETURN_IF_ERROR(CheckEnum<v1::Arch>(request.arch(), "arch", v1::Arch_IsValid, false));
+  RETURN_IF_ERROR(CheckEnum(request.arch(), "arch", v1::Arch_IsValid, false));
   RETURN_IF_ERROR(CheckLength(request.host_class(), "host_class", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckLength(request.kernel_label(), "kernel_label", limits::kMaxPatternLength));
-  RETURN_IF_ERROR(CheckEnum<v1::ChangePointsRequest::Order>(
+  RETURN_IF_ERROR(CheckEnum(
       request.order(), "order", v1::ChangePointsRequest::Order_IsValid, false));
   RETURN_IF_ERROR(CheckOptionalFraction(request.max_p_value(), "max_p_value", false));
   return CheckAtMost(request.limit(), "limit", limits::kMaxChangePointRuns);
