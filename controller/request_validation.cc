@@ -23,10 +23,10 @@ std::string Key(absl::string_view field, absl::string_view key) {
   return absl::StrCat(field, "[<", key.size(), "-character key>]");
 }
 
-#define RETURN_IF_ERROR(expr)                \
-  do {                                       \
-    absl::Status status_ = (expr);           \
-    if (!status_.ok()) return status_;       \
+#define RETURN_IF_ERROR(expr)          \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
   } while (false)
 
 bool IsIdentifierChar(char c, bool agent) {
@@ -35,19 +35,18 @@ bool IsIdentifierChar(char c, bool agent) {
   return !agent && (c == '@' || c == '/');
 }
 
-absl::Status CheckId(absl::string_view value, absl::string_view field, bool required,
-                     bool agent) {
+absl::Status CheckId(absl::string_view value, absl::string_view field, bool required, bool agent) {
   if (value.empty()) return required ? Invalid(field, "must be set") : absl::OkStatus();
   if (value.size() > limits::kMaxIdentifierLength) {
-    return Invalid(field, absl::StrCat(value.size(), " characters, at most ",
-                                       limits::kMaxIdentifierLength));
+    return Invalid(
+        field, absl::StrCat(value.size(), " characters, at most ", limits::kMaxIdentifierLength));
   }
   for (char c : value) {
     if (!IsIdentifierChar(c, agent)) {
-      const std::string shown = absl::ascii_isprint(static_cast<unsigned char>(c))
-                                    ? absl::StrCat("'", std::string(1, c), "'")
-                                    : absl::StrCat("byte ", static_cast<int>(
-                                                                static_cast<unsigned char>(c)));
+      const std::string shown =
+          absl::ascii_isprint(static_cast<unsigned char>(c))
+              ? absl::StrCat("'", std::string(1, c), "'")
+              : absl::StrCat("byte ", static_cast<int>(static_cast<unsigned char>(c)));
       return Invalid(field, absl::StrCat(shown, " is not allowed (use ",
                                          agent ? "[A-Za-z0-9._:-]" : "[A-Za-z0-9._:@/-]", ")"));
     }
@@ -98,8 +97,7 @@ absl::Status CheckOptionalFraction(double value, absl::string_view field, bool l
   return absl::OkStatus();
 }
 
-absl::Status CheckEnum(int value, absl::string_view field, bool (*is_valid)(int),
-                       bool required) {
+absl::Status CheckEnum(int value, absl::string_view field, bool (*is_valid)(int), bool required) {
   if (!is_valid(value)) return Invalid(field, absl::StrCat("unknown value ", value));
   if (required && value == 0) return Invalid(field, "must be set (not UNSPECIFIED)");
   return absl::OkStatus();
@@ -129,8 +127,8 @@ absl::Status CheckParamValue(const v1::ParamValue& value, absl::string_view fiel
 
 absl::Status CheckParamMap(const google::protobuf::Map<std::string, v1::ParamValue>& params,
                            absl::string_view field) {
-  RETURN_IF_ERROR(
-      CheckCount(static_cast<int>(params.size()), field, limits::kMaxParamsPerInvocation, "parameters"));
+  RETURN_IF_ERROR(CheckCount(static_cast<int>(params.size()), field,
+                             limits::kMaxParamsPerInvocation, "parameters"));
   for (const auto& [name, value] : params) {
     const std::string entry = Key(field, name);
     RETURN_IF_ERROR(CheckName(name, entry, /*required=*/true));
@@ -141,11 +139,10 @@ absl::Status CheckParamMap(const google::protobuf::Map<std::string, v1::ParamVal
 
 // `required` asks for what the controller needs to place an agent (Register): arch and release.
 // A run's copy of the fingerprint is only bounded.
-absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field,
-                       bool required) {
+absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field, bool required) {
   RETURN_IF_ERROR(CheckEnum(host.arch(), field + ".arch", v1::Arch_IsValid, required));
   RETURN_IF_ERROR(CheckEnum(host.virtualization(), field + ".virtualization",
-                                                v1::Virtualization_IsValid, false));
+                            v1::Virtualization_IsValid, false));
   if (required && host.kernel_release().empty()) {
     return Invalid(field + ".kernel_release", "must be set");
   }
@@ -175,8 +172,8 @@ absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field
     RETURN_IF_ERROR(CheckName(name, entry, /*required=*/true));
     RETURN_IF_ERROR(CheckLength(value, entry, limits::kMaxTextLength));
   }
-  return CheckStringList(host.features(), field + ".features", limits::kMaxHostFeatures, limits::kMaxNameLength,
-                         "features");
+  return CheckStringList(host.features(), field + ".features", limits::kMaxHostFeatures,
+                         limits::kMaxNameLength, "features");
 }
 
 absl::Status CheckBenchmarkSpec(const v1::BenchmarkSpec& b, const std::string& field) {
@@ -188,9 +185,10 @@ absl::Status CheckBenchmarkSpec(const v1::BenchmarkSpec& b, const std::string& f
     const v1::ParamSpec& param = b.params(p);
     const std::string pfield = Index(field + ".params", p);
     RETURN_IF_ERROR(CheckName(param.name(), pfield + ".name", /*required=*/true));
-    RETURN_IF_ERROR(CheckEnum(param.type(), pfield + ".type",
-                                             v1::ParamType_IsValid, /*required=*/true));
-    RETURN_IF_ERROR(CheckLength(param.description(), pfield + ".description", limits::kMaxTextLength));
+    RETURN_IF_ERROR(
+        CheckEnum(param.type(), pfield + ".type", v1::ParamType_IsValid, /*required=*/true));
+    RETURN_IF_ERROR(
+        CheckLength(param.description(), pfield + ".description", limits::kMaxTextLength));
     RETURN_IF_ERROR(CheckLength(param.unit(), pfield + ".unit", limits::kMaxNameLength));
     RETURN_IF_ERROR(CheckParamValue(param.default_value(), pfield + ".default_value"));
     RETURN_IF_ERROR(CheckParamValue(param.min(), pfield + ".min"));
@@ -205,9 +203,10 @@ absl::Status CheckBenchmarkSpec(const v1::BenchmarkSpec& b, const std::string& f
     const std::string mfield = Index(field + ".metrics", m);
     RETURN_IF_ERROR(CheckName(metric.name(), mfield + ".name", /*required=*/true));
     RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", limits::kMaxNameLength));
-    RETURN_IF_ERROR(CheckEnum(metric.direction(), mfield + ".direction",
-                                             v1::Direction_IsValid, false));
-    RETURN_IF_ERROR(CheckLength(metric.description(), mfield + ".description", limits::kMaxTextLength));
+    RETURN_IF_ERROR(
+        CheckEnum(metric.direction(), mfield + ".direction", v1::Direction_IsValid, false));
+    RETURN_IF_ERROR(
+        CheckLength(metric.description(), mfield + ".description", limits::kMaxTextLength));
   }
   return absl::OkStatus();
 }
@@ -218,12 +217,12 @@ absl::Status CheckHistogram(const v1::NamedHistogram& named, const std::string& 
   const v1::Histogram& h = named.histogram();
   const std::string hfield = field + ".histogram";
   RETURN_IF_ERROR(CheckLength(h.unit(), hfield + ".unit", limits::kMaxNameLength));
-  RETURN_IF_ERROR(
-      CheckAtMost(h.sub_bucket_bits(), hfield + ".sub_bucket_bits", limits::kMaxHistogramSubBucketBits));
+  RETURN_IF_ERROR(CheckAtMost(h.sub_bucket_bits(), hfield + ".sub_bucket_bits",
+                              limits::kMaxHistogramSubBucketBits));
   if (h.bucket_index_size() != h.count_size()) {
-    return Invalid(hfield + ".count", absl::StrCat(h.count_size(), " counts for ",
-                                                   h.bucket_index_size(),
-                                                   " bucket indices; the arrays are parallel"));
+    return Invalid(hfield + ".count",
+                   absl::StrCat(h.count_size(), " counts for ", h.bucket_index_size(),
+                                " bucket indices; the arrays are parallel"));
   }
   RETURN_IF_ERROR(CheckCount(h.bucket_index_size(), hfield + ".bucket_index",
                              limits::kMaxHistogramBuckets, "buckets"));
@@ -238,9 +237,8 @@ absl::Status CheckHistogram(const v1::NamedHistogram& named, const std::string& 
       return Invalid(Index(hfield + ".bucket_index", i), "indices must ascend");
     }
   }
-  for (const auto& [name, value] : {std::pair<const char*, double>{"min", h.min()},
-                                    {"max", h.max()},
-                                    {"sum", h.sum()}}) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, double>{"min", h.min()}, {"max", h.max()}, {"sum", h.sum()}}) {
     RETURN_IF_ERROR(CheckFinite(value, absl::StrCat(hfield, ".", name)));
   }
   *buckets_so_far += h.bucket_index_size();
@@ -249,15 +247,15 @@ absl::Status CheckHistogram(const v1::NamedHistogram& named, const std::string& 
 
 absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field,
                              int* buckets_so_far) {
-  RETURN_IF_ERROR(
-      CheckCount(rep.metrics_size(), field + ".metrics", limits::kMaxMetricsPerRepetition, "metrics"));
+  RETURN_IF_ERROR(CheckCount(rep.metrics_size(), field + ".metrics",
+                             limits::kMaxMetricsPerRepetition, "metrics"));
   for (int m = 0; m < rep.metrics_size(); ++m) {
     const v1::MetricValue& metric = rep.metrics(m);
     const std::string mfield = Index(field + ".metrics", m);
     RETURN_IF_ERROR(CheckName(metric.name(), mfield + ".name", /*required=*/true));
     RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", limits::kMaxNameLength));
-    RETURN_IF_ERROR(CheckEnum(metric.direction(), mfield + ".direction",
-                                             v1::Direction_IsValid, false));
+    RETURN_IF_ERROR(
+        CheckEnum(metric.direction(), mfield + ".direction", v1::Direction_IsValid, false));
     if (!std::isfinite(metric.value())) {
       return Invalid(mfield + ".value", absl::StrCat(metric.name(), " is not finite"));
     }
@@ -268,12 +266,13 @@ absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field
     RETURN_IF_ERROR(CheckName(name, Key(field + ".counters", name), /*required=*/true));
   }
   RETURN_IF_ERROR(CheckStringList(rep.unavailable_counters(), field + ".unavailable_counters",
-                                  limits::kMaxCountersPerRepetition, limits::kMaxNameLength, "counters"));
+                                  limits::kMaxCountersPerRepetition, limits::kMaxNameLength,
+                                  "counters"));
   RETURN_IF_ERROR(CheckCount(rep.histograms_size(), field + ".histograms",
                              limits::kMaxHistogramsPerRepetition, "histograms"));
   for (int h = 0; h < rep.histograms_size(); ++h) {
-    RETURN_IF_ERROR(CheckHistogram(rep.histograms(h), Index(field + ".histograms", h),
-                                   buckets_so_far));
+    RETURN_IF_ERROR(
+        CheckHistogram(rep.histograms(h), Index(field + ".histograms", h), buckets_so_far));
   }
   if (rep.wall_ns() < 0) return Invalid(field + ".wall_ns", "negative");
   return absl::OkStatus();
@@ -281,10 +280,11 @@ absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field
 
 absl::Status CheckRunResult(const v1::RunResult& result, const std::string& field) {
   RETURN_IF_ERROR(CheckEnum(result.state(), field + ".state", v1::RunState_IsValid,
-                                          /*required=*/true));
+                            /*required=*/true));
   RETURN_IF_ERROR(CheckName(result.benchmark(), field + ".benchmark", /*required=*/false));
   RETURN_IF_ERROR(CheckParamMap(result.params(), field + ".params"));
-  RETURN_IF_ERROR(CheckLength(result.diagnostic(), field + ".diagnostic", limits::kMaxDiagnosticBytes));
+  RETURN_IF_ERROR(
+      CheckLength(result.diagnostic(), field + ".diagnostic", limits::kMaxDiagnosticBytes));
   RETURN_IF_ERROR(CheckCount(result.repetitions_size(), field + ".repetitions",
                              limits::kMaxResultRepetitions, "repetitions"));
   if (result.state() == v1::RUN_STATE_OK && result.repetitions().empty()) {
@@ -309,18 +309,17 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
 
 absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& field) {
   RETURN_IF_ERROR(CheckName(target.name(), field + ".name", /*required=*/false));
-  RETURN_IF_ERROR(
-      CheckEnum(target.arch(), field + ".arch", v1::Arch_IsValid, /*required=*/false));
+  RETURN_IF_ERROR(CheckEnum(target.arch(), field + ".arch", v1::Arch_IsValid, /*required=*/false));
   for (const auto& [name, value] :
        {std::pair<const char*, const std::string&>{"kernel_label", target.kernel_label()},
         {"kernel_release", target.kernel_release()},
         {"host_class", target.host_class()}}) {
     RETURN_IF_ERROR(CheckLength(value, absl::StrCat(field, ".", name), limits::kMaxPatternLength));
   }
-  RETURN_IF_ERROR(CheckStringList(target.host_tags(), field + ".host_tags", limits::kMaxTargetHostTags,
-                                  limits::kMaxNameLength, "tags"));
-  RETURN_IF_ERROR(CheckCount(target.agent_ids_size(), field + ".agent_ids", limits::kMaxTargetAgentIds,
-                             "agents"));
+  RETURN_IF_ERROR(CheckStringList(target.host_tags(), field + ".host_tags",
+                                  limits::kMaxTargetHostTags, limits::kMaxNameLength, "tags"));
+  RETURN_IF_ERROR(CheckCount(target.agent_ids_size(), field + ".agent_ids",
+                             limits::kMaxTargetAgentIds, "agents"));
   for (int i = 0; i < target.agent_ids_size(); ++i) {
     RETURN_IF_ERROR(
         CheckAgentId(target.agent_ids(i), Index(field + ".agent_ids", i), /*required=*/true));
@@ -344,8 +343,10 @@ absl::Status CheckSelector(const v1::ResultSelector& s, const std::string& field
   }
   RETURN_IF_ERROR(CheckId(s.campaign_id(), field + ".campaign_id", false, false));
   RETURN_IF_ERROR(CheckName(s.target_name(), field + ".target_name", false));
-  RETURN_IF_ERROR(CheckLength(s.kernel_label(), field + ".kernel_label", limits::kMaxPatternLength));
-  RETURN_IF_ERROR(CheckLength(s.kernel_release(), field + ".kernel_release", limits::kMaxPatternLength));
+  RETURN_IF_ERROR(
+      CheckLength(s.kernel_label(), field + ".kernel_label", limits::kMaxPatternLength));
+  RETURN_IF_ERROR(
+      CheckLength(s.kernel_release(), field + ".kernel_release", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckEnum(s.arch(), field + ".arch", v1::Arch_IsValid, false));
   RETURN_IF_ERROR(CheckLength(s.host_class(), field + ".host_class", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckLength(s.benchmark(), field + ".benchmark", limits::kMaxPatternLength));
@@ -368,8 +369,7 @@ absl::Status CheckCompareOptions(const v1::CompareOptions& o, const std::string&
 
 }  // namespace
 
-absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field,
-                                bool required) {
+absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, bool required) {
   return CheckId(value, field, required, /*agent=*/false);
 }
 
@@ -392,8 +392,8 @@ absl::Status ValidateCampaignSpecShape(const v1::CampaignSpec& spec, const std::
     RETURN_IF_ERROR(CheckTarget(spec.targets(t), Index(field + ".targets", t)));
   }
   RETURN_IF_ERROR(CheckAtMost(spec.repetitions(), field + ".repetitions", kMaxRepetitions));
-  RETURN_IF_ERROR(CheckEnum(spec.priority(), field + ".priority",
-                                          v1::Priority_IsValid, /*required=*/false));
+  RETURN_IF_ERROR(
+      CheckEnum(spec.priority(), field + ".priority", v1::Priority_IsValid, /*required=*/false));
   RETURN_IF_ERROR(CheckCount(static_cast<int>(spec.labels().size()), field + ".labels",
                              limits::kMaxCampaignLabels, "labels"));
   for (const auto& [key, value] : spec.labels()) {
@@ -414,7 +414,8 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request) {
   for (int i = 0; i < request.catalog_size(); ++i) {
     RETURN_IF_ERROR(CheckBenchmarkSpec(request.catalog(i), Index("catalog", i)));
   }
-  RETURN_IF_ERROR(CheckStringList(request.tags(), "tags", limits::kMaxAgentTags, limits::kMaxNameLength, "tags"));
+  RETURN_IF_ERROR(CheckStringList(request.tags(), "tags", limits::kMaxAgentTags,
+                                  limits::kMaxNameLength, "tags"));
   RETURN_IF_ERROR(CheckLength(request.agent_version(), "agent_version", limits::kMaxNameLength));
   return CheckStringList(request.provisionable_kernels(), "provisionable_kernels",
                          limits::kMaxProvisionableKernels, limits::kMaxNameLength, "kernels");
@@ -423,7 +424,7 @@ absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request) {
 absl::Status ValidateHeartbeatRequest(const v1::HeartbeatRequest& request) {
   RETURN_IF_ERROR(CheckAgentId(request.agent_id(), "agent_id", /*required=*/true));
   RETURN_IF_ERROR(CheckEnum(request.state(), "state", v1::AgentState_IsValid,
-                                            /*required=*/true));
+                            /*required=*/true));
   if (request.state() == v1::AGENT_STATE_LOST) {
     return Invalid("state", "AGENT_STATE_LOST is set by the controller, never by an agent");
   }
@@ -504,8 +505,8 @@ absl::Status ValidateChangePointsRequest(const v1::ChangePointsRequest& request)
   RETURN_IF_ERROR(CheckEnum(request.arch(), "arch", v1::Arch_IsValid, false));
   RETURN_IF_ERROR(CheckLength(request.host_class(), "host_class", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckLength(request.kernel_label(), "kernel_label", limits::kMaxPatternLength));
-  RETURN_IF_ERROR(CheckEnum(
-      request.order(), "order", v1::ChangePointsRequest::Order_IsValid, false));
+  RETURN_IF_ERROR(
+      CheckEnum(request.order(), "order", v1::ChangePointsRequest::Order_IsValid, false));
   RETURN_IF_ERROR(CheckOptionalFraction(request.max_p_value(), "max_p_value", false));
   return CheckAtMost(request.limit(), "limit", limits::kMaxChangePointRuns);
 }
@@ -522,8 +523,9 @@ absl::Status ValidateGateRequest(const v1::GateRequest& request) {
                                           : absl::StrCat("policy: ", message));
   }
   if (request.policy_name().size() > limits::kMaxIdentifierLength) {
-    return Invalid("policy_name", absl::StrCat(request.policy_name().size(),
-                                               " characters, at most ", limits::kMaxIdentifierLength));
+    return Invalid("policy_name",
+                   absl::StrCat(request.policy_name().size(), " characters, at most ",
+                                limits::kMaxIdentifierLength));
   }
   for (char c : request.policy_name()) {
     // Documented as [A-Za-z0-9._/-]: it becomes a Prometheus label value and a report title.

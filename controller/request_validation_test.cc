@@ -42,8 +42,9 @@ TEST(IdentifierTest, AcceptsWhatTheControllerAndAgentsMake) {
 
 TEST(IdentifierTest, RefusesEmptyLongAndOddCharacters) {
   EXPECT_INVALID(ValidateIdentifier("", "job_id", true), "job_id");
-  EXPECT_INVALID(ValidateIdentifier(std::string(limits::kMaxIdentifierLength + 1, 'a'), "job_id", true),
-                 "job_id");
+  EXPECT_INVALID(
+      ValidateIdentifier(std::string(limits::kMaxIdentifierLength + 1, 'a'), "job_id", true),
+      "job_id");
   for (const char* id : {"a b", "a\nb", "a;b", "a*", "\xc3\xa9"}) {
     EXPECT_INVALID(ValidateIdentifier(id, "lease_id", true), "lease_id");
   }
@@ -55,17 +56,34 @@ v1::RegisterRequest GoodRegister() {
   return Parse<v1::RegisterRequest>(R"pb(
     agent_id: "box-1"
     host {
-      hostname: "box-1" arch: ARCH_X86_64 kernel_release: "6.1.0-27-cloud-amd64"
-      kernel_label: "stock" page_size: 4096 virtualization: VIRTUALIZATION_HARDWARE
-      sysctls { key: "vm.overcommit_memory" value: "0" } features: "perf_events"
+      hostname: "box-1"
+      arch: ARCH_X86_64
+      kernel_release: "6.1.0-27-cloud-amd64"
+      kernel_label: "stock"
+      page_size: 4096
+      virtualization: VIRTUALIZATION_HARDWARE
+      sysctls { key: "vm.overcommit_memory" value: "0" }
+      features: "perf_events"
     }
     catalog {
       name: "fault_anon"
-      params { name: "region_mib" type: PARAM_TYPE_INT min { int_value: 1 } max { int_value: 4096 } }
-      params { name: "mode" type: PARAM_TYPE_ENUM allowed_values: "thread" allowed_values: "process" }
+      params {
+        name: "region_mib"
+        type: PARAM_TYPE_INT
+        min { int_value: 1 }
+        max { int_value: 4096 }
+      }
+      params {
+        name: "mode"
+        type: PARAM_TYPE_ENUM
+        allowed_values: "thread"
+        allowed_values: "process"
+      }
       metrics { name: "ns_per_fault" unit: "ns" direction: DIRECTION_LOWER_IS_BETTER }
     }
-    tags: "lab" agent_version: "0.1.0" provisionable_kernels: "patched/v3"
+    tags: "lab"
+    agent_version: "0.1.0"
+    provisionable_kernels: "patched/v3"
   )pb");
 }
 
@@ -89,9 +107,10 @@ TEST(RegisterTest, EachBoundNamesItsField) {
                    r.mutable_host()->set_virtualization(static_cast<v1::Virtualization>(7));
                  }),
                  "host.virtualization");
-  EXPECT_INVALID(
-      with([](auto& r) { r.mutable_host()->set_cmdline(std::string(limits::kMaxCmdlineLength + 1, 'x')); }),
-      "host.cmdline");
+  EXPECT_INVALID(with([](auto& r) {
+                   r.mutable_host()->set_cmdline(std::string(limits::kMaxCmdlineLength + 1, 'x'));
+                 }),
+                 "host.cmdline");
   EXPECT_INVALID(with([](auto& r) {
                    r.mutable_host()->set_cpu_model(std::string(limits::kMaxTextLength + 1, 'x'));
                  }),
@@ -109,11 +128,13 @@ TEST(RegisterTest, EachBoundNamesItsField) {
                  }),
                  "host.sysctls[\"vm.x\"]");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i <= limits::kMaxHostFeatures; ++i) r.mutable_host()->add_features("f");
+                   for (int i = 0; i <= limits::kMaxHostFeatures; ++i)
+                     r.mutable_host()->add_features("f");
                  }),
                  "host.features");
   EXPECT_INVALID(with([](auto& r) {
-                   for (int i = 0; i < limits::kMaxCatalogEntries; ++i) *r.add_catalog() = r.catalog(0);
+                   for (int i = 0; i < limits::kMaxCatalogEntries; ++i)
+                     *r.add_catalog() = r.catalog(0);
                  }),
                  "catalog");
   EXPECT_INVALID(with([](auto& r) { r.mutable_catalog(0)->clear_name(); }), "catalog[0].name");
@@ -140,11 +161,11 @@ TEST(RegisterTest, EachBoundNamesItsField) {
                    }
                  }),
                  "catalog[0].params[1].allowed_values");
-  EXPECT_INVALID(with([](auto& r) {
-                   r.mutable_catalog(0)->mutable_metrics(0)->set_direction(
-                       static_cast<v1::Direction>(17));
-                 }),
-                 "catalog[0].metrics[0].direction");
+  EXPECT_INVALID(
+      with([](auto& r) {
+        r.mutable_catalog(0)->mutable_metrics(0)->set_direction(static_cast<v1::Direction>(17));
+      }),
+      "catalog[0].metrics[0].direction");
   EXPECT_INVALID(with([](auto& r) {
                    for (int i = 0; i < limits::kMaxMetricsPerBenchmark; ++i) {
                      *r.mutable_catalog(0)->add_metrics() = r.catalog(0).metrics(0);
@@ -158,8 +179,9 @@ TEST(RegisterTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([](auto& r) { r.add_tags(""); }), "tags[1]");
   EXPECT_INVALID(with([](auto& r) { r.add_tags(std::string(limits::kMaxNameLength + 1, 't')); }),
                  "tags[1]");
-  EXPECT_INVALID(with([](auto& r) { r.set_agent_version(std::string(limits::kMaxNameLength + 1, 'v')); }),
-                 "agent_version");
+  EXPECT_INVALID(
+      with([](auto& r) { r.set_agent_version(std::string(limits::kMaxNameLength + 1, 'v')); }),
+      "agent_version");
   EXPECT_INVALID(with([](auto& r) {
                    for (int i = 0; i < limits::kMaxProvisionableKernels; ++i) {
                      r.add_provisionable_kernels("k");
@@ -169,8 +191,9 @@ TEST(RegisterTest, EachBoundNamesItsField) {
 }
 
 TEST(HeartbeatTest, ValidPassesAndBoundsNameFields) {
-  auto beat = Parse<v1::HeartbeatRequest>(
-      R"pb(agent_id: "box-1" state: AGENT_STATE_RUNNING job_id: "c-000001/j-0001")pb");
+  auto beat = Parse<v1::HeartbeatRequest>(R"pb(agent_id: "box-1"
+                                               state: AGENT_STATE_RUNNING
+                                               job_id: "c-000001/j-0001")pb");
   EXPECT_TRUE(ValidateHeartbeatRequest(beat).ok());
   v1::HeartbeatRequest r = beat;
   r.set_agent_id("");
@@ -219,21 +242,37 @@ TEST(RenewLeaseTest, ValidPassesAndBoundsNameFields) {
 
 v1::ReportResultRequest GoodReport() {
   return Parse<v1::ReportResultRequest>(R"pb(
-    agent_id: "box-1" job_id: "c-000001/j-0001" attempt: 1 lease_id: "00ff"
+    agent_id: "box-1"
+    job_id: "c-000001/j-0001"
+    attempt: 1
+    lease_id: "00ff"
     result {
-      benchmark: "fault_anon" state: RUN_STATE_OK warmup: 1 timer_overhead_ns: 18.5
-      params { key: "region_mib" value { int_value: 64 } }
+      benchmark: "fault_anon"
+      state: RUN_STATE_OK
+      warmup: 1
+      timer_overhead_ns: 18.5
+      params {
+        key: "region_mib"
+        value { int_value: 64 }
+      }
       host { arch: ARCH_X86_64 kernel_release: "6.1.0" }
       repetitions {
-        index: 0 wall_ns: 1000000
+        index: 0
+        wall_ns: 1000000
         metrics { name: "ns_per_fault" unit: "ns" direction: DIRECTION_LOWER_IS_BETTER value: 500 }
         counters { key: "rusage.minflt" value: 16384 }
         unavailable_counters: "perf.page_faults"
         histograms {
           name: "fault_latency_ns"
           histogram {
-            unit: "ns" sub_bucket_bits: 5 bucket_index: [ 300, 301, 400 ] count: [ 5, 7, 1 ]
-            total_count: 13 min: 400 max: 2000 sum: 9000
+            unit: "ns"
+            sub_bucket_bits: 5
+            bucket_index: [ 300, 301, 400 ]
+            count: [ 5, 7, 1 ]
+            total_count: 13
+            min: 400
+            max: 2000
+            sum: 9000
           }
         }
       }
@@ -266,18 +305,18 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([](auto& r) { r.clear_attempt(); }), "attempt");
   EXPECT_INVALID(with([](auto& r) { r.set_lease_id("lease 1"); }), "lease_id");
   EXPECT_INVALID(with([](auto& r) { r.mutable_result()->clear_state(); }), "result.state");
-  EXPECT_INVALID(with([](auto& r) {
-                   r.mutable_result()->set_state(static_cast<v1::RunState>(99));
-                 }),
-                 "result.state");
+  EXPECT_INVALID(
+      with([](auto& r) { r.mutable_result()->set_state(static_cast<v1::RunState>(99)); }),
+      "result.state");
   EXPECT_INVALID(with([](auto& r) {
                    r.mutable_result()->set_benchmark(std::string(limits::kMaxNameLength + 1, 'b'));
                  }),
                  "result.benchmark");
-  EXPECT_INVALID(with([](auto& r) {
-                   r.mutable_result()->set_diagnostic(std::string(limits::kMaxDiagnosticBytes + 1, 'e'));
-                 }),
-                 "result.diagnostic");
+  EXPECT_INVALID(
+      with([](auto& r) {
+        r.mutable_result()->set_diagnostic(std::string(limits::kMaxDiagnosticBytes + 1, 'e'));
+      }),
+      "result.diagnostic");
   EXPECT_INVALID(with([](auto& r) {
                    for (int i = 0; i < limits::kMaxResultRepetitions; ++i) {
                      *r.mutable_result()->add_repetitions() = r.result().repetitions(0);
@@ -349,22 +388,19 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
                  "result.repetitions[0].histograms[0].histogram.bucket_index");
   EXPECT_INVALID(with([&](auto& r) { hist(r)->set_sum(std::nan("")); }),
                  "result.repetitions[0].histograms[0].histogram.sum");
-  EXPECT_INVALID(with([&](auto& r) { rep(r)->set_wall_ns(-1); }),
-                 "result.repetitions[0].wall_ns");
-  EXPECT_INVALID(with([](auto& r) {
-                   r.mutable_result()->mutable_host()->set_arch(static_cast<v1::Arch>(5));
-                 }),
-                 "result.host.arch");
+  EXPECT_INVALID(with([&](auto& r) { rep(r)->set_wall_ns(-1); }), "result.repetitions[0].wall_ns");
+  EXPECT_INVALID(
+      with([](auto& r) { r.mutable_result()->mutable_host()->set_arch(static_cast<v1::Arch>(5)); }),
+      "result.host.arch");
   EXPECT_INVALID(with([](auto& r) { r.mutable_result()->set_timer_overhead_ns(-1); }),
                  "result.timer_overhead_ns");
-  EXPECT_INVALID(with([](auto& r) { r.mutable_result()->set_warmup(101); }),
-                 "result.warmup");
+  EXPECT_INVALID(with([](auto& r) { r.mutable_result()->set_warmup(101); }), "result.warmup");
 }
 
 TEST(ReportResultTest, HistogramBucketsAreBoundedAcrossTheResult) {
   v1::ReportResultRequest r = GoodReport();
-  v1::Histogram* h = r.mutable_result()->mutable_repetitions(0)->mutable_histograms(0)
-                         ->mutable_histogram();
+  v1::Histogram* h =
+      r.mutable_result()->mutable_repetitions(0)->mutable_histograms(0)->mutable_histogram();
   h->clear_bucket_index();
   h->clear_count();
   h->set_sub_bucket_bits(limits::kMaxHistogramSubBucketBits);
@@ -386,11 +422,19 @@ TEST(ReportResultTest, HistogramBucketsAreBoundedAcrossTheResult) {
 v1::SubmitCampaignRequest GoodSubmit() {
   return Parse<v1::SubmitCampaignRequest>(R"pb(
     spec {
-      name: "ab" repetitions: 5 priority: PRIORITY_INTERACTIVE interleave: true
+      name: "ab"
+      repetitions: 5
+      priority: PRIORITY_INTERACTIVE
+      interleave: true
       labels { key: "pipeline" value: "kernel-6.12-upgrade" }
       suite {
-        benchmark: "fault_anon" warmup: 1 timeout_seconds: 600
-        params { key: "region_mib" value { int_value: 64 } }
+        benchmark: "fault_anon"
+        warmup: 1
+        timeout_seconds: 600
+        params {
+          key: "region_mib"
+          value { int_value: 64 }
+        }
       }
       targets { name: "stock" kernel_label: "stock" host_tags: "lab" agent_ids: "box-1" }
       targets { name: "patched" kernel_label: "patched/*" arch: ARCH_X86_64 }
@@ -425,29 +469,27 @@ TEST(SubmitCampaignTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([](auto& s) { s.mutable_suite(0)->set_timeout_seconds(86401); }),
                  "spec.suite[0].timeout_seconds");
   EXPECT_INVALID(with([](auto& s) {
-                   (*s.mutable_suite(0)->mutable_params())["ratio"].set_double_value(
-                       std::nan(""));
+                   (*s.mutable_suite(0)->mutable_params())["ratio"].set_double_value(std::nan(""));
                  }),
                  "spec.suite[0].params[\"ratio\"]");
-  EXPECT_INVALID(with([](auto& s) {
-                   (*s.mutable_suite(0)->mutable_params())[std::string(200, 'k')];
-                 }),
-                 "spec.suite[0].params[<200-character key>]");
+  EXPECT_INVALID(
+      with([](auto& s) { (*s.mutable_suite(0)->mutable_params())[std::string(200, 'k')]; }),
+      "spec.suite[0].params[<200-character key>]");
   EXPECT_INVALID(with([](auto& s) { s.clear_targets(); }), "spec.targets");
   EXPECT_INVALID(with([](auto& s) {
                    for (int i = 0; i < 64; ++i) *s.add_targets() = s.targets(1);
                  }),
                  "spec.targets");
-  EXPECT_INVALID(with([](auto& s) {
-                   s.mutable_targets(1)->set_arch(static_cast<v1::Arch>(3));
-                 }),
+  EXPECT_INVALID(with([](auto& s) { s.mutable_targets(1)->set_arch(static_cast<v1::Arch>(3)); }),
                  "spec.targets[1].arch");
+  EXPECT_INVALID(
+      with([](auto& s) {
+        s.mutable_targets(1)->set_host_class(std::string(limits::kMaxPatternLength + 1, '*'));
+      }),
+      "spec.targets[1].host_class");
   EXPECT_INVALID(with([](auto& s) {
-                   s.mutable_targets(1)->set_host_class(std::string(limits::kMaxPatternLength + 1, '*'));
-                 }),
-                 "spec.targets[1].host_class");
-  EXPECT_INVALID(with([](auto& s) {
-                   for (int i = 0; i < limits::kMaxTargetHostTags; ++i) s.mutable_targets(0)->add_host_tags("t");
+                   for (int i = 0; i < limits::kMaxTargetHostTags; ++i)
+                     s.mutable_targets(0)->add_host_tags("t");
                  }),
                  "spec.targets[0].host_tags");
   EXPECT_INVALID(with([](auto& s) { s.mutable_targets(0)->add_agent_ids("a b"); }),
@@ -495,8 +537,12 @@ TEST(ListTest, PageSizesAreBounded) {
 
 TEST(QueryResultsTest, ValidPassesAndBoundsNameFields) {
   auto query = Parse<v1::QueryResultsRequest>(
-      R"pb(campaign_id: "c-000001" benchmark: "fault_anon" arch: ARCH_ARM64
-           kernel_label: "patched/*" agent_id: "box-1" limit: 10000)pb");
+      R"pb(campaign_id: "c-000001"
+           benchmark: "fault_anon"
+           arch: ARCH_ARM64
+           kernel_label: "patched/*"
+           agent_id: "box-1"
+           limit: 10000)pb");
   EXPECT_TRUE(ValidateQueryResultsRequest(query).ok());
   EXPECT_TRUE(ValidateQueryResultsRequest(v1::QueryResultsRequest()).ok());
   v1::QueryResultsRequest r = query;
@@ -525,7 +571,13 @@ TEST(CompareTest, ValidPassesAndBoundsNameFields) {
   auto compare = Parse<v1::CompareRequest>(R"pb(
     baseline { campaign_id: "c-000001" target_name: "stock" }
     candidate { kernel_label: "patched/*" arch: ARCH_X86_64 benchmark: "fault_*" }
-    options { confidence: 0.99 fdr_level: 0.05 min_effect: 0.01 max_cv: 0.2 min_samples_per_side: 3 }
+    options {
+      confidence: 0.99
+      fdr_level: 0.05
+      min_effect: 0.01
+      max_cv: 0.2
+      min_samples_per_side: 3
+    }
   )pb");
   EXPECT_TRUE(ValidateCompareRequest(compare).ok());
   v1::CompareRequest r = compare;
@@ -561,9 +613,17 @@ TEST(CompareTest, ValidPassesAndBoundsNameFields) {
 
 TEST(ChangePointsTest, ValidPassesAndBoundsNameFields) {
   auto cp = Parse<v1::ChangePointsRequest>(R"pb(
-    benchmark: "fault_anon" metric: "ns_per_fault" arch: ARCH_X86_64 host_class: "epyc-*"
-    order: ORDER_BY_KERNEL max_p_value: 0.01 limit: 100000
-    params { key: "threads" value { int_value: 2 } }
+    benchmark: "fault_anon"
+    metric: "ns_per_fault"
+    arch: ARCH_X86_64
+    host_class: "epyc-*"
+    order: ORDER_BY_KERNEL
+    max_p_value: 0.01
+    limit: 100000
+    params {
+      key: "threads"
+      value { int_value: 2 }
+    }
   )pb");
   EXPECT_TRUE(ValidateChangePointsRequest(cp).ok());
   v1::ChangePointsRequest r = cp;
@@ -639,8 +699,7 @@ TEST(GateTest, EachBoundNamesItsField) {
                  "options.confidence");
   EXPECT_INVALID(with([](auto& r) { r.set_timeout_seconds(limits::kMaxGateTimeoutSeconds + 1); }),
                  "timeout_seconds");
-  EXPECT_INVALID(with([](auto& r) { r.mutable_campaign()->set_repetitions(5); }),
-                 "campaign.suite");
+  EXPECT_INVALID(with([](auto& r) { r.mutable_campaign()->set_repetitions(5); }), "campaign.suite");
   EXPECT_INVALID(with([](auto& r) {
                    r.mutable_campaign()->add_suite()->set_benchmark("fault_anon");
                    r.mutable_campaign()->mutable_suite(0)->set_warmup(1000);

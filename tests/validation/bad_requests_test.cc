@@ -51,8 +51,12 @@ v1::RegisterRequest GoodRegister() {
   return Parse<v1::RegisterRequest>(R"pb(
     agent_id: "box-1"
     host {
-      hostname: "box-1" arch: ARCH_X86_64 kernel_release: "6.1.0" kernel_label: "stock"
-      host_class: "test-2cpu" cmdline: "root=/dev/vda1"
+      hostname: "box-1"
+      arch: ARCH_X86_64
+      kernel_release: "6.1.0"
+      kernel_label: "stock"
+      host_class: "test-2cpu"
+      cmdline: "root=/dev/vda1"
     }
     catalog {
       name: "fault_anon"
@@ -137,7 +141,9 @@ class BadRequestsTest : public ::testing::Test {
     EXPECT_TRUE(Register(GoodRegister()).ok());
     v1::Campaign campaign;
     grpc::Status s = Submit(Parse<v1::CampaignSpec>(R"pb(
-                              name: "one" repetitions: 1 suite { benchmark: "fault_anon" }
+                              name: "one"
+                              repetitions: 1
+                              suite { benchmark: "fault_anon" }
                               targets { kernel_label: "stock" })pb"),
                             &campaign);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -155,13 +161,24 @@ class BadRequestsTest : public ::testing::Test {
     v1::ReportResultRequest r = Parse<v1::ReportResultRequest>(R"pb(
       agent_id: "box-1"
       result {
-        benchmark: "fault_anon" state: RUN_STATE_OK
+        benchmark: "fault_anon"
+        state: RUN_STATE_OK
         host { arch: ARCH_X86_64 kernel_release: "6.1.0" kernel_label: "stock" }
         repetitions {
-          metrics { name: "ns_per_fault" unit: "ns" direction: DIRECTION_LOWER_IS_BETTER value: 500 }
+          metrics {
+            name: "ns_per_fault"
+            unit: "ns"
+            direction: DIRECTION_LOWER_IS_BETTER
+            value: 500
+          }
           histograms {
             name: "fault_latency_ns"
-            histogram { unit: "ns" sub_bucket_bits: 5 bucket_index: [ 300, 301 ] count: [ 5, 7 ] }
+            histogram {
+              unit: "ns"
+              sub_bucket_bits: 5
+              bucket_index: [ 300, 301 ]
+              count: [ 5, 7 ]
+            }
           }
         }
       }
@@ -200,7 +217,10 @@ TEST_F(BadRequestsTest, MalformedReportsAreRefusedAndStoreNothing) {
 
   // A histogram whose parallel arrays disagree: the lease is real, so only validation stops it.
   v1::ReportResultRequest torn = GoodReport(assignment);
-  torn.mutable_result()->mutable_repetitions(0)->mutable_histograms(0)->mutable_histogram()
+  torn.mutable_result()
+      ->mutable_repetitions(0)
+      ->mutable_histograms(0)
+      ->mutable_histogram()
       ->add_count(9);
   s = Report(torn, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -275,7 +295,9 @@ TEST_F(BadRequestsTest, MalformedCampaignsQueueNoJobs) {
   ASSERT_TRUE(Register(GoodRegister()).ok());
   const RowCounts before = Count();
   const auto good = Parse<v1::CampaignSpec>(R"pb(
-    name: "ab" suite { benchmark: "fault_anon" } targets { kernel_label: "stock" })pb");
+    name: "ab"
+    suite { benchmark: "fault_anon" }
+    targets { kernel_label: "stock" })pb");
 
   v1::Campaign campaign;
   v1::CampaignSpec spec = good;
