@@ -107,8 +107,8 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
   absl::StatusOr<HostCapacity> host =
       ReadHostCapacity(demand.scratch_bytes > 0 ? scratch_dir : std::string());
   if (!host.ok()) {
-    return Ended(RunStatus::kRefused,
-                 absl::StrCat("refused: cannot read the host's capacity: ", host.status().message()));
+    return Ended(RunStatus::kRefused, absl::StrCat("refused: cannot read the host's capacity: ",
+                                                   host.status().message()));
   }
   absl::Status guard = CheckDemand(demand, limits, *host);
   if (!guard.ok()) return Ended(RunStatus::kRefused, absl::StrCat("refused: ", guard.message()));

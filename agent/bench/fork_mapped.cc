@@ -96,7 +96,8 @@ ResourceDemand Demand(const Params& params) {
   ResourceDemand demand;
   // The parent's memory plus the child's copy of its page tables (a small fraction), rounded up
   // generously. The child exits at once and touches nothing, so no page is copied.
-  demand.memory_bytes = (static_cast<uint64_t>(touched_mib) << 20) * 102 / 100 + (uint64_t{4} << 20);
+  demand.memory_bytes =
+      (static_cast<uint64_t>(touched_mib) << 20) * 102 / 100 + (uint64_t{4} << 20);
   demand.memory_from = absl::StrCat("touched_mib (", touched_mib, " MiB, with page tables)");
   // One child at a time, reaped before the next fork.
   demand.tasks = 1;

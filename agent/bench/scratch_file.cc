@@ -43,9 +43,8 @@ ScratchFileOptions ScratchOptionsFor(const RunContext& context) {
   return options;
 }
 
-absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(const std::string& dir,
-                                                                 size_t bytes,
-                                                                 const ScratchFileOptions& options) {
+absl::StatusOr<std::unique_ptr<ScratchFile>> ScratchFile::Create(
+    const std::string& dir, size_t bytes, const ScratchFileOptions& options) {
   if (options.fill) {
     absl::Status space = CheckScratchSpace(dir, bytes, options.max_free_share);
     if (!space.ok()) return space;
