@@ -101,7 +101,8 @@ std::optional<absl::Duration> ParseRetryAfter(const std::string& message) {
   size_t end = start;
   while (end < message.size() && message[end] >= '0' && message[end] <= '9') ++end;
   int64_t ms = 0;
-  if (end == start || end - start > 9 || !absl::SimpleAtoi(message.substr(start, end - start), &ms)) {
+  if (end == start || end - start > 9 ||
+      !absl::SimpleAtoi(message.substr(start, end - start), &ms)) {
     return std::nullopt;
   }
   return absl::Milliseconds(ms);

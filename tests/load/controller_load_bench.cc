@@ -73,8 +73,8 @@ using faultline::load::WaitFor;
 // The controller's retry-after-ms, spread like an agent's full jitter; 100 ms without one.
 absl::Duration RetryHint(const grpc::ClientContext& ctx) {
   thread_local absl::BitGen gen;
-  const absl::Duration hint =
-      faultline::load::TrailingMilliseconds(ctx, "retry-after-ms").value_or(absl::Milliseconds(100));
+  const absl::Duration hint = faultline::load::TrailingMilliseconds(ctx, "retry-after-ms")
+                                   .value_or(absl::Milliseconds(100));
   return hint + hint * absl::Uniform(gen, 0.0, 1.0);
 }
 
