@@ -213,10 +213,7 @@ ResourceDemand ContentionDemand(const Params& params, int64_t extra_tasks,
   const int64_t threads = GetInt(params, "threads");
   const int64_t region_mib = GetInt(params, "region_mib");
   const std::string kind = GetEnum(params, "faults");
-  ResourceDemand demand;
-  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
-  demand.memory_from =
-      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
+  ResourceDemand demand = RegionPerWorkerDemand(params);
   // Faulters with an odd index use a file in "mixed" (see UsesFile).
   const int64_t files = kind == "file_cold" ? threads : kind == "mixed" ? threads / 2 : 0;
   demand.scratch_bytes = static_cast<uint64_t>(files) * static_cast<uint64_t>(region_mib) << 20;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/bench/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
+#include "agent/bench/host_limits.h"
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
 #include "agent/bench/scratch_file.h"
@@ -102,18 +103,10 @@ class FaultFileColdRun : public BenchmarkRun {
 };
 
 ResourceDemand Demand(const Params& params) {
-  const int64_t threads = GetInt(params, "threads");
-  const int64_t region_mib = GetInt(params, "region_mib");
-  const std::string from =
-      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
-  ResourceDemand demand;
   // One file per worker, on disk and (between evictions) in the page cache.
-  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
-  demand.memory_from = from;
+  ResourceDemand demand = RegionPerWorkerDemand(params);
   demand.scratch_bytes = demand.memory_bytes;
-  demand.scratch_from = from;
-  demand.tasks = threads;
-  demand.tasks_from = absl::StrCat("threads (", threads, ")");
+  demand.scratch_from = demand.memory_from;
   return demand;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/bench/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
+#include "agent/bench/host_limits.h"
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
 #include "agent/bench/worker_params.h"
@@ -98,16 +99,8 @@ class FaultSwapinRun : public BenchmarkRun {
 };
 
 ResourceDemand Demand(const Params& params) {
-  const int64_t threads = GetInt(params, "threads");
-  const int64_t region_mib = GetInt(params, "region_mib");
-  ResourceDemand demand;
   // Every worker's region is touched before it is paged out, and read back after.
-  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
-  demand.memory_from =
-      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
-  demand.tasks = threads;
-  demand.tasks_from = absl::StrCat("threads (", threads, ")");
-  return demand;
+  return RegionPerWorkerDemand(params);
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {

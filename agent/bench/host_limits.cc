@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "agent/bench/host_memory.h"
+#include "agent/bench/params.h"
 
 namespace faultline::bench {
 namespace {
@@ -35,6 +36,18 @@ absl::StatusOr<uint64_t> FreeBytesAt(const std::string& dir) {
         absl::StrCat("statvfs(", dir, "): ", strerror(errno), " (set FAULTLINE_BENCH_DIR)"));
   }
   return static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_frsize);
+}
+
+ResourceDemand RegionPerWorkerDemand(const Params& params) {
+  const int64_t threads = GetInt(params, "threads");
+  const int64_t region_mib = GetInt(params, "region_mib");
+  ResourceDemand demand;
+  demand.memory_bytes = static_cast<uint64_t>(threads) * static_cast<uint64_t>(region_mib) << 20;
+  demand.memory_from =
+      absl::StrCat("region_mib x threads (", region_mib, " MiB x ", threads, ")");
+  demand.tasks = threads;
+  demand.tasks_from = absl::StrCat("threads (", threads, ")");
+  return demand;
 }
 
 absl::StatusOr<HostCapacity> ReadHostCapacity(const std::string& scratch_dir) {

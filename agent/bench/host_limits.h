@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "agent/bench/benchmark.h"
 
 namespace faultline::bench {
 
@@ -27,6 +28,9 @@ struct ResourceDemand {
   int64_t tasks = 1;
   std::string tasks_from;
 };
+
+// The common shape: `threads` workers each touching its own `region_mib` region at once.
+ResourceDemand RegionPerWorkerDemand(const Params& params);
 
 // What the host has now.
 struct HostCapacity {
