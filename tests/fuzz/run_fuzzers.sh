@@ -14,7 +14,8 @@ ROOT=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 FUZZ_OUT=${FUZZ_OUT:-${TMPDIR:-/tmp}/faultline-fuzz}
 CXX=${CXX_FUZZ:-clang++}
-TARGETS=(campaign_text_fuzzer gate_policy_fuzzer campaign_planner_fuzzer agent_requests_fuzzer)
+TARGETS=(campaign_text_fuzzer gate_policy_fuzzer campaign_planner_fuzzer agent_requests_fuzzer
+  access_policy_fuzzer)
 
 die() { echo "run_fuzzers: $*" >&2; echo "fuzz: 0 passed, ${#TARGETS[@]} failed"; exit 1; }
 
@@ -31,7 +32,7 @@ COMMON_FLAGS="-std=c++17 -O0 -fno-omit-frame-pointer -I$ROOT -I$GEN $(pkg-config
 OUR_FLAGS="-gline-tables-only -fsanitize=address,fuzzer-no-link"
 # Grouped: pkg-config's deduplicated order does not satisfy every Abseil archive dependency.
 ABSL_MODULES="absl_statusor absl_strings absl_str_format absl_synchronization absl_time absl_flat_hash_map absl_hash"
-LIBS=(-Wl,--start-group $(pkg-config --libs protobuf $ABSL_MODULES) -Wl,--end-group -lpthread)
+LIBS=(-Wl,--start-group $(pkg-config --libs protobuf $ABSL_MODULES) -Wl,--end-group -lcrypto -lpthread)
 
 # Sources each target needs beyond its own file.
 PROTOS=("$PROTO_DIR"/host.pb.cc "$PROTO_DIR"/benchmark.pb.cc "$PROTO_DIR"/campaign.pb.cc)
@@ -50,6 +51,8 @@ declare -A SOURCES=(
       controller/param_validation.cc controller/target_matcher.cc controller/glob.cc"
   [agent_requests_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/fleet.cc
       controller/job_reports.cc controller/target_matcher.cc controller/glob.cc"
+  [access_policy_fuzzer]="controller/security/access_policy.cc controller/security/token_hash.cc
+      controller/glob.cc"
 )
 
 # Each source compiles once, two at a time; an object is reused while it is newer than its
