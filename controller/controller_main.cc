@@ -30,7 +30,7 @@ ABSL_FLAG(std::string, client_ca, "",
           "present a certificate must present one this CA signed.");
 ABSL_FLAG(std::string, access_policy, "",
           "Access policy file mapping client certificates and hashed bearer tokens to roles "
-          "(agent, read, submit); required with TLS. See docs/security.md.");
+          "(agent, read, submit); required with TLS. SIGHUP re-reads it. See docs/security.md.");
 ABSL_FLAG(std::string, db, "faultline.db", "SQLite database file (created if missing).");
 ABSL_FLAG(std::string, postgres, "",
           "PostgreSQL connection string (libpq, e.g. \"host=db.lab port=5432 dbname=faultline\"); "
@@ -61,13 +61,15 @@ ABSL_FLAG(int, max_parked_polls, 20000,
 
 namespace {
 
-// Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) so main can sigwait for
-// them: shutdown then runs as ordinary code instead of inside a signal handler.
-sigset_t BlockStopSignals() {
+// Blocks SIGINT/SIGTERM (stop) and SIGHUP (reload the access policy) in every thread (threads
+// inherit the mask) so main can sigwait for them: shutdown and reload then run as ordinary code
+// instead of inside a signal handler.
+sigset_t BlockHandledSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -87,7 +89,7 @@ int main(int argc, char** argv) {
   // Debian's Abseil is built with mutex deadlock detection on; its lock-graph bookkeeping
   // dominated the controller's profile under load (thousands of parked polls).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  const sigset_t stop_signals = BlockStopSignals();
+  const sigset_t handled_signals = BlockHandledSignals();
   using faultline::controller::ControllerOptions;
   using faultline::controller::ControllerServer;
 
@@ -156,8 +158,29 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "faultline-controller: serving on port %d, metrics on port %d, store %s\n",
                (*server)->port(), (*server)->metrics_port(), (postgres.empty() ? absl::GetFlag(FLAGS_db) : std::string("postgres")).c_str());
 
+  const std::string policy_path = absl::GetFlag(FLAGS_access_policy);
+  if (!policy_path.empty()) {
+    std::fprintf(stderr, "faultline-controller: access policy %s: %s\n", policy_path.c_str(),
+                 options.access_policy->Summary().c_str());
+  }
   int signo = 0;
-  sigwait(&stop_signals, &signo);
+  while (sigwait(&handled_signals, &signo) == 0 && signo == SIGHUP) {
+    if (policy_path.empty()) {
+      std::fprintf(stderr, "faultline-controller: SIGHUP ignored: no --access_policy to reload\n");
+      continue;
+    }
+    // A broken file keeps the policy in force: a typo must not lock the fleet out.
+    absl::StatusOr<faultline::controller::security::AccessPolicy> policy =
+        faultline::controller::security::AccessPolicy::Load(policy_path);
+    absl::Status reloaded = policy.ok() ? (*server)->ReloadAccessPolicy(*policy) : policy.status();
+    if (reloaded.ok()) {
+      std::fprintf(stderr, "faultline-controller: access policy reloaded: %s\n",
+                   policy->Summary().c_str());
+    } else {
+      std::fprintf(stderr, "faultline-controller: access policy not reloaded, keeping the current "
+                   "one: %s\n", std::string(reloaded.message()).c_str());
+    }
+  }
   std::fprintf(stderr, "faultline-controller: shutting down\n");
   (*server)->Shutdown();
   return 0;

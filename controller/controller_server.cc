@@ -183,6 +183,10 @@ int ControllerServer::metrics_port() const {
 
 metrics::ControllerMetrics* ControllerServer::metrics() const { return parts_->metrics.get(); }
 
+absl::Status ControllerServer::ReloadAccessPolicy(security::AccessPolicy policy) {
+  return parts_->authorizer->Replace(std::move(policy));
+}
+
 void ControllerServer::Shutdown() {
   if (parts_->shut_down) return;
   parts_->shut_down = true;

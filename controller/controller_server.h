@@ -61,6 +61,9 @@ class ControllerServer {
   int metrics_port() const;
   // Never null; lives as long as the server (e.g. for RecordGateVerdict).
   metrics::ControllerMetrics* metrics() const;
+  // Replaces the access policy for calls from now on (SIGHUP in faultline-controller).
+  // FAILED_PRECONDITION on a plaintext controller, which has none.
+  absl::Status ReloadAccessPolicy(security::AccessPolicy policy);
   // Stops accepting calls, finishes parked polls and watches, and waits for handlers.
   void Shutdown();
   void Wait();

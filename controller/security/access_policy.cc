@@ -95,6 +95,11 @@ absl::StatusOr<AccessPolicy> AccessPolicy::Parse(absl::string_view text,
   return policy;
 }
 
+std::string AccessPolicy::Summary() const {
+  if (open_) return "open (plaintext on loopback)";
+  return absl::StrCat(cert_rules_.size(), " certificate rules, ", tokens_.size(), " tokens");
+}
+
 absl::StatusOr<AccessPolicy> AccessPolicy::Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read access policy"));

@@ -61,6 +61,8 @@ class AccessPolicy {
   static absl::StatusOr<AccessPolicy> Load(const std::string& path);
 
   bool open() const { return open_; }
+  // "3 certificate rules, 5 tokens", for logs.
+  std::string Summary() const;
 
   // UNAUTHENTICATED when the caller presents nothing this policy knows. A presented token decides
   // alone (a wrong token is refused even alongside a good certificate: it is a mistake worth

@@ -32,10 +32,26 @@ CallerCredentials CredentialsOf(const grpc::ServerContextBase& context) {
   return credentials;
 }
 
+std::shared_ptr<const AccessPolicy> CallAuthorizer::current() const {
+  absl::MutexLock lock(&mu_);
+  return policy_;
+}
+
+absl::Status CallAuthorizer::Replace(AccessPolicy policy) {
+  absl::MutexLock lock(&mu_);
+  if (policy_->open() || policy.open()) {
+    return absl::FailedPreconditionError(
+        "access policy: a plaintext controller has none, and a policy cannot be opened up");
+  }
+  policy_ = std::make_shared<const AccessPolicy>(std::move(policy));
+  return absl::OkStatus();
+}
+
 absl::Status CallAuthorizer::Check(const grpc::ServerContextBase& context, Permission permission,
                                    absl::string_view agent_id) const {
-  if (policy_.open()) return absl::OkStatus();
-  absl::StatusOr<Principal> principal = policy_.Authenticate(CredentialsOf(context));
+  const std::shared_ptr<const AccessPolicy> policy = current();
+  if (policy->open()) return absl::OkStatus();
+  absl::StatusOr<Principal> principal = policy->Authenticate(CredentialsOf(context));
   if (!principal.ok()) return principal.status();
   return Authorize(*principal, permission, agent_id);
 }

@@ -450,5 +450,51 @@ TEST_F(TlsAccessTest, UnsafeConfigurationsAreRefusedAtStart) {
   EXPECT_THAT(ctl.errors, HasSubstr("a bearer token needs TLS"));
 }
 
+// A revoked token stops working on SIGHUP, without a restart; a broken policy file keeps the
+// one in force. Restores the original policy, so the order of the cases does not matter.
+TEST_F(TlsAccessTest, SighupReloadsThePolicyAndABrokenFileKeepsTheOldOne) {
+  const std::string& d = *dir_;
+  const std::string original = testing::ReadFileOrEmpty(d + "/policy");
+  ASSERT_THAT(original, HasSubstr(" read grafana"));
+  auto read_works = [] {
+    v1::ListCampaignsResponse list;
+    return Users(*read_token_)->ListCampaigns(Context().get(), {}, &list).error_code();
+  };
+  auto wait_for = [&](grpc::StatusCode code) {
+    for (int i = 0; i < 100 && read_works() != code; ++i) absl::SleepFor(absl::Milliseconds(100));
+    return read_works();
+  };
+  ASSERT_EQ(read_works(), grpc::StatusCode::OK);
+
+  std::string revoked;
+  for (absl::string_view line : absl::StrSplit(original, '\n')) {
+    if (!line.empty() && !absl::StrContains(line, " read grafana")) {
+      absl::StrAppend(&revoked, line, "\n");
+    }
+  }
+  Write(d + "/policy", revoked);
+  ASSERT_EQ(kill(controller_->pid(), SIGHUP), 0);
+  EXPECT_EQ(wait_for(grpc::StatusCode::UNAUTHENTICATED), grpc::StatusCode::UNAUTHENTICATED);
+
+  // A typo is reported and changes nothing: the submit token still works, read stays revoked.
+  Write(d + "/policy", revoked + "token not-a-hash read grafana\n");
+  ASSERT_EQ(kill(controller_->pid(), SIGHUP), 0);
+  const std::string log = d + "/controller.log";
+  for (int i = 0; i < 100 && !absl::StrContains(testing::ReadFileOrEmpty(log), "not reloaded");
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(testing::ReadFileOrEmpty(log),
+              HasSubstr("access policy not reloaded, keeping the current one: " + d +
+                        "/policy:4: expected a token hash"));
+  v1::ListCampaignsResponse list;
+  EXPECT_TRUE(Users(*submit_token_)->ListCampaigns(Context().get(), {}, &list).ok());
+  EXPECT_EQ(read_works(), grpc::StatusCode::UNAUTHENTICATED);
+
+  Write(d + "/policy", original);
+  ASSERT_EQ(kill(controller_->pid(), SIGHUP), 0);
+  EXPECT_EQ(wait_for(grpc::StatusCode::OK), grpc::StatusCode::OK);
+}
+
 }  // namespace
 }  // namespace faultline
