@@ -1,8 +1,13 @@
-// What transport security costs an agent: the same controller served in plaintext (loopback) and
-// over mutual TLS with an access policy, one agent heartbeating back to back, and fresh channels
-// connecting (the TLS handshake an agent pays after every reconnect). Prints latencies and the
+// What transport security costs: a faultline-controller served in plaintext (loopback) and over
+// mutual TLS with an access policy, one agent heartbeating back to back, and fresh channels
+// connecting (the handshake every agent pays after a reconnect, and the controller pays once per
+// agent in a reconnect storm). Prints latencies, CPU per connection on each side and the
 // TLS/plaintext ratios; no pass/fail.
 //   bazel run -c opt //tests/security:tls_overhead_bench -- --heartbeats=5000 --connects=200
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -13,12 +18,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "controller/controller_server.h"
-#include "controller/security/access_policy.h"
 #include "controller/security/transport.h"
-#include "controller/store/sqlite_store.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/faultline/v1/agent_service.grpc.pb.h"
 #include "tests/testing/subprocess.h"
@@ -29,9 +32,6 @@ ABSL_FLAG(int, connects, 100, "Fresh channel connections per transport (1..10000
 namespace faultline {
 namespace {
 
-using controller::ControllerOptions;
-using controller::ControllerServer;
-using controller::security::AccessPolicy;
 using controller::security::ClientTransport;
 
 struct Figures {
@@ -39,7 +39,17 @@ struct Figures {
   double heartbeat_p99_us = 0;
   double connect_p50_us = 0;
   double connect_p99_us = 0;
+  // What a connection burns (not how long it waits): on the client, and in the controller.
+  double connect_cpu_us = 0;
+  double connect_server_cpu_us = 0;
 };
+
+double CpuMicros() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 double Quantile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
@@ -47,14 +57,34 @@ double Quantile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
 }
 
-absl::StatusOr<Figures> Measure(const ControllerOptions& options, const ClientTransport& client,
-                                const std::string& db) {
-  absl::StatusOr<std::unique_ptr<controller::Store>> store = controller::SqliteStore::Open(db);
-  if (!store.ok()) return store.status();
-  absl::StatusOr<std::unique_ptr<ControllerServer>> server =
-      ControllerServer::Start(store->get(), options);
-  if (!server.ok()) return server.status();
-  const std::string address = absl::StrCat("127.0.0.1:", (*server)->port());
+// The controller's own CPU time (user + system) from /proc: what the server side pays.
+double ProcessCpuMicros(pid_t pid) {
+  const std::string stat = testing::ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/stat"));
+  // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
+  if (fields.size() < 13) return 0;
+  const double ticks = std::strtod(fields[11].c_str(), nullptr) + std::strtod(fields[12].c_str(), nullptr);
+  return ticks * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+absl::StatusOr<Figures> Measure(const std::vector<std::string>& transport_flags,
+                                const ClientTransport& client, const std::string& dir,
+                                const std::string& name) {
+  std::vector<std::string> argv = {testing::RunfilePath("controller/faultline-controller"),
+                                   "--listen=127.0.0.1:0", "--db=" + dir + "/" + name + ".db",
+                                   "--port_file=" + dir + "/" + name + ".port",
+                                   "--metrics_listen="};
+  argv.insert(argv.end(), transport_flags.begin(), transport_flags.end());
+  testing::Subprocess controller;
+  if (absl::Status s = controller.Start(argv, dir + "/" + name + ".log"); !s.ok()) return s;
+  absl::StatusOr<std::string> port =
+      testing::WaitForFile(dir + "/" + name + ".port", absl::Seconds(30));
+  if (!port.ok()) {
+    return absl::UnavailableError(testing::ReadFileOrEmpty(dir + "/" + name + ".log"));
+  }
+  const std::string address = absl::StrCat("127.0.0.1:", *port);
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
       controller::security::MakeChannelCredentials(client, address);
   if (!creds.ok()) return creds.status();
@@ -91,6 +121,8 @@ absl::StatusOr<Figures> Measure(const ControllerOptions& options, const ClientTr
   f.heartbeat_p99_us = Quantile(us, 0.99);
 
   us.clear();
+  const double cpu_before = CpuMicros();
+  const double server_cpu_before = ProcessCpuMicros(controller.pid());
   for (int i = 0; i < absl::GetFlag(FLAGS_connects); ++i) {
     // A distinct channel argument keeps gRPC from sharing the previous subchannel.
     grpc::ChannelArguments args;
@@ -102,9 +134,12 @@ absl::StatusOr<Figures> Measure(const ControllerOptions& options, const ClientTr
     }
     us.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
   }
+  f.connect_cpu_us = (CpuMicros() - cpu_before) / absl::GetFlag(FLAGS_connects);
+  f.connect_server_cpu_us =
+      (ProcessCpuMicros(controller.pid()) - server_cpu_before) / absl::GetFlag(FLAGS_connects);
   f.connect_p50_us = Quantile(us, 0.5);
   f.connect_p99_us = Quantile(us, 0.99);
-  (*server)->Shutdown();
+  controller.Stop(SIGTERM);
   return f;
 }
 
@@ -123,25 +158,21 @@ int Run() {
       return 1;
     }
   }
-  absl::StatusOr<AccessPolicy> policy = AccessPolicy::Parse("cert bench-* agent\n", "bench");
-  if (!policy.ok()) return 1;
-
-  ControllerOptions plain_options;
-  plain_options.listen = "127.0.0.1:0";
-  ControllerOptions tls_options = plain_options;
-  tls_options.transport.plaintext = false;
-  tls_options.transport.cert_file = pki + "/controller.pem";
-  tls_options.transport.key_file = pki + "/controller.key";
-  tls_options.transport.client_ca_file = pki + "/ca.pem";
-  tls_options.access_policy = *policy;
+  FILE* policy = std::fopen((dir + "/policy").c_str(), "w");
+  if (policy == nullptr) return 1;
+  std::fputs("cert bench-* agent\n", policy);
+  std::fclose(policy);
+  const std::vector<std::string> tls_flags = {
+      "--tls_cert=" + pki + "/controller.pem", "--tls_key=" + pki + "/controller.key",
+      "--client_ca=" + pki + "/ca.pem", "--access_policy=" + dir + "/policy"};
   ClientTransport tls_client;
   tls_client.ca_file = pki + "/ca.pem";
   tls_client.cert_file = pki + "/bench-agent.pem";
   tls_client.key_file = pki + "/bench-agent.key";
 
   absl::StatusOr<Figures> plain =
-      Measure(plain_options, ClientTransport::LoopbackPlaintext(), dir + "/plain.db");
-  absl::StatusOr<Figures> tls = Measure(tls_options, tls_client, dir + "/tls.db");
+      Measure({"--plaintext"}, ClientTransport::LoopbackPlaintext(), dir, "plain");
+  absl::StatusOr<Figures> tls = Measure(tls_flags, tls_client, dir, "tls");
   if (!plain.ok() || !tls.ok()) {
     std::fprintf(stderr, "bench failed: %s %s\n", plain.status().ToString().c_str(),
                  tls.status().ToString().c_str());
@@ -149,14 +180,16 @@ int Run() {
   }
   std::printf("%d heartbeats and %d fresh connections per transport, one agent, loopback\n\n",
               absl::GetFlag(FLAGS_heartbeats), absl::GetFlag(FLAGS_connects));
-  std::printf("%-22s %12s %12s %8s\n", "figure", "plaintext", "mTLS+policy", "ratio");
+  std::printf("%-24s %12s %12s %8s\n", "figure", "plaintext", "mTLS+policy", "ratio");
   auto row = [](const char* name, double a, double b) {
-    std::printf("%-22s %10.1f us %10.1f us %8.2f\n", name, a, b, a > 0 ? b / a : 0);
+    std::printf("%-24s %10.1f us %10.1f us %8.2f\n", name, a, b, a > 0 ? b / a : 0);
   };
   row("heartbeat p50", plain->heartbeat_p50_us, tls->heartbeat_p50_us);
   row("heartbeat p99", plain->heartbeat_p99_us, tls->heartbeat_p99_us);
   row("connect p50", plain->connect_p50_us, tls->connect_p50_us);
   row("connect p99", plain->connect_p99_us, tls->connect_p99_us);
+  row("connect CPU, client", plain->connect_cpu_us, tls->connect_cpu_us);
+  row("connect CPU, controller", plain->connect_server_cpu_us, tls->connect_server_cpu_us);
   return 0;
 }
 
