@@ -134,6 +134,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   // Bounded so that a scrape of a huge backlog stays cheap; the gauge then saturates.
   sources.queued_jobs = [store] { return store->ListQueuedJobs(100000); };
   sources.campaigns = [store] { return store->ListCampaigns(1000); };
+  sources.parked_polls = [raw] { return raw->dispatcher->parked(); };
+  sources.parked_polls_limit = static_cast<size_t>(std::max(0, options.max_parked_polls));
   p->metrics->SetStateSources(std::move(sources));
 
   // Standard probes: grpc.health.v1.Health and server reflection (grpcurl, grpc_cli).

@@ -260,6 +260,21 @@ std::vector<MetricFamily> ControllerMetrics::CollectState() const {
     }
   }
 
+  if (sources.parked_polls) {
+    MetricFamily parked = GaugeFamily(
+        "faultline_controller_parked_polls",
+        "PollWork calls parked waiting for work now (one per idle agent).");
+    AddGauge(&parked, {}, static_cast<double>(sources.parked_polls()));
+    out.push_back(std::move(parked));
+    if (sources.parked_polls_limit > 0) {
+      MetricFamily limit = GaugeFamily(
+          "faultline_controller_parked_polls_limit",
+          "--max_parked_polls: past it a poll is answered at once with a retry hint.");
+      AddGauge(&limit, {}, static_cast<double>(sources.parked_polls_limit));
+      out.push_back(std::move(limit));
+    }
+  }
+
   if (sources.queued_jobs) {
     absl::StatusOr<std::vector<QueuedJob>> queued = sources.queued_jobs();
     if (queued.ok()) {

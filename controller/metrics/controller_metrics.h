@@ -44,6 +44,10 @@ struct StateSources {
   std::function<absl::StatusOr<std::vector<QueuedJob>>()> queued_jobs;
   // Recent campaigns with their progress.
   std::function<absl::StatusOr<std::vector<v1::Campaign>>()> campaigns;
+  // Long-polls parked now, and the cap past which new polls are turned away (0: none), so an
+  // operator sees a herd coming before agents are refused.
+  std::function<size_t()> parked_polls;
+  size_t parked_polls_limit = 0;
 };
 
 class ControllerMetrics : public prometheus::Collectable {

@@ -166,9 +166,13 @@ TEST(ControllerMetricsTest, ScrapeTimeGaugesCountAgentsQueueAndCampaigns) {
   };
   sources.queued_jobs = [store] { return store->ListQueuedJobs(1000); };
   sources.campaigns = [store] { return store->ListCampaigns(1000); };
+  sources.parked_polls = [] { return size_t{17}; };
+  sources.parked_polls_limit = 20000;
   metrics.SetStateSources(sources);
 
   const std::string text = metrics.Render();
+  EXPECT_THAT(text, HasSubstr("faultline_controller_parked_polls 17\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_controller_parked_polls_limit 20000\n"));
   EXPECT_THAT(text, HasSubstr("faultline_controller_agents{arch=\"x86_64\",host_class=\"unknown\","
                               "kernel_label=\"stock\","
                               "state=\"idle\"} 2\n"));

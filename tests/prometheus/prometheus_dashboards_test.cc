@@ -332,6 +332,9 @@ TEST_F(PrometheusDashboardsTest, TheCampaignIsVisibleInTheMetrics) {
   EXPECT_EQ(value("sum(faultline_controller_agents{state!=\"lost\"})"), 2);
   EXPECT_EQ(value("sum(faultline_controller_agents{kernel_label=\"patched/vma-retry\"})"), 1);
   EXPECT_EQ(value("sum(faultline_controller_campaigns{state=\"succeeded\"})"), 1);
+  // Idle agents park polls; the cap they are measured against is exported beside them.
+  EXPECT_GE(value("faultline_controller_parked_polls"), 0);
+  EXPECT_EQ(value("faultline_controller_parked_polls_limit"), 20000);
   // The gauge's encoding of the verdict the Gate RPC returned.
   const double expected_verdict = gate_outcome_ == v1::GATE_OUTCOME_PASS   ? 1
                                   : gate_outcome_ == v1::GATE_OUTCOME_FAIL ? -1
