@@ -12,7 +12,6 @@ namespace faultline::controller {
 namespace {
 
 constexpr uint32_t kDefaultPollWaitSeconds = 20;
-constexpr uint32_t kMaxPollWaitSeconds = 60;
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& s) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -103,14 +102,6 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
   }
   if (absl::Status invalid = ValidatePollWorkRequest(*request); !invalid.ok()) {
     return FinishNow(ctx, invalid);
-  }
-  if (request->wait_seconds() > kMaxPollWaitSeconds) {
-    return FinishNow(ctx, absl::InvalidArgumentError(absl::StrCat(
-                              "wait_seconds: ", request->wait_seconds(),
-                              " is above the maximum ", kMaxPollWaitSeconds)));
-  }
-  if (absl::Status s = ValidateAgentId(request->agent_id(), "agent_id"); !s.ok()) {
-    return FinishNow(ctx, s);
   }
   absl::StatusOr<std::shared_ptr<const AgentRecord>> agent =
       fleet_->GetShared(request->agent_id());

@@ -171,9 +171,6 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::ChangePoints(
   query.benchmark = request->benchmark();
   query.metric = request->metric();
   query.params = {request->params().begin(), request->params().end()};
-  if (!v1::Arch_IsValid(request->arch())) {
-    return FinishNow(ctx, absl::InvalidArgumentError("arch: unknown architecture"));
-  }
   query.arch = request->arch();
   query.host_class = request->host_class();
   query.kernel_label = request->kernel_label();

@@ -203,12 +203,6 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::QueryResults(
   if (absl::Status invalid = ValidateQueryResultsRequest(*request); !invalid.ok()) {
     return FinishNow(ctx, invalid);
   }
-  if (request->limit() > 10000) {
-    return FinishNow(ctx, absl::InvalidArgumentError("limit: must be 0..10000"));
-  }
-  if (!v1::Arch_IsValid(request->arch())) {
-    return FinishNow(ctx, absl::InvalidArgumentError("arch: unknown architecture"));
-  }
   RunQuery query;
   query.campaign_id = request->campaign_id();
   query.benchmark = request->benchmark();
