@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -131,30 +132,32 @@ TEST_F(AdmissionServerTest, PollOverTheParkedCapReturnsAtOnceWithAHint) {
   absl::Notification parked_done;
   stub_->async()->PollWork(&parked_ctx, &parked_request, &parked_response,
                            [&](grpc::Status) { parked_done.Notify(); });
-  // Bounded wait until the first poll is parked: the second one must meet a full dispatcher.
-  bool turned_away = false;
-  std::optional<int64_t> hint;
-  for (int i = 0; i < 100 && !turned_away; ++i) {
-    v1::PollWorkRequest request;
-    request.set_agent_id("a2");
-    request.set_wait_seconds(1);
-    v1::PollWorkResponse response;
-    auto ctx = Context();
-    grpc::Status s = stub_->PollWork(ctx.get(), request, &response);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_FALSE(response.has_assignment());
-    hint = TrailerMs(*ctx);
-    turned_away = hint.has_value();
+  // a2 must poll only once a1 is parked: polled first, a2 would take the one slot itself and
+  // wait out its own second instead of being turned away.
+  bool a1_parked = false;
+  for (int i = 0; i < 1000 && !a1_parked && !parked_done.HasBeenNotified(); ++i) {
+    a1_parked = absl::StrContains(server_->metrics()->Render(),
+                                  "\nfaultline_controller_parked_polls 1\n");
+    if (!a1_parked) absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_TRUE(turned_away);
+  ASSERT_TRUE(a1_parked) << server_->metrics()->Render();
+
+  v1::PollWorkRequest request;
+  request.set_agent_id("a2");
+  request.set_wait_seconds(20);
+  v1::PollWorkResponse response;
+  auto ctx = Context();
+  grpc::Status s = stub_->PollWork(ctx.get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(response.has_assignment());
+  // Only a poll that was turned away carries the hint; one that parked would not.
+  std::optional<int64_t> hint = TrailerMs(*ctx);
+  ASSERT_TRUE(hint.has_value());
   // poll_retry_after jittered by 0.5-1.5x.
   EXPECT_GE(*hint, 2000);
   EXPECT_LE(*hint, 6000);
   EXPECT_THAT(server_->metrics()->Render(),
-              HasSubstr("faultline_controller_admission_rejected_total{rpc=\"PollWork\"} "));
-  EXPECT_THAT(server_->metrics()->Render(),
-              ::testing::Not(HasSubstr(
-                  "faultline_controller_admission_rejected_total{rpc=\"PollWork\"} 0\n")));
+              HasSubstr("faultline_controller_admission_rejected_total{rpc=\"PollWork\"} 1\n"));
   EXPECT_FALSE(parked_done.HasBeenNotified());  // The parked poll is still parked.
   server_->Shutdown();
   ASSERT_TRUE(parked_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
