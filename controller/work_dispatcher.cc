@@ -17,13 +17,18 @@ WorkDispatcher::WorkDispatcher(Scheduler* scheduler, Clock clock,
 WorkDispatcher::~WorkDispatcher() { Shutdown(); }
 
 void WorkDispatcher::Shutdown() {
-  std::list<Parked> drained;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+  }
+  // Drain only once the thread is gone: a sweep in flight holds its batch outside parked_ and
+  // puts the unserved polls back when it ends, so draining earlier would strand them.
+  if (thread_.joinable()) thread_.join();
+  std::list<Parked> drained;
+  {
+    absl::MutexLock lock(&mu_);
     drained.swap(parked_);
   }
-  if (thread_.joinable()) thread_.join();
   for (Parked& p : drained) p.done(std::optional<LeasedJob>());
 }
 
