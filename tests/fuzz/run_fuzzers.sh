@@ -12,7 +12,9 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
-FUZZ_OUT=${FUZZ_OUT:-${TMPDIR:-/tmp}/faultline-fuzz}
+# One cache per checkout: an object's dependency list names the headers of the checkout that
+# built it, so a cache shared by two checkouts reuses objects built against the other's headers.
+FUZZ_OUT=${FUZZ_OUT:-${TMPDIR:-/tmp}/faultline-fuzz-$(printf %s "$ROOT" | sha256sum | cut -c1-12)}
 CXX=${CXX_FUZZ:-clang++}
 TARGETS=(campaign_text_fuzzer gate_policy_fuzzer campaign_planner_fuzzer agent_requests_fuzzer
   access_policy_fuzzer)
