@@ -132,7 +132,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   metrics::StateSources sources;
   sources.agents = [raw] { return raw->fleet->List(/*include_lost=*/true); };
   // Bounded so that a scrape of a huge backlog stays cheap; the gauge then saturates.
-  sources.queued_jobs = [store] { return store->ListQueuedJobs(100000); };
+  sources.queued_jobs = [store] { return store->CountQueuedJobsByPriority(); };
   sources.campaigns = [store] { return store->ListCampaigns(1000); };
   sources.parked_polls = [raw] { return raw->dispatcher->parked(); };
   sources.parked_polls_limit = static_cast<size_t>(std::max(0, options.max_parked_polls));

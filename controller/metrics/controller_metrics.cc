@@ -276,16 +276,16 @@ std::vector<MetricFamily> ControllerMetrics::CollectState() const {
   }
 
   if (sources.queued_jobs) {
-    absl::StatusOr<std::vector<QueuedJob>> queued = sources.queued_jobs();
+    absl::StatusOr<std::map<int, int64_t>> queued = sources.queued_jobs();
     if (queued.ok()) {
-      std::map<std::string, int> by_priority;
+      std::map<std::string, int64_t> by_priority;
       for (int p = v1::Priority_MIN; p <= v1::Priority_MAX; ++p) {
         if (p == v1::PRIORITY_UNSPECIFIED || !v1::Priority_IsValid(p)) continue;
         by_priority[EnumLabel(v1::Priority_Name(static_cast<v1::Priority>(p)), "PRIORITY_")] = 0;
       }
-      for (const QueuedJob& job : *queued) {
-        ++by_priority[EnumLabel(v1::Priority_Name(static_cast<v1::Priority>(job.priority)),
-                                "PRIORITY_")];
+      for (const auto& [priority, n] : *queued) {
+        by_priority[EnumLabel(v1::Priority_Name(static_cast<v1::Priority>(priority)),
+                              "PRIORITY_")] += n;
       }
       MetricFamily family = GaugeFamily("faultline_controller_queued_jobs",
                                         "Jobs waiting for an agent, by campaign priority.");

@@ -12,6 +12,7 @@
 #define FAULTLINE_CONTROLLER_METRICS_CONTROLLER_METRICS_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,7 +42,8 @@ enum GateVerdictCode : int {
 struct StateSources {
   // Every known agent with liveness applied (state LOST for silent ones).
   std::function<absl::StatusOr<std::vector<AgentRecord>>()> agents;
-  std::function<absl::StatusOr<std::vector<QueuedJob>>()> queued_jobs;
+  // Queued jobs by campaign priority (v1::Priority value).
+  std::function<absl::StatusOr<std::map<int, int64_t>>()> queued_jobs;
   // Recent campaigns with their progress.
   std::function<absl::StatusOr<std::vector<v1::Campaign>>()> campaigns;
   // Long-polls parked now, and the cap past which new polls are turned away (0: none), so an

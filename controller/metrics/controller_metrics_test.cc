@@ -164,7 +164,7 @@ TEST(ControllerMetricsTest, ScrapeTimeGaugesCountAgentsQueueAndCampaigns) {
     agents[2].state = v1::AGENT_STATE_LOST;
     return absl::StatusOr<std::vector<AgentRecord>>(agents);
   };
-  sources.queued_jobs = [store] { return store->ListQueuedJobs(1000); };
+  sources.queued_jobs = [store] { return store->CountQueuedJobsByPriority(); };
   sources.campaigns = [store] { return store->ListCampaigns(1000); };
   sources.parked_polls = [] { return size_t{17}; };
   sources.parked_polls_limit = 20000;
@@ -193,7 +193,7 @@ TEST(ControllerMetricsTest, StoreErrorsDuringScrapeAreCountedNotFatal) {
   ControllerMetrics metrics;
   StateSources sources;
   sources.queued_jobs = [] {
-    return absl::StatusOr<std::vector<QueuedJob>>(absl::UnavailableError("database is gone"));
+    return absl::StatusOr<std::map<int, int64_t>>(absl::UnavailableError("database is gone"));
   };
   metrics.SetStateSources(sources);
   const std::string text = metrics.Render();

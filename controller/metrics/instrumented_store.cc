@@ -73,6 +73,10 @@ absl::StatusOr<std::vector<QueuedJob>> InstrumentedStore::ListQueuedJobs(int lim
   return Timed("list_queued_jobs", [&] { return store_->ListQueuedJobs(limit); });
 }
 
+absl::StatusOr<std::map<int, int64_t>> InstrumentedStore::CountQueuedJobsByPriority() {
+  return Timed("count_queued_jobs", [&] { return store_->CountQueuedJobsByPriority(); });
+}
+
 absl::StatusOr<bool> InstrumentedStore::LeaseJob(const std::string& job_id,
                                                  const std::string& agent_id,
                                                  const std::string& lease_id,

@@ -31,6 +31,7 @@ class InstrumentedStore final : public Store {
   absl::StatusOr<v1::Campaign> CancelCampaign(const std::string& campaign_id,
                                               absl::Time now) override;
   absl::StatusOr<std::vector<QueuedJob>> ListQueuedJobs(int limit) override;
+  absl::StatusOr<std::map<int, int64_t>> CountQueuedJobsByPriority() override;
   absl::StatusOr<bool> LeaseJob(const std::string& job_id, const std::string& agent_id,
                                 const std::string& lease_id, absl::Time deadline,
                                 absl::Time now) override;

@@ -1,5 +1,6 @@
 // What metrics cost the controller: recording an RPC or store call on the hot path, and
 // rendering a scrape for fleets of different sizes (the fleet gauges are computed per scrape).
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,12 +46,13 @@ void BM_RenderScrape(benchmark::State& state) {
     records[i].host.set_host_class(absl::StrCat("class-", i % 8));
     records[i].state = i % 10 ? v1::AGENT_STATE_RUNNING : v1::AGENT_STATE_IDLE;
   }
-  std::vector<QueuedJob> queue(agents * 10);
-  for (size_t i = 0; i < queue.size(); ++i) queue[i].priority = 1 + i % 3;
+  // Ten queued jobs per agent, spread over three priorities: the store hands back counts.
+  std::map<int, int64_t> queue;
+  for (int i = 0; i < agents * 10; ++i) ++queue[1 + i % 3];
   ControllerMetrics metrics;
   StateSources sources;
   sources.agents = [&] { return absl::StatusOr<std::vector<AgentRecord>>(records); };
-  sources.queued_jobs = [&] { return absl::StatusOr<std::vector<QueuedJob>>(queue); };
+  sources.queued_jobs = [&] { return absl::StatusOr<std::map<int, int64_t>>(queue); };
   metrics.SetStateSources(sources);
   for (const char* m : {"Register", "Heartbeat", "PollWork", "RenewLease", "ReportResult"}) {
     metrics.RecordRpc(absl::StrCat("faultline.v1.AgentService/", m), "OK", absl::Milliseconds(1));

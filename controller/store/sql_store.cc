@@ -478,6 +478,18 @@ absl::StatusOr<std::vector<QueuedJob>> SqlStore::ListQueuedJobs(int limit) {
   return jobs;
 }
 
+absl::StatusOr<std::map<int, int64_t>> SqlStore::CountQueuedJobsByPriority() {
+  absl::MutexLock lock(&mu_);
+  FL_ASSIGN_OR_RETURN(SqlRows rows,
+                      db_->Query("SELECT c.priority, COUNT(*) FROM jobs j JOIN campaigns c ON "
+                                 "c.id = j.campaign_id WHERE j.state = 'queued' GROUP BY "
+                                 "c.priority",
+                                 {}));
+  std::map<int, int64_t> counts;
+  for (const SqlRow& row : rows) counts[static_cast<int>(row[0].AsInt())] = row[1].AsInt();
+  return counts;
+}
+
 absl::StatusOr<bool> SqlStore::JobExists(const std::string& job_id) {
   FL_ASSIGN_OR_RETURN(SqlRows rows,
                       db_->Query("SELECT 1 FROM jobs WHERE id = ?", {SqlValue::Text(job_id)}));

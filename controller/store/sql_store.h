@@ -43,6 +43,7 @@ class SqlStore : public Store {
                                               absl::Time now) override;
 
   absl::StatusOr<std::vector<QueuedJob>> ListQueuedJobs(int limit) override;
+  absl::StatusOr<std::map<int, int64_t>> CountQueuedJobsByPriority() override;
   absl::StatusOr<bool> LeaseJob(const std::string& job_id, const std::string& agent_id,
                                 const std::string& lease_id, absl::Time deadline,
                                 absl::Time now) override;

@@ -5,6 +5,7 @@
 #define FAULTLINE_CONTROLLER_STORE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,10 @@ class Store {
   // --- Scheduling ---
   // Queued jobs, highest priority first, then oldest campaign, then sequence.
   virtual absl::StatusOr<std::vector<QueuedJob>> ListQueuedJobs(int limit) = 0;
+  // Queued jobs counted by campaign priority (v1::Priority value); priorities with none are
+  // absent. A count, not a listing: a metrics scrape then costs the same at ten queued jobs or
+  // ten million, and is never cut short by a listing limit.
+  virtual absl::StatusOr<std::map<int, int64_t>> CountQueuedJobsByPriority() = 0;
   // Atomically moves a QUEUED job to RUNNING under a new lease (attempt + 1). Returns false, not
   // an error, when another caller took it first (or the job is no longer queued): safe with
   // several controllers on one store. NOT_FOUND for an unknown job.

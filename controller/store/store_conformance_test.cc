@@ -207,9 +207,17 @@ TEST_P(StoreConformanceTest, QueuedJobsByPriorityThenAgeThenSequence) {
   EXPECT_EQ((*queued)[0].campaign_created, kT0 + absl::Minutes(1));
   EXPECT_EQ((*queued)[4].priority, v1::PRIORITY_NIGHTLY);
 
+  EXPECT_EQ(store_->CountQueuedJobsByPriority().value(),
+            (std::map<int, int64_t>{{v1::PRIORITY_NIGHTLY, 2}, {v1::PRIORITY_GATE, 3}}));
+
   ASSERT_TRUE(store_->LeaseJob(JobId(gate, 1), "a", "l1", kT0 + absl::Minutes(5), kT0).value());
   EXPECT_EQ(store_->ListQueuedJobs(10)->size(), 4u);
   EXPECT_EQ(store_->ListQueuedJobs(2)->size(), 2u);
+  EXPECT_EQ(store_->CountQueuedJobsByPriority().value(),
+            (std::map<int, int64_t>{{v1::PRIORITY_NIGHTLY, 2}, {v1::PRIORITY_GATE, 2}}));
+  ASSERT_TRUE(store_->CancelCampaign(nightly, kT0 + absl::Minutes(3)).ok());
+  EXPECT_EQ(store_->CountQueuedJobsByPriority().value(),
+            (std::map<int, int64_t>{{v1::PRIORITY_GATE, 2}}));
 }
 
 TEST_P(StoreConformanceTest, LeaseIsCompareAndSet) {

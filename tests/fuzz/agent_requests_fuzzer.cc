@@ -66,6 +66,9 @@ class FakeStore : public faultline::controller::Store {
   absl::StatusOr<std::vector<faultline::controller::QueuedJob>> ListQueuedJobs(int) override {
     return absl::UnimplementedError("fake");
   }
+  absl::StatusOr<std::map<int, int64_t>> CountQueuedJobsByPriority() override {
+    return absl::UnimplementedError("fake");
+  }
   absl::StatusOr<bool> LeaseJob(const std::string&, const std::string&, const std::string&,
                                 absl::Time, absl::Time) override {
     return absl::UnimplementedError("fake");
