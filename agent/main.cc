@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -147,6 +148,7 @@ int AgentMain(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);  // Only ever sent by this process, to end the signal thread.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Declared before the agent so that they outlive it.
@@ -186,16 +188,26 @@ int AgentMain(int argc, char** argv) {
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(absl::GetFlag(FLAGS_controller), *credentials, channel_args);
   Agent agent(std::move(options), v1::AgentService::NewStub(channel));
-  std::thread([&agent, signals] {
+  // Joined before `agent` goes out of scope: a SIGTERM handled while Run() returns would
+  // otherwise call into a destroyed agent (seen as a crash at exit under load).
+  std::atomic<bool> exiting{false};
+  std::thread signal_thread([&agent, &exiting, signals] {
     while (true) {
       int signo = 0;
       if (sigwait(&signals, &signo) != 0) continue;
+      if (signo == SIGUSR1) {
+        if (exiting.load()) return;
+        continue;
+      }
       Log("received ", strsignal(signo), "; draining (a second signal abandons the running job)");
       agent.RequestDrain();
     }
-  }).detach();
+  });
 
   absl::Status status = agent.Run();
+  exiting.store(true);
+  pthread_kill(signal_thread.native_handle(), SIGUSR1);
+  signal_thread.join();
   if (!status.ok()) return Fail(status.ToString());
   return 0;
 }
