@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,72 @@ absl::Status CheckSample(const std::vector<double>& x, const char* name) {
   return absl::OkStatus();
 }
 
+// Pooled values sorted, with which sample each came from.
+std::vector<std::pair<double, bool>> Pool(const std::vector<double>& a,
+                                          const std::vector<double>& b) {
+  std::vector<std::pair<double, bool>> pooled;  // (value, from a)
+  pooled.reserve(a.size() + b.size());
+  for (double x : a) pooled.emplace_back(x, true);
+  for (double x : b) pooled.emplace_back(x, false);
+  std::sort(pooled.begin(), pooled.end(),
+            [](const auto& l, const auto& r) { return l.first < r.first; });
+  return pooled;
+}
+
 }  // namespace
+
+double ExactConditionalPValue(const std::vector<double>& a, const std::vector<double>& b) {
+  const std::vector<std::pair<double, bool>> pooled = Pool(a, b);
+  const int m = static_cast<int>(a.size());
+  const int total = static_cast<int>(pooled.size());
+  // Mid-ranks are half-integers; doubled, every rank sum is an integer and comparisons are exact.
+  // ways[k][s]: ways to give k of the values seen so far to the first sample with doubled rank
+  // sum s. A tie group of t values with doubled mid-rank r contributes c * r for c of its values
+  // in C(t, c) ways. Only additions and products of positive counts: no cancellation.
+  const int max_sum = total * (total + 1);
+  std::vector<std::vector<double>> ways(m + 1, std::vector<double>(max_sum + 1, 0));
+  ways[0][0] = 1;
+  long long observed = 0;
+  int seen = 0;
+  int reach = 0;  // largest doubled rank sum reachable so far
+  for (int i = 0; i < total;) {
+    int j = i;
+    int in_a = 0;
+    while (j < total && pooled[j].first == pooled[i].first) in_a += pooled[j++].second;
+    const int t = j - i;
+    const int rank2 = (i + 1) + j;
+    observed += static_cast<long long>(in_a) * rank2;
+    std::vector<double> choose(t + 1, 1);  // C(t, c)
+    for (int c = 1; c <= t; ++c) choose[c] = choose[c - 1] * (t - c + 1) / c;
+    const int new_reach = std::min(max_sum, reach + t * rank2);
+    for (int k = std::min(m, seen + t); k >= 0; --k) {
+      // ways[k] gains from ways[k - c] for c >= 1; walking k downwards reads rows not yet updated.
+      for (int c = std::min(t, k); c >= 1; --c) {
+        const std::vector<double>& from = ways[k - c];
+        std::vector<double>& to = ways[k];
+        const int shift = c * rank2;
+        for (int s = 0; s <= reach && s + shift <= max_sum; ++s) {
+          if (from[s] != 0) to[s + shift] += from[s] * choose[c];
+        }
+      }
+    }
+    reach = new_reach;
+    seen += t;
+    i = j;
+  }
+  // Two-sided: every arrangement at least as far from the mean doubled rank sum m (N + 1).
+  const long long mean2 = static_cast<long long>(m) * (total + 1);
+  const long long distance = std::llabs(observed - mean2);
+  double extreme = 0;
+  double all = 0;
+  for (int s = 0; s <= max_sum; ++s) {
+    const double w = ways[m][s];
+    if (w == 0) continue;
+    all += w;
+    if (std::llabs(s - mean2) >= distance) extreme += w;
+  }
+  return std::min(1.0, extreme / all);
+}
 
 std::vector<double> MannWhitneyNullCdf(int m, int n) {
   // counts[i][u]: number of arrangements of i first-sample and j second-sample values with
@@ -64,12 +130,7 @@ absl::StatusOr<MannWhitneyResult> MannWhitneyU(const std::vector<double>& a,
   const size_t total = m + n;
 
   // Rank the pooled sample with mid-ranks for ties.
-  std::vector<std::pair<double, bool>> pooled;  // (value, from a)
-  pooled.reserve(total);
-  for (double x : a) pooled.emplace_back(x, true);
-  for (double x : b) pooled.emplace_back(x, false);
-  std::sort(pooled.begin(), pooled.end(),
-            [](const auto& l, const auto& r) { return l.first < r.first; });
+  const std::vector<std::pair<double, bool>> pooled = Pool(a, b);
   double rank_sum_a = 0;
   double tie_term = 0;  // sum over tie groups of t^3 - t
   bool has_ties = false;
@@ -94,8 +155,14 @@ absl::StatusOr<MannWhitneyResult> MannWhitneyU(const std::vector<double>& a,
   const double u_b = dm * dn - result.u_a;
   const double u_max = std::max(result.u_a, u_b);
 
-  if (!has_ties && m <= static_cast<size_t>(kExactMaxPerSide) &&
-      n <= static_cast<size_t>(kExactMaxPerSide)) {
+  const bool small = m <= static_cast<size_t>(kExactMaxPerSide) &&
+                     n <= static_cast<size_t>(kExactMaxPerSide);
+  if (small && has_ties) {
+    result.p_value = ExactConditionalPValue(a, b);
+    result.exact = true;
+    return result;
+  }
+  if (small) {
     const std::vector<double> cdf = MannWhitneyNullCdf(static_cast<int>(m), static_cast<int>(n));
     // The null distribution is symmetric, so P(U >= u_max) = P(U <= m n - u_max).
     const int u_min = static_cast<int>(std::lround(dm * dn - u_max));

@@ -36,15 +36,120 @@ TEST(MannWhitneyTest, HollanderWolfeExampleExact) {
   EXPECT_NEAR(r->p_value, 2 * 0.1272, 2e-4);
 }
 
-TEST(MannWhitneyTest, TiesUseCorrectedNormalApproximation) {
-  // Pooled ranks: 1 | 2 2 2 -> 3 | 3 3 -> 5.5 | 4 -> 7 | 5 -> 8. Rank sum of a = 12.5, U_a = 2.5,
-  // tie groups of 3 and 2 (sum t^3 - t = 30), variance 16/12 * (9 - 30/56) = 11.2857,
-  // z = (13.5 - 8 - 0.5) / sqrt(11.2857) = 1.48835, p = 2 * (1 - Phi(z)) = 0.136658.
+TEST(MannWhitneyTest, TiesWithoutOverlapGetTheExactP) {
+  // No overlap at all, ties within each side only: of the C(10, 5) = 252 equally likely ways to
+  // split the pooled values, exactly one puts all of A below all of B, and one the reverse, so the
+  // exact two-sided p is 2 / 252 = 0.0079. The tie-corrected normal approximation gives 0.0107.
+  absl::StatusOr<MannWhitneyResult> r =
+      MannWhitneyU({100, 103, 101, 103, 101}, {107, 106, 104, 107, 107});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->exact);
+  EXPECT_DOUBLE_EQ(r->u_a, 0);
+  EXPECT_NEAR(r->p_value, 2.0 / 252, 1e-15);
+}
+
+TEST(MannWhitneyTest, TiesHandComputed) {
+  // Pooled: 1 | 2 2 2 | 3 3 | 4 | 5, mid-ranks 1 | 3 3 3 | 5.5 5.5 | 7 | 8; a = {1, 2, 2, 3} has
+  // rank sum 12.5 (U_a = 2.5), 4.5 below the mean 18. Of the 70 ways to pick a's four ranks, the
+  // sums at least 4.5 from 18 are: at or below 13.5 -- {1,3,3,3} 10, {1,3,3,5.5} 12.5 (x3 x2 = 6),
+  // {3,3,3,5.5} 14.5 no, {1,3,3,7} 14 no, {1,3,5.5,5.5} 15 no -> 7 ways; at or above 22.5 --
+  // {5.5,5.5,7,8} 26, {3,5.5,7,8} 23.5 (x3 x2 = 6), {3,3,7,8} 21 no, {1,5.5,7,8} 21.5 no,
+  // {3,5.5,5.5,8} 22 no, {3,5.5,5.5,7} 21 no -> 7 ways. p = 14 / 70 = 0.2.
   absl::StatusOr<MannWhitneyResult> r = MannWhitneyU({1, 2, 2, 3}, {2, 3, 4, 5});
   ASSERT_TRUE(r.ok());
-  EXPECT_FALSE(r->exact);
+  EXPECT_TRUE(r->exact);
   EXPECT_DOUBLE_EQ(r->u_a, 2.5);
-  EXPECT_NEAR(r->p_value, 0.13665824773814753, 1e-12);
+  EXPECT_NEAR(r->p_value, 0.2, 1e-14);
+}
+
+// Brute force with ties: every subset of pooled positions as the first sample, mid-ranked.
+double EnumeratedTiedP(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> pooled = a;
+  pooled.insert(pooled.end(), b.begin(), b.end());
+  const int total = static_cast<int>(pooled.size());
+  auto mid_rank = [&](double v) {
+    int below = 0, equal = 0;
+    for (double x : pooled) {
+      below += x < v;
+      equal += x == v;
+    }
+    return below + (equal + 1) / 2.0;
+  };
+  double observed = 0;
+  for (double x : a) observed += mid_rank(x);
+  const double mean = a.size() * (total + 1) / 2.0;
+  double extreme = 0, all = 0;
+  for (unsigned mask = 0; mask < (1u << total); ++mask) {
+    if (__builtin_popcount(mask) != static_cast<int>(a.size())) continue;
+    double sum = 0;
+    for (int i = 0; i < total; ++i) {
+      if (mask & (1u << i)) sum += mid_rank(pooled[i]);
+    }
+    all += 1;
+    if (std::fabs(sum - mean) >= std::fabs(observed - mean) - 1e-9) extreme += 1;
+  }
+  return extreme / all;
+}
+
+TEST(MannWhitneyTest, TiedExactPMatchesEnumeration) {
+  const std::vector<std::pair<std::vector<double>, std::vector<double>>> cases = {
+      {{1, 1, 2}, {1, 2, 2}},
+      {{5, 5, 5, 6}, {5, 6, 7, 7, 7}},
+      {{10, 11, 11, 12, 13, 13}, {11, 12, 12, 14, 14, 15, 13}},
+      {{3, 3, 3, 3, 4}, {3, 4, 4, 4, 4, 4}},
+      {{0, 1, 2, 2, 2, 3, 9}, {2, 2, 8, 9, 9, 9, 9}},
+  };
+  for (const auto& [a, b] : cases) {
+    absl::StatusOr<MannWhitneyResult> r = MannWhitneyU(a, b);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->exact);
+    EXPECT_NEAR(r->p_value, EnumeratedTiedP(a, b), 1e-12) << a.size() << "x" << b.size();
+    // The conditional distribution is symmetric, so swapping the samples keeps p.
+    EXPECT_NEAR(MannWhitneyU(b, a)->p_value, r->p_value, 1e-12);
+  }
+}
+
+TEST(MannWhitneyTest, TiesAtFiftyPerSideStayExact) {
+  std::vector<double> a, b;
+  for (int i = 0; i < 50; ++i) {
+    a.push_back(i % 7);
+    b.push_back(i % 7 + (i % 3 == 0));
+  }
+  absl::StatusOr<MannWhitneyResult> r = MannWhitneyU(a, b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->exact);
+  EXPECT_GT(r->p_value, 0);
+  EXPECT_LT(r->p_value, 1);
+  // At this size the tie-corrected normal approximation is close: within 10% of the exact p.
+  a.push_back(3);
+  absl::StatusOr<MannWhitneyResult> normal = MannWhitneyU(a, b);
+  ASSERT_TRUE(normal.ok());
+  EXPECT_FALSE(normal->exact);
+  EXPECT_NEAR(normal->p_value / r->p_value, 1, 0.1);
+}
+
+TEST(MannWhitneyTest, LargeTiedSamplesUseCorrectedNormalApproximation) {
+  // 51 per side, values 0..16 three times each on both sides shifted by one for b:
+  // checked against the formula scipy.stats.mannwhitneyu(method="asymptotic") uses.
+  std::vector<double> a, b;
+  for (int i = 0; i < 51; ++i) {
+    a.push_back(i / 3);
+    b.push_back(i / 3 + 1);
+  }
+  absl::StatusOr<MannWhitneyResult> r = MannWhitneyU(a, b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->exact);
+  // Tie groups: value 0 and 17 have 3 values, 1..16 have 6: sum t^3 - t = 2 * 24 + 16 * 210 =
+  // 3408. U_a = pairs a > b plus half the ties: sum over a of (values of b below) + ties / 2.
+  double u = 0;
+  for (double x : a) {
+    for (double y : b) u += x > y ? 1 : (x == y ? 0.5 : 0);
+  }
+  EXPECT_DOUBLE_EQ(r->u_a, u);
+  const double mn = 51.0 * 51, total = 102;
+  const double variance = mn / 12 * ((total + 1) - 3408 / (total * (total - 1)));
+  const double z = (std::max(u, mn - u) - mn / 2 - 0.5) / std::sqrt(variance);
+  EXPECT_NEAR(r->p_value, std::erfc(z / std::sqrt(2)), 1e-12);
 }
 
 TEST(MannWhitneyTest, AllEqualGivesPOne) {
