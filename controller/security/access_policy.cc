@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "controller/glob.h"
+#include "controller/scheduling/glob.h"
 #include "controller/security/token_hash.h"
 
 namespace faultline::controller::security {

@@ -1,5 +1,5 @@
-// Every RPC request's validation (controller/request_validation.h), and what an agent can send
-// that the domain validates before the store: Register (agent id, catalog) and ReportResult
+// Every RPC request's validation (controller/validation/request_validation.h), and what an
+// agent can send that the domain validates before the store: Register (agent id, catalog) and ReportResult
 // (result shape and bounds), through Fleet and JobReports over a fake store. Must not crash; a
 // request validator refuses with INVALID_ARGUMENT whose message starts with a field of the
 // request; a domain refusal is INVALID_ARGUMENT (or PERMISSION_DENIED for another agent's lease)
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "controller/fleet.h"
-#include "controller/job_reports.h"
-#include "controller/request_validation.h"
+#include "controller/scheduling/fleet.h"
+#include "controller/scheduling/job_reports.h"
+#include "controller/validation/request_validation.h"
 #include "proto/faultline/v1/agent_service.pb.h"
 #include "proto/faultline/v1/analysis.pb.h"
 #include "proto/faultline/v1/campaign_service.pb.h"

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "controller/campaign_planner.h"
-#include "controller/request_validation.h"
+#include "controller/scheduling/campaign_planner.h"
+#include "controller/validation/request_validation.h"
 #include "tests/fuzz/fake_fleet.h"
 #include "tests/fuzz/fuzz_input.h"
 

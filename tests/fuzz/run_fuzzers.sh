@@ -45,16 +45,18 @@ for f in controller/analysis/*.cc; do
 done
 # Request validation: every request message, and the gate policy parser for GateRequest.
 REQUESTS=("$PROTO_DIR"/agent_service.pb.cc "$PROTO_DIR"/analysis.pb.cc
-  "$PROTO_DIR"/campaign_service.pb.cc controller/request_validation.cc "${ANALYSIS[@]}")
+  "$PROTO_DIR"/campaign_service.pb.cc controller/validation/request_validation.cc "${ANALYSIS[@]}")
 declare -A SOURCES=(
   [campaign_text_fuzzer]="${PROTOS[*]} controller/cli/campaign_file.cc"
   [gate_policy_fuzzer]="${ANALYSIS[*]}"
-  [campaign_planner_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/campaign_planner.cc
-      controller/param_validation.cc controller/target_matcher.cc controller/glob.cc"
-  [agent_requests_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/fleet.cc
-      controller/job_reports.cc controller/target_matcher.cc controller/glob.cc"
+  [campaign_planner_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/scheduling/campaign_planner.cc
+      controller/scheduling/param_validation.cc controller/scheduling/target_matcher.cc
+      controller/scheduling/glob.cc"
+  [agent_requests_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/scheduling/fleet.cc
+      controller/scheduling/job_reports.cc controller/scheduling/target_matcher.cc
+      controller/scheduling/glob.cc"
   [access_policy_fuzzer]="controller/security/access_policy.cc controller/security/token_hash.cc
-      controller/glob.cc"
+      controller/scheduling/glob.cc"
 )
 
 # Each source compiles once, two at a time; an object is reused while it is newer than its

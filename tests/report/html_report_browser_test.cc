@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/analysis/compare.h"
-#include "controller/analysis_proto.h"
 #include "controller/cli/html_report.h"
+#include "controller/service/analysis_proto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"

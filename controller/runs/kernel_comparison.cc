@@ -1,0 +1,244 @@
+#include "controller/runs/kernel_comparison.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/scheduling/glob.h"
+#include "controller/scheduling/param_validation.h"
+
+namespace faultline::controller {
+namespace {
+
+// Enough for a long history; QueryRuns is bounded so a huge store cannot exhaust memory.
+constexpr int kMaxRuns = 100000;
+
+bool HasGlobChars(const std::string& s) { return s.find_first_of("*?") != std::string::npos; }
+
+analysis::MetricDirection ToDirection(int direction) {
+  switch (direction) {
+    case v1::DIRECTION_HIGHER_IS_BETTER:
+      return analysis::MetricDirection::kHigherIsBetter;
+    case v1::DIRECTION_NEUTRAL:
+      return analysis::MetricDirection::kNeutral;
+    default:
+      return analysis::MetricDirection::kLowerIsBetter;
+  }
+}
+
+std::map<std::string, v1::ParamValue> ParamsOf(const v1::RunResult& result) {
+  return {result.params().begin(), result.params().end()};
+}
+
+// Samples of one (invocation, metric) on both sides while collecting.
+struct Accumulator {
+  std::string benchmark_name;
+  std::map<std::string, v1::ParamValue> params;
+  std::string metric;
+  std::string unit;
+  int direction = 0;
+  std::vector<double> values[2];
+  std::set<std::string> agents[2];
+};
+
+}  // namespace
+
+bool RunSelector::empty() const {
+  return campaign_id.empty() && target_name.empty() && kernel_label.empty() &&
+         kernel_release.empty() && arch == 0 && host_class.empty() && benchmark.empty() &&
+         agent_id.empty();
+}
+
+std::string DescribeSelector(const RunSelector& s) {
+  std::vector<std::string> parts;
+  auto add = [&](const char* key, const std::string& value) {
+    if (!value.empty()) parts.push_back(absl::StrCat(key, "=", value));
+  };
+  add("campaign", s.campaign_id);
+  add("target", s.target_name);
+  add("kernel_label", s.kernel_label);
+  add("kernel_release", s.kernel_release);
+  if (s.arch != 0 && v1::Arch_IsValid(s.arch)) {
+    std::string arch = v1::Arch_Name(static_cast<v1::Arch>(s.arch));
+    add("arch", absl::AsciiStrToLower(arch.substr(std::string("ARCH_").size())));
+  }
+  add("host_class", s.host_class);
+  add("benchmark", s.benchmark);
+  add("agent", s.agent_id);
+  return parts.empty() ? "(everything)" : absl::StrJoin(parts, ",");
+}
+
+absl::StatusOr<std::vector<StoredRunRecord>> SelectRuns(Store* store, const RunSelector& selector,
+                                                        const std::string& field) {
+  if (selector.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": empty selector; set a campaign, kernel label or other filter"));
+  }
+  if (!v1::Arch_IsValid(selector.arch)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".arch: unknown architecture ", selector.arch));
+  }
+  RunQuery query;
+  query.campaign_id = selector.campaign_id;
+  if (!HasGlobChars(selector.benchmark)) query.benchmark = selector.benchmark;
+  query.arch = selector.arch;
+  query.kernel_label_glob = selector.kernel_label;
+  query.agent_id = selector.agent_id;
+  query.limit = kMaxRuns;
+  absl::StatusOr<std::vector<StoredRunRecord>> runs = store->QueryRuns(query);
+  if (!runs.ok()) return runs.status();
+  std::vector<StoredRunRecord> kept;
+  for (StoredRunRecord& run : *runs) {
+    const v1::RunResult& r = run.result;
+    if (r.state() != v1::RUN_STATE_OK) continue;
+    if (!selector.target_name.empty() && run.target_name != selector.target_name) continue;
+    if (!selector.kernel_release.empty() && r.host().kernel_release() != selector.kernel_release) {
+      continue;
+    }
+    if (!GlobMatch(selector.host_class, r.host().host_class())) continue;
+    if (!GlobMatch(selector.benchmark, r.benchmark())) continue;
+    kept.push_back(std::move(run));
+  }
+  // The store answers newest first; samples are kept in the order they were measured.
+  std::sort(kept.begin(), kept.end(), [](const StoredRunRecord& a, const StoredRunRecord& b) {
+    return a.run_id < b.run_id;
+  });
+  return kept;
+}
+
+std::string CanonicalParams(const std::map<std::string, v1::ParamValue>& params) {
+  std::vector<std::string> parts;
+  for (const auto& [name, value] : params) {
+    parts.push_back(absl::StrCat(name, "=", FormatParamValue(value)));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRecord>& baseline,
+                                                   const std::vector<StoredRunRecord>& candidate) {
+  KernelComparison out;
+  const std::vector<StoredRunRecord>* sides[2] = {&baseline, &candidate};
+  const char* side_names[2] = {"baseline", "candidate"};
+  std::string host_class[2];
+  std::vector<std::string> labels[2];
+  // (benchmark, params, metric) -> samples; std::map keeps the report order stable.
+  std::map<std::tuple<std::string, std::string, std::string>, Accumulator> acc;
+  std::map<std::string, std::set<std::string>> param_sets;  // benchmark -> canonical params
+  for (int side = 0; side < 2; ++side) {
+    if (sides[side]->empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(side_names[side], ": no successful runs match the selector"));
+    }
+  }
+  for (int side = 0; side < 2; ++side) {
+    std::set<std::string> classes, kernel_labels;
+    for (const StoredRunRecord& run : *sides[side]) {
+      const v1::RunResult& r = run.result;
+      classes.insert(r.host().host_class());
+      kernel_labels.insert(r.host().kernel_label());
+      std::map<std::string, v1::ParamValue> params = ParamsOf(r);
+      const std::string canonical = CanonicalParams(params);
+      param_sets[r.benchmark()].insert(canonical);
+      for (const v1::Repetition& rep : r.repetitions()) {
+        for (const v1::MetricValue& m : rep.metrics()) {
+          Accumulator& a = acc[{r.benchmark(), canonical, m.name()}];
+          if (a.metric.empty()) {
+            a.benchmark_name = r.benchmark();
+            a.params = params;
+            a.metric = m.name();
+            a.unit = m.unit();
+            a.direction = m.direction();
+          }
+          a.values[side].push_back(m.value());
+          a.agents[side].insert(run.agent_id);
+        }
+      }
+    }
+    if (classes.size() > 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          side_names[side], ": the selected runs span host classes ",
+          absl::StrJoin(classes, ", "),
+          "; results are only comparable within one, so add host_class=<one of them>"));
+    }
+    host_class[side] = *classes.begin();
+    labels[side].assign(kernel_labels.begin(), kernel_labels.end());
+  }
+  out.baseline_runs = static_cast<int>(baseline.size());
+  out.candidate_runs = static_cast<int>(candidate.size());
+  out.baseline_host_class = host_class[0];
+  out.candidate_host_class = host_class[1];
+  out.baseline_kernel_labels = labels[0];
+  out.candidate_kernel_labels = labels[1];
+  if (host_class[0] != host_class[1]) {
+    out.warnings.push_back(absl::StrCat("baseline ran on host class ", host_class[0],
+                                        " but candidate on ", host_class[1],
+                                        ": differences may be the hardware's, not the kernel's"));
+  }
+  std::vector<ComparedMetric> metrics;
+  for (auto& [key, a] : acc) {
+    ComparedMetric m;
+    m.benchmark_name = a.benchmark_name;
+    m.params = a.params;
+    const std::string& canonical = std::get<1>(key);
+    m.samples.benchmark = param_sets[a.benchmark_name].size() > 1
+                              ? absl::StrCat(a.benchmark_name, "[", canonical, "]")
+                              : a.benchmark_name;
+    m.samples.metric = a.metric;
+    m.samples.unit = a.unit;
+    m.samples.direction = ToDirection(a.direction);
+    m.samples.baseline = std::move(a.values[0]);
+    m.samples.candidate = std::move(a.values[1]);
+    m.baseline_agents.assign(a.agents[0].begin(), a.agents[0].end());
+    m.candidate_agents.assign(a.agents[1].begin(), a.agents[1].end());
+    if (m.samples.baseline.empty() || m.samples.candidate.empty()) {
+      out.warnings.push_back(absl::StrCat(m.samples.benchmark, " ", m.samples.metric,
+                                          ": measured on the ",
+                                          m.samples.baseline.empty() ? "candidate" : "baseline",
+                                          " side only"));
+    }
+    metrics.push_back(std::move(m));
+  }
+  std::stable_sort(metrics.begin(), metrics.end(),
+                   [](const ComparedMetric& a, const ComparedMetric& b) {
+                     return std::tie(a.samples.benchmark, a.samples.metric) <
+                            std::tie(b.samples.benchmark, b.samples.metric);
+                   });
+  out.metrics = std::move(metrics);
+  return out;
+}
+
+absl::StatusOr<KernelComparison> CompareKernels(Store* store, const RunSelector& baseline,
+                                                const RunSelector& candidate,
+                                                const analysis::CompareOptions& options) {
+  if (absl::Status s = analysis::ValidateCompareOptions(options); !s.ok()) return s;
+  absl::StatusOr<std::vector<StoredRunRecord>> a = SelectRuns(store, baseline, "baseline");
+  if (!a.ok()) return a.status();
+  absl::StatusOr<std::vector<StoredRunRecord>> b = SelectRuns(store, candidate, "candidate");
+  if (!b.ok()) return b.status();
+  absl::StatusOr<KernelComparison> comparison = CollectComparison(*a, *b);
+  if (!comparison.ok()) return comparison.status();
+  std::vector<analysis::MetricSamples> inputs;
+  for (const ComparedMetric& m : comparison->metrics) inputs.push_back(m.samples);
+  absl::StatusOr<analysis::SuiteComparison> suite = analysis::CompareSuite(inputs, options);
+  if (!suite.ok()) return suite.status();
+  comparison->suite = std::move(*suite);
+  return comparison;
+}
+
+int FindComparedMetric(const KernelComparison& comparison, const std::string& benchmark_name,
+                       const std::string& canonical_params, const std::string& metric) {
+  for (size_t i = 0; i < comparison.metrics.size(); ++i) {
+    const ComparedMetric& m = comparison.metrics[i];
+    if (m.benchmark_name == benchmark_name && m.samples.metric == metric &&
+        CanonicalParams(m.params) == canonical_params) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+}  // namespace faultline::controller

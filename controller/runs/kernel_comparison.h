@@ -1,0 +1,85 @@
+// Turns stored runs into a kernel comparison: selects each side's runs, groups their samples by
+// benchmark invocation (benchmark + parameters) and metric, and runs the statistics
+// (controller/analysis) over them.
+#ifndef FAULTLINE_CONTROLLER_RUNS_KERNEL_COMPARISON_H_
+#define FAULTLINE_CONTROLLER_RUNS_KERNEL_COMPARISON_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/analysis/compare.h"
+#include "controller/store/store.h"
+#include "proto/faultline/v1/benchmark.pb.h"
+
+namespace faultline::controller {
+
+// One side of a comparison: every set field must match, unset fields match anything
+// (mirrors v1::ResultSelector). Globs: kernel_label, host_class, benchmark.
+struct RunSelector {
+  std::string campaign_id;
+  std::string target_name;
+  std::string kernel_label;
+  std::string kernel_release;
+  int arch = 0;  // v1::Arch; 0 for any.
+  std::string host_class;
+  std::string benchmark;
+  std::string agent_id;
+
+  bool empty() const;
+};
+
+// "campaign=c-000001,target=stock" style, for messages.
+std::string DescribeSelector(const RunSelector& selector);
+
+// Successful runs matching `selector`, oldest first. INVALID_ARGUMENT naming `field` for an
+// empty selector.
+absl::StatusOr<std::vector<StoredRunRecord>> SelectRuns(Store* store, const RunSelector& selector,
+                                                        const std::string& field);
+
+// Stable text of parameter values: "region_mib=8,thp=never" (sorted by name).
+std::string CanonicalParams(const std::map<std::string, v1::ParamValue>& params);
+
+// What the statistics saw for one metric, beside its result.
+struct ComparedMetric {
+  // Benchmark name without parameters, and the invocation's parameters.
+  std::string benchmark_name;
+  std::map<std::string, v1::ParamValue> params;
+  // Samples as given to CompareSuite (benchmark is the display name, see analysis.proto).
+  analysis::MetricSamples samples;
+  // Agents that measured each side, sorted.
+  std::vector<std::string> baseline_agents;
+  std::vector<std::string> candidate_agents;
+};
+
+struct KernelComparison {
+  analysis::SuiteComparison suite;
+  // Parallel to suite.metrics.
+  std::vector<ComparedMetric> metrics;
+  int baseline_runs = 0;
+  int candidate_runs = 0;
+  std::string baseline_host_class;
+  std::string candidate_host_class;
+  std::vector<std::string> baseline_kernel_labels;
+  std::vector<std::string> candidate_kernel_labels;
+  std::vector<std::string> warnings;
+};
+
+// The metric inputs of a comparison of two sets of runs (ordered by benchmark display name,
+// then metric). FAILED_PRECONDITION when a side has no runs or spans several host classes.
+absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRecord>& baseline,
+                                                   const std::vector<StoredRunRecord>& candidate);
+
+// Selects both sides, collects and compares them.
+absl::StatusOr<KernelComparison> CompareKernels(Store* store, const RunSelector& baseline,
+                                                const RunSelector& candidate,
+                                                const analysis::CompareOptions& options);
+
+// Index of the metric for (benchmark name, canonical params, metric) in `comparison`, or -1.
+int FindComparedMetric(const KernelComparison& comparison, const std::string& benchmark_name,
+                       const std::string& canonical_params, const std::string& metric);
+
+}  // namespace faultline::controller
+
+#endif  // FAULTLINE_CONTROLLER_RUNS_KERNEL_COMPARISON_H_

@@ -1,0 +1,456 @@
+// Comparisons, histories and gates over a real SQLite store, with the real Fleet, Campaigns,
+// Scheduler and JobReports; a thread stands in for the agents, running each leased job by
+// drawing samples from a per-agent distribution (so which host is slow is known exactly).
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "controller/runs/gate_runner.h"
+#include "controller/runs/kernel_comparison.h"
+#include "controller/runs/metric_history.h"
+#include "controller/scheduling/campaign_planner.h"
+#include "controller/scheduling/campaigns.h"
+#include "controller/scheduling/fleet.h"
+#include "controller/scheduling/job_reports.h"
+#include "controller/scheduling/scheduler.h"
+#include "controller/scheduling/target_matcher.h"
+#include "controller/store/sqlite_store.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+namespace faultline::controller {
+namespace {
+
+using analysis::GateOutcome;
+using analysis::Verdict;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+v1::BenchmarkSpec FaultAnon() {
+  v1::BenchmarkSpec spec;
+  google::protobuf::TextFormat::ParseFromString(R"pb(
+    name: "fault_anon"
+    params { name: "region_mib" type: PARAM_TYPE_INT default_value { int_value: 8 }
+             min { int_value: 1 } max { int_value: 1024 } }
+  )pb", &spec);
+  return spec;
+}
+
+AgentRecord Agent(const std::string& id, const std::string& label,
+                  const std::string& host_class = "epyc-2cpu") {
+  AgentRecord a;
+  a.agent_id = id;
+  a.host.set_arch(v1::ARCH_X86_64);
+  a.host.set_kernel_release("6.18.0");
+  a.host.set_kernel_label(label);
+  a.host.set_host_class(host_class);
+  a.catalog = {FaultAnon()};
+  return a;
+}
+
+// Runs every job it can lease for `agents`, until stopped. Each repetition reports
+// ns_per_fault ~ base * (1 + 1% noise) and faults_per_sec = 1e9 / ns_per_fault.
+class FakeAgents {
+ public:
+  using Base = std::function<double(const AgentRecord& agent, const v1::Job& job)>;
+  FakeAgents(Scheduler* scheduler, JobReports* reports, std::vector<AgentRecord> agents, Base base)
+      : scheduler_(scheduler), reports_(reports), agents_(std::move(agents)),
+        base_(std::move(base)), thread_([this] { Loop(); }) {}
+  ~FakeAgents() {
+    stop_ = true;
+    thread_.join();
+  }
+  // Fingerprint override for the results of `agent_id` (e.g. a new kernel release).
+  void SetHost(const std::string& agent_id, const v1::HostFingerprint& host) {
+    absl::MutexLock lock(&mu_);
+    for (AgentRecord& a : agents_) {
+      if (a.agent_id == agent_id) a.host = host;
+    }
+  }
+
+ private:
+  void Loop() {
+    std::mt19937_64 rng(42);
+    std::normal_distribution<double> noise(0, 0.01);
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (!stop_ && absl::Now() < deadline) {
+      bool worked = false;
+      std::vector<AgentRecord> agents;
+      {
+        absl::MutexLock lock(&mu_);
+        agents = agents_;
+      }
+      for (AgentRecord& agent : agents) {
+        auto leased = scheduler_->Assign(agent);
+        if (!leased.ok() || !leased->has_value()) continue;
+        worked = true;
+        {
+          // The fingerprint as of now: SetHost may have run since the copy above.
+          absl::MutexLock lock(&mu_);
+          for (const AgentRecord& a : agents_) {
+            if (a.agent_id == agent.agent_id) agent.host = a.host;
+          }
+        }
+        const v1::Job& job = (*leased)->job;
+        v1::RunResult r;
+        r.set_benchmark(job.invocation().benchmark());
+        *r.mutable_params() = job.invocation().params();
+        r.set_state(v1::RUN_STATE_OK);
+        *r.mutable_host() = agent.host;
+        r.mutable_started()->set_seconds(1700000000 + ++runs_);
+        for (uint32_t i = 0; i < job.invocation().repetitions(); ++i) {
+          const double ns = base_(agent, job) * (1 + noise(rng));
+          v1::Repetition* rep = r.add_repetitions();
+          rep->set_index(i);
+          for (auto [name, value, dir] :
+               {std::make_tuple("ns_per_fault", ns, v1::DIRECTION_LOWER_IS_BETTER),
+                std::make_tuple("faults_per_sec", 1e9 / ns, v1::DIRECTION_HIGHER_IS_BETTER)}) {
+            v1::MetricValue* m = rep->add_metrics();
+            m->set_name(name);
+            m->set_unit(name == std::string("ns_per_fault") ? "ns" : "1/s");
+            m->set_direction(dir);
+            m->set_value(value);
+          }
+        }
+        (void)reports_->Report(agent.agent_id, job.id(), job.attempt(), (*leased)->lease_id, r);
+      }
+      if (!worked) absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+
+  Scheduler* const scheduler_;
+  JobReports* const reports_;
+  absl::Mutex mu_;
+  std::vector<AgentRecord> agents_ ABSL_GUARDED_BY(mu_);
+  const Base base_;
+  std::atomic<bool> stop_{false};
+  int runs_ = 0;
+  std::thread thread_;
+};
+
+// Patched kernels are 30% slower on agents whose id is in `slow`.
+FakeAgents::Base SlowOn(std::set<std::string> slow) {
+  return [slow](const AgentRecord& a, const v1::Job&) {
+    return slow.count(a.agent_id) ? 1300.0 : 1000.0;
+  };
+}
+
+class AnalysisDomainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "/analysis_domain_test_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    std::remove(path_.c_str());
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    fleet_ = std::make_unique<Fleet>(store_.get(), Fleet::Options{}, RealClock(), nullptr);
+    campaigns_ = std::make_unique<Campaigns>(store_.get(), fleet_.get(), RealClock(), nullptr);
+    scheduler_ = std::make_unique<Scheduler>(store_.get(), Scheduler::Options{}, RealClock());
+    reports_ = std::make_unique<JobReports>(store_.get(), JobReports::Options{}, RealClock(),
+                                            nullptr);
+    GateRunner::Options options;
+    options.poll_interval = absl::Milliseconds(10);
+    gates_ = std::make_unique<GateRunner>(
+        store_.get(), fleet_.get(), campaigns_.get(), options,
+        [this](const std::string& name, GateOutcome outcome) { verdicts_[name] = outcome; });
+  }
+
+  std::vector<AgentRecord> Register(const std::vector<AgentRecord>& agents) {
+    for (const AgentRecord& a : agents) EXPECT_TRUE(fleet_->Register(a).ok());
+    return agents;
+  }
+
+  std::string SubmitAndWait(const std::string& text) {
+    v1::CampaignSpec spec;
+    EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &spec));
+    auto c = campaigns_->Submit(spec);
+    EXPECT_TRUE(c.ok()) << c.status();
+    if (!c.ok()) return "";
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      auto now = campaigns_->Get(c->id());
+      if (now.ok() && now->state() == v1::CAMPAIGN_STATE_SUCCEEDED) return c->id();
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ADD_FAILURE() << "campaign " << c->id() << " did not finish";
+    return c->id();
+  }
+
+  static RunSelector Side(const std::string& campaign, const std::string& target) {
+    RunSelector s;
+    s.campaign_id = campaign;
+    s.target_name = target;
+    return s;
+  }
+
+  static RunSelector Label(const std::string& glob) {
+    RunSelector s;
+    s.kernel_label = glob;
+    return s;
+  }
+
+  GateSpec Gate(const std::string& policy) {
+    GateSpec spec;
+    spec.policy_text = policy;
+    spec.policy_name = "mm-upgrade";
+    spec.baseline = Label("stock");
+    spec.candidate = Label("patched/*");
+    spec.campaign_timeout = absl::Seconds(30);
+    v1::CampaignSpec campaign;
+    google::protobuf::TextFormat::ParseFromString(
+        R"pb(suite { benchmark: "fault_anon" } repetitions: 10 interleave: true)pb", &campaign);
+    spec.campaign = campaign;
+    return spec;
+  }
+
+  std::string path_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Fleet> fleet_;
+  std::unique_ptr<Campaigns> campaigns_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<JobReports> reports_;
+  std::unique_ptr<GateRunner> gates_;
+  std::map<std::string, GateOutcome> verdicts_;
+};
+
+TEST_F(AnalysisDomainTest, ComparesEachInvocationAndMetricOfTwoTargets) {
+  auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3")});
+  FakeAgents run(scheduler_.get(), reports_.get(), agents,
+                 [](const AgentRecord& a, const v1::Job& job) {
+                   // Only the 16 MiB invocation regresses.
+                   const bool big = job.invocation().params().at("region_mib").int_value() == 16;
+                   return a.agent_id == "patched-1" && big ? 1300.0 : 1000.0;
+                 });
+  const std::string id = SubmitAndWait(R"pb(
+    name: "ab" repetitions: 10
+    suite { benchmark: "fault_anon" params { key: "region_mib" value { int_value: 8 } } }
+    suite { benchmark: "fault_anon" params { key: "region_mib" value { int_value: 16 } } }
+    targets { name: "stock" kernel_label: "stock" }
+    targets { name: "patched" kernel_label: "patched/*" })pb");
+
+  auto c = CompareKernels(store_.get(), Side(id, "stock"), Side(id, "patched"), {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->metrics.size(), 4u);
+  ASSERT_EQ(c->suite.metrics.size(), 4u);
+  EXPECT_EQ(c->baseline_runs, 2);
+  EXPECT_EQ(c->baseline_host_class, "epyc-2cpu");
+  EXPECT_THAT(c->candidate_kernel_labels, ElementsAre("patched/v3"));
+  std::map<std::string, const analysis::MetricComparison*> by_name;
+  for (const auto& m : c->suite.metrics) by_name[m.benchmark + " " + m.metric] = &m;
+  const auto* slow = by_name["fault_anon[region_mib=16] ns_per_fault"];
+  ASSERT_NE(slow, nullptr);
+  EXPECT_EQ(slow->verdict, Verdict::kRegression);
+  EXPECT_EQ(slow->baseline_count, 10);
+  EXPECT_GT(slow->ratio_lower, 1.25);
+  EXPECT_LT(slow->ratio_upper, 1.35);
+  const auto* rate = by_name["fault_anon[region_mib=16] faults_per_sec"];
+  ASSERT_NE(rate, nullptr);
+  EXPECT_EQ(rate->verdict, Verdict::kRegression);  // fewer faults per second is worse
+  EXPECT_EQ(by_name["fault_anon[region_mib=8] ns_per_fault"]->verdict, Verdict::kNoChange);
+  for (const ComparedMetric& m : c->metrics) {
+    EXPECT_THAT(m.baseline_agents, ElementsAre("stock-1"));
+    EXPECT_THAT(m.candidate_agents, ElementsAre("patched-1"));
+  }
+
+  // The same runs selected by kernel label instead of campaign target.
+  auto by_label = CompareKernels(store_.get(), Label("stock"), Label("patched/*"), {});
+  ASSERT_TRUE(by_label.ok()) << by_label.status();
+  ASSERT_EQ(by_label->suite.metrics.size(), 4u);
+  EXPECT_EQ(by_label->suite.regressions, 2);
+}
+
+TEST_F(AnalysisDomainTest, SelectorErrorsSayWhatIsWrong) {
+  auto agents = Register({Agent("stock-1", "stock"), Agent("other", "stock", "arm-8cpu")});
+  FakeAgents run(scheduler_.get(), reports_.get(), agents, SlowOn({}));
+  SubmitAndWait(R"pb(name: "sweep" repetitions: 5 suite { benchmark: "fault_anon" }
+                     targets { kernel_label: "stock" every_matching_host: true })pb");
+  auto empty = CompareKernels(store_.get(), RunSelector{}, Label("stock"), {});
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(empty.status().message(), HasSubstr("baseline: empty selector"));
+  auto none = CompareKernels(store_.get(), Label("stock"), Label("patched/*"), {});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(none.status().message(), HasSubstr("candidate: no successful runs"));
+  auto mixed = CompareKernels(store_.get(), Label("stock"), Label("stock"), {});
+  EXPECT_EQ(mixed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(mixed.status().message(), HasSubstr("span host classes arm-8cpu, epyc-2cpu"));
+  RunSelector narrowed = Label("stock");
+  narrowed.host_class = "epyc-*";
+  EXPECT_TRUE(CompareKernels(store_.get(), narrowed, narrowed, {}).ok());
+  analysis::CompareOptions bad;
+  bad.min_effect = -1;
+  EXPECT_EQ(CompareKernels(store_.get(), narrowed, narrowed, bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AnalysisDomainTest, AgentIdsRestrictATarget) {
+  auto agents = Register({Agent("a", "stock"), Agent("b", "stock")});
+  v1::TargetSelector t;
+  t.set_kernel_label("stock");
+  t.add_agent_ids("b");
+  EXPECT_FALSE(AgentMatchesTarget(t, agents[0]));
+  EXPECT_TRUE(AgentMatchesTarget(t, agents[1]));
+  EXPECT_THAT(DescribeTarget(t), HasSubstr("agent_ids=b"));
+  v1::CampaignSpec spec;
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(name: "x" suite { benchmark: "fault_anon" }
+           targets { kernel_label: "stock" agent_ids: "nobody" })pb", &spec);
+  auto plan = PlanCampaign(spec, agents);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(plan.status().message(), HasSubstr("agent_ids=nobody"));
+  spec.mutable_targets(0)->add_agent_ids("");
+  plan = PlanCampaign(spec, agents);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("spec.targets[0].agent_ids[1]: must be 1..128 characters"));
+  spec.mutable_targets(0)->clear_agent_ids();
+  spec.mutable_targets(0)->add_agent_ids("b");
+  plan = PlanCampaign(spec, agents);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->jobs.size(), 1u);
+  EXPECT_EQ(plan->jobs[0].target().agent_ids(0), "b");
+}
+
+TEST_F(AnalysisDomainTest, GatePassesAnAACampaign) {
+  auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3")});
+  FakeAgents run(scheduler_.get(), reports_.get(), agents, SlowOn({}));
+  auto report = gates_->Run(Gate("fault_anon ns_per_fault 5%\n* faults_per_sec 5%\n"));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->outcome, GateOutcome::kPass);
+  EXPECT_FALSE(report->campaign_id.empty());
+  EXPECT_TRUE(report->confirmations.empty());
+  EXPECT_EQ(verdicts_["mm-upgrade"], GateOutcome::kPass);
+  auto campaign = campaigns_->Get(report->campaign_id);
+  ASSERT_TRUE(campaign.ok());
+  EXPECT_EQ(campaign->spec().priority(), v1::PRIORITY_GATE);
+  EXPECT_EQ(campaign->progress().jobs_total(), 20u);  // interleaved: one job per repetition
+}
+
+TEST_F(AnalysisDomainTest, GateFailureConfirmedOnASecondHost) {
+  auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3"),
+                          Agent("patched-2", "patched/v3"), Agent("stock-2", "stock"),
+                          Agent("elsewhere", "patched/v3", "arm-8cpu")});
+  FakeAgents run(scheduler_.get(), reports_.get(), agents, SlowOn({"patched-1", "patched-2"}));
+  GateSpec spec = Gate("fault_anon ns_per_fault 5%\n");
+  spec.baseline.agent_id = "stock-1";
+  spec.candidate.agent_id = "patched-1";
+  auto report = gates_->Run(spec);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->original.outcome, GateOutcome::kFail);
+  EXPECT_EQ(report->outcome, GateOutcome::kFail);
+  ASSERT_EQ(report->confirmations.size(), 1u);
+  const GateConfirmation& c = report->confirmations[0];
+  EXPECT_EQ(c.metric, "ns_per_fault");
+  EXPECT_THAT(c.original_candidate_agents, ElementsAre("patched-1"));
+  // The second host is of the same class (not "elsewhere"), for both kernels.
+  EXPECT_THAT(c.confirmation_candidate_agents, ElementsAre("patched-2"));
+  EXPECT_THAT(c.confirmation_baseline_agents, ElementsAre("stock-2"));
+  EXPECT_EQ(c.confirmation_outcome, GateOutcome::kFail);
+  ASSERT_TRUE(c.confirmation.has_value());
+  EXPECT_GT(c.confirmation->ratio_lower, 1.2);
+  EXPECT_THAT(c.reason, HasSubstr("confirmed on patched-2"));
+  // The confirmation's runs really came from the second hosts.
+  RunQuery q;
+  q.campaign_id = c.campaign_id;
+  auto runs = store_->QueryRuns(q);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_FALSE(runs->empty());
+  for (const StoredRunRecord& r : *runs) {
+    EXPECT_EQ(r.agent_id, r.target_name == "baseline" ? "stock-2" : "patched-2");
+  }
+  EXPECT_EQ(verdicts_["mm-upgrade"], GateOutcome::kFail);
+}
+
+TEST_F(AnalysisDomainTest, GateFailureNotReproducedIsInconclusive) {
+  auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3"),
+                          Agent("patched-2", "patched/v3")});
+  FakeAgents run(scheduler_.get(), reports_.get(), agents, SlowOn({"patched-1"}));
+  GateSpec spec = Gate("fault_anon ns_per_fault 5%\n");
+  spec.candidate.agent_id = "patched-1";
+  auto report = gates_->Run(spec);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->original.outcome, GateOutcome::kFail);
+  EXPECT_EQ(report->outcome, GateOutcome::kInconclusive);
+  ASSERT_EQ(report->confirmations.size(), 1u);
+  EXPECT_EQ(report->confirmations[0].confirmation_outcome, GateOutcome::kPass);
+  // Only one stock host: the baseline re-runs on it.
+  EXPECT_THAT(report->confirmations[0].confirmation_baseline_agents, ElementsAre("stock-1"));
+  EXPECT_THAT(report->confirmations[0].reason, HasSubstr("not reproduced on patched-2"));
+  EXPECT_EQ(verdicts_["mm-upgrade"], GateOutcome::kInconclusive);
+}
+
+TEST_F(AnalysisDomainTest, GateFailureWithoutASecondHostStandsUnconfirmed) {
+  auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3")});
+  FakeAgents run(scheduler_.get(), reports_.get(), agents, SlowOn({"patched-1"}));
+  auto report = gates_->Run(Gate("fault_anon ns_per_fault 5%\n"));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->outcome, GateOutcome::kFail);
+  ASSERT_EQ(report->confirmations.size(), 1u);
+  EXPECT_TRUE(report->confirmations[0].campaign_id.empty());
+  EXPECT_THAT(report->confirmations[0].reason, HasSubstr("no second live host of class epyc-2cpu"));
+}
+
+TEST_F(AnalysisDomainTest, GateErrorsNameTheProblem) {
+  Register({Agent("stock-1", "stock")});
+  auto bad_policy = gates_->Run(Gate("fault_anon ns_per_fault\n"));
+  EXPECT_EQ(bad_policy.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad_policy.status().message(), HasSubstr("policy: line 1: expected"));
+  GateSpec with_campaign_selector = Gate("* * 5%\n");
+  with_campaign_selector.baseline = Side("c-000001", "stock");
+  EXPECT_THAT(gates_->Run(with_campaign_selector).status().message(),
+              HasSubstr("must not name a campaign or target"));
+  // No patched agent: the campaign cannot be planned, nothing waits.
+  auto unplannable = gates_->Run(Gate("* * 5%\n"));
+  EXPECT_EQ(unplannable.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(AnalysisDomainTest, ChangePointAttributedToFirstKernelAfterIt) {
+  auto agents = Register({Agent("box", "stock")});
+  FakeAgents run(scheduler_.get(), reports_.get(), agents,
+                 [](const AgentRecord& a, const v1::Job&) {
+                   // Kernels from 6.1.6 on are 20% slower.
+                   return a.host.kernel_release() >= "6.1.6" ? 1200.0 : 1000.0;
+                 });
+  for (int k = 0; k < 12; ++k) {
+    v1::HostFingerprint host = agents[0].host;
+    host.set_kernel_release("6.1." + std::to_string(k));
+    if (k >= 10) host.set_kernel_release("6.1.9" + std::to_string(k));  // sorts after 6.1.6
+    run.SetHost("box", host);
+    SubmitAndWait(R"pb(name: "nightly" repetitions: 5 suite { benchmark: "fault_anon" }
+                       targets { kernel_label: "stock" })pb");
+  }
+  HistoryQuery query;
+  query.benchmark = "fault_anon";
+  query.metric = "ns_per_fault";
+  query.order = HistoryQuery::Order::kByKernel;
+  auto history = FindMetricChangePoints(store_.get(), query);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->points.size(), 12u);
+  EXPECT_EQ(history->host_class, "epyc-2cpu");
+  ASSERT_EQ(history->change_points.size(), 1u);
+  const analysis::ChangePoint& cp = history->change_points[0];
+  EXPECT_EQ(cp.index, 6);
+  EXPECT_EQ(history->points[cp.index].kernel_release, "6.1.6");
+  EXPECT_NEAR(cp.relative_change, 0.2, 0.03);
+
+  query.order = HistoryQuery::Order::kByTime;
+  query.params["region_mib"].set_int_value(8);
+  auto by_time = FindMetricChangePoints(store_.get(), query);
+  ASSERT_TRUE(by_time.ok()) << by_time.status();
+  EXPECT_EQ(by_time->points.size(), 12u);
+  ASSERT_EQ(by_time->change_points.size(), 1u);
+  query.params["region_mib"].set_int_value(64);
+  EXPECT_TRUE(FindMetricChangePoints(store_.get(), query)->points.empty());
+  query.metric.clear();
+  EXPECT_EQ(FindMetricChangePoints(store_.get(), query).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace faultline::controller

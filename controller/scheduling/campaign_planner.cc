@@ -1,0 +1,249 @@
+#include "controller/scheduling/campaign_planner.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/scheduling/param_validation.h"
+#include "controller/scheduling/target_matcher.h"
+
+namespace faultline::controller {
+namespace {
+
+absl::Status Invalid(const std::string& field, const std::string& reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+absl::Status CheckPattern(const std::string& field, const std::string& value) {
+  if (value.size() > 256) return Invalid(field, "longer than 256 characters");
+  return absl::OkStatus();
+}
+
+absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& field) {
+  if (!v1::Arch_IsValid(target.arch())) {
+    return Invalid(field + ".arch", absl::StrCat("unknown architecture ", target.arch()));
+  }
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string&>{"kernel_label", target.kernel_label()},
+        {"kernel_release", target.kernel_release()},
+        {"host_class", target.host_class()},
+        {"name", target.name()}}) {
+    absl::Status status = CheckPattern(absl::StrCat(field, ".", name), value);
+    if (!status.ok()) return status;
+  }
+  if (target.host_tags_size() > 32) return Invalid(field + ".host_tags", "more than 32 tags");
+  if (target.agent_ids_size() > kMaxTargets) {
+    return Invalid(field + ".agent_ids", absl::StrCat("more than ", kMaxTargets, " agents"));
+  }
+  for (int i = 0; i < target.agent_ids_size(); ++i) {
+    const std::string& id = target.agent_ids(i);
+    if (id.empty() || id.size() > 128) {
+      return Invalid(absl::StrCat(field, ".agent_ids[", i, "]"), "must be 1..128 characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckInvocationShape(const v1::BenchmarkInvocation& inv, const std::string& field) {
+  if (inv.benchmark().empty()) return Invalid(field + ".benchmark", "must be set");
+  if (inv.repetitions() > kMaxRepetitions) {
+    return Invalid(field + ".repetitions",
+                   absl::StrCat(inv.repetitions(), " is above the maximum ", kMaxRepetitions));
+  }
+  if (inv.warmup() > kMaxWarmup) {
+    return Invalid(field + ".warmup",
+                   absl::StrCat(inv.warmup(), " is above the maximum ", kMaxWarmup));
+  }
+  if (inv.timeout_seconds() > kMaxTimeoutSeconds) {
+    return Invalid(field + ".timeout_seconds", absl::StrCat(inv.timeout_seconds(),
+                                                            " is above the maximum ",
+                                                            kMaxTimeoutSeconds));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
+                                          const std::vector<AgentRecord>& agents) {
+  CampaignPlan plan;
+  v1::CampaignSpec& spec = plan.spec;
+  spec = input;
+
+  if (spec.name().empty() || spec.name().size() > 128) {
+    return Invalid("spec.name", "must be 1..128 characters");
+  }
+  if (spec.suite().empty()) return Invalid("spec.suite", "must list at least one benchmark");
+  if (spec.suite_size() > kMaxSuiteSize) {
+    return Invalid("spec.suite", absl::StrCat("more than ", kMaxSuiteSize, " invocations"));
+  }
+  if (spec.targets().empty()) return Invalid("spec.targets", "must list at least one target");
+  if (spec.targets_size() > kMaxTargets) {
+    return Invalid("spec.targets", absl::StrCat("more than ", kMaxTargets, " targets"));
+  }
+  if (spec.repetitions() > kMaxRepetitions) {
+    return Invalid("spec.repetitions",
+                   absl::StrCat(spec.repetitions(), " is above the maximum ", kMaxRepetitions));
+  }
+  if (!v1::Priority_IsValid(spec.priority())) {
+    return Invalid("spec.priority", absl::StrCat("unknown priority ", spec.priority()));
+  }
+  if (spec.priority() == v1::PRIORITY_UNSPECIFIED) spec.set_priority(v1::PRIORITY_INTERACTIVE);
+  if (spec.repetitions() == 0) spec.set_repetitions(kDefaultRepetitions);
+
+  // Targets: shape, then which agents each one can use.
+  std::vector<std::vector<const AgentRecord*>> matching(spec.targets_size());
+  std::set<std::string> target_names;
+  for (int t = 0; t < spec.targets_size(); ++t) {
+    v1::TargetSelector* target = spec.mutable_targets(t);
+    const std::string field = absl::StrCat("spec.targets[", t, "]");
+    absl::Status status = CheckTarget(*target, field);
+    if (!status.ok()) return status;
+    if (target->name().empty()) {
+      target->set_name(!target->kernel_label().empty() ? target->kernel_label()
+                                                       : absl::StrCat("target", t));
+    }
+    if (!target_names.insert(target->name()).second) {
+      return Invalid(field + ".name", absl::StrCat("\"", target->name(),
+                                                   "\" names another target too; give each "
+                                                   "target a distinct name"));
+    }
+    for (const AgentRecord& agent : agents) {
+      if (AgentMatchesTarget(*target, agent)) matching[t].push_back(&agent);
+    }
+    if (matching[t].empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, ": no registered agent matches ", DescribeTarget(*target)));
+    }
+  }
+  if (spec.paired()) {
+    // Pin every target to one host class that has agents for all of them, so each kernel is
+    // measured on the same hardware. Chosen now, stored with the spec: restart-safe.
+    std::map<std::string, int> common;  // host class -> agents across all targets
+    for (int t = 0; t < spec.targets_size(); ++t) {
+      std::set<std::string> classes_here;
+      for (const AgentRecord* a : matching[t]) classes_here.insert(a->host.host_class());
+      if (t == 0) {
+        for (const std::string& cls : classes_here) common[cls] = 0;
+      }
+      for (auto it = common.begin(); it != common.end();) {
+        it = classes_here.count(it->first) ? std::next(it) : common.erase(it);
+      }
+      for (const AgentRecord* a : matching[t]) {
+        if (common.count(a->host.host_class())) common[a->host.host_class()]++;
+      }
+    }
+    if (common.empty()) {
+      return absl::FailedPreconditionError(
+          "spec.paired: no host class has agents for every target");
+    }
+    // The class with the most agents spreads the work widest; ties go to the first name.
+    std::string chosen;
+    int most = -1;
+    for (const auto& [cls, n] : common) {
+      if (n > most) {
+        most = n;
+        chosen = cls;
+      }
+    }
+    for (int t = 0; t < spec.targets_size(); ++t) {
+      spec.mutable_targets(t)->set_host_class(chosen);
+      std::vector<const AgentRecord*> kept;
+      for (const AgentRecord* a : matching[t]) {
+        if (a->host.host_class() == chosen) kept.push_back(a);
+      }
+      matching[t].swap(kept);
+    }
+  }
+
+  // Invocations: shape, benchmark known to every target's agents, parameters valid.
+  for (int i = 0; i < spec.suite_size(); ++i) {
+    v1::BenchmarkInvocation* inv = spec.mutable_suite(i);
+    const std::string field = absl::StrCat("spec.suite[", i, "]");
+    absl::Status status = CheckInvocationShape(*inv, field);
+    if (!status.ok()) return status;
+    if (inv->repetitions() == 0) inv->set_repetitions(spec.repetitions());
+    if (inv->timeout_seconds() == 0) inv->set_timeout_seconds(kDefaultTimeoutSeconds);
+
+    // Validate against the first matching agent that offers the benchmark; agents of one
+    // build advertise one catalog, and a job only goes to agents that offer its benchmark.
+    bool resolved = false;
+    for (int t = 0; t < spec.targets_size(); ++t) {
+      const v1::BenchmarkSpec* bench = nullptr;
+      for (const AgentRecord* agent : matching[t]) {
+        bench = FindInCatalog(*agent, inv->benchmark());
+        if (bench != nullptr) break;
+      }
+      if (bench == nullptr) {
+        std::set<std::string> offered;
+        for (const AgentRecord* agent : matching[t]) {
+          for (const v1::BenchmarkSpec& b : agent->catalog) offered.insert(b.name());
+        }
+        return Invalid(field + ".benchmark",
+                       absl::StrCat("unknown benchmark \"", inv->benchmark(),
+                                    "\" on the agents matching spec.targets[", t,
+                                    "] (they offer: ", absl::StrJoin(offered, ", "), ")"));
+      }
+      if (!resolved) {
+        status = ResolveInvocationParams(*bench, field + ".params", inv->mutable_params());
+        if (!status.ok()) return status;
+        resolved = true;
+      }
+    }
+  }
+
+  // Expansion. Interleaved campaigns split repetitions into single-repetition jobs ordered
+  // repetition-major, so targets alternate A B A B over the whole campaign.
+  auto add_job = [&](int i, int t, uint32_t reps, const std::string& pinned) {
+    v1::Job job;
+    *job.mutable_invocation() = spec.suite(i);
+    job.mutable_invocation()->set_repetitions(reps);
+    job.set_target_index(t);
+    *job.mutable_target() = spec.targets(t);
+    job.set_pinned_agent_id(pinned);
+    job.set_state(v1::JOB_STATE_QUEUED);
+    job.set_sequence(static_cast<uint32_t>(plan.jobs.size()));
+    plan.jobs.push_back(std::move(job));
+  };
+  auto add_for_target = [&](int i, int t, uint32_t reps) {
+    if (!spec.targets(t).every_matching_host()) {
+      add_job(i, t, reps, "");
+      return;
+    }
+    for (const AgentRecord* agent : matching[t]) {
+      if (FindInCatalog(*agent, spec.suite(i).benchmark())) add_job(i, t, reps, agent->agent_id);
+    }
+  };
+  uint64_t planned = 0;
+  for (int i = 0; i < spec.suite_size(); ++i) {
+    for (int t = 0; t < spec.targets_size(); ++t) {
+      const uint64_t hosts = spec.targets(t).every_matching_host() ? matching[t].size() : 1;
+      planned += hosts * (spec.interleave() ? spec.suite(i).repetitions() : 1);
+    }
+  }
+  if (planned > static_cast<uint64_t>(kMaxJobsPerCampaign)) {
+    return Invalid("spec", absl::StrCat("expands into ", planned, " jobs, more than ",
+                                        kMaxJobsPerCampaign));
+  }
+  if (spec.interleave()) {
+    uint32_t max_reps = 0;
+    for (const auto& inv : spec.suite()) max_reps = std::max(max_reps, inv.repetitions());
+    for (uint32_t r = 0; r < max_reps; ++r) {
+      for (int i = 0; i < spec.suite_size(); ++i) {
+        if (r >= spec.suite(i).repetitions()) continue;
+        for (int t = 0; t < spec.targets_size(); ++t) add_for_target(i, t, 1);
+      }
+    }
+  } else {
+    for (int i = 0; i < spec.suite_size(); ++i) {
+      for (int t = 0; t < spec.targets_size(); ++t) {
+        add_for_target(i, t, spec.suite(i).repetitions());
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace faultline::controller

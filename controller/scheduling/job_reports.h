@@ -1,0 +1,59 @@
+// What agents say about the jobs they hold: lease renewals and results.
+#ifndef FAULTLINE_CONTROLLER_SCHEDULING_JOB_REPORTS_H_
+#define FAULTLINE_CONTROLLER_SCHEDULING_JOB_REPORTS_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "controller/scheduling/clock.h"
+#include "controller/scheduling/fleet.h"
+#include "controller/store/store.h"
+
+namespace faultline::controller {
+
+class JobReports {
+ public:
+  struct Options {
+    absl::Duration lease = absl::Seconds(60);
+    // Bounds on one report, so a buggy agent cannot make the controller store unbounded data.
+    int max_repetitions = 1000;
+    int max_metrics_per_repetition = 256;
+    int max_histograms_per_repetition = 32;
+    size_t max_diagnostic_bytes = 64 * 1024;
+  };
+
+  // `on_change` runs after a result is stored (campaign progress changed). With a `fleet`, a
+  // job whose first attempt failed is requeued to another live host that can run it, and only
+  // marked failed when that second host fails too (both diagnostics kept); without one, or
+  // when no other host exists, the first failure is final.
+  JobReports(Store* store, Options options, Clock clock, std::function<void()> on_change,
+             Fleet* fleet = nullptr);
+
+  // Extends the caller's lease. FAILED_PRECONDITION when the lease is not the job's current one
+  // or belongs to another agent: the agent must abandon the job.
+  absl::StatusOr<absl::Time> Renew(const std::string& agent_id, const std::string& job_id,
+                                   const std::string& lease_id);
+
+  // Validates and stores a result. INVALID_ARGUMENT names the malformed field; a duplicate or
+  // superseded report is not an error (see ReportOutcome).
+  absl::StatusOr<ReportOutcome> Report(const std::string& agent_id, const std::string& job_id,
+                                       uint32_t attempt, const std::string& lease_id,
+                                       const v1::RunResult& result);
+
+ private:
+  absl::Status ValidateResult(const v1::RunResult& result) const;
+  // Whether a failed attempt of `job_id` on `agent_id` should be confirmed on another host.
+  bool ShouldConfirmElsewhere(const std::string& job_id, const std::string& agent_id);
+
+  Store* const store_;
+  const Options options_;
+  const Clock clock_;
+  const std::function<void()> on_change_;
+  Fleet* const fleet_;
+};
+
+}  // namespace faultline::controller
+
+#endif  // FAULTLINE_CONTROLLER_SCHEDULING_JOB_REPORTS_H_

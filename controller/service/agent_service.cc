@@ -1,0 +1,198 @@
+#include "controller/service/agent_service.h"
+
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "controller/scheduling/target_matcher.h"
+#include "controller/service/grpc_status.h"
+#include "controller/validation/request_validation.h"
+
+namespace faultline::controller {
+namespace {
+
+constexpr uint32_t kDefaultPollWaitSeconds = 20;
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(s));
+  return reactor;
+}
+
+// A permit from `control`, or an empty one when the RPC is unbounded.
+absl::StatusOr<AdmissionControl::Permit> Admit(AdmissionControl* control) {
+  if (control == nullptr) return AdmissionControl::Permit();
+  return control->TryAdmit();
+}
+
+// Sends a refusal's retry hint as trailing metadata too, so clients need not parse text.
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
+                                 const AgentAdmission& admission, const std::string& rpc,
+                                 const absl::Status& refusal) {
+  if (admission.rejected) admission.rejected(rpc);
+  if (std::optional<absl::Duration> hint = ParseRetryAfter(std::string(refusal.message()))) {
+    ctx->AddTrailingMetadata(kRetryAfterKey, absl::StrCat(absl::ToInt64Milliseconds(*hint)));
+  }
+  return FinishNow(ctx, refusal);
+}
+
+}  // namespace
+
+AgentServiceImpl::AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher,
+                                   JobReports* reports, absl::Duration lease, Clock clock,
+                                   const security::CallAuthorizer* authorizer)
+    : fleet_(fleet), dispatcher_(dispatcher), reports_(reports), lease_(lease),
+      clock_(std::move(clock)), authorizer_(authorizer) {}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext* ctx,
+                                                     const v1::RegisterRequest* request,
+                                                     v1::RegisterResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateRegisterRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  AgentRecord agent;
+  agent.agent_id = request->agent_id();
+  agent.host = request->host();
+  agent.catalog.assign(request->catalog().begin(), request->catalog().end());
+  agent.tags.assign(request->tags().begin(), request->tags().end());
+  agent.agent_version = request->agent_version();
+  agent.provisionable_kernels.assign(request->provisionable_kernels().begin(),
+                                     request->provisionable_kernels().end());
+  agent.state = v1::AGENT_STATE_IDLE;
+  absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.registers);
+  if (!permit.ok()) return Refuse(ctx, admission_, "Register", permit.status());
+  absl::Status s = fleet_->Register(std::move(agent));
+  if (s.ok()) {
+    response->set_heartbeat_interval_seconds(
+        static_cast<uint32_t>(absl::ToInt64Seconds(fleet_->options().heartbeat_interval)));
+    response->set_lease_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(lease_)));
+  }
+  return FinishNow(ctx, s);
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContext* ctx,
+                                                      const v1::HeartbeatRequest* request,
+                                                      v1::HeartbeatResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateHeartbeatRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<bool> known =
+      fleet_->Heartbeat(request->agent_id(), request->state(), request->job_id());
+  if (known.ok()) response->set_reregister(!*known);
+  return FinishNow(ctx, known.status());
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext* ctx,
+                                                     const v1::PollWorkRequest* request,
+                                                     v1::PollWorkResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidatePollWorkRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<std::shared_ptr<const AgentRecord>> agent =
+      fleet_->GetShared(request->agent_id());
+  if (!agent.ok()) {
+    if (absl::IsNotFound(agent.status())) {
+      return FinishNow(ctx, absl::NotFoundError(absl::StrCat(
+                                "agent_id: ", request->agent_id(), " is not registered")));
+    }
+    return FinishNow(ctx, agent.status());
+  }
+  // Liveness comes from heartbeats alone: a poll writes nothing, so thousands of agents
+  // re-polling at once cost no store writes.
+  const uint32_t wait =
+      request->wait_seconds() == 0 ? kDefaultPollWaitSeconds : request->wait_seconds();
+  // End empty polls at a jittered 80-100% of the wait: agents that all polled at once (a
+  // controller restart, a fleet boot) then come back spread out instead of as one herd.
+  thread_local absl::BitGen gen;
+  const absl::Duration jittered = absl::Seconds(wait) * absl::Uniform(gen, 0.8, 1.0);
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const bool parked = dispatcher_->Wait(*agent, clock_() + jittered,
+                    [reactor, response, agent = *agent](
+                        absl::StatusOr<std::optional<LeasedJob>> leased) {
+                      if (leased.ok() && leased->has_value()) {
+                        v1::Assignment* a = response->mutable_assignment();
+                        *a->mutable_job() = (*leased)->job;
+                        a->set_lease_id((*leased)->lease_id);
+                        *a->mutable_lease_deadline() = ToProtoTime((*leased)->deadline);
+                        // The agent's own label, or a kernel it must provision first.
+                        a->set_required_kernel_label(
+                            KernelLabelFor((*leased)->job.target(), *agent)
+                                .value_or(agent->host.kernel_label()));
+                      }
+                      reactor->Finish(ToGrpcStatus(leased.status()));
+                    });
+  if (!parked) {
+    // The dispatcher is full: no work now, and a spread-out wait before the next poll.
+    if (admission_.rejected) admission_.rejected("PollWork");
+    const absl::Duration wait = admission_.poll_retry_after * absl::Uniform(gen, 0.5, 1.5);
+    ctx->AddTrailingMetadata(kRetryAfterKey, absl::StrCat(absl::ToInt64Milliseconds(wait)));
+    reactor->Finish(grpc::Status::OK);
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerContext* ctx,
+                                                       const v1::RenewLeaseRequest* request,
+                                                       v1::RenewLeaseResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateRenewLeaseRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<absl::Time> deadline =
+      reports_->Renew(request->agent_id(), request->job_id(), request->lease_id());
+  if (deadline.ok()) *response->mutable_lease_deadline() = ToProtoTime(*deadline);
+  return FinishNow(ctx, deadline.status());
+}
+
+grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerContext* ctx,
+                                                         const v1::ReportResultRequest* request,
+                                                         v1::ReportResultResponse* response) {
+  if (absl::Status denied =
+          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateReportResultRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.reports);
+  if (!permit.ok()) return Refuse(ctx, admission_, "ReportResult", permit.status());
+  absl::StatusOr<ReportOutcome> outcome =
+      reports_->Report(request->agent_id(), request->job_id(), request->attempt(),
+                       request->lease_id(), request->result());
+  if (outcome.ok()) {
+    switch (*outcome) {
+      case ReportOutcome::kStored:
+        response->set_stored(true);
+        break;
+      case ReportOutcome::kDuplicate:
+        response->set_detail("duplicate: this attempt's result is already stored");
+        break;
+      case ReportOutcome::kStale:
+        response->set_detail("discarded: the attempt no longer holds the job's lease");
+        break;
+    }
+  }
+  return FinishNow(ctx, outcome.status());
+}
+
+}  // namespace faultline::controller

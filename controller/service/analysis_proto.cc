@@ -1,0 +1,227 @@
+#include "controller/service/analysis_proto.h"
+
+namespace faultline::controller {
+
+analysis::CompareOptions CompareOptionsFromProto(const v1::CompareOptions& in) {
+  analysis::CompareOptions out;
+  if (in.confidence() != 0) out.confidence = in.confidence();
+  if (in.fdr_level() != 0) out.fdr_level = in.fdr_level();
+  if (in.min_effect() != 0) out.min_effect = in.min_effect();
+  if (in.max_cv() != 0) out.max_cv = in.max_cv();
+  if (in.min_samples_per_side() != 0) {
+    out.min_samples_per_side = static_cast<int>(in.min_samples_per_side());
+  }
+  return out;
+}
+
+v1::CompareOptions CompareOptionsToProto(const analysis::CompareOptions& in) {
+  v1::CompareOptions out;
+  out.set_confidence(in.confidence);
+  out.set_fdr_level(in.fdr_level);
+  out.set_min_effect(in.min_effect);
+  out.set_max_cv(in.max_cv);
+  out.set_min_samples_per_side(static_cast<uint32_t>(in.min_samples_per_side));
+  return out;
+}
+
+v1::Verdict VerdictToProto(analysis::Verdict verdict) {
+  switch (verdict) {
+    case analysis::Verdict::kRegression:
+      return v1::VERDICT_REGRESSION;
+    case analysis::Verdict::kImprovement:
+      return v1::VERDICT_IMPROVEMENT;
+    case analysis::Verdict::kNoChange:
+      return v1::VERDICT_NO_CHANGE;
+    case analysis::Verdict::kInconclusive:
+      return v1::VERDICT_INCONCLUSIVE;
+  }
+  return v1::VERDICT_UNSPECIFIED;
+}
+
+analysis::Verdict VerdictFromProto(v1::Verdict verdict) {
+  switch (verdict) {
+    case v1::VERDICT_REGRESSION:
+      return analysis::Verdict::kRegression;
+    case v1::VERDICT_IMPROVEMENT:
+      return analysis::Verdict::kImprovement;
+    case v1::VERDICT_NO_CHANGE:
+      return analysis::Verdict::kNoChange;
+    default:
+      return analysis::Verdict::kInconclusive;
+  }
+}
+
+v1::GateOutcome GateOutcomeToProto(analysis::GateOutcome outcome) {
+  switch (outcome) {
+    case analysis::GateOutcome::kPass:
+      return v1::GATE_OUTCOME_PASS;
+    case analysis::GateOutcome::kFail:
+      return v1::GATE_OUTCOME_FAIL;
+    case analysis::GateOutcome::kInconclusive:
+      return v1::GATE_OUTCOME_INCONCLUSIVE;
+  }
+  return v1::GATE_OUTCOME_UNSPECIFIED;
+}
+
+analysis::GateOutcome GateOutcomeFromProto(v1::GateOutcome outcome) {
+  switch (outcome) {
+    case v1::GATE_OUTCOME_PASS:
+      return analysis::GateOutcome::kPass;
+    case v1::GATE_OUTCOME_FAIL:
+      return analysis::GateOutcome::kFail;
+    default:
+      return analysis::GateOutcome::kInconclusive;
+  }
+}
+
+v1::Direction DirectionToProto(analysis::MetricDirection direction) {
+  switch (direction) {
+    case analysis::MetricDirection::kLowerIsBetter:
+      return v1::DIRECTION_LOWER_IS_BETTER;
+    case analysis::MetricDirection::kHigherIsBetter:
+      return v1::DIRECTION_HIGHER_IS_BETTER;
+    case analysis::MetricDirection::kNeutral:
+      return v1::DIRECTION_NEUTRAL;
+  }
+  return v1::DIRECTION_UNSPECIFIED;
+}
+
+namespace {
+
+analysis::MetricDirection DirectionFromProto(v1::Direction direction) {
+  switch (direction) {
+    case v1::DIRECTION_HIGHER_IS_BETTER:
+      return analysis::MetricDirection::kHigherIsBetter;
+    case v1::DIRECTION_NEUTRAL:
+      return analysis::MetricDirection::kNeutral;
+    default:
+      return analysis::MetricDirection::kLowerIsBetter;
+  }
+}
+
+}  // namespace
+
+void MetricComparisonToProto(const analysis::MetricComparison& in, v1::MetricComparison* out) {
+  out->set_benchmark(in.benchmark);
+  out->set_metric(in.metric);
+  out->set_unit(in.unit);
+  out->set_direction(DirectionToProto(in.direction));
+  out->set_baseline_count(static_cast<uint32_t>(in.baseline_count));
+  out->set_candidate_count(static_cast<uint32_t>(in.candidate_count));
+  out->set_baseline_median(in.baseline_median);
+  out->set_candidate_median(in.candidate_median);
+  out->set_baseline_cv(in.baseline_cv);
+  out->set_candidate_cv(in.candidate_cv);
+  out->set_baseline_robust_cv(in.baseline_robust_cv);
+  out->set_candidate_robust_cv(in.candidate_robust_cv);
+  out->set_ratio(in.ratio);
+  out->set_ratio_lower(in.ratio_lower);
+  out->set_ratio_upper(in.ratio_upper);
+  out->set_ratio_method(in.ratio_method);
+  out->set_median_ratio_lower(in.median_ratio_lower);
+  out->set_median_ratio_upper(in.median_ratio_upper);
+  out->set_p_value(in.p_value);
+  out->set_q_value(in.q_value);
+  out->set_verdict(VerdictToProto(in.verdict));
+  out->set_noisy(in.noisy);
+  out->set_shifted(in.shifted);
+  out->set_reason(in.reason);
+  out->set_additional_repetitions(static_cast<uint32_t>(in.additional_repetitions));
+}
+
+analysis::MetricComparison MetricComparisonFromProto(const v1::MetricComparison& in) {
+  analysis::MetricComparison out;
+  out.benchmark = in.benchmark();
+  out.metric = in.metric();
+  out.unit = in.unit();
+  out.direction = DirectionFromProto(in.direction());
+  out.baseline_count = static_cast<int>(in.baseline_count());
+  out.candidate_count = static_cast<int>(in.candidate_count());
+  out.baseline_median = in.baseline_median();
+  out.candidate_median = in.candidate_median();
+  out.baseline_cv = in.baseline_cv();
+  out.candidate_cv = in.candidate_cv();
+  out.baseline_robust_cv = in.baseline_robust_cv();
+  out.candidate_robust_cv = in.candidate_robust_cv();
+  out.ratio = in.ratio();
+  out.ratio_lower = in.ratio_lower();
+  out.ratio_upper = in.ratio_upper();
+  out.ratio_method = in.ratio_method();
+  out.median_ratio_lower = in.median_ratio_lower();
+  out.median_ratio_upper = in.median_ratio_upper();
+  out.p_value = in.p_value();
+  out.q_value = in.q_value();
+  out.verdict = VerdictFromProto(in.verdict());
+  out.noisy = in.noisy();
+  out.shifted = in.shifted();
+  out.reason = in.reason();
+  out.additional_repetitions = static_cast<int>(in.additional_repetitions());
+  return out;
+}
+
+analysis::SuiteComparison SuiteComparisonFromProto(const v1::CompareResponse& response) {
+  analysis::SuiteComparison out;
+  out.options = CompareOptionsFromProto(response.options());
+  for (const v1::MetricComparison& m : response.metrics()) {
+    out.metrics.push_back(MetricComparisonFromProto(m));
+  }
+  out.regressions = static_cast<int>(response.regressions());
+  out.improvements = static_cast<int>(response.improvements());
+  out.no_change = static_cast<int>(response.no_change());
+  out.inconclusive = static_cast<int>(response.inconclusive());
+  return out;
+}
+
+void GateRulesToProto(const analysis::GateResult& result, v1::GateResponse* out) {
+  for (const analysis::GateRuleResult& rule : result.rules) {
+    v1::GateRuleResult* r = out->add_rules();
+    r->set_benchmark_glob(rule.rule.benchmark_glob);
+    r->set_metric_glob(rule.rule.metric_glob);
+    r->set_max_regression(rule.rule.max_regression);
+    r->set_confidence(rule.rule.confidence);
+    r->set_outcome(GateOutcomeToProto(rule.outcome));
+    r->set_reason(rule.reason);
+    for (const analysis::GateMetricFinding& f : rule.findings) {
+      v1::GateMetricFinding* pf = r->add_findings();
+      pf->set_benchmark(f.benchmark);
+      pf->set_metric(f.metric);
+      pf->set_outcome(GateOutcomeToProto(f.outcome));
+      pf->set_regression(f.regression);
+      pf->set_regression_lower(f.regression_lower);
+      pf->set_regression_upper(f.regression_upper);
+      pf->set_reason(f.reason);
+      pf->set_additional_repetitions(static_cast<uint32_t>(f.additional_repetitions));
+    }
+  }
+}
+
+analysis::GateResult GateResultFromProto(const v1::GateResponse& response) {
+  analysis::GateResult out;
+  out.outcome = GateOutcomeFromProto(response.original_outcome());
+  out.comparison = SuiteComparisonFromProto(response.comparison());
+  for (const v1::GateRuleResult& r : response.rules()) {
+    analysis::GateRuleResult rule;
+    rule.rule.benchmark_glob = r.benchmark_glob();
+    rule.rule.metric_glob = r.metric_glob();
+    rule.rule.max_regression = r.max_regression();
+    rule.rule.confidence = r.confidence();
+    rule.outcome = GateOutcomeFromProto(r.outcome());
+    rule.reason = r.reason();
+    for (const v1::GateMetricFinding& f : r.findings()) {
+      analysis::GateMetricFinding finding;
+      finding.benchmark = f.benchmark();
+      finding.metric = f.metric();
+      finding.outcome = GateOutcomeFromProto(f.outcome());
+      finding.regression = f.regression();
+      finding.regression_lower = f.regression_lower();
+      finding.regression_upper = f.regression_upper();
+      finding.reason = f.reason();
+      finding.additional_repetitions = static_cast<int>(f.additional_repetitions());
+      rule.findings.push_back(std::move(finding));
+    }
+    out.rules.push_back(std::move(rule));
+  }
+  return out;
+}
+
+}  // namespace faultline::controller

@@ -1,0 +1,230 @@
+#include "controller/service/campaign_service.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "controller/service/grpc_status.h"
+#include "controller/validation/request_validation.h"
+
+namespace faultline::controller {
+namespace {
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& s) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(s));
+  return reactor;
+}
+
+// A WatchCampaign stream refused before it started.
+class RefusedWatch final : public grpc::ServerWriteReactor<v1::Campaign> {
+ public:
+  explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// One WatchCampaign stream: the hub pushes states, this writes them one at a time.
+class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>, public CampaignSink {
+ public:
+  WatchReactor(CampaignWatchHub* hub, const std::string& campaign_id) : hub_(hub) {
+    hub_->Add(this, campaign_id);
+  }
+
+  void Send(const v1::Campaign& campaign, bool final, const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (!status.ok()) {
+      FinishLocked(ToGrpcStatus(status));
+      return;
+    }
+    message_ = campaign;
+    final_ = final;
+    StartWrite(&message_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      if (!ok) {
+        FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "watcher went away"));
+        return;
+      }
+      if (final_) {
+        FinishLocked(grpc::Status::OK);
+        return;
+      }
+    }
+    hub_->SendDone(this);
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!finished_) FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+
+  void OnDone() override {
+    hub_->Remove(this);
+    delete this;
+  }
+
+ private:
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    finished_ = true;
+    Finish(status);
+  }
+
+  CampaignWatchHub* const hub_;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool final_ ABSL_GUARDED_BY(mu_) = false;
+  v1::Campaign message_;
+};
+
+}  // namespace
+
+v1::AgentInfo ToAgentInfo(const AgentRecord& agent) {
+  v1::AgentInfo info;
+  info.set_agent_id(agent.agent_id);
+  *info.mutable_host() = agent.host;
+  for (const auto& b : agent.catalog) *info.add_catalog() = b;
+  for (const auto& t : agent.tags) info.add_tags(t);
+  info.set_agent_version(agent.agent_version);
+  info.set_state(static_cast<v1::AgentState>(agent.state));
+  *info.mutable_registered() = ToProtoTime(agent.registered);
+  *info.mutable_last_seen() = ToProtoTime(agent.last_seen);
+  info.set_current_job_id(agent.current_job_id);
+  return info;
+}
+
+CampaignServiceImpl::CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Store* store,
+                                         CampaignWatchHub* hub,
+                                         const security::CallAuthorizer* authorizer)
+    : campaigns_(campaigns), authorizer_(authorizer), fleet_(fleet), store_(store), hub_(hub) {}
+
+grpc::ServerUnaryReactor* CampaignServiceImpl::SubmitCampaign(
+    grpc::CallbackServerContext* ctx, const v1::SubmitCampaignRequest* request,
+    v1::Campaign* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateSubmitCampaignRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<v1::Campaign> campaign = campaigns_->Submit(request->spec());
+  if (campaign.ok()) *response = std::move(*campaign);
+  return FinishNow(ctx, campaign.status());
+}
+
+grpc::ServerUnaryReactor* CampaignServiceImpl::GetCampaign(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetCampaignRequest* request,
+                                                           v1::Campaign* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateGetCampaignRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<v1::Campaign> campaign = campaigns_->Get(request->campaign_id());
+  if (campaign.ok()) *response = std::move(*campaign);
+  return FinishNow(ctx, campaign.status());
+}
+
+grpc::ServerUnaryReactor* CampaignServiceImpl::ListCampaigns(
+    grpc::CallbackServerContext* ctx, const v1::ListCampaignsRequest* request,
+    v1::ListCampaignsResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateListCampaignsRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<std::vector<v1::Campaign>> list =
+      campaigns_->List(static_cast<int>(request->limit()));
+  if (list.ok()) {
+    for (auto& c : *list) *response->add_campaigns() = std::move(c);
+  }
+  return FinishNow(ctx, list.status());
+}
+
+grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
+    grpc::CallbackServerContext* ctx, const v1::CancelCampaignRequest* request,
+    v1::Campaign* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateCancelCampaignRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<v1::Campaign> campaign = campaigns_->Cancel(request->campaign_id());
+  if (campaign.ok()) *response = std::move(*campaign);
+  return FinishNow(ctx, campaign.status());
+}
+
+grpc::ServerWriteReactor<v1::Campaign>* CampaignServiceImpl::WatchCampaign(
+    grpc::CallbackServerContext* ctx, const v1::WatchCampaignRequest* request) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery); !denied.ok()) {
+    return new RefusedWatch(ToGrpcStatus(denied));
+  }
+  if (absl::Status invalid = ValidateWatchCampaignRequest(*request); !invalid.ok()) {
+    return new RefusedWatch(ToGrpcStatus(invalid));
+  }
+  return new WatchReactor(hub_, request->campaign_id());
+}
+
+grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerContext* ctx,
+                                                          const v1::ListAgentsRequest* request,
+                                                          v1::ListAgentsResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateListAgentsRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(request->include_lost());
+  if (agents.ok()) {
+    for (const AgentRecord& a : *agents) *response->add_agents() = ToAgentInfo(a);
+  }
+  return FinishNow(ctx, agents.status());
+}
+
+grpc::ServerUnaryReactor* CampaignServiceImpl::QueryResults(
+    grpc::CallbackServerContext* ctx, const v1::QueryResultsRequest* request,
+    v1::QueryResultsResponse* response) {
+  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
+      !denied.ok()) {
+    return FinishNow(ctx, denied);
+  }
+  if (absl::Status invalid = ValidateQueryResultsRequest(*request); !invalid.ok()) {
+    return FinishNow(ctx, invalid);
+  }
+  RunQuery query;
+  query.campaign_id = request->campaign_id();
+  query.benchmark = request->benchmark();
+  query.arch = request->arch();
+  query.kernel_label_glob = request->kernel_label();
+  query.agent_id = request->agent_id();
+  query.limit = request->limit() == 0 ? 1000 : static_cast<int>(request->limit());
+  absl::StatusOr<std::vector<StoredRunRecord>> runs = store_->QueryRuns(query);
+  if (runs.ok()) {
+    for (StoredRunRecord& r : *runs) {
+      v1::StoredRun* out = response->add_runs();
+      out->set_run_id(r.run_id);
+      out->set_campaign_id(r.campaign_id);
+      out->set_job_id(r.job_id);
+      out->set_attempt(r.attempt);
+      out->set_agent_id(r.agent_id);
+      out->set_target_name(r.target_name);
+      *out->mutable_result() = std::move(r.result);
+      *out->mutable_stored() = ToProtoTime(r.stored);
+    }
+  }
+  return FinishNow(ctx, runs.status());
+}
+
+}  // namespace faultline::controller
