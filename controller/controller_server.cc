@@ -8,6 +8,7 @@
 #include "controller/metrics/metrics_exposer.h"
 #include "controller/metrics/rpc_interceptor.h"
 #include "controller/runs/gate_runner.h"
+#include "controller/runs/gate_threads.h"
 #include "controller/scheduling/campaign_watch_hub.h"
 #include "controller/scheduling/campaigns.h"
 #include "controller/scheduling/fleet.h"
@@ -39,13 +40,14 @@ struct ControllerServer::Parts {
   std::unique_ptr<Campaigns> campaigns;
   std::unique_ptr<JobReports> reports;
   std::unique_ptr<LeaseReaper> reaper;
-  std::unique_ptr<AdmissionControl> register_admission;
-  std::unique_ptr<AdmissionControl> report_admission;
+  std::unique_ptr<service::AdmissionControl> register_admission;
+  std::unique_ptr<service::AdmissionControl> report_admission;
   std::unique_ptr<security::CallAuthorizer> authorizer;
-  std::unique_ptr<AgentServiceImpl> agent_service;
-  std::unique_ptr<CampaignServiceImpl> campaign_service;
+  std::unique_ptr<service::AgentServiceImpl> agent_service;
+  std::unique_ptr<service::CampaignServiceImpl> campaign_service;
   std::unique_ptr<GateRunner> gates;
-  std::unique_ptr<AnalysisServiceImpl> analysis_service;
+  std::unique_ptr<runs::GateThreads> gate_threads;
+  std::unique_ptr<service::AnalysisServiceImpl> analysis_service;
   std::unique_ptr<grpc::Server> server;
   // Declared last: destroyed (stops scraping the store) before anything else.
   std::unique_ptr<metrics::MetricsExposer> metrics_exposer;
@@ -94,21 +96,23 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   p->reports = std::make_unique<JobReports>(store, reports, p->clock, changed, p->fleet.get());
   p->reaper = std::make_unique<LeaseReaper>(store, p->clock, options.max_attempts,
                                             options.reaper_interval, changed);
-  p->agent_service = std::make_unique<AgentServiceImpl>(
+  p->agent_service = std::make_unique<service::AgentServiceImpl>(
       p->fleet.get(), p->dispatcher.get(), p->reports.get(), options.lease, p->clock,
       p->authorizer.get());
-  p->campaign_service = std::make_unique<CampaignServiceImpl>(
+  p->campaign_service = std::make_unique<service::CampaignServiceImpl>(
       p->campaigns.get(), p->fleet.get(), store, p->hub.get(), p->authorizer.get());
   {
-    AdmissionControl::Options registers;
+    service::AdmissionControl::Options registers;
     registers.max_in_flight = options.max_concurrent_registers;
     registers.rate_per_second = options.register_rate_per_second;
     registers.burst = options.register_burst;
-    p->register_admission = std::make_unique<AdmissionControl>("Register", registers, p->clock);
-    AdmissionControl::Options reports;
+    p->register_admission =
+        std::make_unique<service::AdmissionControl>("Register", registers, p->clock);
+    service::AdmissionControl::Options reports;
     reports.max_in_flight = options.max_concurrent_reports;
-    p->report_admission = std::make_unique<AdmissionControl>("ReportResult", reports, p->clock);
-    AgentAdmission admission;
+    p->report_admission =
+        std::make_unique<service::AdmissionControl>("ReportResult", reports, p->clock);
+    service::AgentAdmission admission;
     admission.registers = p->register_admission.get();
     admission.reports = p->report_admission.get();
     admission.poll_retry_after = options.poll_retry_after;
@@ -126,8 +130,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
                                                   ? metrics::kGateFail
                                                   : metrics::kGateInconclusive);
       });
-  p->analysis_service = std::make_unique<AnalysisServiceImpl>(store, p->gates.get(),
-                                                            p->authorizer.get());
+  p->gate_threads = std::make_unique<runs::GateThreads>(p->gates.get());
+  p->analysis_service = std::make_unique<service::AnalysisServiceImpl>(
+      store, p->gate_threads.get(), p->authorizer.get());
 
   metrics::StateSources sources;
   sources.agents = [raw] { return raw->fleet->List(/*include_lost=*/true); };
@@ -194,7 +199,7 @@ void ControllerServer::Shutdown() {
   parts_->shut_down = true;
   parts_->metrics_exposer.reset();
   // Gates wait on campaigns; they give up now so the server can drain their calls.
-  parts_->analysis_service->Shutdown();
+  parts_->gate_threads->Shutdown();
   // Parked polls must be finished before the server can drain its calls.
   parts_->dispatcher->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));

@@ -140,7 +140,8 @@ std::string BaseName(const std::string& path) {
 }
 
 const char* OutcomeName(v1::GateOutcome outcome) {
-  return faultline::analysis::GateOutcomeName(faultline::controller::GateOutcomeFromProto(outcome));
+  return faultline::analysis::GateOutcomeName(
+      faultline::controller::service::GateOutcomeFromProto(outcome));
 }
 
 class Cli {
@@ -164,7 +165,7 @@ class Cli {
     }
     PrintComparisonHeader(response);
     const std::string table = faultline::analysis::FormatComparisonTable(
-        faultline::controller::SuiteComparisonFromProto(response));
+        faultline::controller::service::SuiteComparisonFromProto(response));
     std::fwrite(table.data(), 1, table.size(), stdout);
     const std::string html_path = absl::GetFlag(FLAGS_html);
     if (!html_path.empty()) {
@@ -235,11 +236,11 @@ class Cli {
     }
     PrintComparisonHeader(response.comparison());
     const std::string table = faultline::analysis::FormatComparisonTable(
-        faultline::controller::SuiteComparisonFromProto(response.comparison()));
+        faultline::controller::service::SuiteComparisonFromProto(response.comparison()));
     std::fwrite(table.data(), 1, table.size(), stdout);
     std::printf("\n");
     const std::string verdict = faultline::analysis::FormatGateResult(
-        faultline::controller::GateResultFromProto(response));
+        faultline::controller::service::GateResultFromProto(response));
     std::fwrite(verdict.data(), 1, verdict.size(), stdout);
     for (const v1::GateConfirmation& c : response.confirmations()) {
       const std::string campaign =

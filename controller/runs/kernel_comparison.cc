@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/runs/metric_direction.h"
 #include "controller/scheduling/glob.h"
 #include "controller/scheduling/param_validation.h"
 
@@ -18,17 +19,6 @@ namespace {
 constexpr int kMaxRuns = 100000;
 
 bool HasGlobChars(const std::string& s) { return s.find_first_of("*?") != std::string::npos; }
-
-analysis::MetricDirection ToDirection(int direction) {
-  switch (direction) {
-    case v1::DIRECTION_HIGHER_IS_BETTER:
-      return analysis::MetricDirection::kHigherIsBetter;
-    case v1::DIRECTION_NEUTRAL:
-      return analysis::MetricDirection::kNeutral;
-    default:
-      return analysis::MetricDirection::kLowerIsBetter;
-  }
-}
 
 std::map<std::string, v1::ParamValue> ParamsOf(const v1::RunResult& result) {
   return {result.params().begin(), result.params().end()};
@@ -189,7 +179,7 @@ absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRe
                               : a.benchmark_name;
     m.samples.metric = a.metric;
     m.samples.unit = a.unit;
-    m.samples.direction = ToDirection(a.direction);
+    m.samples.direction = runs::DirectionFromProto(static_cast<v1::Direction>(a.direction));
     m.samples.baseline = std::move(a.values[0]);
     m.samples.candidate = std::move(a.values[1]);
     m.baseline_agents.assign(a.agents[0].begin(), a.agents[0].end());

@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 
 AdmissionControl::Permit& AdmissionControl::Permit::operator=(Permit&& other) noexcept {
   if (this != &other) {
@@ -108,4 +108,4 @@ std::optional<absl::Duration> ParseRetryAfter(const std::string& message) {
   return absl::Milliseconds(ms);
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

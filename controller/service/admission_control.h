@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "controller/scheduling/clock.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 
 // The key of the retry hint, both as trailing gRPC metadata and inside the status message
 // ("... retry-after-ms=1234").
@@ -99,6 +99,6 @@ struct AgentAdmission {
 // The hint in a refusal's message, if it carries one.
 std::optional<absl::Duration> ParseRetryAfter(const std::string& message);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service
 
 #endif  // FAULTLINE_CONTROLLER_SERVICE_ADMISSION_CONTROL_H_

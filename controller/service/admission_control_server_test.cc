@@ -20,7 +20,7 @@
 #include "gtest/gtest.h"
 #include "proto/faultline/v1/agent_service.grpc.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 namespace {
 
 using ::testing::HasSubstr;
@@ -164,4 +164,4 @@ TEST_F(AdmissionServerTest, PollOverTheParkedCapReturnsAtOnceWithAHint) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

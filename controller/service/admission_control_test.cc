@@ -5,7 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 namespace {
 
 using ::testing::HasSubstr;
@@ -131,4 +131,4 @@ TEST(ParseRetryAfterTest, ReadsTheLastHint) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

@@ -4,20 +4,15 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "controller/scheduling/target_matcher.h"
-#include "controller/service/grpc_status.h"
+#include "controller/service/agent_proto.h"
+#include "controller/service/handler.h"
+#include "controller/store/store_encoding.h"
 #include "controller/validation/request_validation.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 namespace {
 
 constexpr uint32_t kDefaultPollWaitSeconds = 20;
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
 
 // A permit from `control`, or an empty one when the RPC is unbounded.
 absl::StatusOr<AdmissionControl::Permit> Admit(AdmissionControl* control) {
@@ -47,26 +42,14 @@ AgentServiceImpl::AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher,
 grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext* ctx,
                                                      const v1::RegisterRequest* request,
                                                      v1::RegisterResponse* response) {
-  if (absl::Status denied =
-          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
+  if (absl::Status refused =
+          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateRegisterRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
-  if (absl::Status invalid = ValidateRegisterRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
-  }
-  AgentRecord agent;
-  agent.agent_id = request->agent_id();
-  agent.host = request->host();
-  agent.catalog.assign(request->catalog().begin(), request->catalog().end());
-  agent.tags.assign(request->tags().begin(), request->tags().end());
-  agent.agent_version = request->agent_version();
-  agent.provisionable_kernels.assign(request->provisionable_kernels().begin(),
-                                     request->provisionable_kernels().end());
-  agent.state = v1::AGENT_STATE_IDLE;
   absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.registers);
   if (!permit.ok()) return Refuse(ctx, admission_, "Register", permit.status());
-  absl::Status s = fleet_->Register(std::move(agent));
+  absl::Status s = fleet_->Register(AgentRecordFromProto(*request));
   if (s.ok()) {
     response->set_heartbeat_interval_seconds(
         static_cast<uint32_t>(absl::ToInt64Seconds(fleet_->options().heartbeat_interval)));
@@ -78,13 +61,10 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContext* ctx,
                                                       const v1::HeartbeatRequest* request,
                                                       v1::HeartbeatResponse* response) {
-  if (absl::Status denied =
-          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateHeartbeatRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused =
+          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateHeartbeatRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<bool> known =
       fleet_->Heartbeat(request->agent_id(), request->state(), request->job_id());
@@ -95,13 +75,9 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext* ctx,
                                                      const v1::PollWorkRequest* request,
                                                      v1::PollWorkResponse* response) {
-  if (absl::Status denied =
-          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidatePollWorkRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused = CheckAgentCall(*ctx, *authorizer_, *request, &ValidatePollWorkRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<std::shared_ptr<const AgentRecord>> agent =
       fleet_->GetShared(request->agent_id());
@@ -125,14 +101,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
                     [reactor, response, agent = *agent](
                         absl::StatusOr<std::optional<LeasedJob>> leased) {
                       if (leased.ok() && leased->has_value()) {
-                        v1::Assignment* a = response->mutable_assignment();
-                        *a->mutable_job() = (*leased)->job;
-                        a->set_lease_id((*leased)->lease_id);
-                        *a->mutable_lease_deadline() = ToProtoTime((*leased)->deadline);
-                        // The agent's own label, or a kernel it must provision first.
-                        a->set_required_kernel_label(
-                            KernelLabelFor((*leased)->job.target(), *agent)
-                                .value_or(agent->host.kernel_label()));
+                        *response->mutable_assignment() = AssignmentToProto(**leased, *agent);
                       }
                       reactor->Finish(ToGrpcStatus(leased.status()));
                     });
@@ -149,13 +118,10 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerContext* ctx,
                                                        const v1::RenewLeaseRequest* request,
                                                        v1::RenewLeaseResponse* response) {
-  if (absl::Status denied =
-          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateRenewLeaseRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused =
+          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateRenewLeaseRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<absl::Time> deadline =
       reports_->Renew(request->agent_id(), request->job_id(), request->lease_id());
@@ -166,33 +132,18 @@ grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerContext* ctx,
                                                          const v1::ReportResultRequest* request,
                                                          v1::ReportResultResponse* response) {
-  if (absl::Status denied =
-          authorizer_->Check(*ctx, security::Permission::kAgent, request->agent_id());
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateReportResultRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused =
+          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateReportResultRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.reports);
   if (!permit.ok()) return Refuse(ctx, admission_, "ReportResult", permit.status());
   absl::StatusOr<ReportOutcome> outcome =
       reports_->Report(request->agent_id(), request->job_id(), request->attempt(),
                        request->lease_id(), request->result());
-  if (outcome.ok()) {
-    switch (*outcome) {
-      case ReportOutcome::kStored:
-        response->set_stored(true);
-        break;
-      case ReportOutcome::kDuplicate:
-        response->set_detail("duplicate: this attempt's result is already stored");
-        break;
-      case ReportOutcome::kStale:
-        response->set_detail("discarded: the attempt no longer holds the job's lease");
-        break;
-    }
-  }
+  if (outcome.ok()) ReportOutcomeToProto(*outcome, response);
   return FinishNow(ctx, outcome.status());
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

@@ -10,7 +10,7 @@
 #include "controller/service/admission_control.h"
 #include "proto/faultline/v1/agent_service.grpc.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
@@ -47,6 +47,6 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   const security::CallAuthorizer* const authorizer_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service
 
 #endif  // FAULTLINE_CONTROLLER_SERVICE_AGENT_SERVICE_H_

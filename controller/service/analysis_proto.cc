@@ -1,6 +1,8 @@
 #include "controller/service/analysis_proto.h"
 
-namespace faultline::controller {
+#include "controller/runs/metric_direction.h"
+
+namespace faultline::controller::service {
 
 analysis::CompareOptions CompareOptionsFromProto(const v1::CompareOptions& in) {
   analysis::CompareOptions out;
@@ -74,38 +76,11 @@ analysis::GateOutcome GateOutcomeFromProto(v1::GateOutcome outcome) {
   }
 }
 
-v1::Direction DirectionToProto(analysis::MetricDirection direction) {
-  switch (direction) {
-    case analysis::MetricDirection::kLowerIsBetter:
-      return v1::DIRECTION_LOWER_IS_BETTER;
-    case analysis::MetricDirection::kHigherIsBetter:
-      return v1::DIRECTION_HIGHER_IS_BETTER;
-    case analysis::MetricDirection::kNeutral:
-      return v1::DIRECTION_NEUTRAL;
-  }
-  return v1::DIRECTION_UNSPECIFIED;
-}
-
-namespace {
-
-analysis::MetricDirection DirectionFromProto(v1::Direction direction) {
-  switch (direction) {
-    case v1::DIRECTION_HIGHER_IS_BETTER:
-      return analysis::MetricDirection::kHigherIsBetter;
-    case v1::DIRECTION_NEUTRAL:
-      return analysis::MetricDirection::kNeutral;
-    default:
-      return analysis::MetricDirection::kLowerIsBetter;
-  }
-}
-
-}  // namespace
-
 void MetricComparisonToProto(const analysis::MetricComparison& in, v1::MetricComparison* out) {
   out->set_benchmark(in.benchmark);
   out->set_metric(in.metric);
   out->set_unit(in.unit);
-  out->set_direction(DirectionToProto(in.direction));
+  out->set_direction(runs::DirectionToProto(in.direction));
   out->set_baseline_count(static_cast<uint32_t>(in.baseline_count));
   out->set_candidate_count(static_cast<uint32_t>(in.candidate_count));
   out->set_baseline_median(in.baseline_median);
@@ -134,7 +109,7 @@ analysis::MetricComparison MetricComparisonFromProto(const v1::MetricComparison&
   out.benchmark = in.benchmark();
   out.metric = in.metric();
   out.unit = in.unit();
-  out.direction = DirectionFromProto(in.direction());
+  out.direction = runs::DirectionFromProto(in.direction());
   out.baseline_count = static_cast<int>(in.baseline_count());
   out.candidate_count = static_cast<int>(in.candidate_count());
   out.baseline_median = in.baseline_median();
@@ -224,4 +199,4 @@ analysis::GateResult GateResultFromProto(const v1::GateResponse& response) {
   return out;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

@@ -8,7 +8,7 @@
 #include "controller/analysis/gate.h"
 #include "proto/faultline/v1/analysis.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 
 // Zero fields take the library's defaults.
 analysis::CompareOptions CompareOptionsFromProto(const v1::CompareOptions& options);
@@ -18,7 +18,6 @@ v1::Verdict VerdictToProto(analysis::Verdict verdict);
 analysis::Verdict VerdictFromProto(v1::Verdict verdict);
 v1::GateOutcome GateOutcomeToProto(analysis::GateOutcome outcome);
 analysis::GateOutcome GateOutcomeFromProto(v1::GateOutcome outcome);
-v1::Direction DirectionToProto(analysis::MetricDirection direction);
 
 // The statistics fields only (samples, params and agents are the caller's).
 void MetricComparisonToProto(const analysis::MetricComparison& in, v1::MetricComparison* out);
@@ -29,6 +28,6 @@ void GateRulesToProto(const analysis::GateResult& result, v1::GateResponse* out)
 // Rules and comparison of a response (confirmations are not part of analysis::GateResult).
 analysis::GateResult GateResultFromProto(const v1::GateResponse& response);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service
 
 #endif  // FAULTLINE_CONTROLLER_SERVICE_ANALYSIS_PROTO_H_

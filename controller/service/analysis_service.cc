@@ -1,153 +1,25 @@
 #include "controller/service/analysis_service.h"
 
-#include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "controller/service/analysis_proto.h"
-#include "controller/service/grpc_status.h"
+#include "controller/service/handler.h"
+#include "controller/service/runs_proto.h"
 #include "controller/validation/request_validation.h"
 
-namespace faultline::controller {
-namespace {
+namespace faultline::controller::service {
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
-
-absl::Status ValidatePolicyName(const std::string& name) {
-  if (name.size() > 128) return absl::InvalidArgumentError("policy_name: longer than 128");
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '/' || c == '-';
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("policy_name: \"", name, "\" has a character outside [A-Za-z0-9._/-]"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-void ComparedMetricToProto(const analysis::MetricComparison& stats, const ComparedMetric& m,
-                           v1::MetricComparison* out) {
-  MetricComparisonToProto(stats, out);
-  for (const auto& [name, value] : m.params) (*out->mutable_params())[name] = value;
-  for (double v : m.samples.baseline) out->add_baseline_samples(v);
-  for (double v : m.samples.candidate) out->add_candidate_samples(v);
-  for (const std::string& a : m.baseline_agents) out->add_baseline_agents(a);
-  for (const std::string& a : m.candidate_agents) out->add_candidate_agents(a);
-}
-
-v1::Verdict ChangeVerdict(const analysis::ChangePoint& cp, int direction) {
-  if (direction == v1::DIRECTION_NEUTRAL) return v1::VERDICT_NO_CHANGE;
-  const bool up = cp.mean_after > cp.mean_before;
-  const bool worse = direction == v1::DIRECTION_HIGHER_IS_BETTER ? !up : up;
-  return worse ? v1::VERDICT_REGRESSION : v1::VERDICT_IMPROVEMENT;
-}
-
-}  // namespace
-
-RunSelector RunSelectorFromProto(const v1::ResultSelector& s) {
-  RunSelector out;
-  out.campaign_id = s.campaign_id();
-  out.target_name = s.target_name();
-  out.kernel_label = s.kernel_label();
-  out.kernel_release = s.kernel_release();
-  out.arch = s.arch();
-  out.host_class = s.host_class();
-  out.benchmark = s.benchmark();
-  out.agent_id = s.agent_id();
-  return out;
-}
-
-v1::CompareResponse CompareResponseToProto(const KernelComparison& c) {
-  v1::CompareResponse out;
-  for (size_t i = 0; i < c.metrics.size() && i < c.suite.metrics.size(); ++i) {
-    ComparedMetricToProto(c.suite.metrics[i], c.metrics[i], out.add_metrics());
-  }
-  *out.mutable_options() = CompareOptionsToProto(c.suite.options);
-  out.set_regressions(c.suite.regressions);
-  out.set_improvements(c.suite.improvements);
-  out.set_no_change(c.suite.no_change);
-  out.set_inconclusive(c.suite.inconclusive);
-  out.set_baseline_runs(c.baseline_runs);
-  out.set_candidate_runs(c.candidate_runs);
-  out.set_baseline_host_class(c.baseline_host_class);
-  out.set_candidate_host_class(c.candidate_host_class);
-  for (const auto& l : c.baseline_kernel_labels) out.add_baseline_kernel_labels(l);
-  for (const auto& l : c.candidate_kernel_labels) out.add_candidate_kernel_labels(l);
-  for (const auto& w : c.warnings) out.add_warnings(w);
-  return out;
-}
-
-v1::GateResponse GateResponseToProto(const GateReport& report) {
-  v1::GateResponse out;
-  out.set_outcome(GateOutcomeToProto(report.outcome));
-  out.set_exit_code(analysis::GateExitCode(report.outcome));
-  out.set_original_outcome(GateOutcomeToProto(report.original.outcome));
-  GateRulesToProto(report.original, &out);
-  *out.mutable_comparison() = CompareResponseToProto(report.comparison);
-  out.set_campaign_id(report.campaign_id);
-  for (const GateConfirmation& c : report.confirmations) {
-    v1::GateConfirmation* pc = out.add_confirmations();
-    pc->set_benchmark(c.benchmark);
-    pc->set_metric(c.metric);
-    for (const auto& a : c.original_baseline_agents) pc->add_original_baseline_agents(a);
-    for (const auto& a : c.original_candidate_agents) pc->add_original_candidate_agents(a);
-    for (const auto& a : c.confirmation_baseline_agents) pc->add_confirmation_baseline_agents(a);
-    for (const auto& a : c.confirmation_candidate_agents) {
-      pc->add_confirmation_candidate_agents(a);
-    }
-    pc->set_campaign_id(c.campaign_id);
-    pc->set_original_outcome(GateOutcomeToProto(c.original_outcome));
-    pc->set_confirmation_outcome(GateOutcomeToProto(c.confirmation_outcome));
-    if (c.confirmation.has_value() && c.confirmation_samples.has_value()) {
-      ComparedMetricToProto(*c.confirmation, *c.confirmation_samples, pc->mutable_confirmation());
-    }
-    pc->set_reason(c.reason);
-  }
-  for (const std::string& r : report.reasons) out.add_reasons(r);
-  return out;
-}
-
-AnalysisServiceImpl::AnalysisServiceImpl(Store* store, GateRunner* gates,
+AnalysisServiceImpl::AnalysisServiceImpl(Store* store, runs::GateThreads* gates,
                                          const security::CallAuthorizer* authorizer)
     : store_(store), authorizer_(authorizer), gates_(gates) {}
-
-AnalysisServiceImpl::~AnalysisServiceImpl() { Shutdown(); }
-
-void AnalysisServiceImpl::Shutdown() {
-  std::list<GateThread> threads;
-  {
-    absl::MutexLock lock(&mu_);
-    shutting_down_ = true;
-    threads.swap(threads_);
-  }
-  for (GateThread& t : threads) t.thread.join();
-}
-
-void AnalysisServiceImpl::JoinFinishedLocked() {
-  for (auto it = threads_.begin(); it != threads_.end();) {
-    if (it->done) {
-      it->thread.join();
-      it = threads_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
 
 grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerContext* ctx,
                                                        const v1::CompareRequest* request,
                                                        v1::CompareResponse* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateCompareRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
+                                       *request, &ValidateCompareRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<KernelComparison> c =
       CompareKernels(store_, RunSelectorFromProto(request->baseline()),
@@ -160,102 +32,34 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AnalysisServiceImpl::ChangePoints(
     grpc::CallbackServerContext* ctx, const v1::ChangePointsRequest* request,
     v1::ChangePointsResponse* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
+                                       *request, &ValidateChangePointsRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
-  if (absl::Status invalid = ValidateChangePointsRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
-  }
-  HistoryQuery query;
-  query.benchmark = request->benchmark();
-  query.metric = request->metric();
-  query.params = {request->params().begin(), request->params().end()};
-  query.arch = request->arch();
-  query.host_class = request->host_class();
-  query.kernel_label = request->kernel_label();
-  query.order = request->order() == v1::ChangePointsRequest::ORDER_BY_KERNEL
-                    ? HistoryQuery::Order::kByKernel
-                    : HistoryQuery::Order::kByTime;
-  if (request->max_p_value() != 0) query.options.max_p_value = request->max_p_value();
-  if (request->limit() != 0) query.limit = static_cast<int>(std::min(request->limit(), 1000000u));
-  absl::StatusOr<MetricHistory> history = FindMetricChangePoints(store_, query);
-  if (!history.ok()) return FinishNow(ctx, history.status());
-  response->set_unit(history->unit);
-  response->set_direction(static_cast<v1::Direction>(history->direction));
-  response->set_host_class(history->host_class);
-  for (const HistoryPoint& p : history->points) {
-    v1::SeriesPoint* sp = response->add_points();
-    sp->set_value(p.value);
-    sp->set_kernel_label(p.kernel_label);
-    sp->set_kernel_release(p.kernel_release);
-    sp->set_kernel_version(p.kernel_version);
-    *sp->mutable_time() = ToProtoTime(p.time);
-    sp->set_run_id(p.run_id);
-    sp->set_runs(static_cast<uint32_t>(p.runs));
-  }
-  for (const analysis::ChangePoint& cp : history->change_points) {
-    const HistoryPoint& first = history->points[cp.index];
-    v1::ChangePointReport* r = response->add_change_points();
-    r->set_index(static_cast<uint32_t>(cp.index));
-    r->set_kernel_label(first.kernel_label);
-    r->set_kernel_release(first.kernel_release);
-    r->set_kernel_version(first.kernel_version);
-    *r->mutable_time() = ToProtoTime(first.time);
-    r->set_mean_before(cp.mean_before);
-    r->set_mean_after(cp.mean_after);
-    r->set_relative_change(cp.relative_change);
-    r->set_p_value(cp.p_value);
-    r->set_raw_p_value(cp.raw_p_value);
-    r->set_verdict(ChangeVerdict(cp, history->direction));
-  }
-  return FinishNow(ctx, absl::OkStatus());
+  absl::StatusOr<MetricHistory> history =
+      FindMetricChangePoints(store_, HistoryQueryFromProto(*request));
+  if (history.ok()) *response = ChangePointsResponseToProto(*history);
+  return FinishNow(ctx, history.status());
 }
 
 grpc::ServerUnaryReactor* AnalysisServiceImpl::Gate(grpc::CallbackServerContext* ctx,
                                                     const v1::GateRequest* request,
                                                     v1::GateResponse* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kSubmit,
+                                       *request, &ValidateGateRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
-  if (absl::Status invalid = ValidateGateRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
-  }
-  if (absl::Status s = ValidatePolicyName(request->policy_name()); !s.ok()) {
-    return FinishNow(ctx, s);
-  }
-  GateSpec spec;
-  spec.policy_text = request->policy();
-  spec.policy_name = request->policy_name().empty() ? "gate" : request->policy_name();
-  spec.baseline = RunSelectorFromProto(request->baseline());
-  spec.candidate = RunSelectorFromProto(request->candidate());
-  spec.options = CompareOptionsFromProto(request->options());
-  if (request->has_campaign()) spec.campaign = request->campaign();
-  spec.skip_confirmation = request->skip_confirmation();
-  spec.campaign_timeout =
-      absl::Seconds(request->timeout_seconds() == 0 ? 3600 : request->timeout_seconds());
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::MutexLock lock(&mu_);
-  if (shutting_down_) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "controller shutting down"));
-    return reactor;
-  }
-  JoinFinishedLocked();
-  threads_.emplace_back();
-  GateThread* slot = &threads_.back();
-  slot->thread = std::thread([this, ctx, reactor, response, spec = std::move(spec), slot] {
-    auto cancelled = [this, ctx] {
-      absl::MutexLock lock(&mu_);
-      return shutting_down_ || ctx->IsCancelled();
-    };
-    absl::StatusOr<GateReport> report = gates_->Run(spec, cancelled);
-    if (report.ok()) *response = GateResponseToProto(*report);
-    reactor->Finish(ToGrpcStatus(report.status()));
-    absl::MutexLock lock(&mu_);
-    slot->done = true;
-  });
+  absl::Status started = gates_->Start(
+      GateSpecFromProto(*request), [ctx] { return ctx->IsCancelled(); },
+      [reactor, response](absl::StatusOr<GateReport> report) {
+        if (report.ok()) *response = GateResponseToProto(*report);
+        reactor->Finish(ToGrpcStatus(report.status()));
+      });
+  if (!started.ok()) reactor->Finish(ToGrpcStatus(started));
   return reactor;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

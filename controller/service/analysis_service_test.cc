@@ -17,7 +17,7 @@
 #include "gtest/gtest.h"
 #include "proto/faultline/v1/analysis.grpc.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 namespace {
 
 using ::testing::HasSubstr;
@@ -231,4 +231,4 @@ TEST_F(AnalysisServiceTest, ShutdownCancelsAWaitingGateAndItsCampaign) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

@@ -4,17 +4,12 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
-#include "controller/service/grpc_status.h"
+#include "controller/service/campaign_proto.h"
+#include "controller/service/handler.h"
 #include "controller/validation/request_validation.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 namespace {
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const absl::Status& s) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
 
 // A WatchCampaign stream refused before it started.
 class RefusedWatch final : public grpc::ServerWriteReactor<v1::Campaign> {
@@ -83,20 +78,6 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>, public
 
 }  // namespace
 
-v1::AgentInfo ToAgentInfo(const AgentRecord& agent) {
-  v1::AgentInfo info;
-  info.set_agent_id(agent.agent_id);
-  *info.mutable_host() = agent.host;
-  for (const auto& b : agent.catalog) *info.add_catalog() = b;
-  for (const auto& t : agent.tags) info.add_tags(t);
-  info.set_agent_version(agent.agent_version);
-  info.set_state(static_cast<v1::AgentState>(agent.state));
-  *info.mutable_registered() = ToProtoTime(agent.registered);
-  *info.mutable_last_seen() = ToProtoTime(agent.last_seen);
-  info.set_current_job_id(agent.current_job_id);
-  return info;
-}
-
 CampaignServiceImpl::CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Store* store,
                                          CampaignWatchHub* hub,
                                          const security::CallAuthorizer* authorizer)
@@ -105,12 +86,10 @@ CampaignServiceImpl::CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Sto
 grpc::ServerUnaryReactor* CampaignServiceImpl::SubmitCampaign(
     grpc::CallbackServerContext* ctx, const v1::SubmitCampaignRequest* request,
     v1::Campaign* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateSubmitCampaignRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kSubmit,
+                                       *request, &ValidateSubmitCampaignRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Submit(request->spec());
   if (campaign.ok()) *response = std::move(*campaign);
@@ -120,12 +99,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::SubmitCampaign(
 grpc::ServerUnaryReactor* CampaignServiceImpl::GetCampaign(grpc::CallbackServerContext* ctx,
                                                            const v1::GetCampaignRequest* request,
                                                            v1::Campaign* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateGetCampaignRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
+                                       *request, &ValidateGetCampaignRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Get(request->campaign_id());
   if (campaign.ok()) *response = std::move(*campaign);
@@ -135,12 +112,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::GetCampaign(grpc::CallbackServerC
 grpc::ServerUnaryReactor* CampaignServiceImpl::ListCampaigns(
     grpc::CallbackServerContext* ctx, const v1::ListCampaignsRequest* request,
     v1::ListCampaignsResponse* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateListCampaignsRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
+                                       *request, &ValidateListCampaignsRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<std::vector<v1::Campaign>> list =
       campaigns_->List(static_cast<int>(request->limit()));
@@ -153,12 +128,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListCampaigns(
 grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
     grpc::CallbackServerContext* ctx, const v1::CancelCampaignRequest* request,
     v1::Campaign* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kSubmit);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateCancelCampaignRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kSubmit,
+                                       *request, &ValidateCancelCampaignRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<v1::Campaign> campaign = campaigns_->Cancel(request->campaign_id());
   if (campaign.ok()) *response = std::move(*campaign);
@@ -167,11 +140,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
 
 grpc::ServerWriteReactor<v1::Campaign>* CampaignServiceImpl::WatchCampaign(
     grpc::CallbackServerContext* ctx, const v1::WatchCampaignRequest* request) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery); !denied.ok()) {
-    return new RefusedWatch(ToGrpcStatus(denied));
-  }
-  if (absl::Status invalid = ValidateWatchCampaignRequest(*request); !invalid.ok()) {
-    return new RefusedWatch(ToGrpcStatus(invalid));
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery, *request,
+                                       &ValidateWatchCampaignRequest);
+      !refused.ok()) {
+    return new RefusedWatch(ToGrpcStatus(refused));
   }
   return new WatchReactor(hub_, request->campaign_id());
 }
@@ -179,16 +151,14 @@ grpc::ServerWriteReactor<v1::Campaign>* CampaignServiceImpl::WatchCampaign(
 grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerContext* ctx,
                                                           const v1::ListAgentsRequest* request,
                                                           v1::ListAgentsResponse* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
-  }
-  if (absl::Status invalid = ValidateListAgentsRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
+                                       *request, &ValidateListAgentsRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
   absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(request->include_lost());
   if (agents.ok()) {
-    for (const AgentRecord& a : *agents) *response->add_agents() = ToAgentInfo(a);
+    for (const AgentRecord& a : *agents) *response->add_agents() = AgentInfoToProto(a);
   }
   return FinishNow(ctx, agents.status());
 }
@@ -196,35 +166,17 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* CampaignServiceImpl::QueryResults(
     grpc::CallbackServerContext* ctx, const v1::QueryResultsRequest* request,
     v1::QueryResultsResponse* response) {
-  if (absl::Status denied = authorizer_->Check(*ctx, security::Permission::kQuery);
-      !denied.ok()) {
-    return FinishNow(ctx, denied);
+  if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
+                                       *request, &ValidateQueryResultsRequest);
+      !refused.ok()) {
+    return FinishNow(ctx, refused);
   }
-  if (absl::Status invalid = ValidateQueryResultsRequest(*request); !invalid.ok()) {
-    return FinishNow(ctx, invalid);
-  }
-  RunQuery query;
-  query.campaign_id = request->campaign_id();
-  query.benchmark = request->benchmark();
-  query.arch = request->arch();
-  query.kernel_label_glob = request->kernel_label();
-  query.agent_id = request->agent_id();
-  query.limit = request->limit() == 0 ? 1000 : static_cast<int>(request->limit());
-  absl::StatusOr<std::vector<StoredRunRecord>> runs = store_->QueryRuns(query);
+  absl::StatusOr<std::vector<StoredRunRecord>> runs =
+      store_->QueryRuns(RunQueryFromProto(*request));
   if (runs.ok()) {
-    for (StoredRunRecord& r : *runs) {
-      v1::StoredRun* out = response->add_runs();
-      out->set_run_id(r.run_id);
-      out->set_campaign_id(r.campaign_id);
-      out->set_job_id(r.job_id);
-      out->set_attempt(r.attempt);
-      out->set_agent_id(r.agent_id);
-      out->set_target_name(r.target_name);
-      *out->mutable_result() = std::move(r.result);
-      *out->mutable_stored() = ToProtoTime(r.stored);
-    }
+    for (StoredRunRecord& r : *runs) *response->add_runs() = StoredRunToProto(std::move(r));
   }
   return FinishNow(ctx, runs.status());
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service

@@ -10,7 +10,7 @@
 #include "controller/store/store.h"
 #include "proto/faultline/v1/campaign_service.grpc.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::service {
 
 class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
  public:
@@ -46,9 +46,6 @@ class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
   CampaignWatchHub* const hub_;
 };
 
-// The proto view of a stored agent.
-v1::AgentInfo ToAgentInfo(const AgentRecord& agent);
-
-}  // namespace faultline::controller
+}  // namespace faultline::controller::service
 
 #endif  // FAULTLINE_CONTROLLER_SERVICE_CAMPAIGN_SERVICE_H_

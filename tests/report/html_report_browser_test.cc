@@ -76,10 +76,10 @@ v1::CompareResponse Comparison() {
   absl::StatusOr<analysis::SuiteComparison> suite = analysis::CompareSuite(inputs);
   EXPECT_TRUE(suite.ok()) << suite.status();
   v1::CompareResponse response;
-  *response.mutable_options() = controller::CompareOptionsToProto(suite->options);
+  *response.mutable_options() = controller::service::CompareOptionsToProto(suite->options);
   for (size_t i = 0; i < suite->metrics.size(); ++i) {
     v1::MetricComparison* m = response.add_metrics();
-    controller::MetricComparisonToProto(suite->metrics[i], m);
+    controller::service::MetricComparisonToProto(suite->metrics[i], m);
     for (double v : inputs[i].baseline) m->add_baseline_samples(v);
     for (double v : inputs[i].candidate) m->add_candidate_samples(v);
   }

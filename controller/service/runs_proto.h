@@ -1,0 +1,26 @@
+// AnalysisService messages <-> the analysis over stored runs (controller/runs): selectors,
+// comparisons, histories and gates.
+#ifndef FAULTLINE_CONTROLLER_SERVICE_RUNS_PROTO_H_
+#define FAULTLINE_CONTROLLER_SERVICE_RUNS_PROTO_H_
+
+#include "controller/runs/gate_runner.h"
+#include "controller/runs/kernel_comparison.h"
+#include "controller/runs/metric_history.h"
+#include "proto/faultline/v1/analysis.pb.h"
+
+namespace faultline::controller::service {
+
+RunSelector RunSelectorFromProto(const v1::ResultSelector& selector);
+v1::CompareResponse CompareResponseToProto(const KernelComparison& comparison);
+
+// Unset fields take the API's defaults: policy name "gate", a one-hour campaign timeout.
+GateSpec GateSpecFromProto(const v1::GateRequest& request);
+v1::GateResponse GateResponseToProto(const GateReport& report);
+
+// Unset fields take the library's defaults; the limit is capped at a million runs.
+HistoryQuery HistoryQueryFromProto(const v1::ChangePointsRequest& request);
+v1::ChangePointsResponse ChangePointsResponseToProto(const MetricHistory& history);
+
+}  // namespace faultline::controller::service
+
+#endif  // FAULTLINE_CONTROLLER_SERVICE_RUNS_PROTO_H_
