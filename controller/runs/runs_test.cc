@@ -308,7 +308,7 @@ TEST_F(AnalysisDomainTest, AgentIdsRestrictATarget) {
   plan = PlanCampaign(spec, agents);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(),
-              HasSubstr("spec.targets[0].agent_ids[1]: must be 1..128 characters"));
+              HasSubstr("spec.targets[0].agent_ids[1]: must be set"));
   spec.mutable_targets(0)->clear_agent_ids();
   spec.mutable_targets(0)->add_agent_ids("b");
   plan = PlanCampaign(spec, agents);

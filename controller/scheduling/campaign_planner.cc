@@ -8,60 +8,14 @@
 #include "absl/strings/str_join.h"
 #include "controller/scheduling/param_validation.h"
 #include "controller/scheduling/target_matcher.h"
+#include "controller/validation/limits.h"
+#include "controller/validation/request_validation.h"
 
 namespace faultline::controller {
 namespace {
 
 absl::Status Invalid(const std::string& field, const std::string& reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
-}
-
-absl::Status CheckPattern(const std::string& field, const std::string& value) {
-  if (value.size() > 256) return Invalid(field, "longer than 256 characters");
-  return absl::OkStatus();
-}
-
-absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& field) {
-  if (!v1::Arch_IsValid(target.arch())) {
-    return Invalid(field + ".arch", absl::StrCat("unknown architecture ", target.arch()));
-  }
-  for (const auto& [name, value] :
-       {std::pair<const char*, const std::string&>{"kernel_label", target.kernel_label()},
-        {"kernel_release", target.kernel_release()},
-        {"host_class", target.host_class()},
-        {"name", target.name()}}) {
-    absl::Status status = CheckPattern(absl::StrCat(field, ".", name), value);
-    if (!status.ok()) return status;
-  }
-  if (target.host_tags_size() > 32) return Invalid(field + ".host_tags", "more than 32 tags");
-  if (target.agent_ids_size() > kMaxTargets) {
-    return Invalid(field + ".agent_ids", absl::StrCat("more than ", kMaxTargets, " agents"));
-  }
-  for (int i = 0; i < target.agent_ids_size(); ++i) {
-    const std::string& id = target.agent_ids(i);
-    if (id.empty() || id.size() > 128) {
-      return Invalid(absl::StrCat(field, ".agent_ids[", i, "]"), "must be 1..128 characters");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckInvocationShape(const v1::BenchmarkInvocation& inv, const std::string& field) {
-  if (inv.benchmark().empty()) return Invalid(field + ".benchmark", "must be set");
-  if (inv.repetitions() > kMaxRepetitions) {
-    return Invalid(field + ".repetitions",
-                   absl::StrCat(inv.repetitions(), " is above the maximum ", kMaxRepetitions));
-  }
-  if (inv.warmup() > kMaxWarmup) {
-    return Invalid(field + ".warmup",
-                   absl::StrCat(inv.warmup(), " is above the maximum ", kMaxWarmup));
-  }
-  if (inv.timeout_seconds() > kMaxTimeoutSeconds) {
-    return Invalid(field + ".timeout_seconds", absl::StrCat(inv.timeout_seconds(),
-                                                            " is above the maximum ",
-                                                            kMaxTimeoutSeconds));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -72,35 +26,22 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
   v1::CampaignSpec& spec = plan.spec;
   spec = input;
 
-  if (spec.name().empty() || spec.name().size() > 128) {
-    return Invalid("spec.name", "must be 1..128 characters");
-  }
-  if (spec.suite().empty()) return Invalid("spec.suite", "must list at least one benchmark");
-  if (spec.suite_size() > kMaxSuiteSize) {
-    return Invalid("spec.suite", absl::StrCat("more than ", kMaxSuiteSize, " invocations"));
-  }
-  if (spec.targets().empty()) return Invalid("spec.targets", "must list at least one target");
-  if (spec.targets_size() > kMaxTargets) {
-    return Invalid("spec.targets", absl::StrCat("more than ", kMaxTargets, " targets"));
-  }
-  if (spec.repetitions() > kMaxRepetitions) {
-    return Invalid("spec.repetitions",
-                   absl::StrCat(spec.repetitions(), " is above the maximum ", kMaxRepetitions));
-  }
-  if (!v1::Priority_IsValid(spec.priority())) {
-    return Invalid("spec.priority", absl::StrCat("unknown priority ", spec.priority()));
+  // The same shape check SubmitCampaign's handler runs first: the planner is also called by
+  // gates, with specs the controller completed itself.
+  if (absl::Status shape =
+          validation::ValidateCampaignSpecShape(spec, "spec", /*targets_required=*/true);
+      !shape.ok()) {
+    return shape;
   }
   if (spec.priority() == v1::PRIORITY_UNSPECIFIED) spec.set_priority(v1::PRIORITY_INTERACTIVE);
   if (spec.repetitions() == 0) spec.set_repetitions(kDefaultRepetitions);
 
-  // Targets: shape, then which agents each one can use.
+  // Targets: which agents each one can use.
   std::vector<std::vector<const AgentRecord*>> matching(spec.targets_size());
   std::set<std::string> target_names;
   for (int t = 0; t < spec.targets_size(); ++t) {
     v1::TargetSelector* target = spec.mutable_targets(t);
     const std::string field = absl::StrCat("spec.targets[", t, "]");
-    absl::Status status = CheckTarget(*target, field);
-    if (!status.ok()) return status;
     if (target->name().empty()) {
       target->set_name(!target->kernel_label().empty() ? target->kernel_label()
                                                        : absl::StrCat("target", t));
@@ -158,12 +99,10 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
     }
   }
 
-  // Invocations: shape, benchmark known to every target's agents, parameters valid.
+  // Invocations: benchmark known to every target's agents, parameters valid.
   for (int i = 0; i < spec.suite_size(); ++i) {
     v1::BenchmarkInvocation* inv = spec.mutable_suite(i);
     const std::string field = absl::StrCat("spec.suite[", i, "]");
-    absl::Status status = CheckInvocationShape(*inv, field);
-    if (!status.ok()) return status;
     if (inv->repetitions() == 0) inv->set_repetitions(spec.repetitions());
     if (inv->timeout_seconds() == 0) inv->set_timeout_seconds(kDefaultTimeoutSeconds);
 
@@ -187,7 +126,8 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
                                     "] (they offer: ", absl::StrJoin(offered, ", "), ")"));
       }
       if (!resolved) {
-        status = ResolveInvocationParams(*bench, field + ".params", inv->mutable_params());
+        absl::Status status =
+            ResolveInvocationParams(*bench, field + ".params", inv->mutable_params());
         if (!status.ok()) return status;
         resolved = true;
       }
@@ -223,9 +163,9 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
       planned += hosts * (spec.interleave() ? spec.suite(i).repetitions() : 1);
     }
   }
-  if (planned > static_cast<uint64_t>(kMaxJobsPerCampaign)) {
+  if (planned > static_cast<uint64_t>(validation::limits::kMaxJobsPerCampaign)) {
     return Invalid("spec", absl::StrCat("expands into ", planned, " jobs, more than ",
-                                        kMaxJobsPerCampaign));
+                                        validation::limits::kMaxJobsPerCampaign));
   }
   if (spec.interleave()) {
     uint32_t max_reps = 0;

@@ -18,15 +18,10 @@ struct CampaignPlan {
   std::vector<v1::Job> jobs;
 };
 
-// Limits that keep one campaign from flooding the queue.
-inline constexpr int kMaxSuiteSize = 256;
-inline constexpr int kMaxTargets = 64;
-inline constexpr uint32_t kMaxRepetitions = 1000;
-inline constexpr uint32_t kMaxWarmup = 100;
-inline constexpr uint32_t kMaxTimeoutSeconds = 86400;
+// What an unset field of the spec becomes. The bounds are the API's
+// (controller/validation/limits.h).
 inline constexpr uint32_t kDefaultRepetitions = 5;
 inline constexpr uint32_t kDefaultTimeoutSeconds = 600;
-inline constexpr int kMaxJobsPerCampaign = 100000;
 
 // INVALID_ARGUMENT naming the field for a malformed spec, an unknown benchmark or parameter, or
 // an out-of-range value; FAILED_PRECONDITION when a target matches no registered agent (or none

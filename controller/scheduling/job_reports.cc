@@ -1,10 +1,10 @@
 #include "controller/scheduling/job_reports.h"
 
-#include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "controller/scheduling/target_matcher.h"
+#include "controller/validation/request_validation.h"
 
 namespace faultline::controller {
 namespace {
@@ -55,44 +55,6 @@ absl::StatusOr<absl::Time> JobReports::Renew(const std::string& agent_id,
   return deadline;
 }
 
-absl::Status JobReports::ValidateResult(const v1::RunResult& result) const {
-  if (!v1::RunState_IsValid(result.state()) || result.state() == v1::RUN_STATE_UNSPECIFIED) {
-    return Invalid("result.state", "must be a known run state");
-  }
-  if (result.diagnostic().size() > options_.max_diagnostic_bytes) {
-    return Invalid("result.diagnostic",
-                   absl::StrCat("longer than ", options_.max_diagnostic_bytes, " bytes"));
-  }
-  if (result.repetitions_size() > options_.max_repetitions) {
-    return Invalid("result.repetitions",
-                   absl::StrCat("more than ", options_.max_repetitions, " repetitions"));
-  }
-  if (result.state() == v1::RUN_STATE_OK && result.repetitions().empty()) {
-    return Invalid("result.repetitions", "a successful run must report repetitions");
-  }
-  for (int r = 0; r < result.repetitions_size(); ++r) {
-    const v1::Repetition& rep = result.repetitions(r);
-    const std::string field = absl::StrCat("result.repetitions[", r, "]");
-    if (rep.metrics_size() > options_.max_metrics_per_repetition) {
-      return Invalid(field + ".metrics", "too many metrics");
-    }
-    if (rep.histograms_size() > options_.max_histograms_per_repetition) {
-      return Invalid(field + ".histograms", "too many histograms");
-    }
-    for (int m = 0; m < rep.metrics_size(); ++m) {
-      const v1::MetricValue& metric = rep.metrics(m);
-      const std::string mfield = absl::StrCat(field, ".metrics[", m, "]");
-      if (metric.name().empty() || metric.name().size() > 128) {
-        return Invalid(mfield + ".name", "must be 1..128 characters");
-      }
-      if (!std::isfinite(metric.value())) {
-        return Invalid(mfield + ".value", absl::StrCat(metric.name(), " is not finite"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<ReportOutcome> JobReports::Report(const std::string& agent_id,
                                                  const std::string& job_id, uint32_t attempt,
                                                  const std::string& lease_id,
@@ -100,7 +62,7 @@ absl::StatusOr<ReportOutcome> JobReports::Report(const std::string& agent_id,
   if (job_id.empty()) return Invalid("job_id", "must be set");
   if (attempt == 0) return Invalid("attempt", "must be at least 1");
   if (lease_id.empty()) return Invalid("lease_id", "must be set");
-  if (absl::Status s = ValidateResult(result); !s.ok()) return s;
+  if (absl::Status s = validation::ValidateRunResult(result, "result"); !s.ok()) return s;
   absl::StatusOr<Lease> lease = store_->GetLease(job_id);
   if (!lease.ok() && !absl::IsNotFound(lease.status())) return lease.status();
   // A report carrying another agent's lease is refused outright: lease ids are secrets, so

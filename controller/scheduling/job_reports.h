@@ -17,11 +17,6 @@ class JobReports {
  public:
   struct Options {
     absl::Duration lease = absl::Seconds(60);
-    // Bounds on one report, so a buggy agent cannot make the controller store unbounded data.
-    int max_repetitions = 1000;
-    int max_metrics_per_repetition = 256;
-    int max_histograms_per_repetition = 32;
-    size_t max_diagnostic_bytes = 64 * 1024;
   };
 
   // `on_change` runs after a result is stored (campaign progress changed). With a `fleet`, a
@@ -36,14 +31,14 @@ class JobReports {
   absl::StatusOr<absl::Time> Renew(const std::string& agent_id, const std::string& job_id,
                                    const std::string& lease_id);
 
-  // Validates and stores a result. INVALID_ARGUMENT names the malformed field; a duplicate or
-  // superseded report is not an error (see ReportOutcome).
+  // Validates (as ReportResult's handler does: the API's bounds, so a buggy agent cannot make
+  // the controller store unbounded data) and stores a result. INVALID_ARGUMENT names the
+  // malformed field; a duplicate or superseded report is not an error (see ReportOutcome).
   absl::StatusOr<ReportOutcome> Report(const std::string& agent_id, const std::string& job_id,
                                        uint32_t attempt, const std::string& lease_id,
                                        const v1::RunResult& result);
 
  private:
-  absl::Status ValidateResult(const v1::RunResult& result) const;
   // Whether a failed attempt of `job_id` on `agent_id` should be confirmed on another host.
   bool ShouldConfirmElsewhere(const std::string& job_id, const std::string& agent_id);
 

@@ -43,7 +43,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext
                                                      const v1::RegisterRequest* request,
                                                      v1::RegisterResponse* response) {
   if (absl::Status refused =
-          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateRegisterRequest);
+          CheckAgentCall(*ctx, *authorizer_, *request, &validation::ValidateRegisterRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -62,7 +62,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContex
                                                       const v1::HeartbeatRequest* request,
                                                       v1::HeartbeatResponse* response) {
   if (absl::Status refused =
-          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateHeartbeatRequest);
+          CheckAgentCall(*ctx, *authorizer_, *request, &validation::ValidateHeartbeatRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -75,7 +75,8 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext* ctx,
                                                      const v1::PollWorkRequest* request,
                                                      v1::PollWorkResponse* response) {
-  if (absl::Status refused = CheckAgentCall(*ctx, *authorizer_, *request, &ValidatePollWorkRequest);
+  if (absl::Status refused =
+          CheckAgentCall(*ctx, *authorizer_, *request, &validation::ValidatePollWorkRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -119,7 +120,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerConte
                                                        const v1::RenewLeaseRequest* request,
                                                        v1::RenewLeaseResponse* response) {
   if (absl::Status refused =
-          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateRenewLeaseRequest);
+          CheckAgentCall(*ctx, *authorizer_, *request, &validation::ValidateRenewLeaseRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -133,7 +134,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerCon
                                                          const v1::ReportResultRequest* request,
                                                          v1::ReportResultResponse* response) {
   if (absl::Status refused =
-          CheckAgentCall(*ctx, *authorizer_, *request, &ValidateReportResultRequest);
+          CheckAgentCall(*ctx, *authorizer_, *request, &validation::ValidateReportResultRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }

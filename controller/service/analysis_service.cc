@@ -17,7 +17,7 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
                                                        const v1::CompareRequest* request,
                                                        v1::CompareResponse* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
-                                       *request, &ValidateCompareRequest);
+                                       *request, &validation::ValidateCompareRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -33,7 +33,7 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::ChangePoints(
     grpc::CallbackServerContext* ctx, const v1::ChangePointsRequest* request,
     v1::ChangePointsResponse* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
-                                       *request, &ValidateChangePointsRequest);
+                                       *request, &validation::ValidateChangePointsRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -47,7 +47,7 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Gate(grpc::CallbackServerContext*
                                                     const v1::GateRequest* request,
                                                     v1::GateResponse* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kSubmit,
-                                       *request, &ValidateGateRequest);
+                                       *request, &validation::ValidateGateRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }

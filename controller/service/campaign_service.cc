@@ -87,7 +87,7 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::SubmitCampaign(
     grpc::CallbackServerContext* ctx, const v1::SubmitCampaignRequest* request,
     v1::Campaign* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kSubmit,
-                                       *request, &ValidateSubmitCampaignRequest);
+                                       *request, &validation::ValidateSubmitCampaignRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::GetCampaign(grpc::CallbackServerC
                                                            const v1::GetCampaignRequest* request,
                                                            v1::Campaign* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
-                                       *request, &ValidateGetCampaignRequest);
+                                       *request, &validation::ValidateGetCampaignRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -113,7 +113,7 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListCampaigns(
     grpc::CallbackServerContext* ctx, const v1::ListCampaignsRequest* request,
     v1::ListCampaignsResponse* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
-                                       *request, &ValidateListCampaignsRequest);
+                                       *request, &validation::ValidateListCampaignsRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -129,7 +129,7 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
     grpc::CallbackServerContext* ctx, const v1::CancelCampaignRequest* request,
     v1::Campaign* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kSubmit,
-                                       *request, &ValidateCancelCampaignRequest);
+                                       *request, &validation::ValidateCancelCampaignRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -141,7 +141,7 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::CancelCampaign(
 grpc::ServerWriteReactor<v1::Campaign>* CampaignServiceImpl::WatchCampaign(
     grpc::CallbackServerContext* ctx, const v1::WatchCampaignRequest* request) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery, *request,
-                                       &ValidateWatchCampaignRequest);
+                                       &validation::ValidateWatchCampaignRequest);
       !refused.ok()) {
     return new RefusedWatch(ToGrpcStatus(refused));
   }
@@ -152,7 +152,7 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerCo
                                                           const v1::ListAgentsRequest* request,
                                                           v1::ListAgentsResponse* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
-                                       *request, &ValidateListAgentsRequest);
+                                       *request, &validation::ValidateListAgentsRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
@@ -167,7 +167,7 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::QueryResults(
     grpc::CallbackServerContext* ctx, const v1::QueryResultsRequest* request,
     v1::QueryResultsResponse* response) {
   if (absl::Status refused = CheckCall(*ctx, *authorizer_, security::Permission::kQuery,
-                                       *request, &ValidateQueryResultsRequest);
+                                       *request, &validation::ValidateQueryResultsRequest);
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }

@@ -10,6 +10,7 @@
 #include "controller/store/sql_store.h"
 #include "controller/store/status_macros.h"
 #include "controller/store/store_encoding.h"
+#include "controller/validation/request_validation.h"
 
 namespace faultline::controller {
 namespace {
@@ -42,32 +43,6 @@ struct PendingSummary {
   v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
   std::vector<double> values;
 };
-
-absl::Status ValidateResult(const v1::RunResult& result) {
-  std::set<uint32_t> indexes;
-  for (int r = 0; r < result.repetitions_size(); ++r) {
-    const v1::Repetition& rep = result.repetitions(r);
-    if (!indexes.insert(rep.index()).second) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "result.repetitions[%d].index: repetition %d appears more than once", r, rep.index()));
-    }
-    std::set<std::string> names;
-    for (int m = 0; m < rep.metrics_size(); ++m) {
-      const std::string& name = rep.metrics(m).name();
-      if (name.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("result.repetitions[%d].metrics[%d].name: must not be empty", r, m));
-      }
-      if (!names.insert(name).second) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("result.repetitions[%d].metrics[%d].name: metric '%s' appears more "
-                            "than once in the repetition",
-                            r, m, name));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
 
 // Appends `text` as a quoted element of a PostgreSQL array literal.
 void AppendArrayText(std::string& array, const std::string& text) {
@@ -114,7 +89,9 @@ absl::StatusOr<ReportOutcome> SqlStore::StoreResult(const std::string& job_id, u
                                                     const v1::RunResult& result, absl::Time now,
                                                     bool requeue) {
   if (attempt < 1) return absl::InvalidArgumentError("attempt: must be at least 1");
-  FL_RETURN_IF_ERROR(ValidateResult(result));
+  // The API's check of a result, also what samples are keyed by (repetition, metric name);
+  // errors name the field as the request does.
+  FL_RETURN_IF_ERROR(validation::ValidateRunResult(result, "result"));
   const std::string result_blob = result.SerializeAsString();
   const absl::Time started = result.has_started() ? FromProtoTime(result.started()) : now;
   const absl::Time finished = result.has_finished() ? FromProtoTime(result.finished()) : now;

@@ -1,14 +1,14 @@
 #include "controller/validation/request_validation.h"
 
 #include <cmath>
+#include <set>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "controller/analysis/gate.h"
-#include "controller/scheduling/campaign_planner.h"
 
-namespace faultline::controller {
+namespace faultline::controller::validation {
 namespace {
 
 absl::Status Invalid(absl::string_view field, absl::string_view reason) {
@@ -249,10 +249,16 @@ absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field
                              int* buckets_so_far) {
   RETURN_IF_ERROR(CheckCount(rep.metrics_size(), field + ".metrics",
                              limits::kMaxMetricsPerRepetition, "metrics"));
+  std::set<absl::string_view> names;
   for (int m = 0; m < rep.metrics_size(); ++m) {
     const v1::MetricValue& metric = rep.metrics(m);
     const std::string mfield = Index(field + ".metrics", m);
     RETURN_IF_ERROR(CheckName(metric.name(), mfield + ".name", /*required=*/true));
+    // Samples are stored by (repetition, metric name).
+    if (!names.insert(metric.name()).second) {
+      return Invalid(mfield + ".name", absl::StrCat("metric '", metric.name(),
+                                                    "' appears more than once in the repetition"));
+    }
     RETURN_IF_ERROR(CheckLength(metric.unit(), mfield + ".unit", limits::kMaxNameLength));
     RETURN_IF_ERROR(
         CheckEnum(metric.direction(), mfield + ".direction", v1::Direction_IsValid, false));
@@ -291,9 +297,14 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
     return Invalid(field + ".repetitions", "a successful run must report repetitions");
   }
   int buckets = 0;
+  std::set<uint32_t> indexes;
   for (int r = 0; r < result.repetitions_size(); ++r) {
     const std::string rfield = Index(field + ".repetitions", r);
     RETURN_IF_ERROR(CheckRepetition(result.repetitions(r), rfield, &buckets));
+    if (!indexes.insert(result.repetitions(r).index()).second) {
+      return Invalid(rfield + ".index", absl::StrCat("repetition ", result.repetitions(r).index(),
+                                                     " appears more than once"));
+    }
     if (buckets > limits::kMaxHistogramBucketsPerResult) {
       return Invalid(rfield + ".histograms",
                      absl::StrCat("more than ", limits::kMaxHistogramBucketsPerResult,
@@ -304,7 +315,7 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
   if (!std::isfinite(result.timer_overhead_ns()) || result.timer_overhead_ns() < 0) {
     return Invalid(field + ".timer_overhead_ns", "must be a finite number >= 0");
   }
-  return CheckAtMost(result.warmup(), field + ".warmup", kMaxWarmup);
+  return CheckAtMost(result.warmup(), field + ".warmup", limits::kMaxWarmup);
 }
 
 absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& field) {
@@ -330,9 +341,11 @@ absl::Status CheckTarget(const v1::TargetSelector& target, const std::string& fi
 absl::Status CheckInvocation(const v1::BenchmarkInvocation& inv, const std::string& field) {
   RETURN_IF_ERROR(CheckName(inv.benchmark(), field + ".benchmark", /*required=*/true));
   RETURN_IF_ERROR(CheckParamMap(inv.params(), field + ".params"));
-  RETURN_IF_ERROR(CheckAtMost(inv.repetitions(), field + ".repetitions", kMaxRepetitions));
-  RETURN_IF_ERROR(CheckAtMost(inv.warmup(), field + ".warmup", kMaxWarmup));
-  return CheckAtMost(inv.timeout_seconds(), field + ".timeout_seconds", kMaxTimeoutSeconds);
+  RETURN_IF_ERROR(
+      CheckAtMost(inv.repetitions(), field + ".repetitions", limits::kMaxRepetitions));
+  RETURN_IF_ERROR(CheckAtMost(inv.warmup(), field + ".warmup", limits::kMaxWarmup));
+  return CheckAtMost(inv.timeout_seconds(), field + ".timeout_seconds",
+                     limits::kMaxTimeoutSeconds);
 }
 
 // `allow_empty` for a gate that runs its own campaign: an empty side then means "any machine".
@@ -373,6 +386,10 @@ absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field
   return CheckId(value, field, required, /*agent=*/false);
 }
 
+absl::Status ValidateRunResult(const v1::RunResult& result, const std::string& field) {
+  return CheckRunResult(result, field);
+}
+
 absl::Status ValidateCampaignSpecShape(const v1::CampaignSpec& spec, const std::string& field,
                                        bool targets_required) {
   if (targets_required && spec.name().empty()) return Invalid(field + ".name", "must be set");
@@ -380,18 +397,21 @@ absl::Status ValidateCampaignSpecShape(const v1::CampaignSpec& spec, const std::
   if (spec.suite().empty()) {
     return Invalid(field + ".suite", "must list at least one benchmark");
   }
-  RETURN_IF_ERROR(CheckCount(spec.suite_size(), field + ".suite", kMaxSuiteSize, "invocations"));
+  RETURN_IF_ERROR(
+      CheckCount(spec.suite_size(), field + ".suite", limits::kMaxSuiteSize, "invocations"));
   for (int i = 0; i < spec.suite_size(); ++i) {
     RETURN_IF_ERROR(CheckInvocation(spec.suite(i), Index(field + ".suite", i)));
   }
   if (targets_required && spec.targets().empty()) {
     return Invalid(field + ".targets", "must list at least one target");
   }
-  RETURN_IF_ERROR(CheckCount(spec.targets_size(), field + ".targets", kMaxTargets, "targets"));
+  RETURN_IF_ERROR(
+      CheckCount(spec.targets_size(), field + ".targets", limits::kMaxTargets, "targets"));
   for (int t = 0; t < spec.targets_size(); ++t) {
     RETURN_IF_ERROR(CheckTarget(spec.targets(t), Index(field + ".targets", t)));
   }
-  RETURN_IF_ERROR(CheckAtMost(spec.repetitions(), field + ".repetitions", kMaxRepetitions));
+  RETURN_IF_ERROR(
+      CheckAtMost(spec.repetitions(), field + ".repetitions", limits::kMaxRepetitions));
   RETURN_IF_ERROR(
       CheckEnum(spec.priority(), field + ".priority", v1::Priority_IsValid, /*required=*/false));
   RETURN_IF_ERROR(CheckCount(static_cast<int>(spec.labels().size()), field + ".labels",
@@ -546,4 +566,4 @@ absl::Status ValidateGateRequest(const v1::GateRequest& request) {
 
 #undef RETURN_IF_ERROR
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::validation

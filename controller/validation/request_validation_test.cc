@@ -9,7 +9,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::validation {
 namespace {
 
 using ::testing::StartsWith;
@@ -411,10 +411,27 @@ TEST(ReportResultTest, HistogramBucketsAreBoundedAcrossTheResult) {
   const int reps = limits::kMaxHistogramBucketsPerResult / limits::kMaxHistogramBuckets + 1;
   ASSERT_LE(reps, limits::kMaxResultRepetitions);
   for (int i = 1; i < reps; ++i) {
-    *r.mutable_result()->add_repetitions() = r.result().repetitions(0);
+    v1::Repetition* rep = r.mutable_result()->add_repetitions();
+    *rep = r.result().repetitions(0);
+    rep->set_index(static_cast<uint32_t>(i));
   }
   EXPECT_INVALID(ValidateReportResultRequest(r),
                  absl::StrCat("result.repetitions[", reps - 1, "].histograms"));
+}
+
+// The store keys samples by (repetition, metric name), so each appears once.
+TEST(ReportResultTest, RepetitionsAndTheirMetricsAppearOnce) {
+  v1::ReportResultRequest r = GoodReport();
+  const std::string last =
+      absl::StrCat("result.repetitions[", r.result().repetitions_size(), "]");
+  v1::Repetition* again = r.mutable_result()->add_repetitions();
+  *again = r.result().repetitions(0);
+  EXPECT_INVALID(ValidateReportResultRequest(r), last + ".index");
+  again->set_index(1000);
+  EXPECT_TRUE(ValidateReportResultRequest(r).ok());
+  *again->add_metrics() = again->metrics(0);
+  EXPECT_INVALID(ValidateReportResultRequest(r),
+                 absl::StrCat(last, ".metrics[", again->metrics_size() - 1, "].name"));
 }
 
 // --- CampaignService ---
@@ -708,4 +725,4 @@ TEST(GateTest, EachBoundNamesItsField) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::validation

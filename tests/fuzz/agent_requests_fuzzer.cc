@@ -1,8 +1,8 @@
 // Every RPC request's validation (controller/validation/request_validation.h), and what an
-// agent can send that the domain validates before the store: Register (agent id, catalog) and ReportResult
-// (result shape and bounds), through Fleet and JobReports over a fake store. Must not crash; a
-// request validator refuses with INVALID_ARGUMENT whose message starts with a field of the
-// request; a domain refusal is INVALID_ARGUMENT (or PERMISSION_DENIED for another agent's lease)
+// agent can send that the domain validates before the store: Register (agent id, catalog) and
+// ReportResult (result shape and bounds), through Fleet and JobReports over a fake store. Must
+// not crash; a request validator refuses with INVALID_ARGUMENT whose message starts with a field
+// of the request; a domain refusal is INVALID_ARGUMENT (or PERMISSION_DENIED for another agent's lease)
 // and never reaches the store; and a request its validator accepted is never refused by the
 // domain as malformed (the handler's check is at least as strict as the domain's).
 #include <cstddef>
@@ -121,7 +121,10 @@ void CheckRegister(const faultline::v1::RegisterRequest& request) {
                                      request.provisionable_kernels().end());
   agent.state = faultline::v1::AGENT_STATE_IDLE;
   const absl::Status status = fleet.Register(std::move(agent));
-  if (!status.ok() && faultline::controller::ValidateRegisterRequest(request).ok()) std::abort();
+  if (!status.ok() &&
+      faultline::controller::validation::ValidateRegisterRequest(request).ok()) {
+    std::abort();
+  }
   if (status.ok()) {
     if (store.writes != 1) std::abort();
     if (!faultline::controller::ValidateAgentId(request.agent_id(), "agent_id").ok()) {
@@ -140,7 +143,7 @@ void CheckReport(const faultline::v1::ReportResultRequest& request) {
       reports.Report(request.agent_id(), request.job_id(), request.attempt(),
                      request.lease_id(), request.result());
   if (outcome.status().code() == absl::StatusCode::kInvalidArgument &&
-      faultline::controller::ValidateReportResultRequest(request).ok()) {
+      faultline::controller::validation::ValidateReportResultRequest(request).ok()) {
     std::abort();
   }
   if (outcome.ok()) {
@@ -180,7 +183,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The first byte picks the request, so one corpus covers them all: 'R' Register, lower-case
   // letters the other requests, anything else ReportResult.
   if (size == 0) return 0;
-  namespace c = faultline::controller;
+  namespace c = faultline::controller::validation;
   namespace v1 = faultline::v1;
   const uint8_t* body = data + 1;
   const size_t n = size - 1;

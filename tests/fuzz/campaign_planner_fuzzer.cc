@@ -18,6 +18,8 @@
 
 namespace {
 
+namespace limits = faultline::controller::validation::limits;
+namespace validation = faultline::controller::validation;
 using faultline::controller::AgentRecord;
 using faultline::controller::CampaignPlan;
 
@@ -32,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   faultline::v1::CampaignSpec spec;
   if (!faultline::fuzz::ParseRequest(data, size, &spec)) return 0;
   const absl::Status shape =
-      faultline::controller::ValidateCampaignSpecShape(spec, "spec", /*targets_required=*/true);
+      validation::ValidateCampaignSpecShape(spec, "spec", /*targets_required=*/true);
   if (!shape.ok() && (shape.code() != absl::StatusCode::kInvalidArgument ||
                       !absl::StartsWith(shape.message(), "spec"))) {
     std::abort();
@@ -60,11 +62,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const faultline::v1::CampaignSpec& planned = plan->spec;
   if (plan->jobs.empty()) std::abort();
-  if (plan->jobs.size() > static_cast<size_t>(faultline::controller::kMaxJobsPerCampaign)) {
+  if (plan->jobs.size() > static_cast<size_t>(limits::kMaxJobsPerCampaign)) {
     std::abort();
   }
-  if (planned.suite_size() > faultline::controller::kMaxSuiteSize) std::abort();
-  if (planned.targets_size() > faultline::controller::kMaxTargets) std::abort();
+  if (planned.suite_size() > limits::kMaxSuiteSize) std::abort();
+  if (planned.targets_size() > limits::kMaxTargets) std::abort();
   std::set<std::string> benchmarks = {"fault_anon", "fork_cow"};
   uint32_t last_sequence = 0;
   for (size_t i = 0; i < plan->jobs.size(); ++i) {
@@ -72,10 +74,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (job.target_index() >= static_cast<uint32_t>(planned.targets_size())) std::abort();
     if (benchmarks.count(job.invocation().benchmark()) == 0) std::abort();
     const uint32_t reps = job.invocation().repetitions();
-    if (reps < 1 || reps > faultline::controller::kMaxRepetitions) std::abort();
-    if (job.invocation().warmup() > faultline::controller::kMaxWarmup) std::abort();
+    if (reps < 1 || reps > limits::kMaxRepetitions) std::abort();
+    if (job.invocation().warmup() > limits::kMaxWarmup) std::abort();
     const uint32_t timeout = job.invocation().timeout_seconds();
-    if (timeout < 1 || timeout > faultline::controller::kMaxTimeoutSeconds) std::abort();
+    if (timeout < 1 || timeout > limits::kMaxTimeoutSeconds) std::abort();
     if (i > 0 && job.sequence() < last_sequence) std::abort();
     last_sequence = job.sequence();
   }
