@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "proto/faultline/v1/enum_names.h"
 
 namespace faultline::agent {
 namespace {
@@ -30,17 +31,6 @@ v1::Arch ArchFromMachine(absl::string_view machine) {
   if (machine == "x86_64" || machine == "amd64") return v1::ARCH_X86_64;
   if (machine == "aarch64" || machine == "arm64") return v1::ARCH_ARM64;
   return v1::ARCH_UNSPECIFIED;
-}
-
-std::string ArchSlug(v1::Arch arch) {
-  switch (arch) {
-    case v1::ARCH_X86_64:
-      return "x86_64";
-    case v1::ARCH_ARM64:
-      return "arm64";
-    default:
-      return "unknown";
-  }
 }
 
 CpuInfo ParseCpuInfo(absl::string_view text) {
@@ -132,8 +122,10 @@ std::string DeriveHostClass(v1::Arch arch, absl::string_view cpu_model, uint32_t
   if (virtualization == v1::VIRTUALIZATION_HARDWARE) virt = "hvm";
   if (virtualization == v1::VIRTUALIZATION_EMULATED) virt = "tcg";
   const double gib = static_cast<double>(memory_bytes) / (1024.0 * 1024.0 * 1024.0);
-  return absl::StrCat(ArchSlug(arch), "-", Slugify(cpu_model), "-", cpu_count, "cpu-",
-                      static_cast<int64_t>(std::llround(gib)), "g-", virt);
+  // A host class always names its architecture: "unknown" where the API has no spelling.
+  const std::string arch_name = v1::ArchName(arch);
+  return absl::StrCat(arch_name.empty() ? "unknown" : arch_name, "-", Slugify(cpu_model), "-",
+                      cpu_count, "cpu-", static_cast<int64_t>(std::llround(gib)), "g-", virt);
 }
 
 }  // namespace faultline::agent

@@ -15,8 +15,6 @@ namespace faultline::agent {
 // uname(2) machine ("x86_64", "aarch64", "arm64") to the API's Arch.
 v1::Arch ArchFromMachine(absl::string_view machine);
 
-// Short architecture name used in host classes: "x86_64", "arm64", "unknown".
-std::string ArchSlug(v1::Arch arch);
 
 struct CpuInfo {
   // "model name" on x86_64; "arm-<implementer>-<part>" built from the first CPU's

@@ -25,8 +25,8 @@
 #include "agent/catalog_proto.h"
 #include "agent/fingerprint.h"
 #include "agent/log.h"
-#include "controller/metrics/agent_metrics.h"
-#include "controller/metrics/metrics_exposer.h"
+#include "agent/metrics/agent_metrics.h"
+#include "agent/metrics/metrics_exposer.h"
 #include "controller/security/client_flags.h"
 #include "grpcpp/grpcpp.h"
 
@@ -152,14 +152,14 @@ int AgentMain(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Declared before the agent so that they outlive it.
-  auto metrics = std::make_shared<controller::metrics::AgentMetrics>();
-  std::unique_ptr<controller::metrics::MetricsExposer> exposer;
+  auto metrics = std::make_shared<agent::metrics::AgentMetrics>();
+  std::unique_ptr<agent::metrics::MetricsExposer> exposer;
   if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen); !listen.empty()) {
-    auto started = controller::metrics::MetricsExposer::Start(listen, metrics->registry());
+    auto started = agent::metrics::MetricsExposer::Start(listen, metrics->registry());
     if (!started.ok()) return Fail("--metrics_listen: " + started.status().ToString());
     exposer = *std::move(started);
     if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file); !file.empty()) {
-      absl::Status written = controller::metrics::WritePortFile(file, exposer->port());
+      absl::Status written = agent::metrics::WritePortFile(file, exposer->port());
       if (!written.ok()) return Fail("--metrics_port_file: " + written.ToString());
     }
     Log("metrics on port ", exposer->port());

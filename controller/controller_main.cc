@@ -13,7 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/controller_server.h"
-#include "controller/metrics/metrics_exposer.h"
+#include "agent/metrics/metrics_exposer.h"
 #include "controller/store/postgres_store.h"
 #include "controller/store/sqlite_store.h"
 
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
   const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   if (!metrics_port_file.empty() && (*server)->metrics_port() != 0) {
     absl::Status s =
-        faultline::controller::metrics::WritePortFile(metrics_port_file, (*server)->metrics_port());
+        faultline::agent::metrics::WritePortFile(metrics_port_file, (*server)->metrics_port());
     if (!s.ok()) return Fail(std::string(s.ToString()));
   }
   std::fprintf(stderr, "faultline-controller: serving on port %d, metrics on port %d, store %s\n",

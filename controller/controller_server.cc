@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/metrics/instrumented_store.h"
-#include "controller/metrics/metrics_exposer.h"
+#include "agent/metrics/metrics_exposer.h"
 #include "controller/metrics/rpc_interceptor.h"
 #include "controller/runs/gate_runner.h"
 #include "controller/runs/gate_threads.h"
@@ -50,7 +50,7 @@ struct ControllerServer::Parts {
   std::unique_ptr<service::AnalysisServiceImpl> analysis_service;
   std::unique_ptr<grpc::Server> server;
   // Declared last: destroyed (stops scraping the store) before anything else.
-  std::unique_ptr<metrics::MetricsExposer> metrics_exposer;
+  std::unique_ptr<agent::metrics::MetricsExposer> metrics_exposer;
   bool shut_down = false;
 };
 
@@ -166,8 +166,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
     health->SetServingStatus(v1::AnalysisService::service_full_name(), true);
   }
   if (!options.metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<metrics::MetricsExposer>> exposer =
-        metrics::MetricsExposer::Start(options.metrics_listen, p->metrics);
+    absl::StatusOr<std::unique_ptr<agent::metrics::MetricsExposer>> exposer =
+        agent::metrics::MetricsExposer::Start(options.metrics_listen, p->metrics);
     if (!exposer.ok()) {
       p->dispatcher->Shutdown();
       p->server->Shutdown();

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "absl/time/clock.h"
-#include "controller/metrics/enum_label.h"
 #include "controller/store/store_encoding.h"
+#include "proto/faultline/v1/enum_names.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
 
@@ -234,9 +234,9 @@ std::vector<MetricFamily> ControllerMetrics::CollectState() const {
     if (agents.ok()) {
       std::map<std::tuple<std::string, std::string, std::string, std::string>, int> counts;
       for (const AgentRecord& agent : *agents) {
-        const std::string state = EnumLabel(
+        const std::string state = v1::EnumLabel(
             v1::AgentState_Name(static_cast<v1::AgentState>(agent.state)), "AGENT_STATE_");
-        std::string arch = ArchName(agent.host.arch());
+        std::string arch = v1::ArchName(agent.host.arch());
         if (arch.empty()) arch = "unknown";
         std::string host_class = agent.host.host_class();
         if (host_class.empty()) host_class = "unknown";
@@ -281,10 +281,10 @@ std::vector<MetricFamily> ControllerMetrics::CollectState() const {
       std::map<std::string, int64_t> by_priority;
       for (int p = v1::Priority_MIN; p <= v1::Priority_MAX; ++p) {
         if (p == v1::PRIORITY_UNSPECIFIED || !v1::Priority_IsValid(p)) continue;
-        by_priority[EnumLabel(v1::Priority_Name(static_cast<v1::Priority>(p)), "PRIORITY_")] = 0;
+        by_priority[v1::EnumLabel(v1::Priority_Name(static_cast<v1::Priority>(p)), "PRIORITY_")] = 0;
       }
       for (const auto& [priority, n] : *queued) {
-        by_priority[EnumLabel(v1::Priority_Name(static_cast<v1::Priority>(priority)),
+        by_priority[v1::EnumLabel(v1::Priority_Name(static_cast<v1::Priority>(priority)),
                               "PRIORITY_")] += n;
       }
       MetricFamily family = GaugeFamily("faultline_controller_queued_jobs",
@@ -304,14 +304,14 @@ std::vector<MetricFamily> ControllerMetrics::CollectState() const {
       std::map<std::string, int> by_state;
       for (int s = v1::CampaignState_MIN; s <= v1::CampaignState_MAX; ++s) {
         if (s == v1::CAMPAIGN_STATE_UNSPECIFIED || !v1::CampaignState_IsValid(s)) continue;
-        by_state[EnumLabel(v1::CampaignState_Name(static_cast<v1::CampaignState>(s)),
+        by_state[v1::EnumLabel(v1::CampaignState_Name(static_cast<v1::CampaignState>(s)),
                            "CAMPAIGN_STATE_")] = 0;
       }
       std::map<std::string, uint64_t> jobs = {{"queued", 0},    {"running", 0},
                                               {"succeeded", 0}, {"failed", 0},
                                               {"cancelled", 0}, {"skipped", 0}};
       for (const v1::Campaign& c : *campaigns) {
-        ++by_state[EnumLabel(v1::CampaignState_Name(c.state()), "CAMPAIGN_STATE_")];
+        ++by_state[v1::EnumLabel(v1::CampaignState_Name(c.state()), "CAMPAIGN_STATE_")];
         if (CampaignIsFinal(c.state())) continue;
         const v1::CampaignProgress& p = c.progress();
         jobs["queued"] += p.jobs_queued();

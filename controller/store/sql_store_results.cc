@@ -11,6 +11,7 @@
 #include "controller/store/status_macros.h"
 #include "controller/store/store_encoding.h"
 #include "controller/validation/request_validation.h"
+#include "proto/faultline/v1/enum_names.h"
 
 namespace faultline::controller {
 namespace {
@@ -95,7 +96,7 @@ absl::StatusOr<ReportOutcome> SqlStore::StoreResult(const std::string& job_id, u
   const std::string result_blob = result.SerializeAsString();
   const absl::Time started = result.has_started() ? FromProtoTime(result.started()) : now;
   const absl::Time finished = result.has_finished() ? FromProtoTime(result.finished()) : now;
-  const std::string arch = ArchName(result.host().arch());
+  const std::string arch = v1::ArchName(result.host().arch());
   const std::string& kernel_label = result.host().kernel_label();
   const std::string& host_class = result.host().host_class();
   v1::JobState job_state = v1::JOB_STATE_FAILED;
@@ -312,7 +313,7 @@ absl::StatusOr<std::vector<StoredRunRecord>> SqlStore::QueryRuns(const RunQuery&
   }
   if (query.arch != 0) {
     sql += " AND arch = ?";
-    params.push_back(SqlValue::Text(ArchName(static_cast<v1::Arch>(query.arch))));
+    params.push_back(SqlValue::Text(v1::ArchName(static_cast<v1::Arch>(query.arch))));
   }
   if (!query.kernel_label_glob.empty()) {
     sql += dialect_.glob_as_regex ? " AND kernel_label ~ ?" : " AND kernel_label GLOB ?";
@@ -358,7 +359,7 @@ absl::StatusOr<std::vector<SampleRecord>> SqlStore::QuerySamples(const SampleQue
     params.push_back(SqlValue::Text(value));
   };
   equal("r.benchmark", query.benchmark);
-  if (query.arch != 0) equal("r.arch", ArchName(static_cast<v1::Arch>(query.arch)));
+  if (query.arch != 0) equal("r.arch", v1::ArchName(static_cast<v1::Arch>(query.arch)));
   if (!query.kernel_label_glob.empty()) {
     sql += dialect_.glob_as_regex ? " AND r.kernel_label ~ ?" : " AND r.kernel_label GLOB ?";
     params.push_back(SqlValue::Text(dialect_.glob_as_regex ? GlobToRegex(query.kernel_label_glob)
@@ -393,7 +394,7 @@ absl::StatusOr<std::vector<SampleRecord>> SqlStore::QuerySamples(const SampleQue
     s.direction = ParseDirection(row[4].AsString());
     s.value = row[5].AsDouble();
     s.benchmark = row[6].AsString();
-    s.arch = ParseArch(row[7].AsString());
+    s.arch = v1::ParseArch(row[7].AsString());
     s.kernel_label = row[8].AsString();
     s.host_class = row[9].AsString();
     s.time = row[10].AsTime();

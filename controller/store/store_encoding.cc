@@ -70,23 +70,6 @@ v1::Direction ParseDirection(const std::string& name) {
   return v1::DIRECTION_UNSPECIFIED;
 }
 
-std::string ArchName(v1::Arch arch) {
-  switch (arch) {
-    case v1::ARCH_X86_64:
-      return "x86_64";
-    case v1::ARCH_ARM64:
-      return "arm64";
-    default:
-      return "";
-  }
-}
-
-v1::Arch ParseArch(const std::string& name) {
-  if (name == "x86_64") return v1::ARCH_X86_64;
-  if (name == "arm64") return v1::ARCH_ARM64;
-  return v1::ARCH_UNSPECIFIED;
-}
-
 absl::Time FromProtoTime(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }

@@ -1,5 +1,6 @@
 // How enum values and times are spelled in the database: lower-case words rather than enum
-// numbers, so that dashboards and ad-hoc SQL read naturally.
+// numbers, so that dashboards and ad-hoc SQL read naturally. Architectures are spelled by
+// proto/faultline/v1/enum_names.h, as everywhere else.
 #ifndef FAULTLINE_CONTROLLER_STORE_STORE_ENCODING_H_
 #define FAULTLINE_CONTROLLER_STORE_STORE_ENCODING_H_
 
@@ -23,10 +24,6 @@ std::string RunStateName(v1::RunState state);
 // "lower_is_better", "higher_is_better", "neutral", "unspecified".
 std::string DirectionName(v1::Direction direction);
 v1::Direction ParseDirection(const std::string& name);
-
-// "x86_64", "arm64", "" for unspecified.
-std::string ArchName(v1::Arch arch);
-v1::Arch ParseArch(const std::string& name);
 
 absl::Time FromProtoTime(const google::protobuf::Timestamp& t);
 google::protobuf::Timestamp ToProtoTime(absl::Time t);

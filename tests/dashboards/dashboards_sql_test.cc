@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "proto/faultline/v1/enum_names.h"
 #include "tests/dashboards/dashboard_queries.h"
 #include "tests/postgres/postgres_server.h"
 #include "tests/testing/local_fleet.h"
@@ -200,7 +201,7 @@ class DashboardsSqlTest : public ::testing::Test {
       ASSERT_EQ(run.result().state(), v1::RUN_STATE_OK) << run.result().diagnostic();
       results.push_back(run.result());
     }
-    real_arch_ = new std::string(controller::ArchName(results[0].host().arch()));
+    real_arch_ = new std::string(v1::ArchName(results[0].host().arch()));
     // Older kernels on both architectures: 6.1 stock, then 6.6 stock (+2%: no change point),
     // then 6.6 with the patch series (-12%: a change point), stock and patched in one hour.
     const absl::Time hour =

@@ -1,10 +1,10 @@
-#include "controller/metrics/agent_metrics.h"
+#include "agent/metrics/agent_metrics.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 
-namespace faultline::controller::metrics {
+namespace faultline::agent::metrics {
 namespace {
 
 using ::testing::HasSubstr;
@@ -45,4 +45,4 @@ TEST(AgentMetricsTest, TracksStateJobAndDurations) {
 }
 
 }  // namespace
-}  // namespace faultline::controller::metrics
+}  // namespace faultline::agent::metrics

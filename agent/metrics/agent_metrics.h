@@ -1,8 +1,8 @@
 // The agent daemon's Prometheus metrics: its state, the job it is running and that job's
 // progress, benchmark run durations by benchmark (names come from the agent's own catalog, so
 // the label is bounded), spooled results and reconnects. No job ids as labels.
-#ifndef FAULTLINE_CONTROLLER_METRICS_AGENT_METRICS_H_
-#define FAULTLINE_CONTROLLER_METRICS_AGENT_METRICS_H_
+#ifndef FAULTLINE_AGENT_METRICS_AGENT_METRICS_H_
+#define FAULTLINE_AGENT_METRICS_AGENT_METRICS_H_
 
 #include <memory>
 #include <string>
@@ -16,7 +16,7 @@
 #include "proto/faultline/v1/benchmark.pb.h"
 #include "proto/faultline/v1/host.pb.h"
 
-namespace faultline::controller::metrics {
+namespace faultline::agent::metrics {
 
 class AgentMetrics {
  public:
@@ -49,6 +49,6 @@ class AgentMetrics {
   prometheus::Counter& reconnects_;
 };
 
-}  // namespace faultline::controller::metrics
+}  // namespace faultline::agent::metrics
 
-#endif  // FAULTLINE_CONTROLLER_METRICS_AGENT_METRICS_H_
+#endif  // FAULTLINE_AGENT_METRICS_AGENT_METRICS_H_

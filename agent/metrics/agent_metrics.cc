@@ -1,12 +1,12 @@
-#include "controller/metrics/agent_metrics.h"
+#include "agent/metrics/agent_metrics.h"
 
 #include <algorithm>
 
 #include "absl/time/clock.h"
 
-#include "controller/metrics/enum_label.h"
+#include "proto/faultline/v1/enum_names.h"
 
-namespace faultline::controller::metrics {
+namespace faultline::agent::metrics {
 namespace {
 
 // Benchmarks run from a fraction of a second to the hour-long timeout.
@@ -17,7 +17,7 @@ const prometheus::Histogram::BucketBoundaries& RunBuckets() {
 }
 
 std::string RunResultLabel(v1::RunState state) {
-  return EnumLabel(v1::RunState_Name(state), "RUN_STATE_");
+  return v1::EnumLabel(v1::RunState_Name(state), "RUN_STATE_");
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ AgentMetrics::AgentMetrics()
 void AgentMetrics::SetState(v1::AgentState state) {
   for (v1::AgentState s : {v1::AGENT_STATE_IDLE, v1::AGENT_STATE_RUNNING,
                            v1::AGENT_STATE_PROVISIONING, v1::AGENT_STATE_DRAINING}) {
-    state_.Add({{"state", EnumLabel(v1::AgentState_Name(s), "AGENT_STATE_")}})
+    state_.Add({{"state", v1::EnumLabel(v1::AgentState_Name(s), "AGENT_STATE_")}})
         .Set(s == state ? 1 : 0);
   }
 }
@@ -105,4 +105,4 @@ void AgentMetrics::SetSpooledResults(int64_t count) {
 
 void AgentMetrics::Reconnected() { reconnects_.Increment(); }
 
-}  // namespace faultline::controller::metrics
+}  // namespace faultline::agent::metrics

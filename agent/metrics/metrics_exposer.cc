@@ -1,4 +1,4 @@
-#include "controller/metrics/metrics_exposer.h"
+#include "agent/metrics/metrics_exposer.h"
 
 #include <cstdio>
 #include <exception>
@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace faultline::controller::metrics {
+namespace faultline::agent::metrics {
 
 absl::StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Start(
     const std::string& listen, std::weak_ptr<prometheus::Collectable> collectable) {
@@ -43,4 +43,4 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
-}  // namespace faultline::controller::metrics
+}  // namespace faultline::agent::metrics

@@ -1,7 +1,7 @@
 // Serves Prometheus text exposition at http://<listen>/metrics (prometheus-cpp's civetweb
 // server), with errors as absl::Status instead of exceptions.
-#ifndef FAULTLINE_CONTROLLER_METRICS_METRICS_EXPOSER_H_
-#define FAULTLINE_CONTROLLER_METRICS_METRICS_EXPOSER_H_
+#ifndef FAULTLINE_AGENT_METRICS_METRICS_EXPOSER_H_
+#define FAULTLINE_AGENT_METRICS_METRICS_EXPOSER_H_
 
 #include <memory>
 #include <string>
@@ -10,7 +10,7 @@
 #include "prometheus/collectable.h"
 #include "prometheus/exposer.h"
 
-namespace faultline::controller::metrics {
+namespace faultline::agent::metrics {
 
 class MetricsExposer {
  public:
@@ -33,6 +33,6 @@ class MetricsExposer {
 // partial number.
 absl::Status WritePortFile(const std::string& path, int port);
 
-}  // namespace faultline::controller::metrics
+}  // namespace faultline::agent::metrics
 
-#endif  // FAULTLINE_CONTROLLER_METRICS_METRICS_EXPOSER_H_
+#endif  // FAULTLINE_AGENT_METRICS_METRICS_EXPOSER_H_
