@@ -1,25 +1,22 @@
-"""Re-exports Bazel 4.2.3's native C++ rules under @rules_cc (no download needed)."""
+"""@rules_cc//:defs.bzl: the rules of @rules_cc//cc:defs.bzl under the older load path."""
 
-def cc_binary(**kwargs):
-    native.cc_binary(**kwargs)
+load(
+    "//cc:defs.bzl",
+    _cc_binary = "cc_binary",
+    _cc_import = "cc_import",
+    _cc_library = "cc_library",
+    _cc_proto_library = "cc_proto_library",
+    _cc_test = "cc_test",
+    _cc_toolchain = "cc_toolchain",
+    _cc_toolchain_suite = "cc_toolchain_suite",
+    _objc_library = "objc_library",
+)
 
-def cc_library(**kwargs):
-    native.cc_library(**kwargs)
-
-def cc_test(**kwargs):
-    native.cc_test(**kwargs)
-
-def cc_import(**kwargs):
-    native.cc_import(**kwargs)
-
-def cc_proto_library(**kwargs):
-    native.cc_proto_library(**kwargs)
-
-def cc_toolchain(**kwargs):
-    native.cc_toolchain(**kwargs)
-
-def cc_toolchain_suite(**kwargs):
-    native.cc_toolchain_suite(**kwargs)
-
-def objc_library(**kwargs):
-    native.objc_library(**kwargs)
+cc_binary = _cc_binary
+cc_import = _cc_import
+cc_library = _cc_library
+cc_proto_library = _cc_proto_library
+cc_test = _cc_test
+cc_toolchain = _cc_toolchain
+cc_toolchain_suite = _cc_toolchain_suite
+objc_library = _objc_library

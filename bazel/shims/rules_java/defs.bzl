@@ -1,22 +1,20 @@
-"""Re-exports Bazel 4.2.3's native Java rules under @rules_java (no download needed)."""
+"""@rules_java//:defs.bzl: the rules of @rules_java//java:defs.bzl under the older load path."""
 
-def java_binary(**kwargs):
-    native.java_binary(**kwargs)
+load(
+    "//java:defs.bzl",
+    _java_binary = "java_binary",
+    _java_import = "java_import",
+    _java_library = "java_library",
+    _java_plugin = "java_plugin",
+    _java_runtime = "java_runtime",
+    _java_test = "java_test",
+    _java_toolchain = "java_toolchain",
+)
 
-def java_import(**kwargs):
-    native.java_import(**kwargs)
-
-def java_library(**kwargs):
-    native.java_library(**kwargs)
-
-def java_runtime(**kwargs):
-    native.java_runtime(**kwargs)
-
-def java_toolchain(**kwargs):
-    native.java_toolchain(**kwargs)
-
-def java_test(**kwargs):
-    native.java_test(**kwargs)
-
-def java_plugin(**kwargs):
-    native.java_plugin(**kwargs)
+java_binary = _java_binary
+java_import = _java_import
+java_library = _java_library
+java_plugin = _java_plugin
+java_runtime = _java_runtime
+java_test = _java_test
+java_toolchain = _java_toolchain
