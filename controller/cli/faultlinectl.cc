@@ -58,6 +58,10 @@ namespace {
 
 namespace v1 = faultline::v1;
 
+// Calls that answer from the store at once: an unreachable or stuck controller fails them
+// instead of hanging the terminal or a CI job.
+constexpr absl::Duration kShortCallTimeout = absl::Seconds(30);
+
 constexpr char kUsage[] = R"(faultlinectl [--controller=HOST:PORT] [--plaintext | --tls_ca=FILE
              [--tls_cert=FILE --tls_key=FILE] [--token_file=FILE]] COMMAND [ARGS]
 
@@ -263,7 +267,7 @@ class Cli {
     *request.mutable_spec() = *spec;
     v1::Campaign campaign;
     grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
     grpc::Status status = stub_->SubmitCampaign(&ctx, request, &campaign);
     if (!status.ok()) return Fail(status);
     std::printf("%s\n", campaign.id().c_str());
@@ -302,6 +306,7 @@ class Cli {
     request.set_campaign_id(id);
     v1::Campaign campaign;
     grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
     grpc::Status status = stub_->GetCampaign(&ctx, request, &campaign);
     if (!status.ok()) return Fail(status);
     std::printf("%s", campaign.DebugString().c_str());
@@ -313,6 +318,7 @@ class Cli {
     request.set_limit(absl::GetFlag(FLAGS_limit));
     v1::ListCampaignsResponse response;
     grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
     grpc::Status status = stub_->ListCampaigns(&ctx, request, &response);
     if (!status.ok()) return Fail(status);
     std::printf("%-10s %-10s %-24s %s\n", "ID", "STATE", "NAME", "PROGRESS");
@@ -328,6 +334,7 @@ class Cli {
     request.set_campaign_id(id);
     v1::Campaign campaign;
     grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
     grpc::Status status = stub_->CancelCampaign(&ctx, request, &campaign);
     if (!status.ok()) return Fail(status);
     std::printf("%s %s\n", campaign.id().c_str(), StateName(campaign.state()).c_str());
@@ -339,6 +346,7 @@ class Cli {
     request.set_include_lost(absl::GetFlag(FLAGS_all));
     v1::ListAgentsResponse response;
     grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
     grpc::Status status = stub_->ListAgents(&ctx, request, &response);
     if (!status.ok()) return Fail(status);
     std::printf("%-20s %-8s %-8s %-16s %-28s %-6s %s\n", "AGENT", "STATE", "ARCH", "KERNEL",

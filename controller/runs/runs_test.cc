@@ -13,6 +13,7 @@
 #include "controller/runs/gate_runner.h"
 #include "controller/runs/kernel_comparison.h"
 #include "controller/runs/metric_history.h"
+#include "controller/scheduling/assign_one_for_tests.h"
 #include "controller/scheduling/campaign_planner.h"
 #include "controller/scheduling/campaigns.h"
 #include "controller/scheduling/fleet.h"
@@ -87,7 +88,7 @@ class FakeAgents {
         agents = agents_;
       }
       for (AgentRecord& agent : agents) {
-        auto leased = scheduler_->Assign(agent);
+        auto leased = AssignOne(*scheduler_, agent);
         if (!leased.ok() || !leased->has_value()) continue;
         worked = true;
         {

@@ -19,12 +19,6 @@ std::string Scheduler::NewLeaseId() {
                          absl::Uniform<uint64_t>(gen));
 }
 
-absl::StatusOr<std::optional<LeasedJob>> Scheduler::Assign(const AgentRecord& agent) {
-  absl::StatusOr<std::vector<std::optional<LeasedJob>>> batch = AssignBatch({&agent});
-  if (!batch.ok()) return batch.status();
-  return std::move((*batch)[0]);
-}
-
 absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
     const std::vector<const AgentRecord*>& agents) {
   std::vector<std::optional<LeasedJob>> out(agents.size());

@@ -42,8 +42,6 @@ class Scheduler {
   absl::StatusOr<std::vector<std::optional<LeasedJob>>> AssignBatch(
       const std::vector<const AgentRecord*>& agents);
 
-  absl::StatusOr<std::optional<LeasedJob>> Assign(const AgentRecord& agent);
-
   const Options& options() const { return options_; }
 
  private:

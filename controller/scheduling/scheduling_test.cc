@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/synchronization/notification.h"
+#include "controller/scheduling/assign_one_for_tests.h"
 #include "controller/scheduling/campaigns.h"
 #include "controller/scheduling/fleet.h"
 #include "controller/scheduling/job_reports.h"
@@ -117,14 +118,14 @@ TEST_F(DomainTest, JobsGoOnlyToMatchingAgentsAndCampaignCompletes) {
                                targets { kernel_label: "patched/*" })pb");
   EXPECT_EQ(c.progress().jobs_total(), 2u);
 
-  auto stock_job = scheduler_->Assign(Agent("stock-box", "stock"));
+  auto stock_job = AssignOne(*scheduler_, Agent("stock-box", "stock"));
   ASSERT_TRUE(stock_job.ok() && stock_job->has_value());
   EXPECT_EQ((*stock_job)->job.target().kernel_label(), "stock");
   // The stock agent cannot take the patched target's job.
-  auto none = scheduler_->Assign(Agent("stock-box", "stock"));
+  auto none = AssignOne(*scheduler_, Agent("stock-box", "stock"));
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  auto patched_job = scheduler_->Assign(Agent("patched-box", "patched/v3"));
+  auto patched_job = AssignOne(*scheduler_, Agent("patched-box", "patched/v3"));
   ASSERT_TRUE(patched_job.ok() && patched_job->has_value());
 
   for (const auto* leased : {&**stock_job, &**patched_job}) {
@@ -143,7 +144,7 @@ TEST_F(DomainTest, ExpiredLeaseRequeuesAndLateResultIsDiscarded) {
   ASSERT_TRUE(fleet_->Register(Agent("a1", "stock")).ok());
   ASSERT_TRUE(fleet_->Register(Agent("a2", "stock")).ok());
   v1::Campaign c = Submit(R"pb(name: "x" suite { benchmark: "fault_anon" } targets {})pb");
-  auto first = scheduler_->Assign(Agent("a1", "stock"));
+  auto first = AssignOne(*scheduler_, Agent("a1", "stock"));
   ASSERT_TRUE(first.ok() && first->has_value());
 
   clock_.Advance(31);
@@ -155,7 +156,7 @@ TEST_F(DomainTest, ExpiredLeaseRequeuesAndLateResultIsDiscarded) {
   EXPECT_EQ(reports_->Renew("a1", (*first)->job.id(), (*first)->lease_id).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
-  auto second = scheduler_->Assign(Agent("a2", "stock"));
+  auto second = AssignOne(*scheduler_, Agent("a2", "stock"));
   ASSERT_TRUE(second.ok() && second->has_value());
   EXPECT_EQ((*second)->job.id(), (*first)->job.id());
   EXPECT_EQ((*second)->job.attempt(), 2u);
@@ -181,7 +182,7 @@ TEST_F(DomainTest, ExpiredLeaseRequeuesAndLateResultIsDiscarded) {
 TEST_F(DomainTest, StolenLeaseIsRefused) {
   ASSERT_TRUE(fleet_->Register(Agent("a1", "stock")).ok());
   Submit(R"pb(name: "x" suite { benchmark: "fault_anon" } targets {})pb");
-  auto leased = scheduler_->Assign(Agent("a1", "stock"));
+  auto leased = AssignOne(*scheduler_, Agent("a1", "stock"));
   ASSERT_TRUE(leased.ok() && leased->has_value());
   auto stolen = reports_->Report("intruder", (*leased)->job.id(), 1, (*leased)->lease_id,
                                  OkResult(1));
@@ -193,7 +194,7 @@ TEST_F(DomainTest, StolenLeaseIsRefused) {
 TEST_F(DomainTest, MalformedResultIsRejectedAndNothingStored) {
   ASSERT_TRUE(fleet_->Register(Agent("a1", "stock")).ok());
   v1::Campaign c = Submit(R"pb(name: "x" suite { benchmark: "fault_anon" } targets {})pb");
-  auto leased = scheduler_->Assign(Agent("a1", "stock"));
+  auto leased = AssignOne(*scheduler_, Agent("a1", "stock"));
   ASSERT_TRUE(leased.ok() && leased->has_value());
   v1::RunResult bad = OkResult(1);
   bad.mutable_repetitions(0)->mutable_metrics(0)->set_value(std::nan(""));
@@ -233,7 +234,7 @@ TEST_F(DomainTest, HigherPriorityFirstAndFairShareWithinPriority) {
                                   suite { benchmark: "fault_anon" } targets {})pb");
   std::vector<std::string> order;
   for (int i = 0; i < 7; ++i) {
-    auto leased = scheduler_->Assign(Agent("a1", "stock"));
+    auto leased = AssignOne(*scheduler_, Agent("a1", "stock"));
     ASSERT_TRUE(leased.ok() && leased->has_value()) << i;
     order.push_back((*leased)->job.campaign_id());
   }
@@ -286,7 +287,7 @@ TEST_F(DomainTest, FailureIsConfirmedOnASecondHostBeforeTheJobFails) {
   ASSERT_TRUE(fleet_->Register(Agent("a1", "stock")).ok());
   ASSERT_TRUE(fleet_->Register(Agent("a2", "stock")).ok());
   v1::Campaign c = Submit(R"pb(name: "x" suite { benchmark: "fault_anon" } targets {})pb");
-  auto first = scheduler_->Assign(Agent("a1", "stock"));
+  auto first = AssignOne(*scheduler_, Agent("a1", "stock"));
   ASSERT_TRUE(first.ok() && first->has_value());
   auto outcome = reports_->Report("a1", (*first)->job.id(), 1, (*first)->lease_id,
                                   Crashed("SIGSEGV on a1"));
@@ -296,10 +297,10 @@ TEST_F(DomainTest, FailureIsConfirmedOnASecondHostBeforeTheJobFails) {
   auto campaign = campaigns_->Get(c.id());
   ASSERT_TRUE(campaign.ok());
   EXPECT_EQ(campaign->progress().jobs_queued(), 1u);
-  auto again = scheduler_->Assign(Agent("a1", "stock"));
+  auto again = AssignOne(*scheduler_, Agent("a1", "stock"));
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->has_value());
-  auto second = scheduler_->Assign(Agent("a2", "stock"));
+  auto second = AssignOne(*scheduler_, Agent("a2", "stock"));
   ASSERT_TRUE(second.ok() && second->has_value());
   EXPECT_EQ((*second)->job.attempt(), 2u);
   outcome = reports_->Report("a2", (*second)->job.id(), 2, (*second)->lease_id,
@@ -324,7 +325,7 @@ TEST_F(DomainTest, FailureIsConfirmedOnASecondHostBeforeTheJobFails) {
 TEST_F(DomainTest, FailureIsFinalWithoutAnotherHost) {
   ASSERT_TRUE(fleet_->Register(Agent("a1", "stock")).ok());
   v1::Campaign c = Submit(R"pb(name: "x" suite { benchmark: "fault_anon" } targets {})pb");
-  auto first = scheduler_->Assign(Agent("a1", "stock"));
+  auto first = AssignOne(*scheduler_, Agent("a1", "stock"));
   ASSERT_TRUE(first.ok() && first->has_value());
   ASSERT_TRUE(
       reports_->Report("a1", (*first)->job.id(), 1, (*first)->lease_id, Crashed("boom")).ok());

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "controller/controller_server.h"
+#include "controller/scheduling/assign_one_for_tests.h"
 #include "controller/scheduling/campaigns.h"
 #include "controller/scheduling/fleet.h"
 #include "controller/scheduling/job_reports.h"
@@ -71,7 +72,7 @@ class AnalysisServiceTest : public ::testing::Test {
     for (int round = 0; round < 1000; ++round) {
       bool any = false;
       for (const AgentRecord& agent : agents) {
-        auto leased = scheduler_->Assign(agent);
+        auto leased = AssignOne(*scheduler_, agent);
         if (!leased.ok() || !leased->has_value()) continue;
         any = true;
         v1::RunResult r;

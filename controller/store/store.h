@@ -191,17 +191,13 @@ class Store {
   virtual absl::StatusOr<std::vector<StoredRunRecord>> QueryRuns(const RunQuery& query) = 0;
 
   // One job with its current state. NOT_FOUND for an unknown id.
-  virtual absl::StatusOr<v1::Job> GetJob(const std::string& job_id) {
-    return absl::UnimplementedError("GetJob");
-  }
+  virtual absl::StatusOr<v1::Job> GetJob(const std::string& job_id) = 0;
   // RecordResult for a failed attempt that should be confirmed on another host: stores the run
   // (with its diagnostic) the same way, but puts the job back in the queue with `agent_id` added
   // to its excluded_agent_ids instead of failing it. Same lease checks and idempotency.
   virtual absl::StatusOr<ReportOutcome> RecordFailureAndRequeue(
       const std::string& job_id, uint32_t attempt, const std::string& lease_id,
-      const std::string& agent_id, const v1::RunResult& result, absl::Time now) {
-    return absl::UnimplementedError("RecordFailureAndRequeue");
-  }
+      const std::string& agent_id, const v1::RunResult& result, absl::Time now) = 0;
 
   // --- Samples and retention ---
   // Not pure so that test fakes of Store need not implement them.

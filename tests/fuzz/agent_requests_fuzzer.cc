@@ -99,6 +99,16 @@ class FakeStore : public faultline::controller::Store {
       const faultline::controller::RunQuery&) override {
     return absl::UnimplementedError("fake");
   }
+  // Without a fleet, JobReports never confirms a failure elsewhere: these are not reached.
+  absl::StatusOr<faultline::v1::Job> GetJob(const std::string&) override {
+    return absl::UnimplementedError("fake");
+  }
+  absl::StatusOr<ReportOutcome> RecordFailureAndRequeue(const std::string&, uint32_t,
+                                                        const std::string&, const std::string&,
+                                                        const faultline::v1::RunResult&,
+                                                        absl::Time) override {
+    return absl::UnimplementedError("fake");
+  }
 };
 
 faultline::controller::Fleet::Options FleetOptions() {
