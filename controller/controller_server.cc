@@ -16,6 +16,7 @@
 #include "controller/scheduling/lease_reaper.h"
 #include "controller/scheduling/scheduler.h"
 #include "controller/scheduling/work_dispatcher.h"
+#include "controller/security/host_port.h"
 #include "controller/service/admission_control.h"
 #include "controller/service/agent_service.h"
 #include "controller/service/analysis_service.h"
@@ -151,6 +152,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
       interceptors;
   interceptors.push_back(metrics::NewRpcMetricsFactory(p->metrics.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  // gRPC sets SO_REUSEPORT by default: a second controller on a taken port would then share it
+  // and clients would alternate between two stores. Off, the second one fails to bind.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, *credentials, &p->port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(p->agent_service.get());
@@ -158,7 +162,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   builder.RegisterService(p->analysis_service.get());
   p->server = builder.BuildAndStart();
   if (p->server == nullptr || p->port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+    const std::string reason = security::ListenFailureReason(options.listen);
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen,
+                                               reason.empty() ? "" : ": ", reason));
   }
   if (grpc::HealthCheckServiceInterface* health = p->server->GetHealthCheckService()) {
     health->SetServingStatus(v1::AgentService::service_full_name(), true);

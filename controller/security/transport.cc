@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "controller/security/host_port.h"
 
 namespace faultline::controller::security {
 namespace {
@@ -25,28 +26,12 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view w
   return text.str();
 }
 
-// The host part of "host:port", "[v6]:port" or a bare host.
-absl::string_view HostOf(absl::string_view address) {
-  if (absl::ConsumePrefix(&address, "[")) {
-    return address.substr(0, address.find(']'));
-  }
-  const size_t colon = address.rfind(':');
-  // More than one colon without brackets: a bare IPv6 address.
-  if (colon != absl::string_view::npos && address.find(':') == colon) {
-    return address.substr(0, colon);
-  }
-  return address;
-}
-
 }  // namespace
 
 bool IsLoopbackAddress(absl::string_view address) {
   if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:")) {
     return true;
   }
-  absl::ConsumePrefix(&address, "dns:///");
-  absl::ConsumePrefix(&address, "ipv4:");
-  absl::ConsumePrefix(&address, "ipv6:");
   const std::string host = absl::AsciiStrToLower(HostOf(address));
   if (host == "localhost") return true;
   in_addr v4;
@@ -62,6 +47,7 @@ bool IsLoopbackAddress(absl::string_view address) {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const ServerTransport& transport, absl::string_view listen) {
+  if (absl::Status port = ValidatePort(listen, "--listen"); !port.ok()) return port;
   if (transport.plaintext) {
     if (!IsLoopbackAddress(listen)) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -93,6 +79,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const ClientTransport& transport, absl::string_view target) {
+  if (absl::Status port = ValidatePort(target, "--controller"); !port.ok()) return port;
   if (transport.plaintext) {
     if (!IsLoopbackAddress(target)) {
       return absl::FailedPreconditionError(absl::StrCat(
