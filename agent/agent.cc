@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/child_process.h"
 #include "agent/log.h"
+#include "controller/validation/request_validation.h"
 
 namespace faultline::agent {
 namespace {
@@ -174,12 +175,12 @@ absl::Status Agent::Provision(const std::string& label) {
     absl::MutexLock lock(&mu_);
     host_ = *host;
   }
-  if (!RegisterWithRetry()) return absl::CancelledError("drained while provisioning");
+  if (absl::Status registered = RegisterWithRetry(); !registered.ok()) return registered;
   Log("now on kernel ", host->kernel_release(), " label ", label);
   return absl::OkStatus();
 }
 
-absl::Status Agent::RegisterOnce(std::optional<absl::Duration>* retry_after) {
+v1::RegisterRequest Agent::MakeRegisterRequest() const {
   v1::RegisterRequest request;
   request.set_agent_id(options_.agent_id);
   *request.mutable_host() = CurrentHost();
@@ -189,6 +190,20 @@ absl::Status Agent::RegisterOnce(std::optional<absl::Duration>* retry_after) {
   for (const v1::BenchmarkSpec& spec : options_.catalog) *request.add_catalog() = spec;
   for (const std::string& tag : options_.tags) request.add_tags(tag);
   request.set_agent_version(options_.agent_version);
+  return request;
+}
+
+absl::Status Agent::CheckRegisterRequest() const {
+  // The controller's own checks, run before dialing: a request it must refuse (too many tags, a
+  // label too long or not UTF-8) is a configuration error no retry can fix.
+  const v1::RegisterRequest request = MakeRegisterRequest();
+  absl::Status utf8 = controller::validation::ValidateUtf8Strings(request, "");
+  if (!utf8.ok()) return utf8;
+  return controller::validation::ValidateRegisterRequest(request);
+}
+
+absl::Status Agent::RegisterOnce(std::optional<absl::Duration>* retry_after) {
+  const v1::RegisterRequest request = MakeRegisterRequest();
   v1::RegisterResponse response;
   grpc::ClientContext context;
   context.set_deadline(Deadline(options_.rpc_timeout));
@@ -210,19 +225,20 @@ absl::Status Agent::RegisterOnce(std::optional<absl::Duration>* retry_after) {
   return absl::OkStatus();
 }
 
-bool Agent::RegisterWithRetry() {
+absl::Status Agent::RegisterWithRetry() {
   Backoff backoff(options_.initial_backoff, options_.max_backoff);
   while (!draining()) {
     std::optional<absl::Duration> retry_after;
     absl::Status status = RegisterOnce(&retry_after);
-    if (status.ok()) return true;
+    if (status.ok()) return status;
+    if (IsPermanent(static_cast<grpc::StatusCode>(status.code()))) return status;
     // Full jitter: a fleet that lost its controller at once comes back spread out, and no
     // sooner than a busy controller asked.
     const absl::Duration wait = backoff.NextFullJitter(retry_after);
     Log(status.message(), "; retrying in ", Round(wait));
     if (SleepOrDrain(wait)) break;
   }
-  return false;
+  return absl::CancelledError("drained before registering");
 }
 
 void Agent::HeartbeatLoop() {
@@ -285,8 +301,10 @@ absl::Status Agent::Run() {
       host.kernel_release(), " label ", host.kernel_label(), "), catalog of ",
       options_.catalog.size(), " benchmarks, ", spool_->Count(), " spooled results");
 
-  if (!RegisterWithRetry()) {
-    Log("drained before registering");
+  if (absl::Status request = CheckRegisterRequest(); !request.ok()) return request;
+  if (absl::Status registered = RegisterWithRetry(); !registered.ok()) {
+    if (!absl::IsCancelled(registered)) return registered;
+    Log(registered.message());
     return absl::OkStatus();
   }
   std::thread heartbeat([this] { HeartbeatLoop(); });
@@ -337,7 +355,7 @@ void Agent::PollOnce(Backoff* backoff) {
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
       // The controller forgot us (e.g. its store was reset).
       Log("PollWork: ", Describe(status), "; registering again");
-      if (RegisterWithRetry()) DeliverSpool();
+      if (RegisterWithRetry().ok()) DeliverSpool();
       return;
     }
     const absl::Duration wait = backoff->NextFullJitter(RetryAfter(context, status));

@@ -73,7 +73,8 @@ class Agent {
   ~Agent();
 
   // Runs until max_jobs jobs are handled or a drain is requested. Errors only for what makes the
-  // agent unable to work at all (bad options, an unusable spool directory).
+  // agent unable to work at all (bad options, an unusable spool directory, a registration the
+  // controller refuses for good: an invalid argument, a permission denied).
   absl::Status Run();
 
   // Thread-safe. The first request drains: no new work is taken, the running job finishes and
@@ -84,13 +85,17 @@ class Agent {
   int jobs_handled() const { return jobs_handled_.load(); }
 
  private:
+  v1::RegisterRequest MakeRegisterRequest() const;
+  // INVALID_ARGUMENT naming the field when the controller would refuse the registration.
+  absl::Status CheckRegisterRequest() const;
   // On failure, `retry_after` (if given) gets the controller's retry hint, if it sent one.
   absl::Status RegisterOnce(std::optional<absl::Duration>* retry_after = nullptr);
   // Boots `label` with the provisioning command and re-registers; the error says why not.
   absl::Status Provision(const std::string& label);
   v1::HostFingerprint CurrentHost() const;
-  // Retries RegisterOnce with backoff; false if drained first.
-  bool RegisterWithRetry();
+  // Retries RegisterOnce with backoff until it succeeds, the controller refuses it for good
+  // (that error), or a drain is requested (CANCELLED).
+  absl::Status RegisterWithRetry();
   void HeartbeatLoop();
   // One PollWork call; runs the assignment if one came.
   void PollOnce(Backoff* backoff);

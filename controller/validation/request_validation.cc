@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -425,6 +426,71 @@ absl::Status ValidateCampaignSpecShape(const v1::CampaignSpec& spec, const std::
 }
 
 // --- AgentService ---
+
+namespace {
+
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. The same rule protobuf's
+// parser applies to proto3 strings.
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int extra;
+    uint32_t min, code;
+    if ((c & 0xE0) == 0xC0) {
+      extra = 1, min = 0x80, code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, min = 0x800, code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, min = 0x10000, code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (int k = 1; k <= extra; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      code = (code << 6) | (b & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status ValidateUtf8Strings(const google::protobuf::Message& message,
+                                 absl::string_view field) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* f : fields) {
+    const std::string path = field.empty() ? f->name() : absl::StrCat(field, ".", f->name());
+    const int count = f->is_repeated() ? reflection->FieldSize(message, f) : 1;
+    for (int i = 0; i < count; ++i) {
+      const std::string at = f->is_repeated() ? Index(path, i) : path;
+      if (f->type() == FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string& value =
+            f->is_repeated() ? reflection->GetRepeatedStringReference(message, f, i, &scratch)
+                             : reflection->GetStringReference(message, f, &scratch);
+        if (!IsValidUtf8(value)) return Invalid(at, "not valid UTF-8");
+      } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        const google::protobuf::Message& child =
+            f->is_repeated() ? reflection->GetRepeatedMessage(message, f, i)
+                             : reflection->GetMessage(message, f);
+        RETURN_IF_ERROR(ValidateUtf8Strings(child, at));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateRegisterRequest(const v1::RegisterRequest& request) {
   RETURN_IF_ERROR(CheckAgentId(request.agent_id(), "agent_id", /*required=*/true));

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "controller/validation/limits.h"
+#include "google/protobuf/message.h"
 #include "proto/faultline/v1/agent_service.pb.h"
 #include "proto/faultline/v1/analysis.pb.h"
 #include "proto/faultline/v1/campaign_service.pb.h"
@@ -48,6 +49,12 @@ absl::Status ValidateGateRequest(const v1::GateRequest& request);
 
 // 1..kMaxIdentifierLength characters of [A-Za-z0-9._:@/-] (`required`), or that or empty.
 absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, bool required);
+// INVALID_ARGUMENT naming the first string field under `field` (at any depth, in repeated
+// fields and maps too) that is not valid UTF-8, e.g. "spec.targets[0].kernel_label: not valid
+// UTF-8". Clients run it before sending: proto3 strings must be UTF-8, so the server cannot even
+// decode such a request, let alone say which field was wrong.
+absl::Status ValidateUtf8Strings(const google::protobuf::Message& message,
+                                 absl::string_view field);
 // A CampaignSpec's shape under `field` (e.g. "spec"): everything PlanCampaign checks that does
 // not depend on the registered agents, plus string and map bounds. `targets_required` is false
 // for a gate's campaign, whose targets the controller makes.

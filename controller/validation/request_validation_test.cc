@@ -724,5 +724,24 @@ TEST(GateTest, EachBoundNamesItsField) {
                  "campaign.suite[0].warmup");
 }
 
+TEST(Utf8Test, NamesTheFirstInvalidStringAtAnyDepth) {
+  v1::SubmitCampaignRequest request;
+  v1::CampaignSpec* spec = request.mutable_spec();
+  spec->set_name("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");  // two-, three-, four-byte forms
+  spec->add_targets()->set_kernel_label("stock");
+  EXPECT_TRUE(ValidateUtf8Strings(request, "").ok());
+  spec->add_targets()->set_kernel_label("patched/\xff\xfe");
+  absl::Status s = ValidateUtf8Strings(request, "");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "spec.targets[1].kernel_label: not valid UTF-8");
+  // Truncated, overlong, surrogate and beyond U+10FFFF forms are refused like protobuf does.
+  for (const char* bad : {"\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    v1::RegisterRequest r;
+    r.add_tags("ok");
+    r.add_tags(bad);
+    EXPECT_EQ(ValidateUtf8Strings(r, "").message(), "tags[1]: not valid UTF-8") << bad;
+  }
+}
+
 }  // namespace
 }  // namespace faultline::controller::validation

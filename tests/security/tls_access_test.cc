@@ -235,6 +235,23 @@ suite { benchmark: "mmap_munmap" warmup: 0 params { key: "iterations" value { in
   agent.Stop(SIGTERM);
 }
 
+// A real agent whose certificate names another agent is refused at registration for good
+// (PERMISSION_DENIED): it exits with the controller's reason instead of retrying forever.
+TEST_F(TlsAccessTest, AgentRefusedAtRegistrationExitsNonZero) {
+  const std::string& d = *dir_;
+  const absl::Time start = absl::Now();
+  CommandResult agent = RunCommand(
+      {RunfilePath("agent/faultline-agent"), "--controller=" + *address_, "--agent_id=agent-a",
+       "--spool_dir=" + d + "/spool-impostor", "--tls_ca=" + d + "/pki/ca.pem",
+       "--tls_cert=" + d + "/pki/agent-b.pem", "--tls_key=" + d + "/pki/agent-b.key"},
+      absl::Seconds(30));
+  EXPECT_EQ(agent.exit_code, 2) << agent.errors;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_THAT(agent.errors, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(agent.errors, HasSubstr("is not the authenticated agent \"agent-b\""));
+  EXPECT_THAT(agent.errors, ::testing::Not(HasSubstr("retrying")));
+}
+
 TEST_F(TlsAccessTest, HandshakesWithUntrustedOrExpiredCertificatesFail) {
   v1::RegisterResponse response;
   // Client certificate from another CA.
