@@ -21,6 +21,7 @@
 #include "controller/service/agent_service.h"
 #include "controller/service/analysis_service.h"
 #include "controller/service/campaign_service.h"
+#include "controller/service/undecodable_request.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server_builder.h"
@@ -150,6 +151,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   grpc::ServerBuilder builder;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
+  // First, so that the metrics count the status the client gets.
+  interceptors.push_back(service::NewUndecodableRequestFactory());
   interceptors.push_back(metrics::NewRpcMetricsFactory(p->metrics.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // gRPC sets SO_REUSEPORT by default: a second controller on a taken port would then share it

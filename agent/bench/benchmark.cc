@@ -107,11 +107,12 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
   absl::StatusOr<HostCapacity> host =
       ReadHostCapacity(demand.scratch_bytes > 0 ? scratch_dir : std::string());
   if (!host.ok()) {
-    return Ended(RunStatus::kRefused, absl::StrCat("refused: cannot read the host's capacity: ",
+    return Ended(RunStatus::kRefused, absl::StrCat("cannot read the host's capacity: ",
                                                    host.status().message()));
   }
   absl::Status guard = CheckDemand(demand, limits, *host);
-  if (!guard.ok()) return Ended(RunStatus::kRefused, absl::StrCat("refused: ", guard.message()));
+  // The status says refused/skipped; the diagnostic says why, without repeating it.
+  if (!guard.ok()) return Ended(RunStatus::kRefused, std::string(guard.message()));
 
   RunContext context;
   context.params = *resolved;
@@ -124,7 +125,7 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
       return TimedOut(RunOutput(), options, "while setting up");
     }
     if (run.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return Ended(RunStatus::kSkipped, absl::StrCat("skipped: ", run.status().message()));
+      return Ended(RunStatus::kSkipped, std::string(run.status().message()));
     }
     return Ended(RunStatus::kFailed, std::string(run.status().message()));
   }

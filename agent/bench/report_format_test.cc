@@ -42,12 +42,12 @@ TEST(ReportFormatTest, JsonCarriesCountersAndUnavailableOnes) {
 TEST(ReportFormatTest, SkippedRunsSayWhy) {
   RunOutput out;
   out.status = RunStatus::kSkipped;
-  out.diagnostic = "skipped: no swap";
+  out.diagnostic = "no swap";
   const std::string text = RunOutputText("fault_swapin", {}, out);
   EXPECT_NE(text.find("status: skipped"), std::string::npos) << text;
   EXPECT_NE(text.find("no swap"), std::string::npos) << text;
   const std::string json = RunOutputJson("fault_swapin", {}, out);
-  EXPECT_NE(json.find("\"diagnostic\":\"skipped: no swap\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"diagnostic\":\"no swap\""), std::string::npos) << json;
 }
 
 TEST(ReportFormatTest, JsonEscapesStrings) {

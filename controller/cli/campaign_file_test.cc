@@ -35,6 +35,32 @@ TEST(CampaignFileTest, ErrorsNameFileLineAndColumn) {
   EXPECT_THAT(std::string(spec.status().message()), HasSubstr("benchmrk"));
 }
 
+TEST(CampaignFileTest, DuplicatedKeysAreRefusedNamingBothPositions) {
+  auto spec = ParseCampaignText(R"(name: "x"
+suite {
+  benchmark: "fault_anon"
+  params { key: "region_mib" value { int_value: 64 } }
+  params { key: "passes" value { int_value: 2 } }
+  params { key: "region_mib" value { int_value: 1 } }
+}
+)", "dup.textproto");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(),
+            "dup.textproto:6:3: spec.suite[0].params: key \"region_mib\" given twice (first at "
+            "dup.textproto:4:3)");
+  auto labels = ParseCampaignText(
+      "name: \"x\"\nlabels { key: \"a\" value: \"1\" }\nlabels { key: \"a\" value: \"2\" }\n",
+      "l.textproto");
+  ASSERT_FALSE(labels.ok());
+  EXPECT_THAT(std::string(labels.status().message()), HasSubstr("spec.labels: key \"a\""));
+}
+
+TEST(CampaignFileTest, InvalidUtf8NamesTheField) {
+  auto spec = ParseCampaignText("name: \"x\"\ntargets { kernel_label: \"\xff\xfe\" }\n", "u.textproto");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(), "u.textproto: spec.targets[0].kernel_label: not valid UTF-8");
+}
+
 TEST(CampaignFileTest, MissingFileIsNotFound) {
   auto spec = ReadCampaignFile("/nonexistent/campaign.textproto");
   EXPECT_EQ(spec.status().code(), absl::StatusCode::kNotFound);

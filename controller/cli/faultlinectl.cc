@@ -17,9 +17,11 @@
 #include "controller/analysis/gate.h"
 #include "controller/analysis/report_text.h"
 #include "controller/cli/campaign_file.h"
+#include "controller/cli/command_help.h"
 #include "controller/cli/html_report.h"
 #include "controller/cli/results_table.h"
 #include "controller/cli/selector.h"
+#include "controller/validation/request_validation.h"
 #include "controller/security/access_policy.h"
 #include "controller/security/client_flags.h"
 #include "controller/security/token_hash.h"
@@ -148,6 +150,14 @@ const char* OutcomeName(v1::GateOutcome outcome) {
       faultline::controller::service::GateOutcomeFromProto(outcome));
 }
 
+// Requests carry flags and file contents as given. The controller cannot decode a string that is
+// not UTF-8, let alone say which one it was, so that is checked here.
+bool Utf8OrFail(const google::protobuf::Message& request) {
+  absl::Status valid = faultline::controller::validation::ValidateUtf8Strings(request, "");
+  if (!valid.ok()) Fail(std::string(valid.message()));
+  return valid.ok();
+}
+
 class Cli {
  public:
   explicit Cli(std::shared_ptr<grpc::Channel> channel)
@@ -159,6 +169,7 @@ class Cli {
     int rc = Selectors(request.mutable_baseline(), request.mutable_candidate());
     if (rc != 0) return rc;
     *request.mutable_options() = Options();
+    if (!Utf8OrFail(request)) return kAnalysisError;
     v1::CompareResponse response;
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(300)));
@@ -226,6 +237,7 @@ class Cli {
       std::fprintf(stderr, "gate %s: running %s, then deciding\n", request.policy_name().c_str(),
                    suite.c_str());
     }
+    if (!Utf8OrFail(request)) return kAnalysisError;
     v1::GateResponse response;
     grpc::ClientContext ctx;
     // A campaign, then perhaps a confirmation campaign, each bounded by the timeout.
@@ -265,6 +277,7 @@ class Cli {
     if (!spec.ok()) return Fail(std::string(spec.status().message()));
     v1::SubmitCampaignRequest request;
     *request.mutable_spec() = *spec;
+    if (!Utf8OrFail(request)) return 2;
     v1::Campaign campaign;
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
@@ -282,6 +295,7 @@ class Cli {
   int Watch(const std::string& id) {
     v1::WatchCampaignRequest request;
     request.set_campaign_id(id);
+    if (!Utf8OrFail(request)) return 2;
     grpc::ClientContext ctx;
     ctx.set_deadline(
         absl::ToChronoTime(absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_timeout_seconds))));
@@ -304,6 +318,7 @@ class Cli {
   int Get(const std::string& id) {
     v1::GetCampaignRequest request;
     request.set_campaign_id(id);
+    if (!Utf8OrFail(request)) return 2;
     v1::Campaign campaign;
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
@@ -332,6 +347,7 @@ class Cli {
   int Cancel(const std::string& id) {
     v1::CancelCampaignRequest request;
     request.set_campaign_id(id);
+    if (!Utf8OrFail(request)) return 2;
     v1::Campaign campaign;
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
@@ -368,6 +384,7 @@ class Cli {
     request.set_benchmark(absl::GetFlag(FLAGS_benchmark));
     request.set_kernel_label(absl::GetFlag(FLAGS_kernel_label));
     request.set_limit(absl::GetFlag(FLAGS_limit));
+    if (!Utf8OrFail(request)) return 2;
     v1::QueryResultsResponse response;
     grpc::ClientContext ctx;
     grpc::Status status = stub_->QueryResults(&ctx, request, &response);
@@ -458,10 +475,30 @@ int NewToken(const std::vector<char*>& args) {
   return 0;
 }
 
+// `--help` anywhere: the command's own help when a command is named, else the usage. Handled
+// before absl's flag parsing, whose --help lists every linked library's flags and exits 1.
+bool PrintedHelp(int argc, char** argv) {
+  if (std::none_of(argv + 1, argv + argc,
+                   [](const char* arg) { return faultline::cli::IsHelpFlag(arg); })) {
+    return false;
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') continue;
+    const std::string help = faultline::cli::CommandHelp(kUsage, argv[i]);
+    if (!help.empty()) {
+      std::fputs(help.c_str(), stdout);
+      return true;
+    }
+  }
+  std::printf("%s\n", kUsage);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  if (PrintedHelp(argc, argv)) return 0;
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Fail(absl::StrCat("missing command\n\n", kUsage));
   const std::string command = args[1];

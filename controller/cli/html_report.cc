@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -214,7 +215,8 @@ std::string RenderComparisonHtml(const v1::CompareResponse& response, const std:
                       : m.verdict() == v1::VERDICT_IMPROVEMENT ? "improvement"
                                                                : "";
     std::string note = m.reason();
-    if (m.noisy()) note = absl::StrCat("noisy; ", note);
+    // A noisy inconclusive metric's reason already starts with "noisy:".
+    if (m.noisy() && !absl::StartsWith(note, "noisy")) note = absl::StrCat("noisy; ", note);
     absl::StrAppend(&html, "<tr class=\"", cls, "\"><td>", HtmlEscape(m.benchmark()), "</td><td>",
                     HtmlEscape(m.metric()), "</td><td>", Num(m.baseline_median()), "</td><td>",
                     Num(m.candidate_median()), "</td><td>", Num(m.ratio()), "</td><td>[",

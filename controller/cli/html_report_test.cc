@@ -37,6 +37,22 @@ v1::MetricComparison Metric(const std::string& name, v1::Verdict verdict, double
   return m;
 }
 
+TEST(HtmlReportTest, NoisyNoteSaysNoisyOnce) {
+  v1::CompareResponse r;
+  v1::MetricComparison noisy = Metric("ns_per_fault", v1::VERDICT_INCONCLUSIVE, 1.0);
+  noisy.set_noisy(true);
+  noisy.set_reason("noisy: robust CV 40.0% over 10.0%");
+  *r.add_metrics() = noisy;
+  v1::MetricComparison shifted = Metric("faults_per_sec", v1::VERDICT_REGRESSION, 0.7);
+  shifted.set_noisy(true);
+  shifted.set_reason("30% slower");
+  *r.add_metrics() = shifted;
+  const std::string html = RenderComparisonHtml(r, "a", "b");
+  EXPECT_THAT(html, HasSubstr("<td>noisy: robust CV 40.0% over 10.0%</td>"));
+  EXPECT_THAT(html, Not(HasSubstr("noisy; noisy")));
+  EXPECT_THAT(html, HasSubstr("<td>noisy; 30% slower</td>"));
+}
+
 TEST(HtmlReportTest, OnePlotPerRegressedOrImprovedMetric) {
   v1::CompareResponse r;
   *r.add_metrics() = Metric("ns_per_fault", v1::VERDICT_REGRESSION, 1.3);

@@ -40,7 +40,7 @@ TEST(ResultsTableTest, SummarisesEachMetricOverRepetitions) {
 TEST(ResultsTableTest, FailedRunsShowTheirState) {
   v1::StoredRun run = SampleRun();
   run.mutable_result()->set_state(v1::RUN_STATE_SKIPPED);
-  run.mutable_result()->set_diagnostic("skipped: no swap");
+  run.mutable_result()->set_diagnostic("no swap");
   run.mutable_result()->clear_repetitions();
   const std::string table = FormatResultsTable({run});
   EXPECT_THAT(table, HasSubstr("skipped"));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace faultline::controller {
@@ -25,10 +26,18 @@ const char* TypeName(v1::ParamType type) {
   }
 }
 
+// A double that is a whole number an int64_t holds exactly, e.g. 1.0 from a JSON or
+// text-format writer that does not tell integers from numbers.
+bool IsWholeNumber(double v) {
+  return std::isfinite(v) && v == std::trunc(v) && std::fabs(v) <= 9007199254740992.0;  // 2^53
+}
+
 bool HasType(const v1::ParamValue& value, v1::ParamType type) {
   switch (type) {
     case v1::PARAM_TYPE_INT:
-      return value.kind_case() == v1::ParamValue::kIntValue;
+      return value.kind_case() == v1::ParamValue::kIntValue ||
+             (value.kind_case() == v1::ParamValue::kDoubleValue &&
+              IsWholeNumber(value.double_value()));
     case v1::PARAM_TYPE_DOUBLE:
       // An integer literal is an acceptable double ("ratio: 1").
       return value.kind_case() == v1::ParamValue::kDoubleValue ||
@@ -55,6 +64,9 @@ absl::Status CheckOne(const v1::ParamSpec& spec, const std::string& field,
   }
   switch (spec.type()) {
     case v1::PARAM_TYPE_INT: {
+      if (value->kind_case() == v1::ParamValue::kDoubleValue) {
+        value->set_int_value(static_cast<int64_t>(value->double_value()));
+      }
       const int64_t v = value->int_value();
       if (spec.has_min() && v < spec.min().int_value()) {
         return absl::InvalidArgumentError(
@@ -104,7 +116,9 @@ std::string FormatParamValue(const v1::ParamValue& value) {
     case v1::ParamValue::kIntValue:
       return absl::StrCat(value.int_value());
     case v1::ParamValue::kDoubleValue:
-      return absl::StrCat(value.double_value());
+      // "1.5", and "2.0" rather than "2", which would read as an integer.
+      return IsWholeNumber(value.double_value()) ? absl::StrFormat("%.1f", value.double_value())
+                                                 : absl::StrCat(value.double_value());
     case v1::ParamValue::kBoolValue:
       return value.bool_value() ? "true" : "false";
     case v1::ParamValue::kEnumValue:
