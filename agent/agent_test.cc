@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/catalog_proto.h"
 #include "agent/fingerprint.h"
 #include "agent/result_spool.h"

@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/catalog_proto.h"
 #include "agent/file_util.h"
 
@@ -25,6 +25,8 @@ v1::RunResult Failed(const v1::BenchmarkInvocation& invocation, const std::strin
 }  // namespace
 
 v1::RunResult RunInvocation(const v1::BenchmarkInvocation& invocation) {
+  // Looked up once; the controller resolved the parameters when it planned the job, and the
+  // runner checks them once more itself, so only their protobuf types are checked here.
   const bench::BenchmarkInfo* info = bench::FindBenchmark(invocation.benchmark());
   if (info == nullptr) {
     return Failed(invocation,
@@ -32,16 +34,14 @@ v1::RunResult RunInvocation(const v1::BenchmarkInvocation& invocation) {
   }
   absl::StatusOr<bench::Params> given = ParamsFromProto(*info, invocation.params());
   if (!given.ok()) return Failed(invocation, std::string(given.status().message()));
-  absl::StatusOr<bench::Params> params = bench::ResolveParams(info->name, *given);
-  if (!params.ok()) return Failed(invocation, std::string(params.status().message()));
   bench::RunOptions options;
   options.repetitions = static_cast<int>(invocation.repetitions());
   options.warmup = static_cast<int>(invocation.warmup());
   // The job's timeout is the benchmark's own time limit: it stops between repetitions and
   // reports what it has; the parent kills it only if it overruns that by a grace period.
   if (invocation.timeout_seconds() > 0) options.time_limit_seconds = invocation.timeout_seconds();
-  bench::RunOutput output = bench::RunBenchmark(info->name, *params, options);
-  v1::RunResult result = RunOutputToProto(*info, *params, output);
+  bench::RunOutput output = bench::RunBenchmark(*info, *given, options);
+  v1::RunResult result = RunOutputToProto(*info, output.params, output);
   if (output.time_limit_reached) result.set_state(v1::RUN_STATE_TIMED_OUT);
   return result;
 }

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/benchmark_types.h"
 #include "agent/bench/histogram.h"
 #include "google/protobuf/map.h"
 #include "proto/faultline/v1/benchmark.pb.h"

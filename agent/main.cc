@@ -20,7 +20,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_split.h"
 #include "agent/agent.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/bench_child.h"
 #include "agent/catalog_proto.h"
 #include "agent/fingerprint.h"

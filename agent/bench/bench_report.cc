@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_memory.h"
 #include "agent/bench/report_format.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 RunOutput RunOrDie(const std::string& name, const Params& given, int repetitions, int warmup = 1) {
@@ -117,10 +117,10 @@ void VariationPerBenchmark() {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 int main() {
-  using namespace faultline::bench;
+  using namespace faultline::agent::bench;
   printf("faultline bench_report: page size %zu\n", PageSize());
   TimerOverhead();
   FaultCost();

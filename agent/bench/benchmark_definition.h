@@ -10,10 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/benchmark_types.h"
 #include "agent/bench/host_limits.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 // Everything a run knows before it starts.
 struct RunContext {
@@ -47,6 +47,6 @@ const std::vector<BenchmarkDefinition>& Definitions();
 
 void AddMetric(RepetitionResult& out, const std::string& name, double value);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_BENCHMARK_DEFINITION_H_

@@ -2,7 +2,7 @@
 
 #include <time.h>
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 int64_t MonotonicNowNs() {
   timespec ts;
@@ -39,4 +39,4 @@ double MeasureTimerOverheadNs() {
   return static_cast<double>(clock.ToNs(elapsed)) / kReads;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

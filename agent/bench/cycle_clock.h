@@ -14,7 +14,7 @@
 #include "agent/bench/arch/cycle_counter_generic.h"
 #endif
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 inline uint64_t CycleNow() { return arch::ReadCycleCounter(); }
 
@@ -40,6 +40,6 @@ class CycleClock {
 // Mean cost of one CycleNow() read, in ns, from back-to-back reads.
 double MeasureTimerOverheadNs();
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_CYCLE_CLOCK_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 TEST(CycleClockTest, TicksAdvanceMonotonically) {
@@ -39,4 +39,4 @@ TEST(CycleClockTest, TimerOverheadIsPositiveAndFinite) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -8,13 +8,13 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 inline bool UnderQemuUser() {
   const char* v = std::getenv("FAULTLINE_UNDER_QEMU_USER");
   return v != nullptr && std::strcmp(v, "1") == 0;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_EMULATION_FOR_TESTS_H_

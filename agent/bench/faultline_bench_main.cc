@@ -15,11 +15,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/bench/params.h"
 #include "agent/bench/report_format.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 constexpr char kUsage[] =
@@ -138,7 +138,7 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "faultline-bench: %s\n", std::string(params.status().message()).c_str());
     return 2;
   }
-  const RunOutput out = RunBenchmark(name, *params, options);
+  const RunOutput out = RunBenchmark(*info, *params, options);
   fputs((json ? RunOutputJson(name, *params, out) : RunOutputText(name, *params, out)).c_str(),
         stdout);
   switch (out.status) {
@@ -155,6 +155,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
-int main(int argc, char** argv) { return faultline::bench::Main(argc, argv); }
+int main(int argc, char** argv) { return faultline::agent::bench::Main(argc, argv); }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 int FloorLog2(uint64_t v) { return 63 - __builtin_clzll(v); }
@@ -107,4 +107,4 @@ Histogram Histogram::FromParts(uint32_t sub_bucket_bits, const uint64_t* counts,
   return h;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

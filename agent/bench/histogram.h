@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 // Bucket index of v >= 1: with e = floor(log2(v)) and m = the top `sub_bucket_bits` bits of the
 // mantissa below the leading one, index = e * 2^sub_bucket_bits + m. Values < 1 go to index 0.
@@ -57,6 +57,6 @@ class Histogram {
   double sum_ = 0;
 };
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_HISTOGRAM_H_

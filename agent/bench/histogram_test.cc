@@ -8,7 +8,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 TEST(HistogramTest, IndexFollowsTheDocumentedFormula) {
@@ -108,4 +108,4 @@ TEST(HistogramTest, HugeSubBucketBitsAreClamped) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -13,7 +13,7 @@
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 double Mib(uint64_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
@@ -127,4 +127,4 @@ absl::Status CheckScratchSpace(const std::string& dir, uint64_t bytes, double ma
       Mib(bytes), Percent(max_share), dir, Mib(limit), Mib(*free_bytes)));
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -10,9 +10,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/benchmark_types.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 // A run's declared needs. Each `*_from` says which parameters the figure follows from, with
 // their values ("region_mib x threads (64 MiB x 8)"), so a refusal names what to change.
@@ -73,6 +73,6 @@ absl::Status CheckScratchSpace(const std::string& dir, uint64_t bytes, double ma
 // The limits themselves must make sense (shares in (0, 1], positive task caps).
 absl::Status ValidateLimits(const HostLimits& limits);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_HOST_LIMITS_H_

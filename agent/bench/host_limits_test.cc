@@ -5,12 +5,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/bench/benchmark_definition.h"
 #include "agent/bench/params.h"
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
@@ -185,4 +185,4 @@ TEST(HostLimitsTest, ScratchSpaceCheckUsesTheRealFreeSpace) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

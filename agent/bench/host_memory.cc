@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 size_t PageSize() {
   static const size_t page_size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -74,4 +74,4 @@ absl::StatusOr<bool> IsMemoryBackedFilesystem(const std::string& path) {
   return fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 // The base page size (sysconf), never assumed.
 size_t PageSize();
@@ -32,6 +32,6 @@ absl::StatusOr<uint64_t> MeminfoBytes(const std::string& field);
 // Whether `path` lives on tmpfs/ramfs, where there is no I/O to wait for.
 absl::StatusOr<bool> IsMemoryBackedFilesystem(const std::string& path);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_HOST_MEMORY_H_

@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 TEST(HostMemoryTest, PageSizeIsAPowerOfTwo) {
@@ -38,4 +38,4 @@ TEST(HostMemoryTest, ProcIsNotMemoryBackedButExists) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

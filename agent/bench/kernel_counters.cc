@@ -13,7 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 constexpr const char* kVmstatFields[] = {
@@ -124,4 +124,4 @@ const std::vector<std::string>& KernelCounters::Names() {
   return *names;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/bench/benchmark.h"
+#include "agent/bench/benchmark_types.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 class KernelCounters {
  public:
@@ -40,6 +40,6 @@ class KernelCounters {
   std::vector<PerfEvent> perf_events_;
 };
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_KERNEL_COUNTERS_H_

@@ -9,7 +9,7 @@
 #include "agent/bench/host_memory.h"
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
@@ -79,4 +79,4 @@ TEST(KernelCountersTest, PerfEventsTurnedOffAreUnavailable) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 ParamType TypeOfValue(const ParamValue& value) {
@@ -271,4 +271,4 @@ std::string GetEnum(const Params& params, const std::string& name) {
   return std::get<std::string>(it->second);
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -8,9 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/benchmark_types.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 ParamSpec IntParam(std::string name, std::string description, std::string unit,
                    int64_t default_value, int64_t min, int64_t max);
@@ -42,6 +42,6 @@ double GetDouble(const Params& params, const std::string& name);
 bool GetBool(const Params& params, const std::string& name);
 std::string GetEnum(const Params& params, const std::string& name);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_PARAMS_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 BenchmarkInfo Example() {
@@ -74,4 +74,4 @@ TEST(ParamsTest, ParsesCommandLineText) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/bench/params.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 std::string JsonString(const std::string& s) {
@@ -245,4 +245,4 @@ std::string RunOutputJson(const std::string& name, const Params& params, const R
                       "]}\n");
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

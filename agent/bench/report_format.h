@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "agent/bench/benchmark.h"
+#include "agent/bench/benchmark_types.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 std::string CatalogText(const std::vector<BenchmarkInfo>& catalog);
 std::string CatalogJson(const std::vector<BenchmarkInfo>& catalog);
@@ -26,6 +26,6 @@ struct MetricSummary {
 };
 MetricSummary Summarize(const RunOutput& out, const std::string& metric);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_REPORT_FORMAT_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 RunOutput TwoRepetitions() {
@@ -58,4 +58,4 @@ TEST(ReportFormatTest, JsonEscapesStrings) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -2,11 +2,11 @@
 # Cross-builds the benchmark library's tests for arm64 (--config=aarch64) and runs each under
 # qemu-aarch64-static. Installs what it needs first (idempotent). Prints "N passed, N failed"
 # and exits non-zero when any test fails or the build does.
-#   agent/bench/run_aarch64_tests.sh [bazel test target pattern]   (default: //agent/bench:all)
+#   agent/bench/run_aarch64_tests.sh [bazel test target pattern]   (default: //agent/bench/...)
 set -uo pipefail
 
 cd "$(dirname "$0")/../.."
-pattern="${1:-//agent/bench:all}"
+pattern="${1:-//agent/bench/...}"
 per_test_timeout="${FAULTLINE_AARCH64_TEST_TIMEOUT:-120}"
 
 if ! bazel/install_aarch64_deps.sh; then

@@ -12,7 +12,7 @@
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 std::string ScratchDirectory() {
   const char* dir = getenv("FAULTLINE_BENCH_DIR");
@@ -100,4 +100,4 @@ absl::Status ScratchFile::Warm() const {
   return absl::OkStatus();
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

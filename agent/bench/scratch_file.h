@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "agent/bench/benchmark_definition.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 // Where scratch files go: $FAULTLINE_BENCH_DIR, else /var/tmp.
 std::string ScratchDirectory();
@@ -55,6 +55,6 @@ class ScratchFile {
   size_t size_;
 };
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_SCRATCH_FILE_H_

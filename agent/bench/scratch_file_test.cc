@@ -11,7 +11,7 @@
 #include "agent/bench/host_limits.h"
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 std::string FreshDir(const std::string& name) {
@@ -68,4 +68,4 @@ TEST(ScratchFileTest, FillingStopsAtTheDeadline) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -2,7 +2,7 @@
 
 #include "agent/bench/params.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 WorkerOptions WorkerOptionsFor(const RunContext& context) {
   WorkerOptions options;
@@ -15,4 +15,4 @@ WorkerOptions WorkerOptionsFor(const RunContext& context) {
   return options;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -5,12 +5,12 @@
 #include "agent/bench/benchmark_definition.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 // Workers = the "threads" parameter, mode = "mode" (thread unless "process"), pinning =
 // "pin_cpus", deadline = the run's.
 WorkerOptions WorkerOptionsFor(const RunContext& context);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_WORKER_PARAMS_H_

@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/bench/cycle_clock.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 constexpr int64_t kDefaultTimeoutNs = int64_t{600} * 1'000'000'000;
@@ -291,4 +291,4 @@ absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const
   return result;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

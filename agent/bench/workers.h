@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "agent/bench/histogram.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 enum class WorkerMode { kThread, kProcess };
 
@@ -99,6 +99,6 @@ using WorkerFn = std::function<void(int index, StartGate& gate, WorkerReport& re
 // the deadline; every thread is joined and every process reaped before returning.
 absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const WorkerFn& fn);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
 #endif  // FAULTLINE_AGENT_BENCH_WORKERS_H_

@@ -8,7 +8,7 @@
 #include "agent/bench/cycle_clock.h"
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 class WorkersTest : public ::testing::TestWithParam<WorkerMode> {};
@@ -113,4 +113,4 @@ INSTANTIATE_TEST_SUITE_P(Modes, WorkersTest,
                          });
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

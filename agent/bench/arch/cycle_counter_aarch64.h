@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace faultline::bench::arch {
+namespace faultline::agent::bench::arch {
 
 inline constexpr const char kCycleCounterName[] = "cntvct_el0";
 
@@ -16,6 +16,6 @@ inline uint64_t ReadCycleCounter() {
   return value;
 }
 
-}  // namespace faultline::bench::arch
+}  // namespace faultline::agent::bench::arch
 
 #endif  // FAULTLINE_AGENT_BENCH_ARCH_CYCLE_COUNTER_AARCH64_H_

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace faultline::bench::arch {
+namespace faultline::agent::bench::arch {
 
 inline constexpr const char kCycleCounterName[] = "clock_gettime";
 
@@ -16,6 +16,6 @@ inline uint64_t ReadCycleCounter() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-}  // namespace faultline::bench::arch
+}  // namespace faultline::agent::bench::arch
 
 #endif  // FAULTLINE_AGENT_BENCH_ARCH_CYCLE_COUNTER_GENERIC_H_

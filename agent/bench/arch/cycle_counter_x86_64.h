@@ -7,12 +7,12 @@
 
 #include <cstdint>
 
-namespace faultline::bench::arch {
+namespace faultline::agent::bench::arch {
 
 inline constexpr const char kCycleCounterName[] = "rdtsc";
 
 inline uint64_t ReadCycleCounter() { return __rdtsc(); }
 
-}  // namespace faultline::bench::arch
+}  // namespace faultline::agent::bench::arch
 
 #endif  // FAULTLINE_AGENT_BENCH_ARCH_CYCLE_COUNTER_X86_64_H_

@@ -5,15 +5,16 @@
 #include <sys/mman.h>
 
 #include "absl/strings/str_cat.h"
-#include "agent/bench/benchmarks.h"
+#include "agent/bench/benchmarks/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
+#include "agent/bench/host_memory.h"
+#include "agent/bench/page_repetition.h"
 #include "agent/bench/params.h"
 #include "agent/bench/scratch_file.h"
 #include "agent/bench/worker_params.h"
 #include "agent/bench/workers.h"
-#include "agent/bench/host_memory.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 struct Config {
@@ -72,25 +73,13 @@ class FileFaultRun : public BenchmarkRun {
   absl::Status Repeat(RepetitionResult& out) override {
     // Resident before every repetition: these benchmarks measure the page-cache hit path.
     if (absl::Status warm = file_->Warm(); !warm.ok()) return warm;
-    absl::StatusOr<WorkerGroupResult> group =
-        RunWorkers(options_, [this](int, StartGate& gate, WorkerReport& report) {
-          Worker(config_, gate, report);
-        });
-    if (!group.ok()) return group.status();
-    uint64_t pages = 0;
-    int64_t busy_ns = 0;
-    Histogram latency(HistogramImage::kSubBucketBits);
-    for (const WorkerReport& r : group->reports) {
-      pages += r.ops;
-      busy_ns += r.busy_ns;
-      latency.Merge(r.latency.ToHistogram());
-    }
-    if (pages == 0 || group->wall_ns <= 0) return absl::InternalError("no page was touched");
-    AddMetric(out, "ns_per_page", static_cast<double>(busy_ns) / pages);
-    AddMetric(out, "pages_per_sec", pages * 1e9 / group->wall_ns);
-    AddMetric(out, "pages_touched", static_cast<double>(pages));
-    if (config_.sample_latency) out.histograms.emplace_back("touch_latency_ns", latency);
-    return absl::OkStatus();
+    PageMetricNames names;
+    names.per_second = "pages_per_sec";
+    if (config_.sample_latency) names.latency_histogram = "touch_latency_ns";
+    return RepeatPageWorkers(
+        options_,
+        [this](int, StartGate& gate, WorkerReport& report) { Worker(config_, gate, report); },
+        names, out);
   }
 
  private:
@@ -202,4 +191,4 @@ BenchmarkDefinition FaultFileSharedBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -1,11 +1,11 @@
 #include <algorithm>
 #include <string>
 
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/bench/emulation_for_tests.h"
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 double Metric(const RepetitionResult& rep, const std::string& name) {
@@ -73,4 +73,4 @@ TEST_P(FaultAnonTest, WithoutSamplingThereIsNoHistogram) {
 INSTANTIATE_TEST_SUITE_P(Modes, FaultAnonTest, ::testing::Values("thread", "process"));
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

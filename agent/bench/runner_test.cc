@@ -1,6 +1,6 @@
 // The library contract: the catalog is well formed, ResolveParams rejects bad input naming the
 // parameter, RunBenchmark refuses runs over the host guards and stops at its time limit.
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "agent/bench/params.h"
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 TEST(CatalogTest, EntriesAreUniqueAndWellFormed) {
@@ -150,4 +150,4 @@ TEST(RunBenchmarkTest, RepetitionCountsAreChecked) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

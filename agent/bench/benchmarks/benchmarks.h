@@ -1,10 +1,10 @@
 // The benchmarks this library provides, one factory per file.
-#ifndef FAULTLINE_AGENT_BENCH_BENCHMARKS_H_
-#define FAULTLINE_AGENT_BENCH_BENCHMARKS_H_
+#ifndef FAULTLINE_AGENT_BENCH_BENCHMARKS_BENCHMARKS_H_
+#define FAULTLINE_AGENT_BENCH_BENCHMARKS_BENCHMARKS_H_
 
 #include "agent/bench/benchmark_definition.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 BenchmarkDefinition MmapMunmapBenchmark();             // mmap_munmap.cc
 BenchmarkDefinition FaultAnonBenchmark();              // fault_anon.cc
@@ -16,6 +16,6 @@ BenchmarkDefinition ForkMappedBenchmark();             // fork_mapped.cc
 BenchmarkDefinition ForkFaultContentionBenchmark();    // fork_fault_contention.cc
 BenchmarkDefinition MmapWriterContentionBenchmark();   // mmap_writer_contention.cc
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
-#endif  // FAULTLINE_AGENT_BENCH_BENCHMARKS_H_
+#endif  // FAULTLINE_AGENT_BENCH_BENCHMARKS_BENCHMARKS_H_

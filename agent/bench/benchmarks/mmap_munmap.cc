@@ -4,7 +4,7 @@
 #include <sys/mman.h>
 
 #include "absl/strings/str_cat.h"
-#include "agent/bench/benchmarks.h"
+#include "agent/bench/benchmarks/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
@@ -12,7 +12,7 @@
 #include "agent/bench/worker_params.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 struct Config {
@@ -144,4 +144,4 @@ BenchmarkDefinition MmapMunmapBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -5,11 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/bench/benchmarks.h"
-#include "agent/bench/contention.h"
+#include "agent/bench/benchmarks/benchmarks.h"
+#include "agent/bench/benchmarks/contention.h"
 #include "agent/bench/cycle_clock.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 void ForkLoop(StartGate& gate, WorkerReport& report) {
@@ -59,4 +59,4 @@ BenchmarkDefinition ForkFaultContentionBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -5,15 +5,16 @@
 #include <sys/mman.h>
 
 #include "absl/strings/str_cat.h"
-#include "agent/bench/benchmarks.h"
+#include "agent/bench/benchmarks/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
 #include "agent/bench/host_memory.h"
+#include "agent/bench/page_repetition.h"
 #include "agent/bench/params.h"
 #include "agent/bench/worker_params.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 struct Config {
@@ -76,27 +77,15 @@ class FaultAnonRun : public BenchmarkRun {
       : config_(config), options_(options) {}
 
   absl::Status Repeat(RepetitionResult& out) override {
-    absl::StatusOr<WorkerGroupResult> group =
-        RunWorkers(options_, [this](int, StartGate& gate, WorkerReport& report) {
-          Worker(config_, gate, report);
-        });
-    if (!group.ok()) return group.status();
-    uint64_t faults = 0;
-    int64_t busy_ns = 0;
-    Histogram latency(HistogramImage::kSubBucketBits);
-    for (const WorkerReport& r : group->reports) {
-      faults += r.ops;
-      busy_ns += r.busy_ns;
-      latency.Merge(r.latency.ToHistogram());
-    }
-    if (faults == 0 || group->wall_ns <= 0) {
-      return absl::InternalError("no page was touched (stopped at the deadline?)");
-    }
-    AddMetric(out, "ns_per_fault", static_cast<double>(busy_ns) / faults);
-    AddMetric(out, "faults_per_sec", faults * 1e9 / group->wall_ns);
-    AddMetric(out, "pages_touched", static_cast<double>(faults));
-    if (config_.sample_latency) out.histograms.emplace_back("fault_latency_ns", latency);
-    return absl::OkStatus();
+    PageMetricNames names;
+    names.ns_per_page = "ns_per_fault";
+    names.per_second = "faults_per_sec";
+    if (config_.sample_latency) names.latency_histogram = "fault_latency_ns";
+    names.nothing_touched = "no page was touched (stopped at the deadline?)";
+    return RepeatPageWorkers(
+        options_,
+        [this](int, StartGate& gate, WorkerReport& report) { Worker(config_, gate, report); },
+        names, out);
   }
 
  private:
@@ -152,4 +141,4 @@ BenchmarkDefinition FaultAnonBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

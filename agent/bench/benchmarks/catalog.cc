@@ -1,7 +1,7 @@
 #include "agent/bench/benchmark_definition.h"
-#include "agent/bench/benchmarks.h"
+#include "agent/bench/benchmarks/benchmarks.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 const std::vector<BenchmarkDefinition>& Definitions() {
   static const std::vector<BenchmarkDefinition>* const definitions =
@@ -19,4 +19,4 @@ const std::vector<BenchmarkDefinition>& Definitions() {
   return *definitions;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

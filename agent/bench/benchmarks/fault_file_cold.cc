@@ -8,16 +8,17 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "agent/bench/benchmarks.h"
+#include "agent/bench/benchmarks/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
 #include "agent/bench/host_memory.h"
+#include "agent/bench/page_repetition.h"
 #include "agent/bench/params.h"
 #include "agent/bench/scratch_file.h"
 #include "agent/bench/worker_params.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 struct Config {
@@ -75,25 +76,15 @@ class FaultFileColdRun : public BenchmarkRun {
       : config_(config), options_(options), files_(std::move(files)) {}
 
   absl::Status Repeat(RepetitionResult& out) override {
-    absl::StatusOr<WorkerGroupResult> group =
-        RunWorkers(options_, [this](int index, StartGate& gate, WorkerReport& report) {
+    PageMetricNames names;
+    names.per_second = "pages_per_sec";
+    if (config_.sample_latency) names.latency_histogram = "fault_latency_ns";
+    return RepeatPageWorkers(
+        options_,
+        [this](int index, StartGate& gate, WorkerReport& report) {
           Worker(config_, *files_[index], gate, report);
-        });
-    if (!group.ok()) return group.status();
-    uint64_t pages = 0;
-    int64_t busy_ns = 0;
-    Histogram latency(HistogramImage::kSubBucketBits);
-    for (const WorkerReport& r : group->reports) {
-      pages += r.ops;
-      busy_ns += r.busy_ns;
-      latency.Merge(r.latency.ToHistogram());
-    }
-    if (pages == 0 || group->wall_ns <= 0) return absl::InternalError("no page was touched");
-    AddMetric(out, "ns_per_page", static_cast<double>(busy_ns) / pages);
-    AddMetric(out, "pages_per_sec", pages * 1e9 / group->wall_ns);
-    AddMetric(out, "pages_touched", static_cast<double>(pages));
-    if (config_.sample_latency) out.histograms.emplace_back("fault_latency_ns", latency);
-    return absl::OkStatus();
+        },
+        names, out);
   }
 
  private:
@@ -169,4 +160,4 @@ BenchmarkDefinition FaultFileColdBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

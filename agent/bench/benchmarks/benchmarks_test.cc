@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/bench/emulation_for_tests.h"
 #include "agent/bench/host_memory.h"
 #include "gtest/gtest.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 double Metric(const RepetitionResult& rep, const std::string& name) {
@@ -177,4 +177,4 @@ INSTANTIATE_TEST_SUITE_P(Benchmarks, ContentionTest,
                          ::testing::Values("fork_fault_contention", "mmap_writer_contention"));
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -4,10 +4,11 @@
 #include <sys/mman.h>
 
 #include "absl/strings/str_cat.h"
-#include "agent/bench/benchmarks.h"
+#include "agent/bench/benchmarks/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
 #include "agent/bench/host_memory.h"
+#include "agent/bench/page_repetition.h"
 #include "agent/bench/params.h"
 #include "agent/bench/worker_params.h"
 #include "agent/bench/workers.h"
@@ -16,7 +17,7 @@
 #define MADV_PAGEOUT 21
 #endif
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 struct Config {
@@ -73,24 +74,12 @@ class FaultSwapinRun : public BenchmarkRun {
       : config_(config), options_(options) {}
 
   absl::Status Repeat(RepetitionResult& out) override {
-    absl::StatusOr<WorkerGroupResult> group =
-        RunWorkers(options_, [this](int, StartGate& gate, WorkerReport& report) {
-          Worker(config_, gate, report);
-        });
-    if (!group.ok()) return group.status();
-    uint64_t pages = 0;
-    int64_t busy_ns = 0;
-    Histogram latency(HistogramImage::kSubBucketBits);
-    for (const WorkerReport& r : group->reports) {
-      pages += r.ops;
-      busy_ns += r.busy_ns;
-      latency.Merge(r.latency.ToHistogram());
-    }
-    if (pages == 0) return absl::InternalError("no page was touched");
-    AddMetric(out, "ns_per_page", static_cast<double>(busy_ns) / pages);
-    AddMetric(out, "pages_touched", static_cast<double>(pages));
-    if (config_.sample_latency) out.histograms.emplace_back("fault_latency_ns", latency);
-    return absl::OkStatus();
+    PageMetricNames names;
+    if (config_.sample_latency) names.latency_histogram = "fault_latency_ns";
+    return RepeatPageWorkers(
+        options_,
+        [this](int, StartGate& gate, WorkerReport& report) { Worker(config_, gate, report); },
+        names, out);
   }
 
  private:
@@ -146,4 +135,4 @@ BenchmarkDefinition FaultSwapinBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

@@ -2,8 +2,8 @@
 // thread disturbs the mm (forks, or mmap/mprotect/munmap). Each repetition runs two arms of
 // equal length in the same process, first without the disturber (baseline) then with it, so the
 // penalty is a ratio measured under the same conditions.
-#ifndef FAULTLINE_AGENT_BENCH_CONTENTION_H_
-#define FAULTLINE_AGENT_BENCH_CONTENTION_H_
+#ifndef FAULTLINE_AGENT_BENCH_BENCHMARKS_CONTENTION_H_
+#define FAULTLINE_AGENT_BENCH_BENCHMARKS_CONTENTION_H_
 
 #include <memory>
 #include <string>
@@ -15,7 +15,7 @@
 #include "agent/bench/scratch_file.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 enum class FaultKind { kAnon, kFileCold, kMixed };
 
@@ -77,6 +77,6 @@ std::vector<MetricSpec> ContentionMetrics(const std::string& disturber_name);
 ResourceDemand ContentionDemand(const Params& params, int64_t extra_tasks,
                                 const std::string& extra_from);
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
-#endif  // FAULTLINE_AGENT_BENCH_CONTENTION_H_
+#endif  // FAULTLINE_AGENT_BENCH_BENCHMARKS_CONTENTION_H_

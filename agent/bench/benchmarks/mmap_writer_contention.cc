@@ -4,11 +4,11 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#include "agent/bench/benchmarks.h"
-#include "agent/bench/contention.h"
+#include "agent/bench/benchmarks/benchmarks.h"
+#include "agent/bench/benchmarks/contention.h"
 #include "agent/bench/cycle_clock.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 constexpr size_t kWriterBytes = 64 << 10;
@@ -59,4 +59,4 @@ BenchmarkDefinition MmapWriterContentionBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

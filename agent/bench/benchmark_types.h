@@ -1,8 +1,8 @@
-// The contract between the benchmark library and whoever runs it (the agent's benchmark child,
-// the faultline-bench command). Plain C++: no gRPC, no protobuf, so a benchmark can be built and
-// run on a test box with nothing but this library.
-#ifndef FAULTLINE_AGENT_BENCH_BENCHMARK_H_
-#define FAULTLINE_AGENT_BENCH_BENCHMARK_H_
+// The vocabulary shared by the runner, the benchmarks and whoever reads their results: catalog
+// entries (parameters, metrics), parameter values, one run's options and output. Plain C++: no
+// gRPC, no protobuf.
+#ifndef FAULTLINE_AGENT_BENCH_BENCHMARK_TYPES_H_
+#define FAULTLINE_AGENT_BENCH_BENCHMARK_TYPES_H_
 
 #include <cstdint>
 #include <map>
@@ -11,11 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "agent/bench/histogram.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 
 enum class ParamType { kInt, kDouble, kBool, kEnum };
 
@@ -81,6 +79,8 @@ struct RunOutput {
   std::vector<RepetitionResult> repetitions;
   double timer_overhead_ns = 0;
   int warmup = 0;
+  // The parameters the run used: as given, with defaults filled in once they resolved.
+  Params params;
 };
 
 struct RunOptions {
@@ -100,20 +100,6 @@ struct RunOptions {
   int64_t time_limit_seconds = 600;
 };
 
-// Every benchmark this build can run, in a stable order.
-const std::vector<BenchmarkInfo>& Catalog();
+}  // namespace faultline::agent::bench
 
-// The catalog entry named `name`, or nullptr.
-const BenchmarkInfo* FindBenchmark(const std::string& name);
-
-// Checks `given` against the benchmark's parameter specs (unknown names, types, bounds, enum
-// choices) and fills in defaults. Errors are INVALID_ARGUMENT naming the parameter.
-absl::StatusOr<Params> ResolveParams(const std::string& name, const Params& given);
-
-// Runs a benchmark in the calling process with already-resolved parameters. Meant to be called
-// in a child process dedicated to the run: benchmarks map memory, fork and start threads.
-RunOutput RunBenchmark(const std::string& name, const Params& params, const RunOptions& options);
-
-}  // namespace faultline::bench
-
-#endif  // FAULTLINE_AGENT_BENCH_BENCHMARK_H_
+#endif  // FAULTLINE_AGENT_BENCH_BENCHMARK_TYPES_H_

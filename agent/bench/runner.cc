@@ -1,6 +1,6 @@
 // The runner: catalog lookup, parameter resolution, the host guards, warm-up and measured
 // repetitions with kernel counters around each, all within the run's time limit.
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 
 #include <algorithm>
 
@@ -12,22 +12,26 @@
 #include "agent/bench/params.h"
 #include "agent/bench/scratch_file.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
-const BenchmarkDefinition* FindDefinition(const std::string& name) {
-  for (const BenchmarkDefinition& def : Definitions()) {
-    if (def.info.name == name) return &def;
+// Catalog() lists the definitions' entries in their order, so an entry's position names its
+// definition; nullptr for anything that is not an entry of Catalog().
+const BenchmarkDefinition* DefinitionOf(const BenchmarkInfo& benchmark) {
+  const std::vector<BenchmarkInfo>& catalog = Catalog();
+  if (&benchmark < catalog.data() || &benchmark >= catalog.data() + catalog.size()) {
+    return nullptr;
   }
-  return nullptr;
+  return &Definitions()[&benchmark - catalog.data()];
 }
 
 constexpr int64_t kMaxTimeLimitSeconds = 86400;
 
-RunOutput Ended(RunStatus status, std::string diagnostic) {
+RunOutput Ended(RunStatus status, std::string diagnostic, Params params) {
   RunOutput out;
   out.status = status;
   out.diagnostic = std::move(diagnostic);
+  out.params = std::move(params);
   return out;
 }
 
@@ -42,10 +46,6 @@ RunOutput TimedOut(RunOutput out, const RunOptions& options, const std::string& 
 }
 
 }  // namespace
-
-void AddMetric(RepetitionResult& out, const std::string& name, double value) {
-  out.metrics.push_back({name, value});
-}
 
 const std::vector<BenchmarkInfo>& Catalog() {
   static const std::vector<BenchmarkInfo>* const catalog = [] {
@@ -72,26 +72,40 @@ absl::StatusOr<Params> ResolveParams(const std::string& name, const Params& give
 }
 
 RunOutput RunBenchmark(const std::string& name, const Params& params, const RunOptions& options) {
-  const BenchmarkDefinition* def = FindDefinition(name);
+  const BenchmarkInfo* benchmark = FindBenchmark(name);
+  if (benchmark == nullptr) {
+    return Ended(RunStatus::kFailed, absl::StrCat("benchmark '", name, "' is not in the catalog"),
+                 params);
+  }
+  return RunBenchmark(*benchmark, params, options);
+}
+
+RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
+                       const RunOptions& options) {
+  const BenchmarkDefinition* def = DefinitionOf(benchmark);
   if (def == nullptr) {
-    return Ended(RunStatus::kFailed, absl::StrCat("benchmark '", name, "' is not in the catalog"));
+    return Ended(RunStatus::kFailed,
+                 absl::StrCat("benchmark '", benchmark.name, "' is not a catalog entry"), params);
   }
   absl::StatusOr<Params> resolved = ResolveParamsFor(def->info, params);
-  if (!resolved.ok()) return Ended(RunStatus::kFailed, std::string(resolved.status().message()));
+  if (!resolved.ok()) {
+    return Ended(RunStatus::kFailed, std::string(resolved.status().message()), params);
+  }
   if (options.repetitions < 1 || options.repetitions > 1000) {
     return Ended(RunStatus::kFailed,
-                 absl::StrCat("repetitions: ", options.repetitions, " is out of range [1, 1000]"));
+                 absl::StrCat("repetitions: ", options.repetitions, " is out of range [1, 1000]"),
+                 *resolved);
   }
   if (options.warmup < 0 || options.warmup > 100) {
     return Ended(RunStatus::kFailed,
-                 absl::StrCat("warmup: ", options.warmup, " is out of range [0, 100]"));
+                 absl::StrCat("warmup: ", options.warmup, " is out of range [0, 100]"), *resolved);
   }
 
   if (options.time_limit_seconds < 1 || options.time_limit_seconds > kMaxTimeLimitSeconds) {
     return Ended(RunStatus::kFailed, absl::StrCat("time_limit_seconds: ",
                                                   options.time_limit_seconds,
                                                   " is out of range [1, ", kMaxTimeLimitSeconds,
-                                                  "]"));
+                                                  "]"), *resolved);
   }
 
   // The host guards, before anything is mapped, written or started.
@@ -100,7 +114,7 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
   limits.max_scratch_share = options.max_scratch_share;
   limits.max_tasks_per_cpu = options.max_tasks_per_cpu;
   if (absl::Status valid = ValidateLimits(limits); !valid.ok()) {
-    return Ended(RunStatus::kFailed, std::string(valid.message()));
+    return Ended(RunStatus::kFailed, std::string(valid.message()), *resolved);
   }
   const ResourceDemand demand = def->demand(*resolved);
   const std::string scratch_dir = ScratchDirectory();
@@ -108,11 +122,11 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
       ReadHostCapacity(demand.scratch_bytes > 0 ? scratch_dir : std::string());
   if (!host.ok()) {
     return Ended(RunStatus::kRefused, absl::StrCat("cannot read the host's capacity: ",
-                                                   host.status().message()));
+                                                   host.status().message()), *resolved);
   }
   absl::Status guard = CheckDemand(demand, limits, *host);
   // The status says refused/skipped; the diagnostic says why, without repeating it.
-  if (!guard.ok()) return Ended(RunStatus::kRefused, std::string(guard.message()));
+  if (!guard.ok()) return Ended(RunStatus::kRefused, std::string(guard.message()), *resolved);
 
   RunContext context;
   context.params = *resolved;
@@ -122,15 +136,18 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
   absl::StatusOr<std::unique_ptr<BenchmarkRun>> run = def->start(context);
   if (!run.ok()) {
     if (MonotonicNowNs() > context.deadline_ns) {
-      return TimedOut(RunOutput(), options, "while setting up");
+      RunOutput out;
+      out.params = *resolved;
+      return TimedOut(std::move(out), options, "while setting up");
     }
     if (run.status().code() == absl::StatusCode::kFailedPrecondition) {
-      return Ended(RunStatus::kSkipped, std::string(run.status().message()));
+      return Ended(RunStatus::kSkipped, std::string(run.status().message()), *resolved);
     }
-    return Ended(RunStatus::kFailed, std::string(run.status().message()));
+    return Ended(RunStatus::kFailed, std::string(run.status().message()), *resolved);
   }
 
   RunOutput out;
+  out.params = *resolved;
   out.timer_overhead_ns = MeasureTimerOverheadNs();
   out.warmup = options.warmup;
   KernelCounters counters;
@@ -146,7 +163,8 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
       return TimedOut(std::move(out), options, absl::StrCat("during warm-up ", i));
     }
     if (!status.ok()) {
-      return Ended(RunStatus::kFailed, absl::StrCat("warm-up ", i, ": ", status.message()));
+      return Ended(RunStatus::kFailed, absl::StrCat("warm-up ", i, ": ", status.message()),
+                   *resolved);
     }
   }
   for (int i = 0; i < options.repetitions; ++i) {
@@ -161,7 +179,8 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
     // A repetition the deadline cut short measured less than it claims: dropped.
     if (MonotonicNowNs() > context.deadline_ns) return TimedOut(std::move(out), options, done);
     if (!status.ok()) {
-      return Ended(RunStatus::kFailed, absl::StrCat("repetition ", i, ": ", status.message()));
+      return Ended(RunStatus::kFailed, absl::StrCat("repetition ", i, ": ", status.message()),
+                   *resolved);
     }
     KernelCounters::FillDelta(before, after, &rep);
     out.repetitions.push_back(std::move(rep));
@@ -169,4 +188,4 @@ RunOutput RunBenchmark(const std::string& name, const Params& params, const RunO
   return out;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

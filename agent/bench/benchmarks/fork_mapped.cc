@@ -10,13 +10,13 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "agent/bench/benchmarks.h"
+#include "agent/bench/benchmarks/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 // The parent's memory: `vmas` chunks separated by one-page holes, so they cannot merge.
@@ -145,4 +145,4 @@ BenchmarkDefinition ForkMappedBenchmark() {
   return def;
 }
 
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench

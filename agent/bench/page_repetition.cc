@@ -1,0 +1,36 @@
+#include "agent/bench/page_repetition.h"
+
+#include <cstdint>
+
+#include "agent/bench/benchmark_definition.h"
+#include "agent/bench/histogram.h"
+
+namespace faultline::agent::bench {
+
+absl::Status RepeatPageWorkers(const WorkerOptions& options, const WorkerFn& worker,
+                               const PageMetricNames& names, RepetitionResult& out) {
+  absl::StatusOr<WorkerGroupResult> group = RunWorkers(options, worker);
+  if (!group.ok()) return group.status();
+  uint64_t pages = 0;
+  int64_t busy_ns = 0;
+  Histogram latency(HistogramImage::kSubBucketBits);
+  for (const WorkerReport& r : group->reports) {
+    pages += r.ops;
+    busy_ns += r.busy_ns;
+    latency.Merge(r.latency.ToHistogram());
+  }
+  if (pages == 0 || (names.per_second != nullptr && group->wall_ns <= 0)) {
+    return absl::InternalError(names.nothing_touched);
+  }
+  AddMetric(out, names.ns_per_page, static_cast<double>(busy_ns) / pages);
+  if (names.per_second != nullptr) {
+    AddMetric(out, names.per_second, pages * 1e9 / group->wall_ns);
+  }
+  AddMetric(out, "pages_touched", static_cast<double>(pages));
+  if (names.latency_histogram != nullptr) {
+    out.histograms.emplace_back(names.latency_histogram, latency);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace faultline::agent::bench
