@@ -100,12 +100,12 @@ int main(int argc, char** argv) {
   if (heartbeat < 1 || heartbeat > 300) return Fail("--heartbeat_seconds must be 1..300");
   if (attempts < 1 || attempts > 20) return Fail("--max_attempts must be 1..20");
 
-  absl::StatusOr<std::unique_ptr<faultline::controller::Store>> store;
+  absl::StatusOr<std::unique_ptr<faultline::controller::store::Store>> store;
   const std::string postgres = absl::GetFlag(FLAGS_postgres);
   if (!postgres.empty()) {
-    store = faultline::controller::PostgresStore::Open(postgres);
+    store = faultline::controller::store::PostgresStore::Open(postgres);
   } else {
-    store = faultline::controller::SqliteStore::Open(absl::GetFlag(FLAGS_db));
+    store = faultline::controller::store::SqliteStore::Open(absl::GetFlag(FLAGS_db));
   }
   if (!store.ok()) return Fail(std::string(store.status().ToString()));
 

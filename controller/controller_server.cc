@@ -57,7 +57,7 @@ struct ControllerServer::Parts {
 };
 
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
-    Store* backing_store, const ControllerOptions& options) {
+    store::Store* backing_store, const ControllerOptions& options) {
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       security::MakeServerCredentials(options.transport, options.listen);
   if (!credentials.ok()) return credentials.status();
@@ -76,7 +76,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   Parts* raw = p.get();
   p->metrics = std::make_shared<metrics::ControllerMetrics>();
   p->store = std::make_unique<metrics::InstrumentedStore>(backing_store, p->metrics.get());
-  Store* store = p->store.get();
+  store::Store* store = p->store.get();
   // Anything that may create work or change progress wakes parked polls and watchers.
   auto changed = [raw] {
     if (raw->dispatcher) raw->dispatcher->Notify();

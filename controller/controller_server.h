@@ -52,7 +52,7 @@ struct ControllerOptions {
 class ControllerServer {
  public:
   // Starts serving. `store` must outlive the server.
-  static absl::StatusOr<std::unique_ptr<ControllerServer>> Start(Store* store,
+  static absl::StatusOr<std::unique_ptr<ControllerServer>> Start(store::Store* store,
                                                                  const ControllerOptions& options);
   ~ControllerServer();
 

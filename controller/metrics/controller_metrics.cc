@@ -164,7 +164,7 @@ void ControllerMetrics::JobFinished(v1::RunState run_state) {
       jobs_skipped_.Increment();
       return;
     default:
-      jobs_failed_.Add({{"reason", RunStateName(run_state)}}).Increment();
+      jobs_failed_.Add({{"reason", store::RunStateName(run_state)}}).Increment();
   }
 }
 
@@ -230,10 +230,10 @@ std::vector<MetricFamily> ControllerMetrics::CollectState() const {
   bool failed = false;
 
   if (sources.agents) {
-    absl::StatusOr<std::vector<AgentRecord>> agents = sources.agents();
+    absl::StatusOr<std::vector<store::AgentRecord>> agents = sources.agents();
     if (agents.ok()) {
       std::map<std::tuple<std::string, std::string, std::string, std::string>, int> counts;
-      for (const AgentRecord& agent : *agents) {
+      for (const store::AgentRecord& agent : *agents) {
         const std::string state = v1::EnumLabel(
             v1::AgentState_Name(static_cast<v1::AgentState>(agent.state)), "AGENT_STATE_");
         std::string arch = v1::ArchName(agent.host.arch());

@@ -41,7 +41,7 @@ enum GateVerdictCode : int {
 // Where the scrape-time gauges come from. Each may be empty (its gauges are then absent).
 struct StateSources {
   // Every known agent with liveness applied (state LOST for silent ones).
-  std::function<absl::StatusOr<std::vector<AgentRecord>>()> agents;
+  std::function<absl::StatusOr<std::vector<store::AgentRecord>>()> agents;
   // Queued jobs by campaign priority (v1::Priority value).
   std::function<absl::StatusOr<std::map<int, int64_t>>()> queued_jobs;
   // Recent campaigns with their progress.

@@ -105,7 +105,7 @@ TEST(ControllerMetricsTest, AdmissionRejectionsAreCountedByRpc) {
 }
 
 TEST(ControllerMetricsTest, StoreCallsDriveJobCountersAndLatency) {
-  auto sqlite = SqliteStore::Open(TempDb("job_counters"));
+  auto sqlite = store::SqliteStore::Open(TempDb("job_counters"));
   ASSERT_TRUE(sqlite.ok()) << sqlite.status();
   ControllerMetrics metrics;
   InstrumentedStore store(sqlite->get(), &metrics);
@@ -120,11 +120,11 @@ TEST(ControllerMetricsTest, StoreCallsDriveJobCountersAndLatency) {
   ASSERT_TRUE(*store.LeaseJob(job2, "a", "l2", kT0 + absl::Minutes(1), kT0));
   ASSERT_TRUE(*store.LeaseJob(job3, "a", "l3", kT0 + absl::Seconds(1), kT0));
   EXPECT_EQ(*store.RecordResult(job1, 1, "l1", "a", Result(v1::RUN_STATE_OK), kT0),
-            ReportOutcome::kStored);
+            store::ReportOutcome::kStored);
   EXPECT_EQ(*store.RecordResult(job1, 1, "l1", "a", Result(v1::RUN_STATE_OK), kT0),
-            ReportOutcome::kDuplicate);
+            store::ReportOutcome::kDuplicate);
   EXPECT_EQ(*store.RecordResult(job2, 1, "l2", "a", Result(v1::RUN_STATE_TIMED_OUT), kT0),
-            ReportOutcome::kStored);
+            store::ReportOutcome::kStored);
   EXPECT_EQ(*store.ExpireLeases(kT0 + absl::Seconds(2), 3), 1);
   EXPECT_FALSE(store.GetCampaign("c-999999").ok());
 
@@ -145,16 +145,16 @@ TEST(ControllerMetricsTest, StoreCallsDriveJobCountersAndLatency) {
 }
 
 TEST(ControllerMetricsTest, ScrapeTimeGaugesCountAgentsQueueAndCampaigns) {
-  auto sqlite = SqliteStore::Open(TempDb("gauges"));
+  auto sqlite = store::SqliteStore::Open(TempDb("gauges"));
   ASSERT_TRUE(sqlite.ok()) << sqlite.status();
-  Store* store = sqlite->get();
+  store::Store* store = sqlite->get();
   ASSERT_TRUE(store->CreateCampaign(Spec(v1::PRIORITY_GATE), Jobs(2), kT0).ok());
   ASSERT_TRUE(store->CreateCampaign(Spec(v1::PRIORITY_NIGHTLY), Jobs(3), kT0).ok());
 
   ControllerMetrics metrics;
   StateSources sources;
   sources.agents = [] {
-    std::vector<AgentRecord> agents(3);
+    std::vector<store::AgentRecord> agents(3);
     agents[0].host.set_arch(v1::ARCH_X86_64);
     agents[0].host.set_kernel_label("stock");
     agents[0].state = v1::AGENT_STATE_IDLE;
@@ -162,7 +162,7 @@ TEST(ControllerMetricsTest, ScrapeTimeGaugesCountAgentsQueueAndCampaigns) {
     agents[2].host.set_arch(v1::ARCH_ARM64);
     agents[2].host.set_kernel_label("patched/vma-retry");
     agents[2].state = v1::AGENT_STATE_LOST;
-    return absl::StatusOr<std::vector<AgentRecord>>(agents);
+    return absl::StatusOr<std::vector<store::AgentRecord>>(agents);
   };
   sources.queued_jobs = [store] { return store->CountQueuedJobsByPriority(); };
   sources.campaigns = [store] { return store->ListCampaigns(1000); };

@@ -13,7 +13,7 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
 
 }  // namespace
 
-InstrumentedStore::InstrumentedStore(Store* store, ControllerMetrics* metrics)
+InstrumentedStore::InstrumentedStore(store::Store* store, ControllerMetrics* metrics)
     : store_(store), metrics_(metrics) {}
 
 template <typename F>
@@ -27,7 +27,7 @@ auto InstrumentedStore::Timed(const char* operation, F&& call) {
   return result;
 }
 
-absl::Status InstrumentedStore::UpsertAgent(const AgentRecord& agent) {
+absl::Status InstrumentedStore::UpsertAgent(const store::AgentRecord& agent) {
   return Timed("upsert_agent", [&] { return store_->UpsertAgent(agent); });
 }
 
@@ -37,11 +37,11 @@ absl::Status InstrumentedStore::TouchAgent(const std::string& agent_id, int stat
                [&] { return store_->TouchAgent(agent_id, state, current_job_id, now); });
 }
 
-absl::StatusOr<AgentRecord> InstrumentedStore::GetAgent(const std::string& agent_id) {
+absl::StatusOr<store::AgentRecord> InstrumentedStore::GetAgent(const std::string& agent_id) {
   return Timed("get_agent", [&] { return store_->GetAgent(agent_id); });
 }
 
-absl::StatusOr<std::vector<AgentRecord>> InstrumentedStore::ListAgents() {
+absl::StatusOr<std::vector<store::AgentRecord>> InstrumentedStore::ListAgents() {
   return Timed("list_agents", [&] { return store_->ListAgents(); });
 }
 
@@ -69,7 +69,7 @@ absl::StatusOr<v1::Campaign> InstrumentedStore::CancelCampaign(const std::string
   return Timed("cancel_campaign", [&] { return store_->CancelCampaign(campaign_id, now); });
 }
 
-absl::StatusOr<std::vector<QueuedJob>> InstrumentedStore::ListQueuedJobs(int limit) {
+absl::StatusOr<std::vector<store::QueuedJob>> InstrumentedStore::ListQueuedJobs(int limit) {
   return Timed("list_queued_jobs", [&] { return store_->ListQueuedJobs(limit); });
 }
 
@@ -92,7 +92,7 @@ absl::Status InstrumentedStore::RenewLease(const std::string& job_id,
   return Timed("renew_lease", [&] { return store_->RenewLease(job_id, lease_id, deadline); });
 }
 
-absl::StatusOr<Lease> InstrumentedStore::GetLease(const std::string& job_id) {
+absl::StatusOr<store::Lease> InstrumentedStore::GetLease(const std::string& job_id) {
   return Timed("get_lease", [&] { return store_->GetLease(job_id); });
 }
 
@@ -103,24 +103,21 @@ absl::StatusOr<int> InstrumentedStore::ExpireLeases(absl::Time now, uint32_t max
   return n;
 }
 
-absl::StatusOr<ReportOutcome> InstrumentedStore::RecordResult(const std::string& job_id,
-                                                              uint32_t attempt,
-                                                              const std::string& lease_id,
-                                                              const std::string& agent_id,
-                                                              const v1::RunResult& result,
-                                                              absl::Time now) {
-  absl::StatusOr<ReportOutcome> outcome = Timed("record_result", [&] {
+absl::StatusOr<store::ReportOutcome> InstrumentedStore::RecordResult(
+    const std::string& job_id, uint32_t attempt, const std::string& lease_id,
+    const std::string& agent_id, const v1::RunResult& result, absl::Time now) {
+  absl::StatusOr<store::ReportOutcome> outcome = Timed("record_result", [&] {
     return store_->RecordResult(job_id, attempt, lease_id, agent_id, result, now);
   });
   if (outcome.ok()) {
     switch (*outcome) {
-      case ReportOutcome::kStored:
+      case store::ReportOutcome::kStored:
         metrics_->JobFinished(result.state());
         break;
-      case ReportOutcome::kDuplicate:
+      case store::ReportOutcome::kDuplicate:
         metrics_->ResultDiscarded("duplicate");
         break;
-      case ReportOutcome::kStale:
+      case store::ReportOutcome::kStale:
         metrics_->ResultDiscarded("stale");
         break;
     }
@@ -132,29 +129,30 @@ absl::StatusOr<v1::Job> InstrumentedStore::GetJob(const std::string& job_id) {
   return Timed("get_job", [&] { return store_->GetJob(job_id); });
 }
 
-absl::StatusOr<ReportOutcome> InstrumentedStore::RecordFailureAndRequeue(
+absl::StatusOr<store::ReportOutcome> InstrumentedStore::RecordFailureAndRequeue(
     const std::string& job_id, uint32_t attempt, const std::string& lease_id,
     const std::string& agent_id, const v1::RunResult& result, absl::Time now) {
-  absl::StatusOr<ReportOutcome> outcome = Timed("record_result", [&] {
+  absl::StatusOr<store::ReportOutcome> outcome = Timed("record_result", [&] {
     return store_->RecordFailureAndRequeue(job_id, attempt, lease_id, agent_id, result, now);
   });
-  if (outcome.ok() && *outcome == ReportOutcome::kStored) {
+  if (outcome.ok() && *outcome == store::ReportOutcome::kStored) {
     metrics_->JobRequeued("failed_on_host");
   }
   return outcome;
 }
 
-absl::StatusOr<std::vector<StoredRunRecord>> InstrumentedStore::QueryRuns(
-    const RunQuery& query) {
+absl::StatusOr<std::vector<store::StoredRunRecord>> InstrumentedStore::QueryRuns(
+    const store::RunQuery& query) {
   return Timed("query_runs", [&] { return store_->QueryRuns(query); });
 }
 
-absl::StatusOr<std::vector<SampleRecord>> InstrumentedStore::QuerySamples(
-    const SampleQuery& query) {
+absl::StatusOr<std::vector<store::SampleRecord>> InstrumentedStore::QuerySamples(
+    const store::SampleQuery& query) {
   return Timed("query_samples", [&] { return store_->QuerySamples(query); });
 }
 
-absl::StatusOr<std::vector<MetricSummary>> InstrumentedStore::GetRunSummaries(int64_t run_id) {
+absl::StatusOr<std::vector<store::MetricSummary>> InstrumentedStore::GetRunSummaries(
+    int64_t run_id) {
   return Timed("get_run_summaries", [&] { return store_->GetRunSummaries(run_id); });
 }
 

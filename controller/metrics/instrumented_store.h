@@ -12,16 +12,16 @@
 
 namespace faultline::controller::metrics {
 
-class InstrumentedStore final : public Store {
+class InstrumentedStore final : public store::Store {
  public:
   // Both must outlive this.
-  InstrumentedStore(Store* store, ControllerMetrics* metrics);
+  InstrumentedStore(store::Store* store, ControllerMetrics* metrics);
 
-  absl::Status UpsertAgent(const AgentRecord& agent) override;
+  absl::Status UpsertAgent(const store::AgentRecord& agent) override;
   absl::Status TouchAgent(const std::string& agent_id, int state,
                           const std::string& current_job_id, absl::Time now) override;
-  absl::StatusOr<AgentRecord> GetAgent(const std::string& agent_id) override;
-  absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+  absl::StatusOr<store::AgentRecord> GetAgent(const std::string& agent_id) override;
+  absl::StatusOr<std::vector<store::AgentRecord>> ListAgents() override;
   absl::StatusOr<v1::Campaign> CreateCampaign(const v1::CampaignSpec& spec,
                                               const std::vector<v1::Job>& jobs,
                                               absl::Time now) override;
@@ -30,37 +30,36 @@ class InstrumentedStore final : public Store {
   absl::StatusOr<std::vector<v1::Job>> ListJobs(const std::string& campaign_id) override;
   absl::StatusOr<v1::Campaign> CancelCampaign(const std::string& campaign_id,
                                               absl::Time now) override;
-  absl::StatusOr<std::vector<QueuedJob>> ListQueuedJobs(int limit) override;
+  absl::StatusOr<std::vector<store::QueuedJob>> ListQueuedJobs(int limit) override;
   absl::StatusOr<std::map<int, int64_t>> CountQueuedJobsByPriority() override;
   absl::StatusOr<bool> LeaseJob(const std::string& job_id, const std::string& agent_id,
                                 const std::string& lease_id, absl::Time deadline,
                                 absl::Time now) override;
   absl::Status RenewLease(const std::string& job_id, const std::string& lease_id,
                           absl::Time deadline) override;
-  absl::StatusOr<Lease> GetLease(const std::string& job_id) override;
+  absl::StatusOr<store::Lease> GetLease(const std::string& job_id) override;
   absl::StatusOr<int> ExpireLeases(absl::Time now, uint32_t max_attempts) override;
-  absl::StatusOr<ReportOutcome> RecordResult(const std::string& job_id, uint32_t attempt,
-                                             const std::string& lease_id,
-                                             const std::string& agent_id,
-                                             const v1::RunResult& result,
-                                             absl::Time now) override;
-  absl::StatusOr<std::vector<StoredRunRecord>> QueryRuns(const RunQuery& query) override;
-  absl::StatusOr<std::vector<SampleRecord>> QuerySamples(const SampleQuery& query) override;
+  absl::StatusOr<store::ReportOutcome> RecordResult(const std::string& job_id, uint32_t attempt,
+                                                    const std::string& lease_id,
+                                                    const std::string& agent_id,
+                                                    const v1::RunResult& result,
+                                                    absl::Time now) override;
+  absl::StatusOr<std::vector<store::StoredRunRecord>> QueryRuns(
+      const store::RunQuery& query) override;
+  absl::StatusOr<std::vector<store::SampleRecord>> QuerySamples(
+      const store::SampleQuery& query) override;
   absl::StatusOr<v1::Job> GetJob(const std::string& job_id) override;
-  absl::StatusOr<ReportOutcome> RecordFailureAndRequeue(const std::string& job_id,
-                                                        uint32_t attempt,
-                                                        const std::string& lease_id,
-                                                        const std::string& agent_id,
-                                                        const v1::RunResult& result,
-                                                        absl::Time now) override;
-  absl::StatusOr<std::vector<MetricSummary>> GetRunSummaries(int64_t run_id) override;
+  absl::StatusOr<store::ReportOutcome> RecordFailureAndRequeue(
+      const std::string& job_id, uint32_t attempt, const std::string& lease_id,
+      const std::string& agent_id, const v1::RunResult& result, absl::Time now) override;
+  absl::StatusOr<std::vector<store::MetricSummary>> GetRunSummaries(int64_t run_id) override;
   absl::StatusOr<int64_t> PruneSamples(absl::Time older_than) override;
 
  private:
   template <typename F>
   auto Timed(const char* operation, F&& call);
 
-  Store* const store_;
+  store::Store* const store_;
   ControllerMetrics* const metrics_;
 };
 

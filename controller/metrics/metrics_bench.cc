@@ -39,7 +39,7 @@ BENCHMARK(BM_RpcMethodLabel);
 // queue of 10 jobs per agent.
 void BM_RenderScrape(benchmark::State& state) {
   const int agents = static_cast<int>(state.range(0));
-  std::vector<AgentRecord> records(agents);
+  std::vector<store::AgentRecord> records(agents);
   for (int i = 0; i < agents; ++i) {
     records[i].host.set_arch(i % 2 ? v1::ARCH_ARM64 : v1::ARCH_X86_64);
     records[i].host.set_kernel_label(i % 4 ? absl::StrCat("patched/series-", i % 4) : "stock");
@@ -51,7 +51,7 @@ void BM_RenderScrape(benchmark::State& state) {
   for (int i = 0; i < agents * 10; ++i) ++queue[1 + i % 3];
   ControllerMetrics metrics;
   StateSources sources;
-  sources.agents = [&] { return absl::StatusOr<std::vector<AgentRecord>>(records); };
+  sources.agents = [&] { return absl::StatusOr<std::vector<store::AgentRecord>>(records); };
   sources.queued_jobs = [&] { return absl::StatusOr<std::map<int, int64_t>>(queue); };
   metrics.SetStateSources(sources);
   for (const char* m : {"Register", "Heartbeat", "PollWork", "RenewLease", "ReportResult"}) {

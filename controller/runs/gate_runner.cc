@@ -101,7 +101,7 @@ absl::StatusOr<v1::CampaignSpec> GateCampaignSpec(const GateSpec& spec) {
   return out;
 }
 
-GateRunner::GateRunner(Store* store, Fleet* fleet, Campaigns* campaigns, Options options,
+GateRunner::GateRunner(store::Store* store, Fleet* fleet, Campaigns* campaigns, Options options,
                        std::function<void(const std::string&, GateOutcome)> on_verdict)
     : store_(store),
       fleet_(fleet),
@@ -220,7 +220,7 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
   if (to_confirm.empty()) return absl::OkStatus();
 
   // Second hosts: live agents of the comparison's host class matching each side's kernel.
-  absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(/*include_lost=*/false);
+  absl::StatusOr<std::vector<store::AgentRecord>> agents = fleet_->List(/*include_lost=*/false);
   if (!agents.ok()) return agents.status();
   const std::string& host_class = original.candidate_host_class;
   v1::TargetSelector candidate_machines = MachinesOf(spec.candidate);
@@ -251,14 +251,14 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
       if (m.samples.benchmark == c.benchmark) benchmarks.insert(m.benchmark_name);
     }
   }
-  auto offers_all = [&](const AgentRecord& a) {
+  auto offers_all = [&](const store::AgentRecord& a) {
     for (const std::string& b : benchmarks) {
       if (FindInCatalog(a, b) == nullptr) return false;
     }
     return true;
   };
   std::string second_candidate, baseline_agent, baseline_fallback;
-  for (const AgentRecord& a : *agents) {
+  for (const store::AgentRecord& a : *agents) {
     if (!offers_all(a)) continue;
     if (second_candidate.empty() && AgentMatchesTarget(candidate_machines, a) &&
         !used_candidate_agents.count(a.agent_id)) {

@@ -78,7 +78,7 @@ class GateRunner {
     absl::Duration poll_interval = absl::Milliseconds(200);
   };
   // `on_verdict(policy_name, outcome)` runs once per decided gate (e.g. the verdict gauge).
-  GateRunner(Store* store, Fleet* fleet, Campaigns* campaigns, Options options,
+  GateRunner(store::Store* store, Fleet* fleet, Campaigns* campaigns, Options options,
              std::function<void(const std::string&, analysis::GateOutcome)> on_verdict);
 
   // Decides the gate. `cancelled` is polled while waiting for campaigns (returns CANCELLED).
@@ -95,7 +95,7 @@ class GateRunner {
   absl::Status Confirm(const GateSpec& spec, const analysis::GatePolicy& policy,
                        const std::function<bool()>& cancelled, GateReport& report);
 
-  Store* const store_;
+  store::Store* const store_;
   Fleet* const fleet_;
   Campaigns* const campaigns_;
   const Options options_;

@@ -62,8 +62,9 @@ std::string DescribeSelector(const RunSelector& s) {
   return parts.empty() ? "(everything)" : absl::StrJoin(parts, ",");
 }
 
-absl::StatusOr<std::vector<StoredRunRecord>> SelectRuns(Store* store, const RunSelector& selector,
-                                                        const std::string& field) {
+absl::StatusOr<std::vector<store::StoredRunRecord>> SelectRuns(store::Store* store,
+                                                               const RunSelector& selector,
+                                                               const std::string& field) {
   if (selector.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": empty selector; set a campaign, kernel label or other filter"));
@@ -72,17 +73,17 @@ absl::StatusOr<std::vector<StoredRunRecord>> SelectRuns(Store* store, const RunS
     return absl::InvalidArgumentError(
         absl::StrCat(field, ".arch: unknown architecture ", selector.arch));
   }
-  RunQuery query;
+  store::RunQuery query;
   query.campaign_id = selector.campaign_id;
   if (!HasGlobChars(selector.benchmark)) query.benchmark = selector.benchmark;
   query.arch = selector.arch;
   query.kernel_label_glob = selector.kernel_label;
   query.agent_id = selector.agent_id;
   query.limit = kMaxRuns;
-  absl::StatusOr<std::vector<StoredRunRecord>> runs = store->QueryRuns(query);
+  absl::StatusOr<std::vector<store::StoredRunRecord>> runs = store->QueryRuns(query);
   if (!runs.ok()) return runs.status();
-  std::vector<StoredRunRecord> kept;
-  for (StoredRunRecord& run : *runs) {
+  std::vector<store::StoredRunRecord> kept;
+  for (store::StoredRunRecord& run : *runs) {
     const v1::RunResult& r = run.result;
     if (r.state() != v1::RUN_STATE_OK) continue;
     if (!selector.target_name.empty() && run.target_name != selector.target_name) continue;
@@ -94,9 +95,10 @@ absl::StatusOr<std::vector<StoredRunRecord>> SelectRuns(Store* store, const RunS
     kept.push_back(std::move(run));
   }
   // The store answers newest first; samples are kept in the order they were measured.
-  std::sort(kept.begin(), kept.end(), [](const StoredRunRecord& a, const StoredRunRecord& b) {
-    return a.run_id < b.run_id;
-  });
+  std::sort(kept.begin(), kept.end(),
+            [](const store::StoredRunRecord& a, const store::StoredRunRecord& b) {
+              return a.run_id < b.run_id;
+            });
   return kept;
 }
 
@@ -108,10 +110,11 @@ std::string CanonicalParams(const std::map<std::string, v1::ParamValue>& params)
   return absl::StrJoin(parts, ",");
 }
 
-absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRecord>& baseline,
-                                                   const std::vector<StoredRunRecord>& candidate) {
+absl::StatusOr<KernelComparison> CollectComparison(
+    const std::vector<store::StoredRunRecord>& baseline,
+    const std::vector<store::StoredRunRecord>& candidate) {
   KernelComparison out;
-  const std::vector<StoredRunRecord>* sides[2] = {&baseline, &candidate};
+  const std::vector<store::StoredRunRecord>* sides[2] = {&baseline, &candidate};
   const char* side_names[2] = {"baseline", "candidate"};
   std::string host_class[2];
   std::vector<std::string> labels[2];
@@ -126,7 +129,7 @@ absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRe
   }
   for (int side = 0; side < 2; ++side) {
     std::set<std::string> classes, kernel_labels;
-    for (const StoredRunRecord& run : *sides[side]) {
+    for (const store::StoredRunRecord& run : *sides[side]) {
       const v1::RunResult& r = run.result;
       classes.insert(r.host().host_class());
       kernel_labels.insert(r.host().kernel_label());
@@ -201,13 +204,13 @@ absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRe
   return out;
 }
 
-absl::StatusOr<KernelComparison> CompareKernels(Store* store, const RunSelector& baseline,
+absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSelector& baseline,
                                                 const RunSelector& candidate,
                                                 const analysis::CompareOptions& options) {
   if (absl::Status s = analysis::ValidateCompareOptions(options); !s.ok()) return s;
-  absl::StatusOr<std::vector<StoredRunRecord>> a = SelectRuns(store, baseline, "baseline");
+  absl::StatusOr<std::vector<store::StoredRunRecord>> a = SelectRuns(store, baseline, "baseline");
   if (!a.ok()) return a.status();
-  absl::StatusOr<std::vector<StoredRunRecord>> b = SelectRuns(store, candidate, "candidate");
+  absl::StatusOr<std::vector<store::StoredRunRecord>> b = SelectRuns(store, candidate, "candidate");
   if (!b.ok()) return b.status();
   absl::StatusOr<KernelComparison> comparison = CollectComparison(*a, *b);
   if (!comparison.ok()) return comparison.status();

@@ -35,8 +35,9 @@ std::string DescribeSelector(const RunSelector& selector);
 
 // Successful runs matching `selector`, oldest first. INVALID_ARGUMENT naming `field` for an
 // empty selector.
-absl::StatusOr<std::vector<StoredRunRecord>> SelectRuns(Store* store, const RunSelector& selector,
-                                                        const std::string& field);
+absl::StatusOr<std::vector<store::StoredRunRecord>> SelectRuns(store::Store* store,
+                                                               const RunSelector& selector,
+                                                               const std::string& field);
 
 // Stable text of parameter values: "region_mib=8,thp=never" (sorted by name).
 std::string CanonicalParams(const std::map<std::string, v1::ParamValue>& params);
@@ -68,11 +69,12 @@ struct KernelComparison {
 
 // The metric inputs of a comparison of two sets of runs (ordered by benchmark display name,
 // then metric). FAILED_PRECONDITION when a side has no runs or spans several host classes.
-absl::StatusOr<KernelComparison> CollectComparison(const std::vector<StoredRunRecord>& baseline,
-                                                   const std::vector<StoredRunRecord>& candidate);
+absl::StatusOr<KernelComparison> CollectComparison(
+    const std::vector<store::StoredRunRecord>& baseline,
+    const std::vector<store::StoredRunRecord>& candidate);
 
 // Selects both sides, collects and compares them.
-absl::StatusOr<KernelComparison> CompareKernels(Store* store, const RunSelector& baseline,
+absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSelector& baseline,
                                                 const RunSelector& candidate,
                                                 const analysis::CompareOptions& options);
 

@@ -23,24 +23,25 @@ bool SameValue(const v1::ParamValue& a, const v1::ParamValue& b) {
 
 }  // namespace
 
-absl::StatusOr<MetricHistory> FindMetricChangePoints(Store* store, const HistoryQuery& query) {
+absl::StatusOr<MetricHistory> FindMetricChangePoints(store::Store* store,
+                                                     const HistoryQuery& query) {
   if (query.benchmark.empty()) return absl::InvalidArgumentError("benchmark: must be set");
   if (query.metric.empty()) return absl::InvalidArgumentError("metric: must be set");
   if (query.limit < 1 || query.limit > 100000) {
     return absl::InvalidArgumentError("limit: must be 1..100000");
   }
-  RunQuery rq;
+  store::RunQuery rq;
   rq.benchmark = query.benchmark;
   rq.arch = query.arch;
   rq.kernel_label_glob = query.kernel_label;
   rq.limit = query.limit;
-  absl::StatusOr<std::vector<StoredRunRecord>> runs = store->QueryRuns(rq);
+  absl::StatusOr<std::vector<store::StoredRunRecord>> runs = store->QueryRuns(rq);
   if (!runs.ok()) return runs.status();
 
   MetricHistory history;
   std::set<std::string> classes, arches;
   std::vector<HistoryPoint> per_run;
-  for (const StoredRunRecord& run : *runs) {
+  for (const store::StoredRunRecord& run : *runs) {
     const v1::RunResult& r = run.result;
     if (r.state() != v1::RUN_STATE_OK) continue;
     if (!GlobMatch(query.host_class, r.host().host_class())) continue;

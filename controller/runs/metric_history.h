@@ -53,7 +53,8 @@ struct MetricHistory {
 
 // INVALID_ARGUMENT for a missing benchmark or metric; FAILED_PRECONDITION when the matching runs
 // span several host classes or architectures (set host_class / arch).
-absl::StatusOr<MetricHistory> FindMetricChangePoints(Store* store, const HistoryQuery& query);
+absl::StatusOr<MetricHistory> FindMetricChangePoints(store::Store* store,
+                                                     const HistoryQuery& query);
 
 }  // namespace faultline::controller
 

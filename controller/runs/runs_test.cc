@@ -43,9 +43,9 @@ v1::BenchmarkSpec FaultAnon() {
   return spec;
 }
 
-AgentRecord Agent(const std::string& id, const std::string& label,
-                  const std::string& host_class = "epyc-2cpu") {
-  AgentRecord a;
+store::AgentRecord Agent(const std::string& id, const std::string& label,
+                         const std::string& host_class = "epyc-2cpu") {
+  store::AgentRecord a;
   a.agent_id = id;
   a.host.set_arch(v1::ARCH_X86_64);
   a.host.set_kernel_release("6.18.0");
@@ -59,10 +59,14 @@ AgentRecord Agent(const std::string& id, const std::string& label,
 // ns_per_fault ~ base * (1 + 1% noise) and faults_per_sec = 1e9 / ns_per_fault.
 class FakeAgents {
  public:
-  using Base = std::function<double(const AgentRecord& agent, const v1::Job& job)>;
-  FakeAgents(Scheduler* scheduler, JobReports* reports, std::vector<AgentRecord> agents, Base base)
-      : scheduler_(scheduler), reports_(reports), agents_(std::move(agents)),
-        base_(std::move(base)), thread_([this] { Loop(); }) {}
+  using Base = std::function<double(const store::AgentRecord& agent, const v1::Job& job)>;
+  FakeAgents(Scheduler* scheduler, JobReports* reports, std::vector<store::AgentRecord> agents,
+             Base base)
+      : scheduler_(scheduler),
+        reports_(reports),
+        agents_(std::move(agents)),
+        base_(std::move(base)),
+        thread_([this] { Loop(); }) {}
   ~FakeAgents() {
     stop_ = true;
     thread_.join();
@@ -70,7 +74,7 @@ class FakeAgents {
   // Fingerprint override for the results of `agent_id` (e.g. a new kernel release).
   void SetHost(const std::string& agent_id, const v1::HostFingerprint& host) {
     absl::MutexLock lock(&mu_);
-    for (AgentRecord& a : agents_) {
+    for (store::AgentRecord& a : agents_) {
       if (a.agent_id == agent_id) a.host = host;
     }
   }
@@ -82,19 +86,19 @@ class FakeAgents {
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     while (!stop_ && absl::Now() < deadline) {
       bool worked = false;
-      std::vector<AgentRecord> agents;
+      std::vector<store::AgentRecord> agents;
       {
         absl::MutexLock lock(&mu_);
         agents = agents_;
       }
-      for (AgentRecord& agent : agents) {
+      for (store::AgentRecord& agent : agents) {
         auto leased = AssignOne(*scheduler_, agent);
         if (!leased.ok() || !leased->has_value()) continue;
         worked = true;
         {
           // The fingerprint as of now: SetHost may have run since the copy above.
           absl::MutexLock lock(&mu_);
-          for (const AgentRecord& a : agents_) {
+          for (const store::AgentRecord& a : agents_) {
             if (a.agent_id == agent.agent_id) agent.host = a.host;
           }
         }
@@ -128,7 +132,7 @@ class FakeAgents {
   Scheduler* const scheduler_;
   JobReports* const reports_;
   absl::Mutex mu_;
-  std::vector<AgentRecord> agents_ ABSL_GUARDED_BY(mu_);
+  std::vector<store::AgentRecord> agents_ ABSL_GUARDED_BY(mu_);
   const Base base_;
   std::atomic<bool> stop_{false};
   int runs_ = 0;
@@ -137,7 +141,7 @@ class FakeAgents {
 
 // Patched kernels are 30% slower on agents whose id is in `slow`.
 FakeAgents::Base SlowOn(std::set<std::string> slow) {
-  return [slow](const AgentRecord& a, const v1::Job&) {
+  return [slow](const store::AgentRecord& a, const v1::Job&) {
     return slow.count(a.agent_id) ? 1300.0 : 1000.0;
   };
 }
@@ -148,7 +152,7 @@ class AnalysisDomainTest : public ::testing::Test {
     path_ = ::testing::TempDir() + "/analysis_domain_test_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
     std::remove(path_.c_str());
-    auto store = SqliteStore::Open(path_);
+    auto store = store::SqliteStore::Open(path_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     fleet_ = std::make_unique<Fleet>(store_.get(), Fleet::Options{}, RealClock(), nullptr);
@@ -163,8 +167,8 @@ class AnalysisDomainTest : public ::testing::Test {
         [this](const std::string& name, GateOutcome outcome) { verdicts_[name] = outcome; });
   }
 
-  std::vector<AgentRecord> Register(const std::vector<AgentRecord>& agents) {
-    for (const AgentRecord& a : agents) EXPECT_TRUE(fleet_->Register(a).ok());
+  std::vector<store::AgentRecord> Register(const std::vector<store::AgentRecord>& agents) {
+    for (const store::AgentRecord& a : agents) EXPECT_TRUE(fleet_->Register(a).ok());
     return agents;
   }
 
@@ -212,7 +216,7 @@ class AnalysisDomainTest : public ::testing::Test {
   }
 
   std::string path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<Fleet> fleet_;
   std::unique_ptr<Campaigns> campaigns_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -224,7 +228,7 @@ class AnalysisDomainTest : public ::testing::Test {
 TEST_F(AnalysisDomainTest, ComparesEachInvocationAndMetricOfTwoTargets) {
   auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3")});
   FakeAgents run(scheduler_.get(), reports_.get(), agents,
-                 [](const AgentRecord& a, const v1::Job& job) {
+                 [](const store::AgentRecord& a, const v1::Job& job) {
                    // Only the 16 MiB invocation regresses.
                    const bool big = job.invocation().params().at("region_mib").int_value() == 16;
                    return a.agent_id == "patched-1" && big ? 1300.0 : 1000.0;
@@ -357,12 +361,12 @@ TEST_F(AnalysisDomainTest, GateFailureConfirmedOnASecondHost) {
   EXPECT_GT(c.confirmation->ratio_lower, 1.2);
   EXPECT_THAT(c.reason, HasSubstr("confirmed on patched-2"));
   // The confirmation's runs really came from the second hosts.
-  RunQuery q;
+  store::RunQuery q;
   q.campaign_id = c.campaign_id;
   auto runs = store_->QueryRuns(q);
   ASSERT_TRUE(runs.ok());
   ASSERT_FALSE(runs->empty());
-  for (const StoredRunRecord& r : *runs) {
+  for (const store::StoredRunRecord& r : *runs) {
     EXPECT_EQ(r.agent_id, r.target_name == "baseline" ? "stock-2" : "patched-2");
   }
   EXPECT_EQ(verdicts_["mm-upgrade"], GateOutcome::kFail);
@@ -414,7 +418,7 @@ TEST_F(AnalysisDomainTest, GateErrorsNameTheProblem) {
 TEST_F(AnalysisDomainTest, ChangePointAttributedToFirstKernelAfterIt) {
   auto agents = Register({Agent("box", "stock")});
   FakeAgents run(scheduler_.get(), reports_.get(), agents,
-                 [](const AgentRecord& a, const v1::Job&) {
+                 [](const store::AgentRecord& a, const v1::Job&) {
                    // Kernels from 6.1.6 on are 20% slower.
                    return a.host.kernel_release() >= "6.1.6" ? 1200.0 : 1000.0;
                  });

@@ -13,7 +13,7 @@
 namespace faultline::controller {
 
 inline absl::StatusOr<std::optional<LeasedJob>> AssignOne(Scheduler& scheduler,
-                                                          const AgentRecord& agent) {
+                                                          const store::AgentRecord& agent) {
   absl::StatusOr<std::vector<std::optional<LeasedJob>>> batch = scheduler.AssignBatch({&agent});
   if (!batch.ok()) return batch.status();
   return std::move((*batch)[0]);

@@ -21,7 +21,7 @@ absl::Status Invalid(const std::string& field, const std::string& reason) {
 }  // namespace
 
 absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
-                                          const std::vector<AgentRecord>& agents) {
+                                          const std::vector<store::AgentRecord>& agents) {
   CampaignPlan plan;
   v1::CampaignSpec& spec = plan.spec;
   spec = input;
@@ -37,7 +37,7 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
   if (spec.repetitions() == 0) spec.set_repetitions(kDefaultRepetitions);
 
   // Targets: which agents each one can use.
-  std::vector<std::vector<const AgentRecord*>> matching(spec.targets_size());
+  std::vector<std::vector<const store::AgentRecord*>> matching(spec.targets_size());
   std::set<std::string> target_names;
   for (int t = 0; t < spec.targets_size(); ++t) {
     v1::TargetSelector* target = spec.mutable_targets(t);
@@ -51,7 +51,7 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
                                                    "\" names another target too; give each "
                                                    "target a distinct name"));
     }
-    for (const AgentRecord& agent : agents) {
+    for (const store::AgentRecord& agent : agents) {
       if (AgentMatchesTarget(*target, agent)) matching[t].push_back(&agent);
     }
     if (matching[t].empty()) {
@@ -65,14 +65,14 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
     std::map<std::string, int> common;  // host class -> agents across all targets
     for (int t = 0; t < spec.targets_size(); ++t) {
       std::set<std::string> classes_here;
-      for (const AgentRecord* a : matching[t]) classes_here.insert(a->host.host_class());
+      for (const store::AgentRecord* a : matching[t]) classes_here.insert(a->host.host_class());
       if (t == 0) {
         for (const std::string& cls : classes_here) common[cls] = 0;
       }
       for (auto it = common.begin(); it != common.end();) {
         it = classes_here.count(it->first) ? std::next(it) : common.erase(it);
       }
-      for (const AgentRecord* a : matching[t]) {
+      for (const store::AgentRecord* a : matching[t]) {
         if (common.count(a->host.host_class())) common[a->host.host_class()]++;
       }
     }
@@ -91,8 +91,8 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
     }
     for (int t = 0; t < spec.targets_size(); ++t) {
       spec.mutable_targets(t)->set_host_class(chosen);
-      std::vector<const AgentRecord*> kept;
-      for (const AgentRecord* a : matching[t]) {
+      std::vector<const store::AgentRecord*> kept;
+      for (const store::AgentRecord* a : matching[t]) {
         if (a->host.host_class() == chosen) kept.push_back(a);
       }
       matching[t].swap(kept);
@@ -111,13 +111,13 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
     bool resolved = false;
     for (int t = 0; t < spec.targets_size(); ++t) {
       const v1::BenchmarkSpec* bench = nullptr;
-      for (const AgentRecord* agent : matching[t]) {
+      for (const store::AgentRecord* agent : matching[t]) {
         bench = FindInCatalog(*agent, inv->benchmark());
         if (bench != nullptr) break;
       }
       if (bench == nullptr) {
         std::set<std::string> offered;
-        for (const AgentRecord* agent : matching[t]) {
+        for (const store::AgentRecord* agent : matching[t]) {
           for (const v1::BenchmarkSpec& b : agent->catalog) offered.insert(b.name());
         }
         return Invalid(field + ".benchmark",
@@ -152,7 +152,7 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
       add_job(i, t, reps, "");
       return;
     }
-    for (const AgentRecord* agent : matching[t]) {
+    for (const store::AgentRecord* agent : matching[t]) {
       if (FindInCatalog(*agent, spec.suite(i).benchmark())) add_job(i, t, reps, agent->agent_id);
     }
   };

@@ -27,7 +27,7 @@ inline constexpr uint32_t kDefaultTimeoutSeconds = 600;
 // an out-of-range value; FAILED_PRECONDITION when a target matches no registered agent (or none
 // that offers a benchmark of the suite). `agents` are the registered agents.
 absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& spec,
-                                          const std::vector<AgentRecord>& agents);
+                                          const std::vector<store::AgentRecord>& agents);
 
 }  // namespace faultline::controller
 

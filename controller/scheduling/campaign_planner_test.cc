@@ -25,9 +25,9 @@ v1::BenchmarkSpec FaultAnonSpec() {
   return spec;
 }
 
-AgentRecord Agent(const std::string& id, v1::Arch arch, const std::string& label,
-                  const std::string& host_class = "x86-class") {
-  AgentRecord a;
+store::AgentRecord Agent(const std::string& id, v1::Arch arch, const std::string& label,
+                         const std::string& host_class = "x86-class") {
+  store::AgentRecord a;
   a.agent_id = id;
   a.host.set_arch(arch);
   a.host.set_kernel_label(label);
@@ -45,8 +45,8 @@ v1::CampaignSpec Spec(const std::string& text) {
 }
 
 TEST(PlanCampaignTest, ExpandsSuiteTimesTargetsWithDefaults) {
-  std::vector<AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
-                                     Agent("a2", v1::ARCH_X86_64, "patched/v3")};
+  std::vector<store::AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
+                                            Agent("a2", v1::ARCH_X86_64, "patched/v3")};
   auto plan = PlanCampaign(Spec(R"pb(
     name: "ab" repetitions: 7
     suite { benchmark: "fault_anon" params { key: "region_mib" value { int_value: 8 } } }
@@ -67,8 +67,8 @@ TEST(PlanCampaignTest, ExpandsSuiteTimesTargetsWithDefaults) {
 }
 
 TEST(PlanCampaignTest, InterleavesRepetitionsAcrossTargets) {
-  std::vector<AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
-                                     Agent("a2", v1::ARCH_X86_64, "patched")};
+  std::vector<store::AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
+                                            Agent("a2", v1::ARCH_X86_64, "patched")};
   auto plan = PlanCampaign(Spec(R"pb(
     name: "ab" repetitions: 3 interleave: true
     suite { benchmark: "fault_anon" }
@@ -84,9 +84,9 @@ TEST(PlanCampaignTest, InterleavesRepetitionsAcrossTargets) {
 }
 
 TEST(PlanCampaignTest, EveryMatchingHostPinsOneJobPerAgent) {
-  std::vector<AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
-                                     Agent("a2", v1::ARCH_X86_64, "stock"),
-                                     Agent("a3", v1::ARCH_ARM64, "stock")};
+  std::vector<store::AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
+                                            Agent("a2", v1::ARCH_X86_64, "stock"),
+                                            Agent("a3", v1::ARCH_ARM64, "stock")};
   auto plan = PlanCampaign(Spec(R"pb(
     name: "sweep" suite { benchmark: "fault_anon" }
     targets { arch: ARCH_X86_64 every_matching_host: true }
@@ -106,7 +106,7 @@ struct BadCase {
 class PlanCampaignErrorTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(PlanCampaignErrorTest, NamesTheField) {
-  std::vector<AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock")};
+  std::vector<store::AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock")};
   auto plan = PlanCampaign(Spec(GetParam().spec), agents);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), GetParam().code) << plan.status();
@@ -168,7 +168,7 @@ namespace faultline::controller {
 namespace {
 
 TEST(PlanCampaignTest, PairedPinsTargetsToOneSharedHostClass) {
-  std::vector<AgentRecord> agents = {
+  std::vector<store::AgentRecord> agents = {
       Agent("s-small", v1::ARCH_X86_64, "stock", "small"),
       Agent("s-big1", v1::ARCH_X86_64, "stock", "big"),
       Agent("s-big2", v1::ARCH_X86_64, "stock", "big"),
@@ -187,8 +187,8 @@ TEST(PlanCampaignTest, PairedPinsTargetsToOneSharedHostClass) {
 }
 
 TEST(PlanCampaignTest, PairedWithoutSharedClassIsRefused) {
-  std::vector<AgentRecord> agents = {Agent("s", v1::ARCH_X86_64, "stock", "a"),
-                                     Agent("p", v1::ARCH_X86_64, "patched", "b")};
+  std::vector<store::AgentRecord> agents = {Agent("s", v1::ARCH_X86_64, "stock", "a"),
+                                            Agent("p", v1::ARCH_X86_64, "patched", "b")};
   auto plan = PlanCampaign(Spec(R"pb(
     name: "ab" paired: true suite { benchmark: "fault_anon" }
     targets { kernel_label: "stock" } targets { kernel_label: "patched" }

@@ -15,7 +15,7 @@ bool IsFinal(v1::CampaignState state) {
 
 }  // namespace
 
-CampaignWatchHub::CampaignWatchHub(Store* store, absl::Duration poll_interval)
+CampaignWatchHub::CampaignWatchHub(store::Store* store, absl::Duration poll_interval)
     : store_(store), poll_interval_(poll_interval) {
   thread_ = std::thread([this] { Loop(); });
 }

@@ -29,7 +29,7 @@ class CampaignSink {
 
 class CampaignWatchHub {
  public:
-  explicit CampaignWatchHub(Store* store, absl::Duration poll_interval = absl::Seconds(1));
+  explicit CampaignWatchHub(store::Store* store, absl::Duration poll_interval = absl::Seconds(1));
   ~CampaignWatchHub();
 
   // Starts watching; the first state is sent promptly.
@@ -52,7 +52,7 @@ class CampaignWatchHub {
   void Loop();
   void Pass();
 
-  Store* const store_;
+  store::Store* const store_;
   const absl::Duration poll_interval_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<CampaignSink*, Watch> watches_ ABSL_GUARDED_BY(mu_);

@@ -6,11 +6,12 @@
 
 namespace faultline::controller {
 
-Campaigns::Campaigns(Store* store, Fleet* fleet, Clock clock, std::function<void()> on_change)
+Campaigns::Campaigns(store::Store* store, Fleet* fleet, Clock clock,
+                     std::function<void()> on_change)
     : store_(store), fleet_(fleet), clock_(std::move(clock)), on_change_(std::move(on_change)) {}
 
 absl::StatusOr<v1::Campaign> Campaigns::Submit(const v1::CampaignSpec& spec) {
-  absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(/*include_lost=*/false);
+  absl::StatusOr<std::vector<store::AgentRecord>> agents = fleet_->List(/*include_lost=*/false);
   if (!agents.ok()) return agents.status();
   absl::StatusOr<CampaignPlan> plan = PlanCampaign(spec, *agents);
   if (!plan.ok()) return plan.status();

@@ -16,7 +16,7 @@ namespace faultline::controller {
 class Campaigns {
  public:
   // `on_change` runs after a submission or cancellation (work or progress changed).
-  Campaigns(Store* store, Fleet* fleet, Clock clock, std::function<void()> on_change);
+  Campaigns(store::Store* store, Fleet* fleet, Clock clock, std::function<void()> on_change);
 
   // Plans the campaign against the live agents (lost ones excluded) and stores it with its jobs
   // atomically; on any error nothing is stored.
@@ -26,7 +26,7 @@ class Campaigns {
   absl::StatusOr<v1::Campaign> Cancel(const std::string& campaign_id);
 
  private:
-  Store* const store_;
+  store::Store* const store_;
   Fleet* const fleet_;
   const Clock clock_;
   const std::function<void()> on_change_;

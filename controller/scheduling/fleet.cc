@@ -49,9 +49,8 @@ absl::Status ValidateAgentId(const std::string& agent_id, const std::string& fie
   return absl::OkStatus();
 }
 
-Fleet::Fleet(Store* store, Options options, Clock clock, std::function<void()> on_change)
-    : store_(store), options_(options), clock_(std::move(clock)),
-      on_change_(std::move(on_change)) {
+Fleet::Fleet(store::Store* store, Options options, Clock clock, std::function<void()> on_change)
+    : store_(store), options_(options), clock_(std::move(clock)), on_change_(std::move(on_change)) {
   if (options_.heartbeat_flush_interval <= absl::ZeroDuration()) return;
   flusher_ = std::thread([this] {
     while (true) {
@@ -92,7 +91,7 @@ absl::Status Fleet::FlushHeartbeats() {
   return first;
 }
 
-absl::Status Fleet::Register(AgentRecord agent) {
+absl::Status Fleet::Register(store::AgentRecord agent) {
   if (absl::Status s = ValidateAgentId(agent.agent_id, "agent_id"); !s.ok()) return s;
   if (!v1::Arch_IsValid(agent.host.arch()) || agent.host.arch() == v1::ARCH_UNSPECIFIED) {
     return Invalid("host.arch", "must be a known architecture");
@@ -108,7 +107,7 @@ absl::Status Fleet::Register(AgentRecord agent) {
   if (absl::Status s = store_->UpsertAgent(agent); !s.ok()) return s;
   {
     absl::MutexLock lock(&mu_);
-    cache_[agent.agent_id] = Cached{std::make_shared<const AgentRecord>(agent), now};
+    cache_[agent.agent_id] = Cached{std::make_shared<const store::AgentRecord>(agent), now};
   }
   if (on_change_) on_change_();
   return absl::OkStatus();
@@ -126,7 +125,7 @@ absl::StatusOr<bool> Fleet::Heartbeat(const std::string& agent_id, int state,
     if (!s.ok()) return s;
     return true;
   }
-  absl::StatusOr<std::shared_ptr<const AgentRecord>> known = GetShared(agent_id);
+  absl::StatusOr<std::shared_ptr<const store::AgentRecord>> known = GetShared(agent_id);
   if (absl::IsNotFound(known.status())) return false;
   if (!known.ok()) return known.status();
   absl::MutexLock lock(&mu_);
@@ -134,15 +133,15 @@ absl::StatusOr<bool> Fleet::Heartbeat(const std::string& agent_id, int state,
   return true;
 }
 
-absl::StatusOr<std::vector<AgentRecord>> Fleet::List(bool include_lost) {
-  absl::StatusOr<std::vector<AgentRecord>> agents = store_->ListAgents();
+absl::StatusOr<std::vector<store::AgentRecord>> Fleet::List(bool include_lost) {
+  absl::StatusOr<std::vector<store::AgentRecord>> agents = store_->ListAgents();
   if (!agents.ok()) return agents.status();
   const absl::Time cutoff =
       clock_() - options_.heartbeat_interval * options_.lost_after_intervals;
   {
     // Heartbeats not yet flushed are the freshest word on liveness.
     absl::MutexLock lock(&mu_);
-    for (AgentRecord& agent : *agents) {
+    for (store::AgentRecord& agent : *agents) {
       auto it = pending_.find(agent.agent_id);
       if (it == pending_.end()) continue;
       agent.last_seen = std::max(agent.last_seen, it->second.at);
@@ -150,8 +149,8 @@ absl::StatusOr<std::vector<AgentRecord>> Fleet::List(bool include_lost) {
       agent.current_job_id = it->second.job_id;
     }
   }
-  std::vector<AgentRecord> out;
-  for (AgentRecord& agent : *agents) {
+  std::vector<store::AgentRecord> out;
+  for (store::AgentRecord& agent : *agents) {
     if (agent.last_seen < cutoff) {
       agent.state = v1::AGENT_STATE_LOST;
       if (!include_lost) continue;
@@ -161,13 +160,13 @@ absl::StatusOr<std::vector<AgentRecord>> Fleet::List(bool include_lost) {
   return out;
 }
 
-absl::StatusOr<AgentRecord> Fleet::Get(const std::string& agent_id) {
-  absl::StatusOr<std::shared_ptr<const AgentRecord>> agent = GetShared(agent_id);
+absl::StatusOr<store::AgentRecord> Fleet::Get(const std::string& agent_id) {
+  absl::StatusOr<std::shared_ptr<const store::AgentRecord>> agent = GetShared(agent_id);
   if (!agent.ok()) return agent.status();
   return **agent;
 }
 
-absl::StatusOr<std::shared_ptr<const AgentRecord>> Fleet::GetShared(
+absl::StatusOr<std::shared_ptr<const store::AgentRecord>> Fleet::GetShared(
     const std::string& agent_id) {
   const absl::Time now = clock_();
   {
@@ -177,9 +176,9 @@ absl::StatusOr<std::shared_ptr<const AgentRecord>> Fleet::GetShared(
       return it->second.agent;
     }
   }
-  absl::StatusOr<AgentRecord> agent = store_->GetAgent(agent_id);
+  absl::StatusOr<store::AgentRecord> agent = store_->GetAgent(agent_id);
   if (!agent.ok()) return agent.status();
-  auto shared = std::make_shared<const AgentRecord>(std::move(*agent));
+  auto shared = std::make_shared<const store::AgentRecord>(std::move(*agent));
   absl::MutexLock lock(&mu_);
   cache_[agent_id] = Cached{shared, now};
   return shared;

@@ -30,22 +30,22 @@ class Fleet {
   };
 
   // `on_change` runs after a registration (the agent may now match queued work).
-  Fleet(Store* store, Options options, Clock clock, std::function<void()> on_change);
+  Fleet(store::Store* store, Options options, Clock clock, std::function<void()> on_change);
   ~Fleet();  // Flushes pending heartbeats.
 
   // Validates and stores a registration. INVALID_ARGUMENT names the bad field.
-  absl::Status Register(AgentRecord agent);
+  absl::Status Register(store::AgentRecord agent);
   // False when the agent is unknown and must register again.
   absl::StatusOr<bool> Heartbeat(const std::string& agent_id, int state,
                                  const std::string& job_id);
   // Agents with their liveness applied: state LOST for silent ones (left out unless asked).
-  absl::StatusOr<std::vector<AgentRecord>> List(bool include_lost);
+  absl::StatusOr<std::vector<store::AgentRecord>> List(bool include_lost);
   // From a short-lived cache: every long-poll looks its agent up, and a registration (the only
   // thing that changes what Get returns besides liveness) refreshes the entry here. Another
   // controller replica's registration is seen within `cache_ttl`.
-  absl::StatusOr<AgentRecord> Get(const std::string& agent_id);
+  absl::StatusOr<store::AgentRecord> Get(const std::string& agent_id);
   // The same, shared rather than copied (the long-poll path holds it while parked).
-  absl::StatusOr<std::shared_ptr<const AgentRecord>> GetShared(const std::string& agent_id);
+  absl::StatusOr<std::shared_ptr<const store::AgentRecord>> GetShared(const std::string& agent_id);
 
   const Options& options() const { return options_; }
 
@@ -58,13 +58,13 @@ class Fleet {
     std::string job_id;
     absl::Time at;
   };
-  Store* const store_;
+  store::Store* const store_;
   const Options options_;
   const Clock clock_;
   const std::function<void()> on_change_;
   absl::Mutex mu_;
   struct Cached {
-    std::shared_ptr<const AgentRecord> agent;
+    std::shared_ptr<const store::AgentRecord> agent;
     absl::Time fetched;
   };
   absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);

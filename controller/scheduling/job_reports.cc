@@ -15,10 +15,13 @@ absl::Status Invalid(const std::string& field, const std::string& reason) {
 
 }  // namespace
 
-JobReports::JobReports(Store* store, Options options, Clock clock,
+JobReports::JobReports(store::Store* store, Options options, Clock clock,
                        std::function<void()> on_change, Fleet* fleet)
-    : store_(store), options_(options), clock_(std::move(clock)),
-      on_change_(std::move(on_change)), fleet_(fleet) {}
+    : store_(store),
+      options_(options),
+      clock_(std::move(clock)),
+      on_change_(std::move(on_change)),
+      fleet_(fleet) {}
 
 bool JobReports::ShouldConfirmElsewhere(const std::string& job_id,
                                         const std::string& agent_id) {
@@ -26,9 +29,9 @@ bool JobReports::ShouldConfirmElsewhere(const std::string& job_id,
   absl::StatusOr<v1::Job> job = store_->GetJob(job_id);
   // Confirm once: a job already barred from one host has failed on two after this attempt.
   if (!job.ok() || job->excluded_agent_ids_size() > 0) return false;
-  absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(/*include_lost=*/false);
+  absl::StatusOr<std::vector<store::AgentRecord>> agents = fleet_->List(/*include_lost=*/false);
   if (!agents.ok()) return false;
-  for (const AgentRecord& other : *agents) {
+  for (const store::AgentRecord& other : *agents) {
     if (other.agent_id != agent_id && AgentCanRunJob(*job, other)) return true;
   }
   return false;
@@ -39,7 +42,7 @@ absl::StatusOr<absl::Time> JobReports::Renew(const std::string& agent_id,
                                              const std::string& lease_id) {
   if (job_id.empty()) return Invalid("job_id", "must be set");
   if (lease_id.empty()) return Invalid("lease_id", "must be set");
-  absl::StatusOr<Lease> lease = store_->GetLease(job_id);
+  absl::StatusOr<store::Lease> lease = store_->GetLease(job_id);
   if (absl::IsNotFound(lease.status())) {
     // Expired and requeued, finished, cancelled or unknown: either way the agent must stop.
     return absl::FailedPreconditionError(lease.status().message());
@@ -55,15 +58,15 @@ absl::StatusOr<absl::Time> JobReports::Renew(const std::string& agent_id,
   return deadline;
 }
 
-absl::StatusOr<ReportOutcome> JobReports::Report(const std::string& agent_id,
-                                                 const std::string& job_id, uint32_t attempt,
-                                                 const std::string& lease_id,
-                                                 const v1::RunResult& result) {
+absl::StatusOr<store::ReportOutcome> JobReports::Report(const std::string& agent_id,
+                                                        const std::string& job_id, uint32_t attempt,
+                                                        const std::string& lease_id,
+                                                        const v1::RunResult& result) {
   if (job_id.empty()) return Invalid("job_id", "must be set");
   if (attempt == 0) return Invalid("attempt", "must be at least 1");
   if (lease_id.empty()) return Invalid("lease_id", "must be set");
   if (absl::Status s = validation::ValidateRunResult(result, "result"); !s.ok()) return s;
-  absl::StatusOr<Lease> lease = store_->GetLease(job_id);
+  absl::StatusOr<store::Lease> lease = store_->GetLease(job_id);
   if (!lease.ok() && !absl::IsNotFound(lease.status())) return lease.status();
   // A report carrying another agent's lease is refused outright: lease ids are secrets, so
   // this is a confused or malicious agent, not a late one.
@@ -74,13 +77,12 @@ absl::StatusOr<ReportOutcome> JobReports::Report(const std::string& agent_id,
   // A host-specific failure (crash, timeout, error, refusal) is confirmed on a second host
   // before the job is failed: one broken box must not fail a kernel.
   const bool failed = result.state() != v1::RUN_STATE_OK && result.state() != v1::RUN_STATE_SKIPPED;
-  absl::StatusOr<ReportOutcome> outcome =
+  absl::StatusOr<store::ReportOutcome> outcome =
       failed && lease.ok() && lease->lease_id == lease_id &&
               ShouldConfirmElsewhere(job_id, agent_id)
-          ? store_->RecordFailureAndRequeue(job_id, attempt, lease_id, agent_id, result,
-                                            clock_())
+          ? store_->RecordFailureAndRequeue(job_id, attempt, lease_id, agent_id, result, clock_())
           : store_->RecordResult(job_id, attempt, lease_id, agent_id, result, clock_());
-  if (outcome.ok() && *outcome == ReportOutcome::kStored && on_change_) on_change_();
+  if (outcome.ok() && *outcome == store::ReportOutcome::kStored && on_change_) on_change_();
   return outcome;
 }
 

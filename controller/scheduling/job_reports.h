@@ -23,7 +23,7 @@ class JobReports {
   // job whose first attempt failed is requeued to another live host that can run it, and only
   // marked failed when that second host fails too (both diagnostics kept); without one, or
   // when no other host exists, the first failure is final.
-  JobReports(Store* store, Options options, Clock clock, std::function<void()> on_change,
+  JobReports(store::Store* store, Options options, Clock clock, std::function<void()> on_change,
              Fleet* fleet = nullptr);
 
   // Extends the caller's lease. FAILED_PRECONDITION when the lease is not the job's current one
@@ -34,15 +34,16 @@ class JobReports {
   // Validates (as ReportResult's handler does: the API's bounds, so a buggy agent cannot make
   // the controller store unbounded data) and stores a result. INVALID_ARGUMENT names the
   // malformed field; a duplicate or superseded report is not an error (see ReportOutcome).
-  absl::StatusOr<ReportOutcome> Report(const std::string& agent_id, const std::string& job_id,
-                                       uint32_t attempt, const std::string& lease_id,
-                                       const v1::RunResult& result);
+  absl::StatusOr<store::ReportOutcome> Report(const std::string& agent_id,
+                                              const std::string& job_id, uint32_t attempt,
+                                              const std::string& lease_id,
+                                              const v1::RunResult& result);
 
  private:
   // Whether a failed attempt of `job_id` on `agent_id` should be confirmed on another host.
   bool ShouldConfirmElsewhere(const std::string& job_id, const std::string& agent_id);
 
-  Store* const store_;
+  store::Store* const store_;
   const Options options_;
   const Clock clock_;
   const std::function<void()> on_change_;

@@ -5,9 +5,12 @@
 
 namespace faultline::controller {
 
-LeaseReaper::LeaseReaper(Store* store, Clock clock, uint32_t max_attempts,
+LeaseReaper::LeaseReaper(store::Store* store, Clock clock, uint32_t max_attempts,
                          absl::Duration interval, std::function<void()> on_change)
-    : store_(store), clock_(std::move(clock)), max_attempts_(max_attempts), interval_(interval),
+    : store_(store),
+      clock_(std::move(clock)),
+      max_attempts_(max_attempts),
+      interval_(interval),
       on_change_(std::move(on_change)) {
   thread_ = std::thread([this] {
     while (true) {

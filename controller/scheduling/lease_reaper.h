@@ -15,7 +15,7 @@ namespace faultline::controller {
 class LeaseReaper {
  public:
   // `on_change` runs when a pass requeued or failed jobs.
-  LeaseReaper(Store* store, Clock clock, uint32_t max_attempts, absl::Duration interval,
+  LeaseReaper(store::Store* store, Clock clock, uint32_t max_attempts, absl::Duration interval,
               std::function<void()> on_change);
   ~LeaseReaper();
 
@@ -23,7 +23,7 @@ class LeaseReaper {
   absl::StatusOr<int> RunOnce();
 
  private:
-  Store* const store_;
+  store::Store* const store_;
   const Clock clock_;
   const uint32_t max_attempts_;
   const absl::Duration interval_;

@@ -9,7 +9,7 @@
 
 namespace faultline::controller {
 
-Scheduler::Scheduler(Store* store, Options options, Clock clock)
+Scheduler::Scheduler(store::Store* store, Options options, Clock clock)
     : store_(store), options_(options), clock_(std::move(clock)) {}
 
 std::string Scheduler::NewLeaseId() {
@@ -20,17 +20,18 @@ std::string Scheduler::NewLeaseId() {
 }
 
 absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
-    const std::vector<const AgentRecord*>& agents) {
+    const std::vector<const store::AgentRecord*>& agents) {
   std::vector<std::optional<LeasedJob>> out(agents.size());
   if (agents.empty()) return out;
-  absl::StatusOr<std::vector<QueuedJob>> queued = store_->ListQueuedJobs(options_.scan_limit);
+  absl::StatusOr<std::vector<store::QueuedJob>> queued =
+      store_->ListQueuedJobs(options_.scan_limit);
   if (!queued.ok()) return queued.status();
   if (queued->empty()) return out;
 
   absl::MutexLock lock(&mu_);
   std::vector<bool> taken(queued->size(), false);
   for (size_t a = 0; a < agents.size(); ++a) {
-    const AgentRecord& agent = *agents[a];
+    const store::AgentRecord& agent = *agents[a];
     // The store orders by priority, campaign age, sequence; pick the first matching job of the
     // highest priority, preferring the campaign served least recently.
     // Rebooting a host into another kernel costs minutes: only when it has nothing to run on
@@ -39,7 +40,7 @@ absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
     for (int pass = 0; pass < 2 && best < 0; ++pass) {
     for (size_t j = 0; j < queued->size(); ++j) {
       if (taken[j]) continue;
-      const QueuedJob& candidate = (*queued)[j];
+      const store::QueuedJob& candidate = (*queued)[j];
       if (best >= 0 && candidate.priority < (*queued)[best].priority) break;
       if (!AgentCanRunJob(candidate.job, agent)) continue;
       if ((pass == 0) == NeedsProvisioning(candidate.job, agent)) continue;

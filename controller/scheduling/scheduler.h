@@ -35,19 +35,19 @@ class Scheduler {
     int scan_limit = 5000;
   };
 
-  Scheduler(Store* store, Options options, Clock clock);
+  Scheduler(store::Store* store, Options options, Clock clock);
 
   // Leases, to each agent in `agents` (in order), the best job it can run, considering the
   // queue once for the whole batch. Entry i is the lease for agents[i], or nullopt.
   absl::StatusOr<std::vector<std::optional<LeasedJob>>> AssignBatch(
-      const std::vector<const AgentRecord*>& agents);
+      const std::vector<const store::AgentRecord*>& agents);
 
   const Options& options() const { return options_; }
 
  private:
   std::string NewLeaseId();
 
-  Store* const store_;
+  store::Store* const store_;
   const Options options_;
   const Clock clock_;
   absl::Mutex mu_;

@@ -44,8 +44,8 @@ v1::BenchmarkSpec FaultAnon() {
   return spec;
 }
 
-AgentRecord Agent(const std::string& id, const std::string& label) {
-  AgentRecord a;
+store::AgentRecord Agent(const std::string& id, const std::string& label) {
+  store::AgentRecord a;
   a.agent_id = id;
   a.host.set_arch(v1::ARCH_X86_64);
   a.host.set_kernel_release("6.18.0");
@@ -77,7 +77,7 @@ class DomainTest : public ::testing::Test {
     path_ = ::testing::TempDir() + "/domain_test_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
     std::remove(path_.c_str());
-    auto store = SqliteStore::Open(path_);
+    auto store = store::SqliteStore::Open(path_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     fleet_ = std::make_unique<Fleet>(store_.get(), Fleet::Options{}, clock_.AsClock(), nullptr);
@@ -102,7 +102,7 @@ class DomainTest : public ::testing::Test {
 
   std::string path_;
   ManualClock clock_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<Fleet> fleet_;
   std::unique_ptr<Campaigns> campaigns_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -132,7 +132,7 @@ TEST_F(DomainTest, JobsGoOnlyToMatchingAgentsAndCampaignCompletes) {
     auto outcome = reports_->Report(leased->job.agent_id(), leased->job.id(),
                                     leased->job.attempt(), leased->lease_id, OkResult(3));
     ASSERT_TRUE(outcome.ok()) << outcome.status();
-    EXPECT_EQ(*outcome, ReportOutcome::kStored);
+    EXPECT_EQ(*outcome, store::ReportOutcome::kStored);
   }
   auto done = campaigns_->Get(c.id());
   ASSERT_TRUE(done.ok());
@@ -163,15 +163,15 @@ TEST_F(DomainTest, ExpiredLeaseRequeuesAndLateResultIsDiscarded) {
 
   auto late = reports_->Report("a1", (*first)->job.id(), 1, (*first)->lease_id, OkResult(2));
   ASSERT_TRUE(late.ok()) << late.status();
-  EXPECT_EQ(*late, ReportOutcome::kStale);
+  EXPECT_EQ(*late, store::ReportOutcome::kStale);
   auto stored = reports_->Report("a2", (*second)->job.id(), 2, (*second)->lease_id, OkResult(2));
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(*stored, ReportOutcome::kStored);
+  EXPECT_EQ(*stored, store::ReportOutcome::kStored);
   auto again = reports_->Report("a2", (*second)->job.id(), 2, (*second)->lease_id, OkResult(2));
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*again, ReportOutcome::kDuplicate);
+  EXPECT_EQ(*again, store::ReportOutcome::kDuplicate);
 
-  RunQuery query;
+  store::RunQuery query;
   query.campaign_id = c.id();
   auto runs = store_->QueryRuns(query);
   ASSERT_TRUE(runs.ok());
@@ -248,8 +248,8 @@ TEST_F(DomainTest, ParkedPollIsWokenBySubmission) {
   WorkDispatcher dispatcher(scheduler_.get(), RealClock(), absl::Seconds(30));
   absl::Notification got;
   std::optional<LeasedJob> result;
-  dispatcher.Wait(std::make_shared<const AgentRecord>(Agent("a1", "stock")), absl::Now() + absl::Seconds(20),
-                  [&](absl::StatusOr<std::optional<LeasedJob>> r) {
+  dispatcher.Wait(std::make_shared<const store::AgentRecord>(Agent("a1", "stock")),
+                  absl::Now() + absl::Seconds(20), [&](absl::StatusOr<std::optional<LeasedJob>> r) {
                     if (r.ok()) result = *r;
                     got.Notify();
                   });
@@ -266,7 +266,8 @@ TEST_F(DomainTest, ParkedPollEndsEmptyAtDeadline) {
   WorkDispatcher dispatcher(scheduler_.get(), RealClock(), absl::Seconds(30));
   absl::Notification got;
   bool empty = false;
-  dispatcher.Wait(std::make_shared<const AgentRecord>(Agent("a1", "stock")), absl::Now() + absl::Milliseconds(300),
+  dispatcher.Wait(std::make_shared<const store::AgentRecord>(Agent("a1", "stock")),
+                  absl::Now() + absl::Milliseconds(300),
                   [&](absl::StatusOr<std::optional<LeasedJob>> r) {
                     empty = r.ok() && !r->has_value();
                     got.Notify();
@@ -292,7 +293,7 @@ TEST_F(DomainTest, FailureIsConfirmedOnASecondHostBeforeTheJobFails) {
   auto outcome = reports_->Report("a1", (*first)->job.id(), 1, (*first)->lease_id,
                                   Crashed("SIGSEGV on a1"));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
-  EXPECT_EQ(*outcome, ReportOutcome::kStored);
+  EXPECT_EQ(*outcome, store::ReportOutcome::kStored);
   // Requeued, but never back to the host it failed on.
   auto campaign = campaigns_->Get(c.id());
   ASSERT_TRUE(campaign.ok());
@@ -315,7 +316,7 @@ TEST_F(DomainTest, FailureIsConfirmedOnASecondHostBeforeTheJobFails) {
   EXPECT_EQ((*jobs)[0].state(), v1::JOB_STATE_FAILED);
   EXPECT_THAT((*jobs)[0].diagnostic(), HasSubstr("SIGSEGV on a1"));
   EXPECT_THAT((*jobs)[0].diagnostic(), HasSubstr("SIGSEGV on a2"));
-  RunQuery query;
+  store::RunQuery query;
   query.campaign_id = c.id();
   auto runs = store_->QueryRuns(query);
   ASSERT_TRUE(runs.ok());

@@ -10,7 +10,7 @@
 namespace faultline::controller {
 
 std::optional<std::string> KernelLabelFor(const v1::TargetSelector& target,
-                                          const AgentRecord& agent) {
+                                          const store::AgentRecord& agent) {
   if (GlobMatch(target.kernel_label(), agent.host.kernel_label()) &&
       GlobMatch(target.kernel_release(), agent.host.kernel_release())) {
     return agent.host.kernel_label();
@@ -24,7 +24,7 @@ std::optional<std::string> KernelLabelFor(const v1::TargetSelector& target,
   return std::nullopt;
 }
 
-bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& agent) {
+bool AgentMatchesTarget(const v1::TargetSelector& target, const store::AgentRecord& agent) {
   const v1::HostFingerprint& host = agent.host;
   if (target.arch() != v1::ARCH_UNSPECIFIED && target.arch() != host.arch()) return false;
   if (!KernelLabelFor(target, agent).has_value()) return false;
@@ -40,19 +40,20 @@ bool AgentMatchesTarget(const v1::TargetSelector& target, const AgentRecord& age
   return true;
 }
 
-bool NeedsProvisioning(const v1::Job& job, const AgentRecord& agent) {
+bool NeedsProvisioning(const v1::Job& job, const store::AgentRecord& agent) {
   std::optional<std::string> label = KernelLabelFor(job.target(), agent);
   return label.has_value() && *label != agent.host.kernel_label();
 }
 
-const v1::BenchmarkSpec* FindInCatalog(const AgentRecord& agent, const std::string& benchmark) {
+const v1::BenchmarkSpec* FindInCatalog(const store::AgentRecord& agent,
+                                       const std::string& benchmark) {
   for (const v1::BenchmarkSpec& spec : agent.catalog) {
     if (spec.name() == benchmark) return &spec;
   }
   return nullptr;
 }
 
-bool AgentCanRunJob(const v1::Job& job, const AgentRecord& agent) {
+bool AgentCanRunJob(const v1::Job& job, const store::AgentRecord& agent) {
   if (!job.pinned_agent_id().empty() && job.pinned_agent_id() != agent.agent_id) return false;
   for (const std::string& excluded : job.excluded_agent_ids()) {
     if (excluded == agent.agent_id) return false;

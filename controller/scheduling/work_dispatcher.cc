@@ -37,7 +37,7 @@ size_t WorkDispatcher::parked() const {
   return parked_.size() + sweeping_;
 }
 
-bool WorkDispatcher::Wait(std::shared_ptr<const AgentRecord> agent, absl::Time deadline,
+bool WorkDispatcher::Wait(std::shared_ptr<const store::AgentRecord> agent, absl::Time deadline,
                           Done done) {
   bool stopping;
   {
@@ -130,7 +130,7 @@ void WorkDispatcher::Sweep() {
     sweeping_ = batch.size();
   }
   if (batch.empty()) return;
-  std::vector<const AgentRecord*> agents;
+  std::vector<const store::AgentRecord*> agents;
   agents.reserve(batch.size());
   for (const Parked& p : batch) agents.push_back(p.agent.get());
   absl::StatusOr<std::vector<std::optional<LeasedJob>>> leased = scheduler_->AssignBatch(agents);

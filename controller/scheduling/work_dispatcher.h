@@ -35,7 +35,7 @@ class WorkDispatcher {
   // Parks the poll; the dispatcher thread assigns it work as soon as there is some (its next
   // scan is immediate), or finishes it empty at `deadline`. Returns false, without calling
   // `done`, when max_parked polls are already parked: the caller answers that poll itself.
-  bool Wait(std::shared_ptr<const AgentRecord> agent, absl::Time deadline, Done done);
+  bool Wait(std::shared_ptr<const store::AgentRecord> agent, absl::Time deadline, Done done);
 
   // Something changed that may make work available (a campaign was submitted, a lease expired,
   // an agent re-registered): rescan for every parked poll.
@@ -49,7 +49,7 @@ class WorkDispatcher {
  private:
   struct Parked {
     // Shared, not copied: thousands of parked polls are rescanned every second.
-    std::shared_ptr<const AgentRecord> agent;
+    std::shared_ptr<const store::AgentRecord> agent;
     absl::Time deadline;
     Done done;
   };

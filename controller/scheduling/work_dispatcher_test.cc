@@ -19,14 +19,14 @@ class WorkDispatcherTest : public ::testing::Test {
                              ::testing::UnitTest::GetInstance()->current_test_info()->name() +
                              ".db";
     std::remove(path.c_str());
-    auto store = SqliteStore::Open(path);
+    auto store = store::SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     scheduler_ = std::make_unique<Scheduler>(store_.get(), Scheduler::Options{}, RealClock());
   }
 
-  static std::shared_ptr<const AgentRecord> Agent(int i) {
-    auto a = std::make_shared<AgentRecord>();
+  static std::shared_ptr<const store::AgentRecord> Agent(int i) {
+    auto a = std::make_shared<store::AgentRecord>();
     a->agent_id = "a" + std::to_string(i);
     a->host.set_arch(v1::ARCH_X86_64);
     a->host.set_kernel_release("6.18.0");
@@ -34,7 +34,7 @@ class WorkDispatcherTest : public ::testing::Test {
     return a;
   }
 
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

@@ -53,7 +53,7 @@ class AdmissionServerTest : public ::testing::Test {
                              ::testing::UnitTest::GetInstance()->current_test_info()->name() +
                              ".db";
     std::remove(path.c_str());
-    auto store = SqliteStore::Open(path);
+    auto store = store::SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     ControllerOptions options = base;
@@ -75,7 +75,7 @@ class AdmissionServerTest : public ::testing::Test {
     return ctx;
   }
 
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<ControllerServer> server_;
   std::unique_ptr<v1::AgentService::Stub> stub_;
 };

@@ -5,8 +5,8 @@
 
 namespace faultline::controller::service {
 
-AgentRecord AgentRecordFromProto(const v1::RegisterRequest& request) {
-  AgentRecord agent;
+store::AgentRecord AgentRecordFromProto(const v1::RegisterRequest& request) {
+  store::AgentRecord agent;
   agent.agent_id = request.agent_id();
   agent.host = request.host();
   agent.catalog.assign(request.catalog().begin(), request.catalog().end());
@@ -18,25 +18,25 @@ AgentRecord AgentRecordFromProto(const v1::RegisterRequest& request) {
   return agent;
 }
 
-v1::Assignment AssignmentToProto(const LeasedJob& leased, const AgentRecord& agent) {
+v1::Assignment AssignmentToProto(const LeasedJob& leased, const store::AgentRecord& agent) {
   v1::Assignment a;
   *a.mutable_job() = leased.job;
   a.set_lease_id(leased.lease_id);
-  *a.mutable_lease_deadline() = ToProtoTime(leased.deadline);
+  *a.mutable_lease_deadline() = store::ToProtoTime(leased.deadline);
   a.set_required_kernel_label(
       KernelLabelFor(leased.job.target(), agent).value_or(agent.host.kernel_label()));
   return a;
 }
 
-void ReportOutcomeToProto(ReportOutcome outcome, v1::ReportResultResponse* response) {
+void ReportOutcomeToProto(store::ReportOutcome outcome, v1::ReportResultResponse* response) {
   switch (outcome) {
-    case ReportOutcome::kStored:
+    case store::ReportOutcome::kStored:
       response->set_stored(true);
       break;
-    case ReportOutcome::kDuplicate:
+    case store::ReportOutcome::kDuplicate:
       response->set_detail("duplicate: this attempt's result is already stored");
       break;
-    case ReportOutcome::kStale:
+    case store::ReportOutcome::kStale:
       response->set_detail("discarded: the attempt no longer holds the job's lease");
       break;
   }

@@ -10,13 +10,13 @@
 namespace faultline::controller::service {
 
 // An idle agent as the request describes it; the fleet sets the times.
-AgentRecord AgentRecordFromProto(const v1::RegisterRequest& request);
+store::AgentRecord AgentRecordFromProto(const v1::RegisterRequest& request);
 
 // `leased` as `agent` receives it: with the kernel it must run on, its own or one it must
 // provision first.
-v1::Assignment AssignmentToProto(const LeasedJob& leased, const AgentRecord& agent);
+v1::Assignment AssignmentToProto(const LeasedJob& leased, const store::AgentRecord& agent);
 
-void ReportOutcomeToProto(ReportOutcome outcome, v1::ReportResultResponse* response);
+void ReportOutcomeToProto(store::ReportOutcome outcome, v1::ReportResultResponse* response);
 
 }  // namespace faultline::controller::service
 

@@ -80,7 +80,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
-  absl::StatusOr<std::shared_ptr<const AgentRecord>> agent =
+  absl::StatusOr<std::shared_ptr<const store::AgentRecord>> agent =
       fleet_->GetShared(request->agent_id());
   if (!agent.ok()) {
     if (absl::IsNotFound(agent.status())) {
@@ -126,7 +126,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::RenewLease(grpc::CallbackServerConte
   }
   absl::StatusOr<absl::Time> deadline =
       reports_->Renew(request->agent_id(), request->job_id(), request->lease_id());
-  if (deadline.ok()) *response->mutable_lease_deadline() = ToProtoTime(*deadline);
+  if (deadline.ok()) *response->mutable_lease_deadline() = store::ToProtoTime(*deadline);
   return FinishNow(ctx, deadline.status());
 }
 
@@ -140,7 +140,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::ReportResult(grpc::CallbackServerCon
   }
   absl::StatusOr<AdmissionControl::Permit> permit = Admit(admission_.reports);
   if (!permit.ok()) return Refuse(ctx, admission_, "ReportResult", permit.status());
-  absl::StatusOr<ReportOutcome> outcome =
+  absl::StatusOr<store::ReportOutcome> outcome =
       reports_->Report(request->agent_id(), request->job_id(), request->attempt(),
                        request->lease_id(), request->result());
   if (outcome.ok()) ReportOutcomeToProto(*outcome, response);

@@ -9,7 +9,7 @@
 
 namespace faultline::controller::service {
 
-AnalysisServiceImpl::AnalysisServiceImpl(Store* store, runs::GateThreads* gates,
+AnalysisServiceImpl::AnalysisServiceImpl(store::Store* store, runs::GateThreads* gates,
                                          const security::CallAuthorizer* authorizer)
     : store_(store), authorizer_(authorizer), gates_(gates) {}
 

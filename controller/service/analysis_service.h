@@ -13,7 +13,7 @@ namespace faultline::controller::service {
 
 class AnalysisServiceImpl final : public v1::AnalysisService::CallbackService {
  public:
-  AnalysisServiceImpl(Store* store, runs::GateThreads* gates,
+  AnalysisServiceImpl(store::Store* store, runs::GateThreads* gates,
                       const security::CallAuthorizer* authorizer);
 
   grpc::ServerUnaryReactor* Compare(grpc::CallbackServerContext* ctx,
@@ -27,7 +27,7 @@ class AnalysisServiceImpl final : public v1::AnalysisService::CallbackService {
                                  v1::GateResponse* response) override;
 
  private:
-  Store* const store_;
+  store::Store* const store_;
   const security::CallAuthorizer* const authorizer_;
   runs::GateThreads* const gates_;
 };

@@ -23,8 +23,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-AgentRecord Agent(const std::string& id, const std::string& label) {
-  AgentRecord a;
+store::AgentRecord Agent(const std::string& id, const std::string& label) {
+  store::AgentRecord a;
   a.agent_id = id;
   a.host.set_arch(v1::ARCH_X86_64);
   a.host.set_kernel_release("6.18.0");
@@ -42,7 +42,7 @@ class AnalysisServiceTest : public ::testing::Test {
                              ::testing::UnitTest::GetInstance()->current_test_info()->name() +
                              ".db";
     std::remove(path.c_str());
-    auto store = SqliteStore::Open(path);
+    auto store = store::SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     fleet_ = std::make_unique<Fleet>(store_.get(), Fleet::Options{}, RealClock(), nullptr);
@@ -63,15 +63,15 @@ class AnalysisServiceTest : public ::testing::Test {
   }
 
   // Submits and runs a campaign synchronously: `value(agent, repetition)` is ns_per_fault.
-  std::string Run(const std::string& spec_text, const std::vector<AgentRecord>& agents,
-                  const std::function<double(const AgentRecord&, int)>& value) {
+  std::string Run(const std::string& spec_text, const std::vector<store::AgentRecord>& agents,
+                  const std::function<double(const store::AgentRecord&, int)>& value) {
     v1::CampaignSpec spec;
     EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(spec_text, &spec));
     auto campaign = campaigns_->Submit(spec);
     EXPECT_TRUE(campaign.ok()) << campaign.status();
     for (int round = 0; round < 1000; ++round) {
       bool any = false;
-      for (const AgentRecord& agent : agents) {
+      for (const store::AgentRecord& agent : agents) {
         auto leased = AssignOne(*scheduler_, agent);
         if (!leased.ok() || !leased->has_value()) continue;
         any = true;
@@ -98,7 +98,7 @@ class AnalysisServiceTest : public ::testing::Test {
     return campaign.ok() ? campaign->id() : "";
   }
 
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<Fleet> fleet_;
   std::unique_ptr<Campaigns> campaigns_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -109,12 +109,14 @@ class AnalysisServiceTest : public ::testing::Test {
 };
 
 TEST_F(AnalysisServiceTest, CompareAndGateOverStoredResults) {
-  std::vector<AgentRecord> agents = {Agent("s", "stock"), Agent("p", "patched/v3")};
+  std::vector<store::AgentRecord> agents = {Agent("s", "stock"), Agent("p", "patched/v3")};
   for (const auto& a : agents) ASSERT_TRUE(fleet_->Register(a).ok());
-  const std::string id = Run(R"pb(name: "ab" repetitions: 8 suite { benchmark: "fault_anon" }
+  const std::string id = Run(R"pb(name: "ab"
+                                  repetitions: 8
+                                  suite { benchmark: "fault_anon" }
                                   targets { name: "stock" kernel_label: "stock" }
                                   targets { name: "patched" kernel_label: "patched/*" })pb",
-                             agents, [](const AgentRecord& a, int i) {
+                             agents, [](const store::AgentRecord& a, int i) {
                                return (a.agent_id == "p" ? 1250.0 : 1000.0) + i;
                              });
   StartServer();
@@ -168,12 +170,14 @@ TEST_F(AnalysisServiceTest, CompareAndGateOverStoredResults) {
 
 TEST_F(AnalysisServiceTest, ChangePointsNameTheFirstKernelAfterTheStep) {
   for (int k = 0; k < 10; ++k) {
-    AgentRecord box = Agent("box", "stock");
+    store::AgentRecord box = Agent("box", "stock");
     box.host.set_kernel_release("6.1." + std::to_string(k));
     ASSERT_TRUE(fleet_->Register(box).ok());
-    Run(R"pb(name: "nightly" repetitions: 5 suite { benchmark: "fault_anon" }
+    Run(R"pb(name: "nightly"
+             repetitions: 5
+             suite { benchmark: "fault_anon" }
              targets { kernel_label: "stock" })pb",
-        {box}, [k](const AgentRecord&, int i) { return (k >= 4 ? 1150.0 : 1000.0) + i; });
+        {box}, [k](const store::AgentRecord&, int i) { return (k >= 4 ? 1150.0 : 1000.0) + i; });
   }
   StartServer();
   v1::ChangePointsRequest request;

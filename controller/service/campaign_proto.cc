@@ -6,7 +6,7 @@
 
 namespace faultline::controller::service {
 
-v1::AgentInfo AgentInfoToProto(const AgentRecord& agent) {
+v1::AgentInfo AgentInfoToProto(const store::AgentRecord& agent) {
   v1::AgentInfo info;
   info.set_agent_id(agent.agent_id);
   *info.mutable_host() = agent.host;
@@ -14,14 +14,14 @@ v1::AgentInfo AgentInfoToProto(const AgentRecord& agent) {
   for (const auto& t : agent.tags) info.add_tags(t);
   info.set_agent_version(agent.agent_version);
   info.set_state(static_cast<v1::AgentState>(agent.state));
-  *info.mutable_registered() = ToProtoTime(agent.registered);
-  *info.mutable_last_seen() = ToProtoTime(agent.last_seen);
+  *info.mutable_registered() = store::ToProtoTime(agent.registered);
+  *info.mutable_last_seen() = store::ToProtoTime(agent.last_seen);
   info.set_current_job_id(agent.current_job_id);
   return info;
 }
 
-RunQuery RunQueryFromProto(const v1::QueryResultsRequest& request) {
-  RunQuery query;
+store::RunQuery RunQueryFromProto(const v1::QueryResultsRequest& request) {
+  store::RunQuery query;
   query.campaign_id = request.campaign_id();
   query.benchmark = request.benchmark();
   query.arch = request.arch();
@@ -31,7 +31,7 @@ RunQuery RunQueryFromProto(const v1::QueryResultsRequest& request) {
   return query;
 }
 
-v1::StoredRun StoredRunToProto(StoredRunRecord run) {
+v1::StoredRun StoredRunToProto(store::StoredRunRecord run) {
   v1::StoredRun out;
   out.set_run_id(run.run_id);
   out.set_campaign_id(run.campaign_id);
@@ -40,7 +40,7 @@ v1::StoredRun StoredRunToProto(StoredRunRecord run) {
   out.set_agent_id(run.agent_id);
   out.set_target_name(run.target_name);
   *out.mutable_result() = std::move(run.result);
-  *out.mutable_stored() = ToProtoTime(run.stored);
+  *out.mutable_stored() = store::ToProtoTime(run.stored);
   return out;
 }
 

@@ -7,11 +7,11 @@
 
 namespace faultline::controller::service {
 
-v1::AgentInfo AgentInfoToProto(const AgentRecord& agent);
+v1::AgentInfo AgentInfoToProto(const store::AgentRecord& agent);
 
 // An unset limit is the API's documented default of 1000 runs.
-RunQuery RunQueryFromProto(const v1::QueryResultsRequest& request);
-v1::StoredRun StoredRunToProto(StoredRunRecord run);
+store::RunQuery RunQueryFromProto(const v1::QueryResultsRequest& request);
+v1::StoredRun StoredRunToProto(store::StoredRunRecord run);
 
 }  // namespace faultline::controller::service
 

@@ -78,7 +78,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>, public
 
 }  // namespace
 
-CampaignServiceImpl::CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Store* store,
+CampaignServiceImpl::CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, store::Store* store,
                                          CampaignWatchHub* hub,
                                          const security::CallAuthorizer* authorizer)
     : campaigns_(campaigns), authorizer_(authorizer), fleet_(fleet), store_(store), hub_(hub) {}
@@ -156,9 +156,9 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::ListAgents(grpc::CallbackServerCo
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
-  absl::StatusOr<std::vector<AgentRecord>> agents = fleet_->List(request->include_lost());
+  absl::StatusOr<std::vector<store::AgentRecord>> agents = fleet_->List(request->include_lost());
   if (agents.ok()) {
-    for (const AgentRecord& a : *agents) *response->add_agents() = AgentInfoToProto(a);
+    for (const store::AgentRecord& a : *agents) *response->add_agents() = AgentInfoToProto(a);
   }
   return FinishNow(ctx, agents.status());
 }
@@ -171,10 +171,10 @@ grpc::ServerUnaryReactor* CampaignServiceImpl::QueryResults(
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
-  absl::StatusOr<std::vector<StoredRunRecord>> runs =
+  absl::StatusOr<std::vector<store::StoredRunRecord>> runs =
       store_->QueryRuns(RunQueryFromProto(*request));
   if (runs.ok()) {
-    for (StoredRunRecord& r : *runs) *response->add_runs() = StoredRunToProto(std::move(r));
+    for (store::StoredRunRecord& r : *runs) *response->add_runs() = StoredRunToProto(std::move(r));
   }
   return FinishNow(ctx, runs.status());
 }

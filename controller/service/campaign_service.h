@@ -14,8 +14,8 @@ namespace faultline::controller::service {
 
 class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
  public:
-  CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, Store* store, CampaignWatchHub* hub,
-                      const security::CallAuthorizer* authorizer);
+  CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, store::Store* store,
+                      CampaignWatchHub* hub, const security::CallAuthorizer* authorizer);
 
   grpc::ServerUnaryReactor* SubmitCampaign(grpc::CallbackServerContext* ctx,
                                            const v1::SubmitCampaignRequest* request,
@@ -42,7 +42,7 @@ class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
   Campaigns* const campaigns_;
   const security::CallAuthorizer* const authorizer_;
   Fleet* const fleet_;
-  Store* const store_;
+  store::Store* const store_;
   CampaignWatchHub* const hub_;
 };
 

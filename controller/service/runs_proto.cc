@@ -132,7 +132,7 @@ v1::ChangePointsResponse ChangePointsResponseToProto(const MetricHistory& histor
     sp->set_kernel_label(p.kernel_label);
     sp->set_kernel_release(p.kernel_release);
     sp->set_kernel_version(p.kernel_version);
-    *sp->mutable_time() = ToProtoTime(p.time);
+    *sp->mutable_time() = store::ToProtoTime(p.time);
     sp->set_run_id(p.run_id);
     sp->set_runs(static_cast<uint32_t>(p.runs));
   }
@@ -143,7 +143,7 @@ v1::ChangePointsResponse ChangePointsResponseToProto(const MetricHistory& histor
     r->set_kernel_label(first.kernel_label);
     r->set_kernel_release(first.kernel_release);
     r->set_kernel_version(first.kernel_version);
-    *r->mutable_time() = ToProtoTime(first.time);
+    *r->mutable_time() = store::ToProtoTime(first.time);
     r->set_mean_before(cp.mean_before);
     r->set_mean_after(cp.mean_after);
     r->set_relative_change(cp.relative_change);

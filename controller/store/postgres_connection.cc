@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 // Type OIDs from PostgreSQL's pg_type.dat (stable across versions).
@@ -251,4 +251,4 @@ absl::Status PostgresConnection::ExecScript(const std::string& sql) {
   return absl::OkStatus();
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "controller/store/sql_connection.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 class PostgresConnection : public SqlConnection {
  public:
@@ -43,6 +43,6 @@ class PostgresConnection : public SqlConnection {
 // "?" placeholders to "$1", "$2", ... outside string literals.
 std::string NumberPlaceholders(const std::string& sql);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_POSTGRES_CONNECTION_H_

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 TEST(NumberPlaceholdersTest, NumbersMarksOutsideLiterals) {
@@ -13,4 +13,4 @@ TEST(NumberPlaceholdersTest, NumbersMarksOutsideLiterals) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

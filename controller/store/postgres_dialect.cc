@@ -3,7 +3,7 @@
 // directly.
 #include "controller/store/sql_dialect.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 constexpr char kSchemaV1[] = R"sql(
@@ -130,4 +130,4 @@ const SqlDialect& PostgresDialect() {
   return *dialect;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

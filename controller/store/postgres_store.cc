@@ -4,7 +4,7 @@
 
 #include "controller/store/postgres_connection.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& conninfo) {
   absl::StatusOr<std::unique_ptr<PostgresConnection>> connection =
@@ -17,4 +17,4 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::st
   return store;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

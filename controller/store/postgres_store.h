@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "controller/store/sql_store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 class PostgresStore : public SqlStore {
  public:
@@ -21,6 +21,6 @@ class PostgresStore : public SqlStore {
   using SqlStore::SqlStore;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_POSTGRES_STORE_H_

@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/postgres/postgres_server.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 using ::faultline::testing::PostgresServer;
@@ -184,4 +184,4 @@ TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

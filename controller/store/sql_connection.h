@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "controller/store/sql_value.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 // One database connection; not thread-safe (the store serialises its use).
 //
@@ -31,6 +31,6 @@ class SqlConnection {
   virtual absl::Status ExecScript(const std::string& sql) = 0;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_SQL_CONNECTION_H_

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 struct SqlDialect {
   // For messages, e.g. "SQLite".
@@ -35,6 +35,6 @@ struct SqlDialect {
 const SqlDialect& SqliteDialect();
 const SqlDialect& PostgresDialect();
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_SQL_DIALECT_H_

@@ -10,7 +10,7 @@
 #include "controller/store/status_macros.h"
 #include "controller/store/store_encoding.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 constexpr int kTransactionAttempts = 5;
@@ -589,4 +589,4 @@ absl::StatusOr<int> SqlStore::ExpireLeases(absl::Time now, uint32_t max_attempts
   return touched;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

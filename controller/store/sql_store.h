@@ -15,7 +15,7 @@
 #include "controller/store/sql_dialect.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 // Thread-safe: one connection, used under a mutex. Several SqlStores (in one process or in
 // several controller replicas) may share a database; every state change is a conditional update
@@ -121,6 +121,6 @@ class SqlStore : public Store {
 // Converts a shell glob (`*`, `?`, `[...]`) to an anchored POSIX regular expression.
 std::string GlobToRegex(const std::string& glob);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_SQL_STORE_H_

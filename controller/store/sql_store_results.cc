@@ -13,7 +13,7 @@
 #include "controller/validation/request_validation.h"
 #include "proto/faultline/v1/enum_names.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 constexpr int kPruneBatchRuns = 200;
@@ -468,4 +468,4 @@ absl::StatusOr<int64_t> SqlStore::PruneSamples(absl::Time older_than) {
   return deleted;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

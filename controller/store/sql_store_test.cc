@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 TEST(GlobToRegexTest, TranslatesWildcardsAndEscapesTheRest) {
@@ -14,4 +14,4 @@ TEST(GlobToRegexTest, TranslatesWildcardsAndEscapesTheRest) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 int64_t SqlValue::AsInt() const {
   switch (kind_) {
@@ -44,4 +44,4 @@ absl::Time SqlValue::AsTime() const {
   }
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

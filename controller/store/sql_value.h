@@ -9,7 +9,7 @@
 
 #include "absl/time/time.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 // One SQL value. Times are a kind of their own because the backends store them differently
 // (SQLite: integer microseconds since the epoch; PostgreSQL: timestamptz).
@@ -67,6 +67,6 @@ using SqlParams = std::vector<SqlValue>;
 using SqlRow = std::vector<SqlValue>;
 using SqlRows = std::vector<SqlRow>;
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_SQL_VALUE_H_

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
     const std::string& path) {
@@ -168,4 +168,4 @@ absl::Status SqliteConnection::ExecScript(const std::string& sql) {
   return absl::Status(status.code(), absl::StrCat("SQLite: ", message, " in: ", sql));
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "controller/store/sql_connection.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 class SqliteConnection : public SqlConnection {
  public:
@@ -38,6 +38,6 @@ class SqliteConnection : public SqlConnection {
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_SQLITE_CONNECTION_H_

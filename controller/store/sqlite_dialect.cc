@@ -3,7 +3,7 @@
 // (WITHOUT ROWID): one B-tree fewer to write per row.
 #include "controller/store/sql_dialect.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 constexpr char kSchemaV1[] = R"sql(
@@ -127,4 +127,4 @@ const SqlDialect& SqliteDialect() {
   return *dialect;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

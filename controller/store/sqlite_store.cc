@@ -4,7 +4,7 @@
 
 #include "controller/store/sqlite_connection.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   absl::StatusOr<std::unique_ptr<SqliteConnection>> connection = SqliteConnection::Open(path);
@@ -15,4 +15,4 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   return store;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "controller/store/sql_store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 class SqliteStore : public SqlStore {
  public:
@@ -20,6 +20,6 @@ class SqliteStore : public SqlStore {
   using SqlStore::SqlStore;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_SQLITE_STORE_H_

@@ -10,7 +10,7 @@
 #include "controller/store/store_conformance_test.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 class SqliteBackend : public StoreBackend {
@@ -73,4 +73,4 @@ TEST(SqliteStoreTest, UnopenablePathIsAnError) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

@@ -16,7 +16,7 @@
 #include "proto/faultline/v1/campaign.pb.h"
 #include "proto/faultline/v1/host.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 // An agent's registration and liveness as stored.
 struct AgentRecord {
@@ -216,6 +216,6 @@ class Store {
   }
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_STORE_H_

@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "controller/store/store_encoding.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1800000000);
@@ -819,4 +819,4 @@ TEST_P(StoreConformanceTest, ReopeningKeepsAllState) {
   EXPECT_EQ(Create(store, 1), "c-000002");
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

@@ -15,7 +15,7 @@
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 // One fresh, empty database of a backend, for one test.
 class StoreBackend {
@@ -42,6 +42,6 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreBackendFactory
   std::unique_ptr<Store> store_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_STORE_CONFORMANCE_TEST_H_

@@ -1,6 +1,6 @@
 #include "controller/store/store_encoding.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 std::string JobStateName(v1::JobState state) {
   switch (state) {
@@ -82,4 +82,4 @@ google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   return out;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store

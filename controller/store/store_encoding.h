@@ -12,7 +12,7 @@
 #include "proto/faultline/v1/campaign.pb.h"
 #include "proto/faultline/v1/host.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 
 // "queued", "running", "succeeded", "failed", "cancelled", "skipped".
 std::string JobStateName(v1::JobState state);
@@ -28,6 +28,6 @@ v1::Direction ParseDirection(const std::string& name);
 absl::Time FromProtoTime(const google::protobuf::Timestamp& t);
 google::protobuf::Timestamp ToProtoTime(absl::Time t);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 #endif  // FAULTLINE_CONTROLLER_STORE_STORE_ENCODING_H_

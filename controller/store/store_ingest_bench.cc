@@ -39,7 +39,7 @@ ABSL_FLAG(std::string, postgres, "",
 ABSL_FLAG(bool, postgres_durable, false,
           "when starting its own server: fsync and synchronous commits on");
 
-namespace faultline::controller {
+namespace faultline::controller::store {
 namespace {
 
 // CPU time of process `root` and its children (a PostgreSQL server and its backends), from
@@ -221,9 +221,9 @@ int Main() {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::store
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return faultline::controller::Main();
+  return faultline::controller::store::Main();
 }

@@ -27,8 +27,8 @@
 namespace faultline::testing {
 namespace {
 
-using controller::PostgresStore;
-using controller::ReportOutcome;
+using controller::store::PostgresStore;
+using controller::store::ReportOutcome;
 
 // Runs a small real campaign on a stock and a "patched" agent and returns its stored runs.
 std::vector<v1::StoredRun> RunRealCampaign(std::string* logs) {
@@ -98,8 +98,8 @@ v1::RunResult SyntheticResult(v1::Arch arch, const std::string& host_class,
   host->set_kernel_release(release);
   host->set_kernel_label(label);
   host->set_host_class(host_class);
-  *r.mutable_started() = controller::ToProtoTime(started);
-  *r.mutable_finished() = controller::ToProtoTime(started + absl::Seconds(20));
+  *r.mutable_started() = controller::store::ToProtoTime(started);
+  *r.mutable_finished() = controller::store::ToProtoTime(started + absl::Seconds(20));
   for (int rep = 0; rep < 3; ++rep) {
     v1::Repetition* repetition = r.add_repetitions();
     repetition->set_index(rep);
@@ -113,7 +113,7 @@ v1::RunResult SyntheticResult(v1::Arch arch, const std::string& host_class,
 }
 
 // Stores each result as the single job of a campaign, as the controller would.
-void StoreResults(controller::Store* store, const std::vector<v1::RunResult>& results) {
+void StoreResults(controller::store::Store* store, const std::vector<v1::RunResult>& results) {
   for (size_t i = 0; i < results.size(); ++i) {
     const v1::RunResult& r = results[i];
     v1::CampaignSpec spec;
@@ -124,7 +124,7 @@ void StoreResults(controller::Store* store, const std::vector<v1::RunResult>& re
     v1::Job job;
     *job.mutable_invocation() = spec.suite(0);
     job.mutable_target()->set_kernel_label(r.host().kernel_label());
-    const absl::Time t = controller::FromProtoTime(r.started());
+    const absl::Time t = controller::store::FromProtoTime(r.started());
     absl::StatusOr<v1::Campaign> c = store->CreateCampaign(spec, {job}, t);
     ASSERT_TRUE(c.ok()) << c.status();
     const std::string job_id = c->id() + "/j-0001";

@@ -22,13 +22,13 @@
 
 namespace {
 
-using faultline::controller::AgentRecord;
-using faultline::controller::Lease;
-using faultline::controller::ReportOutcome;
-using faultline::controller::StoredRunRecord;
+using faultline::controller::store::AgentRecord;
+using faultline::controller::store::Lease;
+using faultline::controller::store::ReportOutcome;
+using faultline::controller::store::StoredRunRecord;
 
 // Records which writes arrived; the job "c-1/j-1" is leased to agent "x86-a" under "lease-1".
-class FakeStore : public faultline::controller::Store {
+class FakeStore : public faultline::controller::store::Store {
  public:
   int writes = 0;
 
@@ -63,7 +63,8 @@ class FakeStore : public faultline::controller::Store {
                                                          absl::Time) override {
     return absl::UnimplementedError("fake");
   }
-  absl::StatusOr<std::vector<faultline::controller::QueuedJob>> ListQueuedJobs(int) override {
+  absl::StatusOr<std::vector<faultline::controller::store::QueuedJob>> ListQueuedJobs(
+      int) override {
     return absl::UnimplementedError("fake");
   }
   absl::StatusOr<std::map<int, int64_t>> CountQueuedJobsByPriority() override {
@@ -96,7 +97,7 @@ class FakeStore : public faultline::controller::Store {
                                                          : ReportOutcome::kStale;
   }
   absl::StatusOr<std::vector<StoredRunRecord>> QueryRuns(
-      const faultline::controller::RunQuery&) override {
+      const faultline::controller::store::RunQuery&) override {
     return absl::UnimplementedError("fake");
   }
   // Without a fleet, JobReports never confirms a failure elsewhere: these are not reached.

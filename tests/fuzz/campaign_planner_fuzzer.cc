@@ -20,8 +20,8 @@ namespace {
 
 namespace limits = faultline::controller::validation::limits;
 namespace validation = faultline::controller::validation;
-using faultline::controller::AgentRecord;
 using faultline::controller::CampaignPlan;
+using faultline::controller::store::AgentRecord;
 
 const std::vector<AgentRecord>& Fleet() {
   static const auto* const fleet = new std::vector<AgentRecord>(faultline::fuzz::FakeFleet());

@@ -42,10 +42,10 @@ inline v1::BenchmarkSpec FakeBenchmark(const std::string& name) {
   return b;
 }
 
-inline controller::AgentRecord FakeAgent(const std::string& id, v1::Arch arch,
-                                         const std::string& kernel_label,
-                                         const std::string& host_class) {
-  controller::AgentRecord agent;
+inline controller::store::AgentRecord FakeAgent(const std::string& id, v1::Arch arch,
+                                                const std::string& kernel_label,
+                                                const std::string& host_class) {
+  controller::store::AgentRecord agent;
   agent.agent_id = id;
   agent.host.set_hostname(id);
   agent.host.set_arch(arch);
@@ -60,7 +60,7 @@ inline controller::AgentRecord FakeAgent(const std::string& id, v1::Arch arch,
   return agent;
 }
 
-inline std::vector<controller::AgentRecord> FakeFleet() {
+inline std::vector<controller::store::AgentRecord> FakeFleet() {
   return {FakeAgent("x86-a", v1::ARCH_X86_64, "stock", "x86-small"),
           FakeAgent("x86-b", v1::ARCH_X86_64, "patched/mm", "x86-small"),
           FakeAgent("arm-a", v1::ARCH_ARM64, "stock", "arm-small")};

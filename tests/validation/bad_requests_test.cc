@@ -72,7 +72,7 @@ class BadRequestsTest : public ::testing::Test {
                              ::testing::UnitTest::GetInstance()->current_test_info()->name() +
                              ".db";
     std::remove(path.c_str());
-    auto store = SqliteStore::Open(path);
+    auto store = store::SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     ControllerOptions options;
@@ -113,7 +113,7 @@ class BadRequestsTest : public ::testing::Test {
         if (jobs.ok()) c.jobs += jobs->size();
       }
     }
-    RunQuery query;
+    store::RunQuery query;
     query.limit = 100000;
     auto runs = store_->QueryRuns(query);
     EXPECT_TRUE(runs.ok()) << runs.status();
@@ -189,7 +189,7 @@ class BadRequestsTest : public ::testing::Test {
     return r;
   }
 
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<ControllerServer> server_;
   std::unique_ptr<v1::AgentService::Stub> agents_;
   std::unique_ptr<v1::CampaignService::Stub> campaigns_;
