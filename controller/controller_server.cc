@@ -31,23 +31,23 @@ namespace faultline::controller {
 struct ControllerServer::Parts {
   ControllerOptions options;
   int port = 0;
-  Clock clock = RealClock();
+  scheduling::Clock clock = scheduling::RealClock();
   // Declared first so they outlive everything that records into them.
   std::shared_ptr<metrics::ControllerMetrics> metrics;
   std::unique_ptr<metrics::InstrumentedStore> store;
-  std::unique_ptr<CampaignWatchHub> hub;
-  std::unique_ptr<Scheduler> scheduler;
-  std::unique_ptr<WorkDispatcher> dispatcher;
-  std::unique_ptr<Fleet> fleet;
-  std::unique_ptr<Campaigns> campaigns;
-  std::unique_ptr<JobReports> reports;
-  std::unique_ptr<LeaseReaper> reaper;
+  std::unique_ptr<scheduling::CampaignWatchHub> hub;
+  std::unique_ptr<scheduling::Scheduler> scheduler;
+  std::unique_ptr<scheduling::WorkDispatcher> dispatcher;
+  std::unique_ptr<scheduling::Fleet> fleet;
+  std::unique_ptr<scheduling::Campaigns> campaigns;
+  std::unique_ptr<scheduling::JobReports> reports;
+  std::unique_ptr<scheduling::LeaseReaper> reaper;
   std::unique_ptr<service::AdmissionControl> register_admission;
   std::unique_ptr<service::AdmissionControl> report_admission;
   std::unique_ptr<security::CallAuthorizer> authorizer;
   std::unique_ptr<service::AgentServiceImpl> agent_service;
   std::unique_ptr<service::CampaignServiceImpl> campaign_service;
-  std::unique_ptr<GateRunner> gates;
+  std::unique_ptr<runs::GateRunner> gates;
   std::unique_ptr<runs::GateThreads> gate_threads;
   std::unique_ptr<service::AnalysisServiceImpl> analysis_service;
   std::unique_ptr<grpc::Server> server;
@@ -82,22 +82,23 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
     if (raw->dispatcher) raw->dispatcher->Notify();
     if (raw->hub) raw->hub->Notify();
   };
-  p->hub = std::make_unique<CampaignWatchHub>(store);
-  Scheduler::Options sched;
+  p->hub = std::make_unique<scheduling::CampaignWatchHub>(store);
+  scheduling::Scheduler::Options sched;
   sched.lease = options.lease;
-  p->scheduler = std::make_unique<Scheduler>(store, sched, p->clock);
-  p->dispatcher = std::make_unique<WorkDispatcher>(
+  p->scheduler = std::make_unique<scheduling::Scheduler>(store, sched, p->clock);
+  p->dispatcher = std::make_unique<scheduling::WorkDispatcher>(
       p->scheduler.get(), p->clock, absl::Seconds(1),
       static_cast<size_t>(std::max(0, options.max_parked_polls)));
-  Fleet::Options fleet;
+  scheduling::Fleet::Options fleet;
   fleet.heartbeat_interval = options.heartbeat_interval;
-  p->fleet = std::make_unique<Fleet>(store, fleet, p->clock, changed);
-  p->campaigns = std::make_unique<Campaigns>(store, p->fleet.get(), p->clock, changed);
-  JobReports::Options reports;
+  p->fleet = std::make_unique<scheduling::Fleet>(store, fleet, p->clock, changed);
+  p->campaigns = std::make_unique<scheduling::Campaigns>(store, p->fleet.get(), p->clock, changed);
+  scheduling::JobReports::Options reports;
   reports.lease = options.lease;
-  p->reports = std::make_unique<JobReports>(store, reports, p->clock, changed, p->fleet.get());
-  p->reaper = std::make_unique<LeaseReaper>(store, p->clock, options.max_attempts,
-                                            options.reaper_interval, changed);
+  p->reports =
+      std::make_unique<scheduling::JobReports>(store, reports, p->clock, changed, p->fleet.get());
+  p->reaper = std::make_unique<scheduling::LeaseReaper>(store, p->clock, options.max_attempts,
+                                                        options.reaper_interval, changed);
   p->agent_service = std::make_unique<service::AgentServiceImpl>(
       p->fleet.get(), p->dispatcher.get(), p->reports.get(), options.lease, p->clock,
       p->authorizer.get());
@@ -123,8 +124,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
     p->agent_service->SetAdmission(std::move(admission));
   }
   metrics::ControllerMetrics* gate_metrics = p->metrics.get();
-  p->gates = std::make_unique<GateRunner>(
-      store, p->fleet.get(), p->campaigns.get(), GateRunner::Options{},
+  p->gates = std::make_unique<runs::GateRunner>(
+      store, p->fleet.get(), p->campaigns.get(), runs::GateRunner::Options{},
       [gate_metrics](const std::string& gate, analysis::GateOutcome outcome) {
         gate_metrics->RecordGateVerdict(gate, outcome == analysis::GateOutcome::kPass
                                                   ? metrics::kGatePass

@@ -12,7 +12,7 @@
 #include "controller/scheduling/glob.h"
 #include "controller/scheduling/target_matcher.h"
 
-namespace faultline::controller {
+namespace faultline::controller::runs {
 namespace {
 
 using analysis::GateOutcome;
@@ -101,7 +101,8 @@ absl::StatusOr<v1::CampaignSpec> GateCampaignSpec(const GateSpec& spec) {
   return out;
 }
 
-GateRunner::GateRunner(store::Store* store, Fleet* fleet, Campaigns* campaigns, Options options,
+GateRunner::GateRunner(store::Store* store, scheduling::Fleet* fleet,
+                       scheduling::Campaigns* campaigns, Options options,
                        std::function<void(const std::string&, GateOutcome)> on_verdict)
     : store_(store),
       fleet_(fleet),
@@ -253,18 +254,18 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
   }
   auto offers_all = [&](const store::AgentRecord& a) {
     for (const std::string& b : benchmarks) {
-      if (FindInCatalog(a, b) == nullptr) return false;
+      if (scheduling::FindInCatalog(a, b) == nullptr) return false;
     }
     return true;
   };
   std::string second_candidate, baseline_agent, baseline_fallback;
   for (const store::AgentRecord& a : *agents) {
     if (!offers_all(a)) continue;
-    if (second_candidate.empty() && AgentMatchesTarget(candidate_machines, a) &&
+    if (second_candidate.empty() && scheduling::AgentMatchesTarget(candidate_machines, a) &&
         !used_candidate_agents.count(a.agent_id)) {
       second_candidate = a.agent_id;
     }
-    if (AgentMatchesTarget(baseline_machines, a)) {
+    if (scheduling::AgentMatchesTarget(baseline_machines, a)) {
       if (baseline_agent.empty() && !used_baseline_agents.count(a.agent_id)) {
         baseline_agent = a.agent_id;
       }
@@ -276,8 +277,8 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
     const std::string why =
         second_candidate.empty()
             ? absl::StrCat("not confirmed: no second live host of class ", host_class,
-                           " runs the candidate kernel (", DescribeTarget(candidate_machines),
-                           ")")
+                           " runs the candidate kernel (",
+                           scheduling::DescribeTarget(candidate_machines), ")")
             : absl::StrCat("not confirmed: no live host of class ", original.baseline_host_class,
                            " runs the baseline kernel");
     for (int ci : to_confirm) {
@@ -386,4 +387,4 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
   return absl::OkStatus();
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::runs

@@ -28,7 +28,7 @@
 #include "controller/scheduling/fleet.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::runs {
 
 struct GateSpec {
   std::string policy_text;
@@ -78,7 +78,8 @@ class GateRunner {
     absl::Duration poll_interval = absl::Milliseconds(200);
   };
   // `on_verdict(policy_name, outcome)` runs once per decided gate (e.g. the verdict gauge).
-  GateRunner(store::Store* store, Fleet* fleet, Campaigns* campaigns, Options options,
+  GateRunner(store::Store* store, scheduling::Fleet* fleet, scheduling::Campaigns* campaigns,
+             Options options,
              std::function<void(const std::string&, analysis::GateOutcome)> on_verdict);
 
   // Decides the gate. `cancelled` is polled while waiting for campaigns (returns CANCELLED).
@@ -96,8 +97,8 @@ class GateRunner {
                        const std::function<bool()>& cancelled, GateReport& report);
 
   store::Store* const store_;
-  Fleet* const fleet_;
-  Campaigns* const campaigns_;
+  scheduling::Fleet* const fleet_;
+  scheduling::Campaigns* const campaigns_;
   const Options options_;
   const std::function<void(const std::string&, analysis::GateOutcome)> on_verdict_;
 };
@@ -108,6 +109,6 @@ class GateRunner {
 // not machines).
 absl::StatusOr<v1::CampaignSpec> GateCampaignSpec(const GateSpec& spec);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::runs
 
 #endif  // FAULTLINE_CONTROLLER_RUNS_GATE_RUNNER_H_

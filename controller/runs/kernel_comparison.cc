@@ -12,7 +12,7 @@
 #include "controller/scheduling/glob.h"
 #include "controller/scheduling/param_validation.h"
 
-namespace faultline::controller {
+namespace faultline::controller::runs {
 namespace {
 
 // Enough for a long history; QueryRuns is bounded so a huge store cannot exhaust memory.
@@ -90,8 +90,8 @@ absl::StatusOr<std::vector<store::StoredRunRecord>> SelectRuns(store::Store* sto
     if (!selector.kernel_release.empty() && r.host().kernel_release() != selector.kernel_release) {
       continue;
     }
-    if (!GlobMatch(selector.host_class, r.host().host_class())) continue;
-    if (!GlobMatch(selector.benchmark, r.benchmark())) continue;
+    if (!scheduling::GlobMatch(selector.host_class, r.host().host_class())) continue;
+    if (!scheduling::GlobMatch(selector.benchmark, r.benchmark())) continue;
     kept.push_back(std::move(run));
   }
   // The store answers newest first; samples are kept in the order they were measured.
@@ -105,7 +105,7 @@ absl::StatusOr<std::vector<store::StoredRunRecord>> SelectRuns(store::Store* sto
 std::string CanonicalParams(const std::map<std::string, v1::ParamValue>& params) {
   std::vector<std::string> parts;
   for (const auto& [name, value] : params) {
-    parts.push_back(absl::StrCat(name, "=", FormatParamValue(value)));
+    parts.push_back(absl::StrCat(name, "=", scheduling::FormatParamValue(value)));
   }
   return absl::StrJoin(parts, ",");
 }
@@ -234,4 +234,4 @@ int FindComparedMetric(const KernelComparison& comparison, const std::string& be
   return -1;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::runs

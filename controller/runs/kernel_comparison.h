@@ -13,7 +13,7 @@
 #include "controller/store/store.h"
 #include "proto/faultline/v1/benchmark.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::runs {
 
 // One side of a comparison: every set field must match, unset fields match anything
 // (mirrors v1::ResultSelector). Globs: kernel_label, host_class, benchmark.
@@ -82,6 +82,6 @@ absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSe
 int FindComparedMetric(const KernelComparison& comparison, const std::string& benchmark_name,
                        const std::string& canonical_params, const std::string& metric);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::runs
 
 #endif  // FAULTLINE_CONTROLLER_RUNS_KERNEL_COMPARISON_H_

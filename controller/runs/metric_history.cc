@@ -10,7 +10,7 @@
 #include "controller/analysis/descriptive.h"
 #include "controller/scheduling/glob.h"
 
-namespace faultline::controller {
+namespace faultline::controller::runs {
 namespace {
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
@@ -44,7 +44,7 @@ absl::StatusOr<MetricHistory> FindMetricChangePoints(store::Store* store,
   for (const store::StoredRunRecord& run : *runs) {
     const v1::RunResult& r = run.result;
     if (r.state() != v1::RUN_STATE_OK) continue;
-    if (!GlobMatch(query.host_class, r.host().host_class())) continue;
+    if (!scheduling::GlobMatch(query.host_class, r.host().host_class())) continue;
     bool params_match = true;
     for (const auto& [name, value] : query.params) {
       auto it = r.params().find(name);
@@ -114,4 +114,4 @@ absl::StatusOr<MetricHistory> FindMetricChangePoints(store::Store* store,
   return history;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::runs

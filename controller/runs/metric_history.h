@@ -15,7 +15,7 @@
 #include "controller/store/store.h"
 #include "proto/faultline/v1/benchmark.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::runs {
 
 struct HistoryQuery {
   std::string benchmark;
@@ -56,6 +56,6 @@ struct MetricHistory {
 absl::StatusOr<MetricHistory> FindMetricChangePoints(store::Store* store,
                                                      const HistoryQuery& query);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::runs
 
 #endif  // FAULTLINE_CONTROLLER_RUNS_METRIC_HISTORY_H_

@@ -25,7 +25,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::runs {
 namespace {
 
 using analysis::GateOutcome;
@@ -60,8 +60,8 @@ store::AgentRecord Agent(const std::string& id, const std::string& label,
 class FakeAgents {
  public:
   using Base = std::function<double(const store::AgentRecord& agent, const v1::Job& job)>;
-  FakeAgents(Scheduler* scheduler, JobReports* reports, std::vector<store::AgentRecord> agents,
-             Base base)
+  FakeAgents(scheduling::Scheduler* scheduler, scheduling::JobReports* reports,
+             std::vector<store::AgentRecord> agents, Base base)
       : scheduler_(scheduler),
         reports_(reports),
         agents_(std::move(agents)),
@@ -92,7 +92,7 @@ class FakeAgents {
         agents = agents_;
       }
       for (store::AgentRecord& agent : agents) {
-        auto leased = AssignOne(*scheduler_, agent);
+        auto leased = scheduling::AssignOne(*scheduler_, agent);
         if (!leased.ok() || !leased->has_value()) continue;
         worked = true;
         {
@@ -129,8 +129,8 @@ class FakeAgents {
     }
   }
 
-  Scheduler* const scheduler_;
-  JobReports* const reports_;
+  scheduling::Scheduler* const scheduler_;
+  scheduling::JobReports* const reports_;
   absl::Mutex mu_;
   std::vector<store::AgentRecord> agents_ ABSL_GUARDED_BY(mu_);
   const Base base_;
@@ -155,11 +155,14 @@ class AnalysisDomainTest : public ::testing::Test {
     auto store = store::SqliteStore::Open(path_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    fleet_ = std::make_unique<Fleet>(store_.get(), Fleet::Options{}, RealClock(), nullptr);
-    campaigns_ = std::make_unique<Campaigns>(store_.get(), fleet_.get(), RealClock(), nullptr);
-    scheduler_ = std::make_unique<Scheduler>(store_.get(), Scheduler::Options{}, RealClock());
-    reports_ = std::make_unique<JobReports>(store_.get(), JobReports::Options{}, RealClock(),
-                                            nullptr);
+    fleet_ = std::make_unique<scheduling::Fleet>(store_.get(), scheduling::Fleet::Options{},
+                                                 scheduling::RealClock(), nullptr);
+    campaigns_ = std::make_unique<scheduling::Campaigns>(store_.get(), fleet_.get(),
+                                                         scheduling::RealClock(), nullptr);
+    scheduler_ = std::make_unique<scheduling::Scheduler>(
+        store_.get(), scheduling::Scheduler::Options{}, scheduling::RealClock());
+    reports_ = std::make_unique<scheduling::JobReports>(
+        store_.get(), scheduling::JobReports::Options{}, scheduling::RealClock(), nullptr);
     GateRunner::Options options;
     options.poll_interval = absl::Milliseconds(10);
     gates_ = std::make_unique<GateRunner>(
@@ -217,10 +220,10 @@ class AnalysisDomainTest : public ::testing::Test {
 
   std::string path_;
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<Fleet> fleet_;
-  std::unique_ptr<Campaigns> campaigns_;
-  std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<JobReports> reports_;
+  std::unique_ptr<scheduling::Fleet> fleet_;
+  std::unique_ptr<scheduling::Campaigns> campaigns_;
+  std::unique_ptr<scheduling::Scheduler> scheduler_;
+  std::unique_ptr<scheduling::JobReports> reports_;
   std::unique_ptr<GateRunner> gates_;
   std::map<std::string, GateOutcome> verdicts_;
 };
@@ -299,24 +302,24 @@ TEST_F(AnalysisDomainTest, AgentIdsRestrictATarget) {
   v1::TargetSelector t;
   t.set_kernel_label("stock");
   t.add_agent_ids("b");
-  EXPECT_FALSE(AgentMatchesTarget(t, agents[0]));
-  EXPECT_TRUE(AgentMatchesTarget(t, agents[1]));
-  EXPECT_THAT(DescribeTarget(t), HasSubstr("agent_ids=b"));
+  EXPECT_FALSE(scheduling::AgentMatchesTarget(t, agents[0]));
+  EXPECT_TRUE(scheduling::AgentMatchesTarget(t, agents[1]));
+  EXPECT_THAT(scheduling::DescribeTarget(t), HasSubstr("agent_ids=b"));
   v1::CampaignSpec spec;
   google::protobuf::TextFormat::ParseFromString(
       R"pb(name: "x" suite { benchmark: "fault_anon" }
            targets { kernel_label: "stock" agent_ids: "nobody" })pb", &spec);
-  auto plan = PlanCampaign(spec, agents);
+  auto plan = scheduling::PlanCampaign(spec, agents);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(plan.status().message(), HasSubstr("agent_ids=nobody"));
   spec.mutable_targets(0)->add_agent_ids("");
-  plan = PlanCampaign(spec, agents);
+  plan = scheduling::PlanCampaign(spec, agents);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(),
               HasSubstr("spec.targets[0].agent_ids[1]: must be set"));
   spec.mutable_targets(0)->clear_agent_ids();
   spec.mutable_targets(0)->add_agent_ids("b");
-  plan = PlanCampaign(spec, agents);
+  plan = scheduling::PlanCampaign(spec, agents);
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->jobs.size(), 1u);
   EXPECT_EQ(plan->jobs[0].target().agent_ids(0), "b");
@@ -458,4 +461,4 @@ TEST_F(AnalysisDomainTest, ChangePointAttributedToFirstKernelAfterIt) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::runs

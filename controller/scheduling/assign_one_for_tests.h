@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "controller/scheduling/scheduler.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 inline absl::StatusOr<std::optional<LeasedJob>> AssignOne(Scheduler& scheduler,
                                                           const store::AgentRecord& agent) {
@@ -19,6 +19,6 @@ inline absl::StatusOr<std::optional<LeasedJob>> AssignOne(Scheduler& scheduler,
   return std::move((*batch)[0]);
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_ASSIGN_ONE_FOR_TESTS_H_

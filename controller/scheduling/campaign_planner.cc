@@ -11,7 +11,7 @@
 #include "controller/validation/limits.h"
 #include "controller/validation/request_validation.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 absl::Status Invalid(const std::string& field, const std::string& reason) {
@@ -186,4 +186,4 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
   return plan;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -9,7 +9,7 @@
 #include "controller/store/store.h"
 #include "proto/faultline/v1/campaign.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 struct CampaignPlan {
   // The spec as it will be stored: defaults filled in, target names set.
@@ -29,6 +29,6 @@ inline constexpr uint32_t kDefaultTimeoutSeconds = 600;
 absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& spec,
                                           const std::vector<store::AgentRecord>& agents);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_CAMPAIGN_PLANNER_H_

@@ -4,7 +4,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 using ::testing::HasSubstr;
@@ -162,9 +162,9 @@ INSTANTIATE_TEST_SUITE_P(
                 absl::StatusCode::kInvalidArgument, "spec.targets[1].name"}));
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 TEST(PlanCampaignTest, PairedPinsTargetsToOneSharedHostClass) {
@@ -198,4 +198,4 @@ TEST(PlanCampaignTest, PairedWithoutSharedClassIsRefused) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

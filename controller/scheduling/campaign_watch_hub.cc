@@ -5,7 +5,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 bool IsFinal(v1::CampaignState state) {
@@ -111,4 +111,4 @@ void CampaignWatchHub::Pass() {
   }
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

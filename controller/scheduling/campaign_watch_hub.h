@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 // The receiving end of a watch; implemented by the gRPC stream reactor.
 class CampaignSink {
@@ -61,6 +61,6 @@ class CampaignWatchHub {
   std::thread thread_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_CAMPAIGN_WATCH_HUB_H_

@@ -4,7 +4,7 @@
 
 #include "controller/scheduling/campaign_planner.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 Campaigns::Campaigns(store::Store* store, Fleet* fleet, Clock clock,
                      std::function<void()> on_change)
@@ -37,4 +37,4 @@ absl::StatusOr<v1::Campaign> Campaigns::Cancel(const std::string& campaign_id) {
   return campaign;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -11,7 +11,7 @@
 #include "controller/scheduling/fleet.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 class Campaigns {
  public:
@@ -32,6 +32,6 @@ class Campaigns {
   const std::function<void()> on_change_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_CAMPAIGNS_H_

@@ -8,7 +8,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 using Clock = std::function<absl::Time()>;
 
@@ -16,6 +16,6 @@ inline Clock RealClock() {
   return [] { return absl::Now(); };
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_CLOCK_H_

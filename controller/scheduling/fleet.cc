@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 absl::Status Invalid(const std::string& field, const std::string& reason) {
@@ -184,4 +184,4 @@ absl::StatusOr<std::shared_ptr<const store::AgentRecord>> Fleet::GetShared(
   return shared;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -15,7 +15,7 @@
 #include "controller/scheduling/clock.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 class Fleet {
  public:
@@ -76,6 +76,6 @@ class Fleet {
 // 1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT naming `field` otherwise.
 absl::Status ValidateAgentId(const std::string& agent_id, const std::string& field);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_FLEET_H_

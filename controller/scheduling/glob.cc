@@ -2,7 +2,7 @@
 
 #include <cstddef>
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 bool GlobMatch(absl::string_view pattern, absl::string_view text) {
   if (pattern.empty()) return true;
@@ -28,4 +28,4 @@ bool GlobMatch(absl::string_view pattern, absl::string_view text) {
   return p == pattern.size();
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 TEST(GlobMatchTest, EmptyPatternMatchesAnything) {
@@ -26,4 +26,4 @@ TEST(GlobMatchTest, LiteralsAndWildcards) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -6,7 +6,7 @@
 #include "controller/scheduling/target_matcher.h"
 #include "controller/validation/request_validation.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 absl::Status Invalid(const std::string& field, const std::string& reason) {
@@ -86,4 +86,4 @@ absl::StatusOr<store::ReportOutcome> JobReports::Report(const std::string& agent
   return outcome;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -11,7 +11,7 @@
 #include "controller/scheduling/fleet.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 class JobReports {
  public:
@@ -50,6 +50,6 @@ class JobReports {
   Fleet* const fleet_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_JOB_REPORTS_H_

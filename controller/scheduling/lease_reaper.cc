@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <utility>
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 LeaseReaper::LeaseReaper(store::Store* store, Clock clock, uint32_t max_attempts,
                          absl::Duration interval, std::function<void()> on_change)
@@ -39,4 +39,4 @@ absl::StatusOr<int> LeaseReaper::RunOnce() {
   return n;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -10,7 +10,7 @@
 #include "controller/scheduling/clock.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 class LeaseReaper {
  public:
@@ -33,6 +33,6 @@ class LeaseReaper {
   std::thread thread_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_LEASE_REAPER_H_

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 const char* TypeName(v1::ParamType type) {
@@ -156,4 +156,4 @@ absl::Status ResolveInvocationParams(const v1::BenchmarkSpec& spec, const std::s
   return absl::OkStatus();
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

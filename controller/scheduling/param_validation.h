@@ -8,7 +8,7 @@
 #include "google/protobuf/map.h"
 #include "proto/faultline/v1/benchmark.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 // Validates `params` against `spec` and fills in the defaults of unset parameters. `field` is
 // the request path of the params map (e.g. "spec.suite[2].params") and prefixes every error:
@@ -19,6 +19,6 @@ absl::Status ResolveInvocationParams(const v1::BenchmarkSpec& spec, const std::s
 // A value as a user would write it: "64", "0.5", "true", "hugepage".
 std::string FormatParamValue(const v1::ParamValue& value);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_PARAM_VALIDATION_H_

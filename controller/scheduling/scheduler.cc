@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "controller/scheduling/target_matcher.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 Scheduler::Scheduler(store::Store* store, Options options, Clock clock)
     : store_(store), options_(options), clock_(std::move(clock)) {}
@@ -74,4 +74,4 @@ absl::StatusOr<std::vector<std::optional<LeasedJob>>> Scheduler::AssignBatch(
   return out;
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

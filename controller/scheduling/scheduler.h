@@ -19,7 +19,7 @@
 #include "controller/scheduling/clock.h"
 #include "controller/store/store.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 struct LeasedJob {
   v1::Job job;
@@ -56,6 +56,6 @@ class Scheduler {
   uint64_t pass_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_SCHEDULER_H_

@@ -17,7 +17,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 using ::testing::HasSubstr;
@@ -351,4 +351,4 @@ TEST_F(DomainTest, SilentAgentsAreLost) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -7,7 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "controller/scheduling/glob.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 std::optional<std::string> KernelLabelFor(const v1::TargetSelector& target,
                                           const store::AgentRecord& agent) {
@@ -86,4 +86,4 @@ std::string DescribeTarget(const v1::TargetSelector& target) {
   return absl::StrJoin(parts, " ");
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -9,7 +9,7 @@
 #include "proto/faultline/v1/benchmark.pb.h"
 #include "proto/faultline/v1/campaign.pb.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 // The kernel label the agent would run the target on: its current one when that matches, else
 // the first kernel it can provision that matches; nullopt when neither does.
@@ -34,6 +34,6 @@ bool AgentCanRunJob(const v1::Job& job, const store::AgentRecord& agent);
 // One line describing a selector for error messages, e.g. "arch=ARCH_X86_64 kernel_label=stock".
 std::string DescribeTarget(const v1::TargetSelector& target);
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_TARGET_MATCHER_H_

@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 WorkDispatcher::WorkDispatcher(Scheduler* scheduler, Clock clock,
                                absl::Duration rescan_interval, size_t max_parked)
@@ -155,4 +155,4 @@ void WorkDispatcher::Sweep() {
   for (auto& [done, job] : finished) done(std::move(job));
 }
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -19,7 +19,7 @@
 #include "controller/scheduling/clock.h"
 #include "controller/scheduling/scheduler.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 
 class WorkDispatcher {
  public:
@@ -70,6 +70,6 @@ class WorkDispatcher {
   std::thread thread_;
 };
 
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_WORK_DISPATCHER_H_

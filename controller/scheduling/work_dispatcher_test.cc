@@ -9,7 +9,7 @@
 #include "controller/store/sqlite_store.h"
 #include "gtest/gtest.h"
 
-namespace faultline::controller {
+namespace faultline::controller::scheduling {
 namespace {
 
 class WorkDispatcherTest : public ::testing::Test {
@@ -78,4 +78,4 @@ TEST_F(WorkDispatcherTest, UnboundedByDefault) {
 }
 
 }  // namespace
-}  // namespace faultline::controller
+}  // namespace faultline::controller::scheduling

@@ -122,7 +122,7 @@ absl::StatusOr<Principal> AccessPolicy::Authenticate(const CallerCredentials& cr
   if (credentials.certificate_common_name.has_value()) {
     const std::string& cn = *credentials.certificate_common_name;
     for (const CertRule& rule : cert_rules_) {
-      if (!rule.common_name_glob.empty() && GlobMatch(rule.common_name_glob, cn)) {
+      if (!rule.common_name_glob.empty() && scheduling::GlobMatch(rule.common_name_glob, cn)) {
         if (!IsPlainName(cn)) {
           return absl::UnauthenticatedError(
               absl::StrCat("client certificate common name \"", cn,

@@ -23,7 +23,7 @@ void AdmissionControl::Permit::Release() {
   owner_ = nullptr;
 }
 
-AdmissionControl::AdmissionControl(std::string name, Options options, Clock clock)
+AdmissionControl::AdmissionControl(std::string name, Options options, scheduling::Clock clock)
     : name_(std::move(name)), options_(options), clock_(std::move(clock)) {
   const absl::Time now = clock_();
   absl::MutexLock lock(&mu_);

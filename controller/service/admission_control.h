@@ -57,7 +57,8 @@ class AdmissionControl {
   };
 
   // `name` appears in refusals ("Register: controller busy ...").
-  AdmissionControl(std::string name, Options options, Clock clock = RealClock());
+  AdmissionControl(std::string name, Options options,
+                   scheduling::Clock clock = scheduling::RealClock());
   AdmissionControl(const AdmissionControl&) = delete;
   AdmissionControl& operator=(const AdmissionControl&) = delete;
 
@@ -74,7 +75,7 @@ class AdmissionControl {
 
   const std::string name_;
   const Options options_;
-  const Clock clock_;
+  const scheduling::Clock clock_;
   mutable absl::Mutex mu_;
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   double tokens_ ABSL_GUARDED_BY(mu_) = 0;

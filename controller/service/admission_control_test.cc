@@ -12,7 +12,7 @@ using ::testing::HasSubstr;
 
 struct FakeClock {
   absl::Time now = absl::FromUnixSeconds(1700000000);
-  Clock clock() {
+  scheduling::Clock clock() {
     return [this] { return now; };
   }
 };

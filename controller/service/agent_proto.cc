@@ -18,13 +18,14 @@ store::AgentRecord AgentRecordFromProto(const v1::RegisterRequest& request) {
   return agent;
 }
 
-v1::Assignment AssignmentToProto(const LeasedJob& leased, const store::AgentRecord& agent) {
+v1::Assignment AssignmentToProto(const scheduling::LeasedJob& leased,
+                                 const store::AgentRecord& agent) {
   v1::Assignment a;
   *a.mutable_job() = leased.job;
   a.set_lease_id(leased.lease_id);
   *a.mutable_lease_deadline() = store::ToProtoTime(leased.deadline);
   a.set_required_kernel_label(
-      KernelLabelFor(leased.job.target(), agent).value_or(agent.host.kernel_label()));
+      scheduling::KernelLabelFor(leased.job.target(), agent).value_or(agent.host.kernel_label()));
   return a;
 }
 

@@ -14,7 +14,8 @@ store::AgentRecord AgentRecordFromProto(const v1::RegisterRequest& request);
 
 // `leased` as `agent` receives it: with the kernel it must run on, its own or one it must
 // provision first.
-v1::Assignment AssignmentToProto(const LeasedJob& leased, const store::AgentRecord& agent);
+v1::Assignment AssignmentToProto(const scheduling::LeasedJob& leased,
+                                 const store::AgentRecord& agent);
 
 void ReportOutcomeToProto(store::ReportOutcome outcome, v1::ReportResultResponse* response);
 

@@ -33,11 +33,16 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* ctx,
 
 }  // namespace
 
-AgentServiceImpl::AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher,
-                                   JobReports* reports, absl::Duration lease, Clock clock,
+AgentServiceImpl::AgentServiceImpl(scheduling::Fleet* fleet, scheduling::WorkDispatcher* dispatcher,
+                                   scheduling::JobReports* reports, absl::Duration lease,
+                                   scheduling::Clock clock,
                                    const security::CallAuthorizer* authorizer)
-    : fleet_(fleet), dispatcher_(dispatcher), reports_(reports), lease_(lease),
-      clock_(std::move(clock)), authorizer_(authorizer) {}
+    : fleet_(fleet),
+      dispatcher_(dispatcher),
+      reports_(reports),
+      lease_(lease),
+      clock_(std::move(clock)),
+      authorizer_(authorizer) {}
 
 grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext* ctx,
                                                      const v1::RegisterRequest* request,
@@ -98,14 +103,15 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
   thread_local absl::BitGen gen;
   const absl::Duration jittered = absl::Seconds(wait) * absl::Uniform(gen, 0.8, 1.0);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const bool parked = dispatcher_->Wait(*agent, clock_() + jittered,
-                    [reactor, response, agent = *agent](
-                        absl::StatusOr<std::optional<LeasedJob>> leased) {
-                      if (leased.ok() && leased->has_value()) {
-                        *response->mutable_assignment() = AssignmentToProto(**leased, *agent);
-                      }
-                      reactor->Finish(ToGrpcStatus(leased.status()));
-                    });
+  const bool parked =
+      dispatcher_->Wait(*agent, clock_() + jittered,
+                        [reactor, response, agent = *agent](
+                            absl::StatusOr<std::optional<scheduling::LeasedJob>> leased) {
+                          if (leased.ok() && leased->has_value()) {
+                            *response->mutable_assignment() = AssignmentToProto(**leased, *agent);
+                          }
+                          reactor->Finish(ToGrpcStatus(leased.status()));
+                        });
   if (!parked) {
     // The dispatcher is full: no work now, and a spread-out wait before the next poll.
     if (admission_.rejected) admission_.rejected("PollWork");

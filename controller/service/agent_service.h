@@ -14,8 +14,8 @@ namespace faultline::controller::service {
 
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
-  AgentServiceImpl(Fleet* fleet, WorkDispatcher* dispatcher, JobReports* reports,
-                   absl::Duration lease, Clock clock,
+  AgentServiceImpl(scheduling::Fleet* fleet, scheduling::WorkDispatcher* dispatcher,
+                   scheduling::JobReports* reports, absl::Duration lease, scheduling::Clock clock,
                    const security::CallAuthorizer* authorizer);
 
   // Bounds on store-touching calls and on parked polls; call before serving. Unset: none.
@@ -38,11 +38,11 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
                                          v1::ReportResultResponse* response) override;
 
  private:
-  Fleet* const fleet_;
-  WorkDispatcher* const dispatcher_;
-  JobReports* const reports_;
+  scheduling::Fleet* const fleet_;
+  scheduling::WorkDispatcher* const dispatcher_;
+  scheduling::JobReports* const reports_;
   const absl::Duration lease_;
-  const Clock clock_;
+  const scheduling::Clock clock_;
   AgentAdmission admission_;
   const security::CallAuthorizer* const authorizer_;
 };

@@ -21,10 +21,9 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
-  absl::StatusOr<KernelComparison> c =
-      CompareKernels(store_, RunSelectorFromProto(request->baseline()),
-                     RunSelectorFromProto(request->candidate()),
-                     CompareOptionsFromProto(request->options()));
+  absl::StatusOr<runs::KernelComparison> c = runs::CompareKernels(
+      store_, RunSelectorFromProto(request->baseline()), RunSelectorFromProto(request->candidate()),
+      CompareOptionsFromProto(request->options()));
   if (c.ok()) *response = CompareResponseToProto(*c);
   return FinishNow(ctx, c.status());
 }
@@ -37,8 +36,8 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::ChangePoints(
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
-  absl::StatusOr<MetricHistory> history =
-      FindMetricChangePoints(store_, HistoryQueryFromProto(*request));
+  absl::StatusOr<runs::MetricHistory> history =
+      runs::FindMetricChangePoints(store_, HistoryQueryFromProto(*request));
   if (history.ok()) *response = ChangePointsResponseToProto(*history);
   return FinishNow(ctx, history.status());
 }
@@ -54,7 +53,7 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Gate(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::Status started = gates_->Start(
       GateSpecFromProto(*request), [ctx] { return ctx->IsCancelled(); },
-      [reactor, response](absl::StatusOr<GateReport> report) {
+      [reactor, response](absl::StatusOr<runs::GateReport> report) {
         if (report.ok()) *response = GateResponseToProto(*report);
         reactor->Finish(ToGrpcStatus(report.status()));
       });

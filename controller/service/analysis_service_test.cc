@@ -45,11 +45,14 @@ class AnalysisServiceTest : public ::testing::Test {
     auto store = store::SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    fleet_ = std::make_unique<Fleet>(store_.get(), Fleet::Options{}, RealClock(), nullptr);
-    campaigns_ = std::make_unique<Campaigns>(store_.get(), fleet_.get(), RealClock(), nullptr);
-    scheduler_ = std::make_unique<Scheduler>(store_.get(), Scheduler::Options{}, RealClock());
-    reports_ = std::make_unique<JobReports>(store_.get(), JobReports::Options{}, RealClock(),
-                                            nullptr);
+    fleet_ = std::make_unique<scheduling::Fleet>(store_.get(), scheduling::Fleet::Options{},
+                                                 scheduling::RealClock(), nullptr);
+    campaigns_ = std::make_unique<scheduling::Campaigns>(store_.get(), fleet_.get(),
+                                                         scheduling::RealClock(), nullptr);
+    scheduler_ = std::make_unique<scheduling::Scheduler>(
+        store_.get(), scheduling::Scheduler::Options{}, scheduling::RealClock());
+    reports_ = std::make_unique<scheduling::JobReports>(
+        store_.get(), scheduling::JobReports::Options{}, scheduling::RealClock(), nullptr);
   }
 
   void StartServer() {
@@ -72,7 +75,7 @@ class AnalysisServiceTest : public ::testing::Test {
     for (int round = 0; round < 1000; ++round) {
       bool any = false;
       for (const store::AgentRecord& agent : agents) {
-        auto leased = AssignOne(*scheduler_, agent);
+        auto leased = scheduling::AssignOne(*scheduler_, agent);
         if (!leased.ok() || !leased->has_value()) continue;
         any = true;
         v1::RunResult r;
@@ -99,10 +102,10 @@ class AnalysisServiceTest : public ::testing::Test {
   }
 
   std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<Fleet> fleet_;
-  std::unique_ptr<Campaigns> campaigns_;
-  std::unique_ptr<Scheduler> scheduler_;
-  std::unique_ptr<JobReports> reports_;
+  std::unique_ptr<scheduling::Fleet> fleet_;
+  std::unique_ptr<scheduling::Campaigns> campaigns_;
+  std::unique_ptr<scheduling::Scheduler> scheduler_;
+  std::unique_ptr<scheduling::JobReports> reports_;
   std::unique_ptr<ControllerServer> server_;
   std::unique_ptr<v1::AnalysisService::Stub> stub_;
   int runs_ = 0;

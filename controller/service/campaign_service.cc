@@ -19,9 +19,10 @@ class RefusedWatch final : public grpc::ServerWriteReactor<v1::Campaign> {
 };
 
 // One WatchCampaign stream: the hub pushes states, this writes them one at a time.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>, public CampaignSink {
+class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>,
+                           public scheduling::CampaignSink {
  public:
-  WatchReactor(CampaignWatchHub* hub, const std::string& campaign_id) : hub_(hub) {
+  WatchReactor(scheduling::CampaignWatchHub* hub, const std::string& campaign_id) : hub_(hub) {
     hub_->Add(this, campaign_id);
   }
 
@@ -69,7 +70,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>, public
     Finish(status);
   }
 
-  CampaignWatchHub* const hub_;
+  scheduling::CampaignWatchHub* const hub_;
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool final_ ABSL_GUARDED_BY(mu_) = false;
@@ -78,8 +79,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::Campaign>, public
 
 }  // namespace
 
-CampaignServiceImpl::CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, store::Store* store,
-                                         CampaignWatchHub* hub,
+CampaignServiceImpl::CampaignServiceImpl(scheduling::Campaigns* campaigns, scheduling::Fleet* fleet,
+                                         store::Store* store, scheduling::CampaignWatchHub* hub,
                                          const security::CallAuthorizer* authorizer)
     : campaigns_(campaigns), authorizer_(authorizer), fleet_(fleet), store_(store), hub_(hub) {}
 

@@ -14,8 +14,9 @@ namespace faultline::controller::service {
 
 class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
  public:
-  CampaignServiceImpl(Campaigns* campaigns, Fleet* fleet, store::Store* store,
-                      CampaignWatchHub* hub, const security::CallAuthorizer* authorizer);
+  CampaignServiceImpl(scheduling::Campaigns* campaigns, scheduling::Fleet* fleet,
+                      store::Store* store, scheduling::CampaignWatchHub* hub,
+                      const security::CallAuthorizer* authorizer);
 
   grpc::ServerUnaryReactor* SubmitCampaign(grpc::CallbackServerContext* ctx,
                                            const v1::SubmitCampaignRequest* request,
@@ -39,11 +40,11 @@ class CampaignServiceImpl final : public v1::CampaignService::CallbackService {
                                          v1::QueryResultsResponse* response) override;
 
  private:
-  Campaigns* const campaigns_;
+  scheduling::Campaigns* const campaigns_;
   const security::CallAuthorizer* const authorizer_;
-  Fleet* const fleet_;
+  scheduling::Fleet* const fleet_;
   store::Store* const store_;
-  CampaignWatchHub* const hub_;
+  scheduling::CampaignWatchHub* const hub_;
 };
 
 }  // namespace faultline::controller::service

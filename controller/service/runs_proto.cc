@@ -9,7 +9,7 @@
 namespace faultline::controller::service {
 namespace {
 
-void ComparedMetricToProto(const analysis::MetricComparison& stats, const ComparedMetric& m,
+void ComparedMetricToProto(const analysis::MetricComparison& stats, const runs::ComparedMetric& m,
                            v1::MetricComparison* out) {
   MetricComparisonToProto(stats, out);
   for (const auto& [name, value] : m.params) (*out->mutable_params())[name] = value;
@@ -28,8 +28,8 @@ v1::Verdict ChangeVerdict(const analysis::ChangePoint& cp, int direction) {
 
 }  // namespace
 
-RunSelector RunSelectorFromProto(const v1::ResultSelector& s) {
-  RunSelector out;
+runs::RunSelector RunSelectorFromProto(const v1::ResultSelector& s) {
+  runs::RunSelector out;
   out.campaign_id = s.campaign_id();
   out.target_name = s.target_name();
   out.kernel_label = s.kernel_label();
@@ -41,7 +41,7 @@ RunSelector RunSelectorFromProto(const v1::ResultSelector& s) {
   return out;
 }
 
-v1::CompareResponse CompareResponseToProto(const KernelComparison& c) {
+v1::CompareResponse CompareResponseToProto(const runs::KernelComparison& c) {
   v1::CompareResponse out;
   for (size_t i = 0; i < c.metrics.size() && i < c.suite.metrics.size(); ++i) {
     ComparedMetricToProto(c.suite.metrics[i], c.metrics[i], out.add_metrics());
@@ -61,8 +61,8 @@ v1::CompareResponse CompareResponseToProto(const KernelComparison& c) {
   return out;
 }
 
-GateSpec GateSpecFromProto(const v1::GateRequest& request) {
-  GateSpec spec;
+runs::GateSpec GateSpecFromProto(const v1::GateRequest& request) {
+  runs::GateSpec spec;
   spec.policy_text = request.policy();
   spec.policy_name = request.policy_name().empty() ? "gate" : request.policy_name();
   spec.baseline = RunSelectorFromProto(request.baseline());
@@ -75,7 +75,7 @@ GateSpec GateSpecFromProto(const v1::GateRequest& request) {
   return spec;
 }
 
-v1::GateResponse GateResponseToProto(const GateReport& report) {
+v1::GateResponse GateResponseToProto(const runs::GateReport& report) {
   v1::GateResponse out;
   out.set_outcome(GateOutcomeToProto(report.outcome));
   out.set_exit_code(analysis::GateExitCode(report.outcome));
@@ -83,7 +83,7 @@ v1::GateResponse GateResponseToProto(const GateReport& report) {
   GateRulesToProto(report.original, &out);
   *out.mutable_comparison() = CompareResponseToProto(report.comparison);
   out.set_campaign_id(report.campaign_id);
-  for (const GateConfirmation& c : report.confirmations) {
+  for (const runs::GateConfirmation& c : report.confirmations) {
     v1::GateConfirmation* pc = out.add_confirmations();
     pc->set_benchmark(c.benchmark);
     pc->set_metric(c.metric);
@@ -105,8 +105,8 @@ v1::GateResponse GateResponseToProto(const GateReport& report) {
   return out;
 }
 
-HistoryQuery HistoryQueryFromProto(const v1::ChangePointsRequest& request) {
-  HistoryQuery query;
+runs::HistoryQuery HistoryQueryFromProto(const v1::ChangePointsRequest& request) {
+  runs::HistoryQuery query;
   query.benchmark = request.benchmark();
   query.metric = request.metric();
   query.params = {request.params().begin(), request.params().end()};
@@ -114,19 +114,19 @@ HistoryQuery HistoryQueryFromProto(const v1::ChangePointsRequest& request) {
   query.host_class = request.host_class();
   query.kernel_label = request.kernel_label();
   query.order = request.order() == v1::ChangePointsRequest::ORDER_BY_KERNEL
-                    ? HistoryQuery::Order::kByKernel
-                    : HistoryQuery::Order::kByTime;
+                    ? runs::HistoryQuery::Order::kByKernel
+                    : runs::HistoryQuery::Order::kByTime;
   if (request.max_p_value() != 0) query.options.max_p_value = request.max_p_value();
   if (request.limit() != 0) query.limit = static_cast<int>(std::min(request.limit(), 1000000u));
   return query;
 }
 
-v1::ChangePointsResponse ChangePointsResponseToProto(const MetricHistory& history) {
+v1::ChangePointsResponse ChangePointsResponseToProto(const runs::MetricHistory& history) {
   v1::ChangePointsResponse response;
   response.set_unit(history.unit);
   response.set_direction(static_cast<v1::Direction>(history.direction));
   response.set_host_class(history.host_class);
-  for (const HistoryPoint& p : history.points) {
+  for (const runs::HistoryPoint& p : history.points) {
     v1::SeriesPoint* sp = response.add_points();
     sp->set_value(p.value);
     sp->set_kernel_label(p.kernel_label);
@@ -137,7 +137,7 @@ v1::ChangePointsResponse ChangePointsResponseToProto(const MetricHistory& histor
     sp->set_runs(static_cast<uint32_t>(p.runs));
   }
   for (const analysis::ChangePoint& cp : history.change_points) {
-    const HistoryPoint& first = history.points[cp.index];
+    const runs::HistoryPoint& first = history.points[cp.index];
     v1::ChangePointReport* r = response.add_change_points();
     r->set_index(static_cast<uint32_t>(cp.index));
     r->set_kernel_label(first.kernel_label);

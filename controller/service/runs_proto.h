@@ -10,16 +10,16 @@
 
 namespace faultline::controller::service {
 
-RunSelector RunSelectorFromProto(const v1::ResultSelector& selector);
-v1::CompareResponse CompareResponseToProto(const KernelComparison& comparison);
+runs::RunSelector RunSelectorFromProto(const v1::ResultSelector& selector);
+v1::CompareResponse CompareResponseToProto(const runs::KernelComparison& comparison);
 
 // Unset fields take the API's defaults: policy name "gate", a one-hour campaign timeout.
-GateSpec GateSpecFromProto(const v1::GateRequest& request);
-v1::GateResponse GateResponseToProto(const GateReport& report);
+runs::GateSpec GateSpecFromProto(const v1::GateRequest& request);
+v1::GateResponse GateResponseToProto(const runs::GateReport& report);
 
 // Unset fields take the library's defaults; the limit is capped at a million runs.
-HistoryQuery HistoryQueryFromProto(const v1::ChangePointsRequest& request);
-v1::ChangePointsResponse ChangePointsResponseToProto(const MetricHistory& history);
+runs::HistoryQuery HistoryQueryFromProto(const v1::ChangePointsRequest& request);
+v1::ChangePointsResponse ChangePointsResponseToProto(const runs::MetricHistory& history);
 
 }  // namespace faultline::controller::service
 

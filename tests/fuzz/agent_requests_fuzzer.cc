@@ -112,16 +112,16 @@ class FakeStore : public faultline::controller::store::Store {
   }
 };
 
-faultline::controller::Fleet::Options FleetOptions() {
-  faultline::controller::Fleet::Options options;
+faultline::controller::scheduling::Fleet::Options FleetOptions() {
+  faultline::controller::scheduling::Fleet::Options options;
   options.heartbeat_flush_interval = absl::ZeroDuration();  // No flusher thread per input.
   return options;
 }
 
 void CheckRegister(const faultline::v1::RegisterRequest& request) {
   FakeStore store;
-  faultline::controller::Fleet fleet(&store, FleetOptions(), [] { return absl::UnixEpoch(); },
-                                     nullptr);
+  faultline::controller::scheduling::Fleet fleet(
+      &store, FleetOptions(), [] { return absl::UnixEpoch(); }, nullptr);
   AgentRecord agent;
   agent.agent_id = request.agent_id();
   agent.host = request.host();
@@ -138,7 +138,7 @@ void CheckRegister(const faultline::v1::RegisterRequest& request) {
   }
   if (status.ok()) {
     if (store.writes != 1) std::abort();
-    if (!faultline::controller::ValidateAgentId(request.agent_id(), "agent_id").ok()) {
+    if (!faultline::controller::scheduling::ValidateAgentId(request.agent_id(), "agent_id").ok()) {
       std::abort();
     }
     return;
@@ -148,8 +148,9 @@ void CheckRegister(const faultline::v1::RegisterRequest& request) {
 
 void CheckReport(const faultline::v1::ReportResultRequest& request) {
   FakeStore store;
-  faultline::controller::JobReports reports(&store, faultline::controller::JobReports::Options(),
-                                            [] { return absl::UnixEpoch(); }, nullptr);
+  faultline::controller::scheduling::JobReports reports(
+      &store, faultline::controller::scheduling::JobReports::Options(),
+      [] { return absl::UnixEpoch(); }, nullptr);
   absl::StatusOr<ReportOutcome> outcome =
       reports.Report(request.agent_id(), request.job_id(), request.attempt(),
                      request.lease_id(), request.result());

@@ -20,7 +20,7 @@ namespace {
 
 namespace limits = faultline::controller::validation::limits;
 namespace validation = faultline::controller::validation;
-using faultline::controller::CampaignPlan;
+using faultline::controller::scheduling::CampaignPlan;
 using faultline::controller::store::AgentRecord;
 
 const std::vector<AgentRecord>& Fleet() {
@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       !absl::StartsWith(shape.message(), "spec"))) {
     std::abort();
   }
-  absl::StatusOr<CampaignPlan> plan = faultline::controller::PlanCampaign(spec, Fleet());
+  absl::StatusOr<CampaignPlan> plan =
+      faultline::controller::scheduling::PlanCampaign(spec, Fleet());
   if (!plan.ok() && shape.ok() && plan.status().code() == absl::StatusCode::kInvalidArgument) {
     // What only the fleet's catalogs can decide: benchmarks, parameters, target names after
     // defaults, the expansion into jobs.
