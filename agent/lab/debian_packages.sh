@@ -55,3 +55,14 @@ resolve_kernel() {
   [[ -n "$image" ]] || die "linux-image-$version-cloud-$deb_arch-unsigned has no /boot/vmlinuz-*"
   echo "$image"
 }
+
+# apt_download DIR PACKAGE: Debian's .deb of PACKAGE (any architecture qualifier included) into
+# DIR, refreshing apt's lists once when the package is not in them.
+apt_download() {
+  local dir="$1" name="$2"
+  mkdir -p "$dir"
+  (cd "$dir" && apt-get download -qq "$name" >/dev/null 2>&1) || {
+    apt-get update -qq >/dev/null 2>&1 || true
+    (cd "$dir" && apt-get download -qq "$name" >/dev/null 2>&1)
+  }
+}

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # faultline-lab: A/B kernel images in qemu virtual machines from one command. Each image boots
-# with a small initramfs whose init runs faultline-agent; the agents register with a controller
-# on this machine as separate test machines, a campaign runs the suite interleaved across them,
-# and the results and the comparison (and a gate, given a policy) are printed. docs/lab.md.
+# with a small initramfs whose init runs faultline-agent; the machines boot one at a time, in
+# rounds (A B A B ...), each boot registering with a controller on this machine as its own agent
+# and running the suite; then the results and the comparison (and a gate, given a policy) are
+# printed. docs/lab.md.
 #
 #   faultline-lab --arch=x86_64 \
-#       --kernel=/boot/vmlinuz-stock --label=stock \
-#       --kernel=/tmp/vmlinuz-mmap-lock-v3 --label=patched/mmap-lock-v3 --append="quiet"
+#       --kernel=build:debian:6.12 --label=stock \
+#       --kernel=build:debian:6.12+vm-fault-retry-hard --label=patched/vm-fault-retry-hard
 #
-# Every --kernel starts a machine; the --label and --append after it apply to it.
+# Every --kernel is a machine; the --label and --append after it apply to it.
 # --kernel=debian:cloud (or debian:VERSION, e.g. debian:6.1.0-56) fetches Debian's cloud kernel
-# for --arch from Debian's mirror with apt-get download into the cache directory.
+# for --arch from Debian's mirror with apt-get download into the cache directory;
+# --kernel=build:SOURCE[+SERIES[@N]] builds one (kernel_build.sh, docs/kernels.md).
 # Guests reach the controller at qemu's gateway, which is not loopback inside them, so every
 # run is mutual TLS: the lab issues a certificate to each agent and to itself (fleet_pki.sh).
 set -euo pipefail
@@ -20,14 +22,21 @@ export PATH="$PATH:/usr/sbin:/sbin"
 usage() {
   cat <<'USAGE'
 faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [options]
-  --kernel=IMAGE       a kernel image (vmlinuz / arm64 Image), or debian:cloud, debian:VERSION
+  --kernel=IMAGE       a kernel image (vmlinuz / arm64 Image), or debian:cloud, debian:VERSION,
+                       or build:SOURCE[+SERIES[@N]]: built from SOURCE (debian:6.12 or a kernel
+                       git tree) with the first N (default all) patches of SERIES (a directory,
+                       or the name of one in agent/lab/series); cached by content
+  --kernel_config=FILE a config fragment for every build: kernel (after faultline's own)
   --label=LABEL        its label: stock or patched/<name> (default: stock, then patched/vm<N>)
   --append=CMDLINE     extra kernel command line for the last --kernel
   --arch=ARCH          x86_64 (default) or arm64
-  --cpus=N             vCPUs per machine (default 1)
+  --cpus=N             vCPUs per machine (default 2: the contention benchmarks need two)
+  --rounds=N           boots per machine (default 2); machines boot one at a time, A B A B,
+                       and each boot is one block of the comparison
+  --swap_mib=N         a swap disk of N MiB per machine, for fault_swapin (default 256; 0: none)
   --memory=MIB         memory per machine in MiB (default 1024)
   --suite=FILE         campaign file without targets (default: the lab suite)
-  --repetitions=N      override the suite's repetitions
+  --repetitions=N      override the suite's repetitions (per boot)
   --controller=H:P     use this controller instead of starting one (127.0.0.1:PORT; its
                        certificate must carry IP:10.0.2.2 and IP:127.0.0.1); needs --pki_dir
   --pki_dir=DIR        the CA (DIR/ca.pem, DIR/ca.key) that signs the controller's and its
@@ -55,7 +64,10 @@ log() { echo "faultline-lab: $*" >&2; }
 
 # --- arguments ------------------------------------------------------------------------------
 arch=x86_64
-cpus=1
+cpus=2
+rounds=2
+swap_mib=256
+kernel_configs=()
 memory=1024
 suite=""
 repetitions=""
@@ -86,6 +98,9 @@ for arg in "$@"; do
       ;;
     --arch=*) arch="${arg#*=}" ;;
     --cpus=*) cpus="${arg#*=}" ;;
+    --rounds=*) rounds="${arg#*=}" ;;
+    --swap_mib=*) swap_mib="${arg#*=}" ;;
+    --kernel_config=*) kernel_configs+=("${arg#*=}") ;;
     --memory=*) memory="${arg#*=}" ;;
     --suite=*) suite="${arg#*=}" ;;
     --repetitions=*) repetitions="${arg#*=}" ;;
@@ -116,6 +131,9 @@ esac
 [[ "$accel" =~ ^(auto|kvm|tcg)$ ]] || die "--accel: \"$accel\" is not one of auto, kvm, tcg"
 [[ -z "$qemu_cpu" || "$qemu_cpu" =~ ^[A-Za-z0-9._,=+-]+$ ]] || die "--qemu_cpu: \"$qemu_cpu\" is not a cpu model"
 [[ -z "$repetitions" || "$repetitions" =~ ^[0-9]+$ ]] || die "--repetitions: not a number"
+[[ "$rounds" =~ ^[0-9]+$ ]] && (( rounds >= 1 && rounds <= 100 )) || die "--rounds: \"$rounds\" is not 1..100"
+[[ "$swap_mib" =~ ^[0-9]+$ ]] && (( swap_mib <= 65536 )) || die "--swap_mib: \"$swap_mib\" is not 0..65536"
+for c in "${kernel_configs[@]}"; do [[ -r "$c" ]] || die "--kernel_config: cannot read \"$c\""; done
 [[ "$register_timeout" =~ ^[0-9]+$ ]] || die "--register_timeout: not a number of seconds"
 [[ "$campaign_timeout" =~ ^[0-9]+$ ]] || die "--campaign_timeout: not a number of seconds"
 [[ -z "$policy" || -r "$policy" ]] || die "--policy: cannot read \"$policy\""
@@ -136,6 +154,10 @@ for i in "${!kernels[@]}"; do
   [[ "${labels[i]}" == stock || "${labels[i]}" =~ ^patched/[A-Za-z0-9._-]+$ ]] ||
     die "--label: \"${labels[i]}\" is not stock or patched/<name> ([A-Za-z0-9._-])"
   [[ "${appends[i]}" != *faultline.* ]] || die "--append: faultline.* words are the lab's own"
+  for (( j = 0; j < i; j++ )); do
+    [[ "${labels[j]}" != "${labels[i]}" ]] ||
+      die "--label: machines $j and $i are both \"${labels[i]}\" (labels tell the sides apart)"
+  done
 done
 
 # --- locations --------------------------------------------------------------------------------
@@ -154,6 +176,10 @@ controller_bin="$(find_file controller/faultline-controller "${FAULTLINE_CONTROL
 ctl_bin="$(find_file controller/cli/faultlinectl "${FAULTLINE_CTL:-}")"
 host_agent_bin="$(find_file agent/faultline-agent "${FAULTLINE_AGENT:-}")"
 guest_init="$(find_file agent/lab/guest_init.sh)"
+kernel_build="$(find_file agent/lab/kernel_build.sh)"
+series_root="$(dirname "$(find_file agent/lab/series/README.md)")"
+FAULTLINE_KERNEL_CONFIG_DIR="$(dirname "$(find_file agent/lab/kernel_config/guest-common.config)")"
+export FAULTLINE_KERNEL_CONFIG_DIR
 fleet_pki="$(find_file controller/security/fleet_pki.sh)"
 if [[ "$arch" == arm64 ]]; then
   guest_agent_bin="$(find_file agent/lab/faultline-agent-aarch64 "${FAULTLINE_AGENT_ARM64:-}")"
@@ -201,7 +227,42 @@ else
   ensure_packages qemu-system-arm cpio e2fsprogs binutils openssl
   qemu=qemu-system-aarch64
 fi
-for i in "${!kernels[@]}"; do kernels[i]="$(resolve_kernel "${kernels[i]}")"; done
+# build:SOURCE[+SERIES[@N]]: faultline-kernel-build makes (or finds in the cache) the image; a
+# relative SERIES is looked up from where the command was started, then in agent/lab/series.
+kernel_infos=()
+resolve_build() {  # resolve_build SPEC: prints the build's cache directory
+  local spec="${1#build:}" source series="" count=""
+  source="${spec%%+*}"
+  if [[ "$spec" == *+* ]]; then series="${spec#*+}"; fi
+  if [[ "$series" == *@* ]]; then count="${series##*@}"; series="${series%@*}"; fi
+  local args=(--source="$source" --arch="$arch" --cache_dir="$cache_dir")
+  if [[ -n "$series" ]]; then
+    local dir=""
+    for base in "${BUILD_WORKING_DIRECTORY:-$PWD}" "$series_root"; do
+      if [[ "$series" == /* ]]; then dir="$series"; break; fi
+      if [[ -d "$base/$series" ]]; then dir="$base/$series"; break; fi
+    done
+    [[ -n "$dir" && -d "$dir" ]] || die "--kernel=$1: no series directory \"$series\" (a path, or a name in agent/lab/series)"
+    args+=(--series="$dir")
+    [[ -n "$count" ]] && args+=(--patches="$count")
+  fi
+  for c in "${kernel_configs[@]}"; do args+=(--config="$c"); done
+  local rc=0 out
+  out="$(bash "$kernel_build" "${args[@]}")" || rc=$?
+  (( rc == 0 )) || { echo "faultline-lab: --kernel=$1: the kernel build failed (above)" >&2; exit "$rc"; }
+  echo "$out"
+}
+for i in "${!kernels[@]}"; do
+  kernel_infos+=("")
+  if [[ "${kernels[i]}" == build:* ]]; then
+    built="$(resolve_build "${kernels[i]}")"
+    kernel_infos[i]="$built/info"
+    log "vm$i: ${kernels[i]} -> $built ($(sed -n 's/^series_tag=//p' "$built/info"), $(sed -n 's/^build_seconds=//p' "$built/info") s to build)"
+    kernels[i]="$built/image"
+  else
+    kernels[i]="$(resolve_kernel "${kernels[i]}")"
+  fi
+done
 
 # --- acceleration ------------------------------------------------------------------------------
 # x86_64 defaults to qemu64: under TCG the kernel then clears pages with plain stores, where
@@ -239,10 +300,15 @@ detect_accel() {
 }
 
 # --- lab PKI ---------------------------------------------------------------------------------
-# Agent ids name the certificates, so they are fixed before anything starts.
+# Every boot is its own agent (lab-ARCH-vmI-bR-RUN), so that a comparison can tell the boots
+# apart and treat each as one block; their names are fixed, and certified, before anything starts.
 run_id="$(basename "$work_dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
+boot_agent_id() { echo "lab-$arch-vm$1-b$2-$run_id"; }  # boot_agent_id MACHINE ROUND
+machine_agent_glob() { echo "lab-$arch-vm$1-b*-$run_id"; }
 agent_ids=()
-for i in "${!kernels[@]}"; do agent_ids+=("lab-$arch-vm$i-$run_id"); done
+for (( r = 1; r <= rounds; r++ )); do
+  for i in "${!kernels[@]}"; do agent_ids+=("$(boot_agent_id "$i" "$r")"); done
+done
 host_agent_id="lab-host-$run_id"
 # The lab's own faultlinectl (submit, watch, results, compare, gate): role submit.
 ctl_name=faultline-lab
@@ -301,163 +367,226 @@ log "acceleration: $mode (agents report virtualization=$virtualization: their ow
 initramfs="$work_dir/initramfs-$arch.cpio.gz"
 build_initramfs "$initramfs" "${kernels[0]}"
 log "initramfs $(du -h "$initramfs" | cut -f1) ($(elapsed) s)"
-
-# --- machines ----------------------------------------------------------------------------------
-consoles=()
-boot_start=()
+# Each machine's own initramfs only when its modules differ; one image is the usual case.
+base_initramfs=()
 for i in "${!kernels[@]}"; do
-  consoles+=("$work_dir/vm$i.console")
-  # Each machine's own initramfs only when its modules differ; one image is the usual case.
-  base_initramfs="$initramfs"
+  base_initramfs+=("$initramfs")
   if (( i > 0 )) && [[ "$(module_tree_for "${kernels[i]}")" != "$(module_tree_for "${kernels[0]}")" ]]; then
-    base_initramfs="$work_dir/initramfs-$arch-vm$i-base.cpio.gz"
-    build_initramfs "$base_initramfs" "${kernels[i]}"
+    base_initramfs[i]="$work_dir/initramfs-$arch-vm$i-base.cpio.gz"
+    build_initramfs "${base_initramfs[i]}" "${kernels[i]}"
   fi
-  # Plus the machine's own certificate, as a second archive the kernel unpacks over the first.
-  vm_initramfs="$work_dir/initramfs-$arch-vm$i.cpio.gz"
-  add_guest_tls "$vm_initramfs" "$base_initramfs" "$pki" "${agent_ids[i]}"
-  disk="$work_dir/vm$i.scratch.ext4"
-  truncate -s 1G "$disk"
-  mkfs.ext4 -q -F "$disk" || die "mkfs.ext4 $disk failed"
-  cmdline="console=$(console_device) panic=-1 loglevel=4 ${appends[i]}"
-  cmdline+=" faultline.label=${labels[i]} faultline.controller=10.0.2.2:$port"
-  cmdline+=" faultline.agent_id=${agent_ids[i]} faultline.virtualization=$virtualization"
-  cmdline+=" faultline.epoch=$(date +%s)"
-  boot_start+=("$(date +%s.%N)")
-  # In this script's process group, so whatever kills the group (a test runner's timeout, a
-  # terminal's Ctrl-C) kills the VMs too; the EXIT trap stops them by pid otherwise.
-  # -no-reboot + panic=-1: a panicking guest ends its qemu.
-  # shellcheck disable=SC2046
-  $qemu -accel "$mode" $(qemu_machine_args) -smp "$cpus" -m "$memory" \
-    -display none -monitor none -no-reboot -serial "file:${consoles[i]}" \
-    -kernel "${kernels[i]}" -initrd "$vm_initramfs" -append "$cmdline" \
-    -nic none -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
-    -drive "file=$disk,if=none,id=disk0,format=raw" -device virtio-blk-pci,drive=disk0 \
-    </dev/null >"$work_dir/vm$i.qemu.log" 2>&1 &
-  vm_pids+=($!)
-  log "vm$i: ${labels[i]} ${kernels[i]} ${appends[i]:+(append: ${appends[i]})} pid ${vm_pids[i]}"
 done
 
-if (( host_agent )); then
-  # shellcheck disable=SC2046
-  "$host_agent_bin" --controller="$controller" --agent_id="$host_agent_id" --kernel_label=stock \
-    $(tls_flags "$host_agent_id") \
-    --tags=lab-host --spool_dir="$work_dir/host-spool" --poll_wait_seconds=5 \
-    2>"$work_dir/host-agent.log" &
-  pids+=($!)
+# --- the campaign file of one boot ---------------------------------------------------------------
+# Targets and interleaving are the lab's: one target, the booted agent; everything else comes
+# from the suite. Each boot runs each benchmark of the suite once, as one run of its repetitions.
+suite_body="$work_dir/suite.textproto"
+grep -vE '^\s*(interleave|paired)\s*:' "$suite" | sed '/^\s*targets\s*{/,/}/d' >"$suite_body"
+if [[ -n "$repetitions" ]]; then
+  sed -i '/^\s*repetitions\s*:/d' "$suite_body"
+  echo "repetitions: $repetitions" >>"$suite_body"
 fi
+boot_campaign_file() {  # boot_campaign_file OUT LABEL AGENT_ID TARGET_NAME
+  cp "$suite_body" "$1"
+  printf 'targets {\n  name: "%s"\n  kernel_label: "%s"\n  agent_ids: "%s"\n}\n' "$4" "$2" "$3" >>"$1"
+}
 
-vm_failure() {  # vm_failure INDEX MESSAGE
-  local i="$1"
-  echo "faultline-lab: vm$i (${labels[i]}, ${kernels[i]}): $2" >&2
-  echo "---- vm$i console (last 40 lines of ${consoles[i]}) ----" >&2
-  tail -40 "${consoles[i]}" 2>/dev/null | tr -d '\r' >&2 || true
-  tail -5 "$work_dir/vm$i.qemu.log" 2>/dev/null >&2 || true
+# --- one boot ----------------------------------------------------------------------------------
+vm_pid=""
+vm_console=""
+vm_name=""
+vm_failure() {  # vm_failure MESSAGE
+  echo "faultline-lab: $vm_name: $1" >&2
+  echo "---- $vm_name console (last 40 lines of $vm_console) ----" >&2
+  tail -40 "$vm_console" 2>/dev/null | tr -d '\r' >&2 || true
+  tail -5 "${vm_console%.console}.qemu.log" 2>/dev/null >&2 || true
   echo "----" >&2
   exit 1
 }
-
-# Boot time: from qemu's start to the guest init's "up" line; registration when the agent
-# shows in ListAgents.
-registered=()
-deadline=$(( $(date +%s) + register_timeout ))
-while :; do
-  agents="$(ctl agents 2>"$work_dir/agents.err" || true)"
-  all=1
-  for i in "${!kernels[@]}"; do
-    [[ -n "${registered[i]:-}" ]] && continue
-    if ! kill -0 "${vm_pids[i]}" 2>/dev/null; then
-      [[ -s "${consoles[i]}" ]] ||
-        vm_failure "$i" "the virtual machine stopped without printing anything (not a kernel image for --arch=$arch?)"
-      vm_failure "$i" "the virtual machine stopped before its agent registered (panic or init failure)"
-    fi
-    if grep -q "^${agent_ids[i]} " <<<"$agents"; then
-      registered[i]="$(awk -v s="${boot_start[i]}" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')"
-      up="$(grep -a -o 'faultline-lab-guest: up: .*' "${consoles[i]}" | tr -d '\r' | head -1)"
-      log "vm$i registered ${registered[i]} s after start (${up#faultline-lab-guest: })"
-    else
-      all=0
-    fi
-  done
-  if (( host_agent )) && ! grep -q "^$host_agent_id " <<<"$agents"; then all=0; fi
-  (( all )) && break
-  if (( $(date +%s) > deadline )); then
-    # A controller that refuses the lab's own certificate shows here.
-    [[ -s "$work_dir/agents.err" ]] && log "faultlinectl agents: $(tail -1 "$work_dir/agents.err")"
-    for i in "${!kernels[@]}"; do
-      [[ -n "${registered[i]:-}" ]] && continue
-      if grep -aq "faultline-lab-guest: up" "${consoles[i]}" 2>/dev/null; then
-        vm_failure "$i" "booted, but its agent did not register within ${register_timeout} s"
-      elif [[ -s "${consoles[i]}" ]]; then
-        vm_failure "$i" "did not finish booting within ${register_timeout} s"
-      else
-        vm_failure "$i" "printed nothing within ${register_timeout} s (wrong image or --arch?)"
-      fi
-    done
-    tail -20 "$work_dir/host-agent.log" >&2
-    die "the host agent did not register within ${register_timeout} s"
-  fi
-  sleep 1
-done
-ctl agents
-
-# --- campaign ----------------------------------------------------------------------------------
-campaign_file="$work_dir/campaign.textproto"
-# Targets, interleaving and pairing are the lab's; everything else comes from the suite.
-grep -vE '^\s*(interleave|paired)\s*:' "$suite" | sed '/^\s*targets\s*{/,/}/d' >"$campaign_file"
-[[ -n "$repetitions" ]] && sed -i '/^\s*repetitions\s*:/d' "$campaign_file" &&
-  echo "repetitions: $repetitions" >>"$campaign_file"
-echo "interleave: true" >>"$campaign_file"
-# A host agent is another host class, so only a guests-only run can be paired.
-(( host_agent )) || echo "paired: true" >>"$campaign_file"
-target_names=()
-for i in "${!kernels[@]}"; do
-  target_names+=("vm$i-$(tr '/' '-' <<<"${labels[i]}")")
-  cat >>"$campaign_file" <<TARGET
-targets {
-  name: "${target_names[i]}"
-  kernel_label: "${labels[i]}"
-  agent_ids: "${agent_ids[i]}"
+stop_vm() {
+  [[ -n "$vm_pid" ]] || return 0
+  kill -TERM "$vm_pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$vm_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$vm_pid" 2>/dev/null || true
+  wait "$vm_pid" 2>/dev/null || true
+  vm_pid=""
 }
-TARGET
-done
-if (( host_agent )); then
-  printf 'targets {\n  name: "host"\n  agent_ids: "%s"\n}\n' "$host_agent_id" >>"$campaign_file"
-fi
 
-campaign_id="$(ctl submit "$campaign_file")" || die "submitting $campaign_file failed (above)"
-echo "$campaign_id" >"$work_dir/campaign.id"
-log "campaign $campaign_id ($(elapsed) s)"
-campaign_start=$(date +%s)
-# Watch in the background so a guest that dies mid-campaign ends the run at once.
-ctl --timeout_seconds="$campaign_timeout" watch "$campaign_id" 2>"$work_dir/watch.log" &
-watch_pid=$!
-pids+=("$watch_pid")
-while kill -0 "$watch_pid" 2>/dev/null; do
-  for i in "${!kernels[@]}"; do
-    kill -0 "${vm_pids[i]}" 2>/dev/null || {
-      ctl cancel "$campaign_id" >/dev/null 2>&1 || true
-      vm_failure "$i" "the virtual machine stopped during campaign $campaign_id"
-    }
+# A built kernel must be the one that booted: its version string names the series the lab asked
+# for, its configuration is the cached one, and it has the per-VMA locks the question is about.
+check_booted_kernel() {  # check_booted_kernel MACHINE
+  local i="$1" info="${kernel_infos[$1]}"
+  [[ -n "$info" ]] || return 0
+  local want_tag want_sha got_version got_sha got_pvl
+  want_tag="$(sed -n 's/^series_tag=//p' "$info" | tr -c 'A-Za-z0-9._\n-' _)"
+  want_sha="$(sed -n 's/^config_sha256=//p' "$info")"
+  got_version="$(grep -a -o 'faultline-lab-guest: kernel: .*' "$vm_console" | tr -d '\r' | head -1)"
+  got_sha="$(grep -a -o 'faultline-lab-guest: config: sha256 [0-9a-f]*' "$vm_console" | awk '{ print $4 }' | head -1)"
+  got_pvl="$(grep -a -o 'faultline-lab-guest: config: .* per_vma_lock [0-9]*' "$vm_console" | awk '{ print $NF }' | head -1)"
+  [[ "$got_version" == *"(faultline@$want_tag)"* ]] ||
+    vm_failure "booted \"${got_version#faultline-lab-guest: kernel: }\", not the build of $want_tag"
+  [[ "$got_sha" == "$want_sha" ]] ||
+    vm_failure "its /proc/config.gz (sha256 ${got_sha:-unreadable}) is not the build's configuration ($want_sha)"
+  [[ "$got_pvl" == 1 ]] || vm_failure "its kernel has no CONFIG_PER_VMA_LOCK=y"
+  log "$vm_name: kernel ${got_version#faultline-lab-guest: kernel: Linux version } (config $want_sha, PER_VMA_LOCK=y)"
+}
+
+boot_vm() {  # boot_vm MACHINE ROUND: starts the machine and waits for its agent
+  local i="$1" r="$2" id
+  id="$(boot_agent_id "$i" "$r")"
+  vm_name="vm$i boot $r (${labels[i]}, ${kernels[i]})"
+  vm_console="$work_dir/vm$i-b$r.console"
+  local vm_initramfs="$work_dir/initramfs-$arch-vm$i-b$r.cpio.gz"
+  add_guest_tls "$vm_initramfs" "${base_initramfs[i]}" "$pki" "$id"
+  # A fresh filesystem per boot: no boot inherits another's page cache or file layout.
+  local disk="$work_dir/vm$i.scratch.ext4"
+  rm -f "$disk"
+  truncate -s 1G "$disk"
+  mkfs.ext4 -q -F "$disk" || die "mkfs.ext4 $disk failed"
+  local swap_args=()
+  if (( swap_mib > 0 )); then
+    local swap="$work_dir/vm$i.swap"
+    rm -f "$swap"
+    truncate -s "${swap_mib}M" "$swap"
+    swap_args=(-drive "file=$swap,if=none,id=swap0,format=raw" -device virtio-blk-pci,drive=swap0)
+  fi
+  local cmdline="console=$(console_device) panic=-1 loglevel=4 ${appends[i]}"
+  cmdline+=" faultline.label=${labels[i]} faultline.controller=10.0.2.2:$port"
+  cmdline+=" faultline.agent_id=$id faultline.virtualization=$virtualization"
+  cmdline+=" faultline.epoch=$(date +%s)"
+  local start
+  start="$(date +%s.%N)"
+  # In this script's process group, so whatever kills the group (a test runner's timeout, a
+  # terminal's Ctrl-C) kills the VM too; the EXIT trap stops it by pid otherwise.
+  # -no-reboot + panic=-1: a panicking guest ends its qemu.
+  # shellcheck disable=SC2046
+  $qemu -accel "$mode" $(qemu_machine_args) -smp "$cpus" -m "$memory" \
+    -display none -monitor none -no-reboot -serial "file:$vm_console" \
+    -kernel "${kernels[i]}" -initrd "$vm_initramfs" -append "$cmdline" \
+    -nic none -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
+    -drive "file=$disk,if=none,id=disk0,format=raw" -device virtio-blk-pci,drive=disk0 \
+    "${swap_args[@]}" </dev/null >"${vm_console%.console}.qemu.log" 2>&1 &
+  vm_pid=$!
+  vm_pids+=("$vm_pid")
+  log "$vm_name: pid $vm_pid ${appends[i]:+(append: ${appends[i]})}"
+  local deadline=$(( $(date +%s) + register_timeout ))
+  while :; do
+    if ! kill -0 "$vm_pid" 2>/dev/null; then
+      [[ -s "$vm_console" ]] ||
+        vm_failure "the virtual machine stopped without printing anything (not a kernel image for --arch=$arch?)"
+      vm_failure "the virtual machine stopped before its agent registered (panic or init failure)"
+    fi
+    if grep -q "^$id " <<<"$(ctl agents 2>"$work_dir/agents.err" || true)"; then break; fi
+    if (( $(date +%s) > deadline )); then
+      # A controller that refuses the lab's own certificate shows here.
+      [[ -s "$work_dir/agents.err" ]] && log "faultlinectl agents: $(tail -1 "$work_dir/agents.err")"
+      if grep -aq "faultline-lab-guest: up" "$vm_console" 2>/dev/null; then
+        vm_failure "booted, but its agent did not register within ${register_timeout} s"
+      elif [[ -s "$vm_console" ]]; then
+        vm_failure "did not finish booting within ${register_timeout} s"
+      fi
+      vm_failure "printed nothing within ${register_timeout} s (wrong image or --arch?)"
+    fi
+    sleep 0.5
   done
-  sleep 1
+  local took up
+  took="$(awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')"
+  up="$(grep -a -o 'faultline-lab-guest: up: .*' "$vm_console" | tr -d '\r' | head -1)"
+  echo "vm$i b$r $took" >>"$work_dir/boot_times"
+  log "$vm_name: registered $took s after start (${up#faultline-lab-guest: })"
+  check_booted_kernel "$i"
+}
+
+last_campaign=""
+run_campaign() {  # run_campaign FILE WATCHED_PID: submits and waits; sets last_campaign
+  local file="$1" watched="$2" id
+  id="$(ctl submit "$file")" || die "submitting $file failed (above)"
+  ctl --timeout_seconds="$campaign_timeout" watch "$id" >/dev/null 2>"$work_dir/watch.log" &
+  local watch_pid=$!
+  pids+=("$watch_pid")
+  while kill -0 "$watch_pid" 2>/dev/null; do
+    if [[ -n "$watched" ]] && ! kill -0 "$watched" 2>/dev/null; then
+      ctl cancel "$id" >/dev/null 2>&1 || true
+      vm_failure "the virtual machine stopped during campaign $id"
+    fi
+    sleep 0.5
+  done
+  local rc=0
+  wait "$watch_pid" || rc=$?
+  tail -1 "$work_dir/watch.log" >&2
+  (( rc == 0 )) || die "campaign $id did not succeed (faultlinectl watch: $rc)"
+  last_campaign="$id"
+}
+
+# --- rounds: A B A B ..., one machine at a time --------------------------------------------------
+# Two machines side by side on this host's two cores would share them while measuring, and every
+# repetition of one boot shares its memory layout and page cache: machines take turns, and each
+# boot is recorded as its own agent, the block a comparison treats as one sample of its kernel.
+: >"$work_dir/campaigns"
+: >"$work_dir/boot_times"
+campaigns_start=$(date +%s)
+for (( r = 1; r <= rounds; r++ )); do
+  for i in "${!kernels[@]}"; do
+    boot_vm "$i" "$r"
+    file="$work_dir/campaign-vm$i-b$r.textproto"
+    boot_campaign_file "$file" "${labels[i]}" "$(boot_agent_id "$i" "$r")" "vm$i-$(tr '/' '-' <<<"${labels[i]}")"
+    run_campaign "$file" "$vm_pid"
+    id="$last_campaign"
+    echo "$id vm$i b$r ${labels[i]} $(boot_agent_id "$i" "$r")" >>"$work_dir/campaigns"
+    log "$vm_name: campaign $id done ($(elapsed) s)"
+    stop_vm
+  done
+  if (( host_agent )); then
+    # The host agent takes its turn too, never beside a guest.
+    # shellcheck disable=SC2046
+    "$host_agent_bin" --controller="$controller" --agent_id="$host_agent_id" --kernel_label=stock \
+      $(tls_flags "$host_agent_id") \
+      --tags=lab-host --spool_dir="$work_dir/host-spool" --poll_wait_seconds=5 \
+      2>>"$work_dir/host-agent.log" &
+    host_pid=$!
+    pids+=("$host_pid")
+    vm_name="host agent"; vm_console="$work_dir/host-agent.log"
+    deadline=$(( $(date +%s) + register_timeout ))
+    until grep -q "^$host_agent_id " <<<"$(ctl agents 2>/dev/null || true)"; do
+      kill -0 "$host_pid" 2>/dev/null || vm_failure "the host agent exited"
+      (( $(date +%s) <= deadline )) || vm_failure "the host agent did not register within ${register_timeout} s"
+      sleep 0.5
+    done
+    file="$work_dir/campaign-host-b$r.textproto"
+    cp "$suite_body" "$file"
+    printf 'targets {\n  name: "host"\n  agent_ids: "%s"\n}\n' "$host_agent_id" >>"$file"
+    run_campaign "$file" "$host_pid"
+    id="$last_campaign"
+    echo "$id host b$r stock $host_agent_id" >>"$work_dir/campaigns"
+    kill -TERM "$host_pid" 2>/dev/null || true
+    wait "$host_pid" 2>/dev/null || true
+  fi
 done
-watch_rc=0
-wait "$watch_pid" || watch_rc=$?
-tail -1 "$work_dir/watch.log" >&2
-log "campaign took $(( $(date +%s) - campaign_start )) s"
-ctl results --campaign="$campaign_id"
-ctl results --campaign="$campaign_id" --format=csv --output="$work_dir/results.csv"
-(( watch_rc == 0 )) || die "campaign $campaign_id did not succeed (faultlinectl watch: $watch_rc)"
+head -1 "$work_dir/campaigns" | cut -d' ' -f1 >"$work_dir/campaign.id"
+log "$(wc -l <"$work_dir/campaigns") boots in $(( $(date +%s) - campaigns_start )) s"
+ctl agents --all >"$work_dir/agents.txt" 2>/dev/null || true
+cat "$work_dir/agents.txt"
+: >"$work_dir/results.txt"
+first=1
+while read -r id _; do
+  if (( first )); then
+    ctl results --campaign="$id" --format=csv >"$work_dir/results.csv"
+    first=0
+  else
+    ctl results --campaign="$id" --format=csv | tail -n +2 >>"$work_dir/results.csv"
+  fi
+  ctl results --campaign="$id" >>"$work_dir/results.txt"
+done <"$work_dir/campaigns"
+cat "$work_dir/results.txt"
 
 # --- comparison --------------------------------------------------------------------------------
 compare_rc=0
 if (( ${#kernels[@]} >= 2 )); then
-  baseline="campaign=$campaign_id,target=${target_names[0]}"
+  baseline="kernel_label=${labels[0]},agent=$(machine_agent_glob 0)"
   for i in $(seq 1 $(( ${#kernels[@]} - 1 ))); do
-    candidate="campaign=$campaign_id,target=${target_names[i]}"
+    candidate="kernel_label=${labels[i]},agent=$(machine_agent_glob "$i")"
     echo
-    echo "== ${labels[0]} (vm0) vs ${labels[i]} (vm$i)"
+    echo "== ${labels[0]} (vm0) vs ${labels[i]} (vm$i), $rounds boots each"
     ctl compare --baseline="$baseline" --candidate="$candidate" \
       --html="$work_dir/compare-vm0-vm$i.html" | tee "$work_dir/compare-vm0-vm$i.txt" ||
       compare_rc=$?
@@ -470,8 +599,9 @@ if (( ${#kernels[@]} >= 2 )); then
     fi
   done
 fi
-for i in "${!kernels[@]}"; do
-  echo "boot vm$i (${labels[i]}, $arch, $mode): agent registered ${registered[i]} s after start"
-done
+while read -r machine boot took; do
+  i="${machine#vm}"
+  echo "boot $machine $boot (${labels[i]}, $arch, $mode): agent registered $took s after start"
+done <"$work_dir/boot_times"
 echo "lab run: $(elapsed) s; work directory $work_dir"
 exit "$compare_rc"

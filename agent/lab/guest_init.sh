@@ -66,7 +66,27 @@ else
   mount -t tmpfs tmpfs /tmp
 fi
 chmod 1777 /tmp
-mkdir -p /tmp/spool
+mkdir -p /tmp/spool /var
+# File-backed benchmarks write their scratch files here: the ext4 disk, not the initramfs.
+ln -sfn /tmp /var/tmp
+export FAULTLINE_BENCH_DIR=/tmp
+# The lab's second disk is swap, so fault_swapin has a device to page out to.
+if [ -b /dev/vdb ]; then
+  mkswap /dev/vdb >/dev/null 2>&1 && swapon /dev/vdb 2>/dev/null || say "swap on /dev/vdb failed"
+fi
+# tracefs for the mmap_lock tracepoints and the function profiler; debugfs for what lives there.
+mkdir -p /sys/kernel/tracing /sys/kernel/debug
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+
+# What the host checks against the image it booted: the kernel's own version string (a built
+# kernel names its series there) and its configuration.
+if [ -r /proc/config.gz ]; then
+  config_sha="$(zcat /proc/config.gz | sha256sum | cut -d' ' -f1)"
+  per_vma_lock="$(zcat /proc/config.gz | grep -c '^CONFIG_PER_VMA_LOCK=y')"
+  say "config: sha256 $config_sha per_vma_lock $per_vma_lock"
+fi
+say "kernel: $(cat /proc/version)"
 
 say "up: release $(uname -r) arch $(uname -m) uptime $(cut -d' ' -f1 /proc/uptime)s label $label"
 export LD_LIBRARY_PATH="$(cat /lab/library_path)"

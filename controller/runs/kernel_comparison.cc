@@ -78,7 +78,7 @@ absl::StatusOr<std::vector<store::StoredRunRecord>> SelectRuns(store::Store* sto
   if (!HasGlobChars(selector.benchmark)) query.benchmark = selector.benchmark;
   query.arch = selector.arch;
   query.kernel_label_glob = selector.kernel_label;
-  query.agent_id = selector.agent_id;
+  if (!HasGlobChars(selector.agent_id)) query.agent_id = selector.agent_id;
   query.limit = kMaxRuns;
   absl::StatusOr<std::vector<store::StoredRunRecord>> runs = store->QueryRuns(query);
   if (!runs.ok()) return runs.status();
@@ -92,6 +92,8 @@ absl::StatusOr<std::vector<store::StoredRunRecord>> SelectRuns(store::Store* sto
     }
     if (!scheduling::GlobMatch(selector.host_class, r.host().host_class())) continue;
     if (!scheduling::GlobMatch(selector.benchmark, r.benchmark())) continue;
+    // A lab run's boots are one agent each (lab-x86_64-vm0-b2-RUN): a glob takes them all.
+    if (!scheduling::GlobMatch(selector.agent_id, run.agent_id)) continue;
     kept.push_back(std::move(run));
   }
   // The store answers newest first; samples are kept in the order they were measured.
