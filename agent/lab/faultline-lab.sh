@@ -576,6 +576,9 @@ while read -r id _; do
     ctl results --campaign="$id" --format=csv | tail -n +2 >>"$work_dir/results.csv"
   fi
   ctl results --campaign="$id" >>"$work_dir/results.txt"
+  # Every number of every run (counters, histograms, the host fingerprint), per boot.
+  mkdir -p "$work_dir/results"
+  ctl results --campaign="$id" --format=json --output="$work_dir/results/$id.json"
 done <"$work_dir/campaigns"
 cat "$work_dir/results.txt"
 

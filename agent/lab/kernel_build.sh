@@ -188,6 +188,16 @@ fi
 
 # --- the build tree: a patched copy of the source and kbuild's O= ------------------------------
 tree="$cache_dir/kbuild/$arch-$kernel_version-${tree_key:0:16}"
+# A request that fails leaves the cache as it found it: a build tree it created goes again
+# (one that an earlier request made stays, so that a bisect keeps its objects).
+created_tree=0
+[[ -d "$tree" ]] || created_tree=1
+drop_new_tree() {
+  local rc=$?
+  if (( rc != 0 && created_tree )); then rm -rf "$tree"; fi
+  exit "$rc"
+}
+trap drop_new_tree EXIT
 mkdir -p "$tree"
 exec 9>"$tree/.lock"
 flock 9
@@ -211,7 +221,7 @@ fi
 # (newest first), pushes the rest. Changed files get new mtimes, so kbuild rebuilds only them.
 apply_patch() {  # apply_patch FILE [-R]
   local file="$1" reverse="${2:-}" log
-  if ! log="$(patch -d "$work_src" -p1 --forward --batch --no-backup-if-mismatch $reverse --dry-run <"$file" 2>&1)"; then
+  if ! log="$(patch -d "$work_src" -p1 --fuzz=0 --forward --batch --no-backup-if-mismatch $reverse --dry-run <"$file" 2>&1)"; then
     # Name the patch, the file and the hunk that failed.
     local where
     where="$(grep -E '^(checking|patching) file|^Hunk #[0-9]+ FAILED|can.t find file|Reversed' <<<"$log" |
@@ -220,7 +230,7 @@ apply_patch() {  # apply_patch FILE [-R]
     echo "${where:-$log}" | sed 's/^/  /' >&2
     return 1
   fi
-  patch -d "$work_src" -p1 --forward --batch --no-backup-if-mismatch $reverse --quiet <"$file" >/dev/null
+  patch -d "$work_src" -p1 --fuzz=0 --forward --batch --no-backup-if-mismatch $reverse --quiet <"$file" >/dev/null
 }
 if [[ "$work_src" != "$src" ]]; then
   mapfile -t have <"$applied_file"
