@@ -202,18 +202,52 @@ mkdir -p "$tree"
 exec 9>"$tree/.lock"
 flock 9
 work_src="$tree/src"
-objdir="$tree/obj"
+# kbuild's O= directory sits directly inside the source copy, so kbuild names the source "..":
+# every command it records is free of absolute paths, and a tree copied elsewhere (a seed, below)
+# is up to date where it was.
+objdir="$work_src/obj"
 applied_file="$tree/applied"   # sha256 of each patch applied to work_src, in order
+echo "$config_key" >"$tree/config_key"
 if (( ${#patches[@]} == 0 )) && [[ "$source_arg" != debian:* ]]; then
-  work_src="$src"  # a local tree without a series is built in place (O= keeps it clean)
-elif [[ ! -f "$tree/.src-ready" ]]; then
-  stage "build tree: copying $src (hard links) into $work_src"
-  rm -rf "$work_src" "$applied_file"
-  # Hard links cost no space; patch(1) writes a new file and renames it over the link, so the
-  # pristine tree is never written through.
-  cp -al "$src" "$work_src"
-  rm -f "$work_src/.faultline-unpacked"
-  : >"$applied_file"
+  # A local tree without a series is built in place, its objects kept in the cache.
+  work_src="$src"
+  objdir="$tree/obj"
+elif [[ ! -f "$tree/.src-ready" || ! -d "$objdir" && -d "$tree/obj" ]]; then
+  rm -rf "$work_src" "$tree/obj" "$applied_file"
+  # A new series starts from the built tree of the same source and config that shares the
+  # longest prefix of its patches (at least the stock one): only what its patches touch is
+  # compiled again, instead of every object.
+  seed="" seed_common=-1
+  mapfile -t want_all < <(patch_hashes "${wanted[@]}")
+  for candidate in "$cache_dir/kbuild/$arch-$kernel_version-"*; do
+    [[ "$candidate" != "$tree" && -f "$candidate/.src-ready" && -f "$candidate/src/obj/.config" ]] || continue
+    [[ "$(cat "$candidate/config_key" 2>/dev/null)" == "$config_key" ]] || continue
+    mapfile -t cand_applied <"$candidate/applied"
+    common=0
+    while (( common < ${#cand_applied[@]} && common < ${#want_all[@]} )) &&
+        [[ "${cand_applied[common]}" == "${want_all[common]}" ]]; do common=$((common + 1)); done
+    # What the seed carries beyond the common prefix would have to be popped: count it against it.
+    score=$(( common * 2 - (${#cand_applied[@]} - common) ))
+    (( score > seed_common )) && { seed="$candidate"; seed_common=$score; }
+  done
+  if [[ -n "$seed" ]]; then
+    stage "build tree: seeding $tree from $(basename "$seed") (its objects; hard-linked sources)"
+    (
+      flock 8
+      # Sources as hard links (patch(1) replaces a file it changes rather than writing through
+      # the link); objects as copies, since the compiler rewrites them in place.
+      cp -al "$seed/src" "$work_src.tmp" && rm -rf "$work_src.tmp/obj" &&
+        cp -a "$seed/src/obj" "$work_src.tmp/obj" && cp "$seed/applied" "$applied_file"
+    ) 8>"$seed/.lock" || { rm -rf "$work_src.tmp"; die "build tree: cannot copy $seed"; }
+    mv "$work_src.tmp" "$work_src"
+  else
+    stage "build tree: copying $src (hard links) into $work_src"
+    # Hard links cost no space; patch(1) writes a new file and renames it over the link, so the
+    # pristine tree is never written through.
+    cp -al "$src" "$work_src"
+    rm -f "$work_src/.faultline-unpacked"
+    : >"$applied_file"
+  fi
   touch "$tree/.src-ready"
 fi
 
