@@ -31,7 +31,7 @@ faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [opti
   --append=CMDLINE     extra kernel command line for the last --kernel
   --arch=ARCH          x86_64 (default) or arm64
   --cpus=N             vCPUs per machine (default 2: the contention benchmarks need two)
-  --rounds=N           boots per machine (default 2); machines boot one at a time, A B A B,
+  --rounds=N           boots per machine (default 5); machines boot one at a time, A B A B,
                        and each boot is one block of the comparison
   --swap_mib=N         a swap disk of N MiB per machine, for fault_swapin (default 256; 0: none)
   --memory=MIB         memory per machine in MiB (default 1024)
@@ -65,7 +65,7 @@ log() { echo "faultline-lab: $*" >&2; }
 # --- arguments ------------------------------------------------------------------------------
 arch=x86_64
 cpus=2
-rounds=2
+rounds=5
 swap_mib=256
 kernel_configs=()
 memory=1024

@@ -5,7 +5,7 @@ source "${TEST_SRCDIR}/${TEST_WORKSPACE:-faultline}/tests/lab/lab_test_lib.sh"
 
 expected="$(debian_cloud_release arm64)"
 "$lab" --arch=arm64 --kernel=debian:cloud --label=stock \
-  --suite="$tests_dir/fault_anon_suite.textproto" --repetitions=2 \
+  --suite="$tests_dir/fault_anon_suite.textproto" --rounds=2 --repetitions=2 \
   --work_dir="$scratch/lab" || fail "faultline-lab exited $?"
 
 file -L "$runfiles/agent/lab/faultline-agent-aarch64" | grep -q "ARM aarch64" ||

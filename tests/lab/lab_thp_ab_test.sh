@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A lab A/B of one kernel image, transparent_hugepage=never vs always on the command line, each
-# booted 4 times (A B A B ...): with THP every 2 MiB of the region is one fault instead of 512, so
+# booted 5 times (A B A B ...): with THP every 2 MiB of the region is one fault instead of 512, so
 # fault_anon's cost per 4 KiB page must come out lower, as a significant improvement in the
 # comparison. Then an A/A, never vs never, must show no significant change.
 source "${TEST_SRCDIR}/${TEST_WORKSPACE:-faultline}/tests/lab/lab_test_lib.sh"
@@ -11,7 +11,7 @@ run_lab() {  # run_lab NAME APPEND_A LABEL_B APPEND_B [LAB FLAGS...]
   "$lab" --arch=x86_64 \
     --kernel=debian:cloud --label=stock --append="$append_a" \
     --kernel=debian:cloud --label="$label_b" --append="$append_b" \
-    --suite="$tests_dir/fault_anon_suite.textproto" --rounds=4 --repetitions=3 \
+    --suite="$tests_dir/fault_anon_suite.textproto" --rounds=5 --repetitions=2 \
     --work_dir="$scratch/$name" "$@" || fail "faultline-lab ($name) exited $?"
 }
 

@@ -35,7 +35,7 @@ chmod +x "$scratch/qemu_rtc_2000/qemu-system-x86_64"
 PATH="$scratch/qemu_rtc_2000:$PATH" \
 "$lab" --arch=x86_64 --controller="$controller" --pki_dir="$pki" --host_agent \
   --kernel=debian:cloud --label=stock \
-  --suite="$tests_dir/fault_anon_suite.textproto" --repetitions=2 \
+  --suite="$tests_dir/fault_anon_suite.textproto" --rounds=2 --repetitions=2 \
   --work_dir="$scratch/lab" | tee "$scratch/lab.out" || fail "faultline-lab exited $?"
 
 # One campaign per boot (WORK_DIR/campaigns: the guest's two boots and the host agent's turns).
@@ -49,7 +49,7 @@ bad="$(awk -v r="$expected" '$2 != "ARCH_X86_64" || $3 != r || $4 != "ok"' <<<"$
 [[ -z "$bad" ]] || fail "guest results not tagged $expected / ARCH_X86_64 / ok: $bad"
 bad="$(awk -v r="$host_release" '$3 != r || $4 != "ok"' <<<"$host")"
 [[ -z "$bad" ]] || fail "host results not tagged $host_release / ok: $bad"
-# Each side ran the suite's fault_anon once per round (two rounds by default).
+# Each side ran the suite's fault_anon once per round (two rounds).
 [[ "$(awk '$5 == "ns_per_fault"' <<<"$guest" | wc -l)" -eq 2 ]] || fail "guest: not 2 fault_anon runs"
 [[ "$(awk '$5 == "ns_per_fault"' <<<"$host" | wc -l)" -eq 2 ]] || fail "host: not 2 fault_anon runs"
 # The guest registered as an emulated (TCG) or hardware-virtualized machine: its own host class.

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# faultline-lab bisect: which patch of a series moved a metric. Confirms the change between the
+# two ends with a lab A/B, then halves the range: builds the midpoint (incrementally: the
+# series' build tree moves between patch counts), A/Bs it against the good end, and keeps the
+# half that holds the change. docs/bisect.md.
+#
+#   faultline-lab bisect --arch=x86_64 --source=debian:6.12 --series=DIR \
+#       --suite=one-benchmark.textproto --metric=fault_anon:ns_per_fault [--metric=...]
+#
+# Every step's verdict is recorded in WORK_DIR/steps as it is decided, and every run in the
+# bisect's own controller store (WORK_DIR/faultline.db): run the same command with the same
+# --work_dir after a crash and the decided steps are not measured again.
+# Exit status: 0 an answer (a first bad patch per metric, no change, or a range when skipped
+# patches hide it), 1 a machine or build failed in a way that stops the bisect, 2 bad input.
+set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
+
+die() { echo "faultline-lab bisect: $*" >&2; exit 2; }
+log() { echo "faultline-lab bisect: $*" >&2; }
+
+usage() {
+  cat <<'USAGE'
+faultline-lab bisect --source=SOURCE --series=DIR --suite=FILE --metric=BENCH:METRIC [options]
+  --source=SOURCE     debian:6.12 or a kernel git tree (as faultline-kernel-build takes it)
+  --series=DIR        the ordered patches (a quilt series file or git format-patch files)
+  --suite=FILE        a campaign file without targets: the benchmark invocation(s) that moved
+  --metric=B:M        a metric to bisect, e.g. fault_anon:ns_per_fault (repeatable: each is
+                      answered on its own)
+  --good=N            patches applied at the good end (default 0: the source alone)
+  --bad=N             patches applied at the bad end (default: the whole series)
+  --arch=ARCH         x86_64 (default) or arm64
+  --rounds=N          boots per side and step (default 4); an inconclusive step adds rounds
+  --max_rounds=N      the most rounds a step may take before it is called (default 8)
+  --repetitions=N     repetitions per boot (default: the suite's)
+  --kernel_config=F   a config fragment for every build
+  --work_dir=DIR      state, logs and the store (default: a new /tmp/faultline-bisect-* dir);
+                      the same DIR resumes a bisect
+  --cache_dir=DIR     the lab's cache (kernels, sources)
+USAGE
+}
+
+source_arg=""
+series=""
+suite=""
+metrics=()
+good=0
+bad=""
+arch=x86_64
+rounds=4
+max_rounds=8
+repetitions=""
+kernel_configs=()
+work_dir=""
+cache_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --source=*) source_arg="${arg#*=}" ;;
+    --series=*) series="${arg#*=}" ;;
+    --suite=*) suite="${arg#*=}" ;;
+    --metric=*) metrics+=("${arg#*=}") ;;
+    --good=*) good="${arg#*=}" ;;
+    --bad=*) bad="${arg#*=}" ;;
+    --arch=*) arch="${arg#*=}" ;;
+    --rounds=*) rounds="${arg#*=}" ;;
+    --max_rounds=*) max_rounds="${arg#*=}" ;;
+    --repetitions=*) repetitions="${arg#*=}" ;;
+    --kernel_config=*) kernel_configs+=("$arg") ;;
+    --work_dir=*) work_dir="${arg#*=}" ;;
+    --cache_dir=*) cache_args=("$arg") ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown argument \"$arg\" (see --help)" ;;
+  esac
+done
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+lab="${FAULTLINE_LAB:-$script_dir/faultline-lab}"
+[[ -x "$lab" ]] || lab="$script_dir/faultline-lab.sh"
+kernel_build="${FAULTLINE_KERNEL_BUILD:-$script_dir/kernel_build.sh}"
+ctl_bin="${FAULTLINE_CTL:?}"
+controller_bin="${FAULTLINE_CONTROLLER:?}"
+fleet_pki="${FAULTLINE_FLEET_PKI:?}"
+
+[[ -n "$source_arg" ]] || die "--source: give debian:6.12 or a kernel tree"
+[[ -n "$series" && -d "$series" ]] || die "--series: \"$series\" is not a directory"
+series="$(cd "$series" && pwd)"
+[[ -n "$suite" && -r "$suite" ]] || die "--suite: cannot read \"$suite\""
+suite="$(cd "$(dirname "$suite")" && pwd)/$(basename "$suite")"
+(( ${#metrics[@]} > 0 )) || die "--metric: name at least one BENCHMARK:METRIC"
+for m in "${metrics[@]}"; do
+  [[ "$m" =~ ^[a-z0-9_]+:[a-z0-9_.]+$ ]] || die "--metric: \"$m\" is not BENCHMARK:METRIC"
+done
+mapfile -t patch_list < <(bash "$kernel_build" --series="$series" --list) ||
+  die "--series: cannot list $series"
+total=${#patch_list[@]}
+(( total > 0 )) || die "--series: no patches in $series"
+[[ -n "$bad" ]] || bad=$total
+[[ "$good" =~ ^[0-9]+$ && "$bad" =~ ^[0-9]+$ ]] && (( good < bad && bad <= total )) ||
+  die "--good/--bad: need 0 <= good ($good) < bad ($bad) <= $total patches"
+[[ "$rounds" =~ ^[0-9]+$ ]] && (( rounds >= 2 )) || die "--rounds: \"$rounds\" is not 2 or more"
+[[ "$max_rounds" =~ ^[0-9]+$ ]] && (( max_rounds >= rounds )) || die "--max_rounds: below --rounds"
+patch_subject() { awk -F'\t' -v n="$1" '$1 == n { print $3 }' <<<"$(printf '%s\n' "${patch_list[@]}")"; }
+patch_file() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$(printf '%s\n' "${patch_list[@]}")"; }
+
+work_dir="${work_dir:-$(mktemp -d /tmp/faultline-bisect-XXXXXX)}"
+mkdir -p "$work_dir"
+work_dir="$(cd "$work_dir" && pwd)"
+started=$(date +%s)
+steps="$work_dir/steps"   # one line per decided step: KIND N VERDICT RATIO LO HI BUILD_S MEASURE_S ROUNDS
+touch "$steps"
+# The inputs a work directory was started with; a resume with other inputs is refused.
+inputs="$( { echo "$source_arg $arch $good $bad"; sha256sum "$series"/* "$suite" | cut -c1-64; printf '%s\n' "${metrics[@]}"; } | sha256sum | cut -c1-64)"
+if [[ -f "$work_dir/inputs" && "$(cat "$work_dir/inputs")" != "$inputs" ]]; then
+  die "--work_dir: $work_dir holds a bisect of other inputs (a series, suite or metric changed)"
+fi
+echo "$inputs" >"$work_dir/inputs"
+
+# --- the bisect's own controller: every step's runs in one store ------------------------------
+pids=()
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+pki="$work_dir/pki"
+if [[ ! -f "$pki/faultline-bisect.pem" ]]; then
+  rm -rf "$pki"
+  { bash "$fleet_pki" ca "$pki" && bash "$fleet_pki" server "$pki" controller IP:10.0.2.2,IP:127.0.0.1 &&
+    bash "$fleet_pki" client "$pki" faultline-bisect; } >"$work_dir/pki.log" 2>&1 ||
+    die "fleet_pki.sh failed: $(tail -3 "$work_dir/pki.log")"
+  printf 'cert lab-* agent\ncert faultline-lab submit\ncert faultline-bisect read\n' >"$pki/access.policy"
+fi
+rm -f "$work_dir/controller.port"
+"$controller_bin" --listen=127.0.0.1:0 --db="$work_dir/faultline.db" \
+  --tls_cert="$pki/controller.pem" --tls_key="$pki/controller.key" --client_ca="$pki/ca.pem" \
+  --access_policy="$pki/access.policy" --port_file="$work_dir/controller.port" --metrics_listen= \
+  2>>"$work_dir/controller.log" &
+pids+=($!)
+for _ in $(seq 1 100); do [[ -s "$work_dir/controller.port" ]] && break; sleep 0.1; done
+[[ -s "$work_dir/controller.port" ]] || die "the controller did not start: $(tail -3 "$work_dir/controller.log")"
+controller="127.0.0.1:$(cat "$work_dir/controller.port")"
+ctl() {
+  "$ctl_bin" --controller="$controller" --tls_ca="$pki/ca.pem" \
+    --tls_cert="$pki/faultline-bisect.pem" --tls_key="$pki/faultline-bisect.key" "$@"
+}
+
+label_for() { if (( $1 == 0 )); then echo stock; else echo "patched/bisect-$1"; fi; }
+
+# --- one build (or the cache) ----------------------------------------------------------------
+build_seconds() {  # build_seconds N: builds N patches' kernel; prints seconds, or "failed"
+  local n="$1" t0 rc=0
+  t0=$(date +%s)
+  bash "$kernel_build" --source="$source_arg" --arch="$arch" --series="$series" --patches="$n" \
+    "${kernel_configs[@]/--kernel_config=/--config=}" "${cache_args[@]}" \
+    >"$work_dir/build-$n.out" 2>"$work_dir/build-$n.log" || rc=$?
+  if (( rc == 1 )); then echo failed; return 0; fi
+  (( rc == 0 )) || { tail -5 "$work_dir/build-$n.log" >&2; die "building $n patches: bad input (above)"; }
+  echo $(( $(date +%s) - t0 ))
+}
+
+# --- one A/B between patch counts A (the good side) and B ----------------------------------------
+# Prints "VERDICT RATIO LO HI ROUNDS" per metric (in --metric order), each line one metric.
+measure() {  # measure A B TAG
+  local a="$1" b="$2" tag="$3" r="$rounds" dir
+  while :; do
+    dir="$work_dir/lab-$tag-r$r"
+    if [[ ! -f "$dir/done" ]]; then
+      rm -rf "$dir"
+      local rc=0
+      "$lab" --arch="$arch" --controller="$controller" --pki_dir="$pki" \
+        --kernel="build:$source_arg+$series@$a" --label="$(label_for "$a")" \
+        --kernel="build:$source_arg+$series@$b" --label="$(label_for "$b")" \
+        --suite="$suite" --rounds="$r" ${repetitions:+--repetitions=$repetitions} \
+        "${kernel_configs[@]}" "${cache_args[@]}" --work_dir="$dir" >"$dir.out" 2>&1 || rc=$?
+      # The lab exits 0 whatever the comparison says; anything else is a machine that failed.
+      (( rc == 0 )) || { tail -20 "$dir.out" >&2; return 1; }
+      touch "$dir/done"
+    fi
+    local run_id
+    run_id="$(basename "$dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
+    ctl compare --format=json \
+      --baseline="kernel_label=$(label_for "$a"),agent=lab-$arch-vm0-b*-$run_id" \
+      --candidate="kernel_label=$(label_for "$b"),agent=lab-$arch-vm1-b*-$run_id" \
+      >"$dir/compare.json" 2>"$dir/compare.err" || true
+    local lines=() undecided=0
+    for m in "${metrics[@]}"; do
+      local line
+      line="$(jq -r --arg b "${m%%:*}" --arg m "${m#*:}" '
+        [ .. | objects | select(.benchmark? == $b and .metric? == $m) ] | first
+        | if . == null then "not_measured nan nan nan" else
+            "\(.verdict | ascii_downcase | sub("^verdict_"; "")) \(.ratio) \(.ratio_lower) \(.ratio_upper)"
+          end' "$dir/compare.json" 2>/dev/null || echo "not_measured nan nan nan")"
+      [[ "$line" == inconclusive* ]] && undecided=1
+      lines+=("$line $r")
+    done
+    if (( undecided )) && (( r + 2 <= max_rounds )); then
+      r=$((r + 2))
+      log "$tag: inconclusive after $((r - 2)) boots per side; again with $r"
+      continue
+    fi
+    printf '%s\n' "${lines[@]}"
+    return 0
+  done
+}
+
+# --- the steps -----------------------------------------------------------------------------------
+decided() { awk -v k="$1" -v n="$2" '$1 == k && $2 == n' "$steps"; }  # decided KIND N
+record() { echo "$*" >>"$steps"; }
+
+# Confirm: good vs bad, per metric.
+declare -A direction=()  # metric -> regression|improvement (what the change is)
+if [[ -z "$(decided confirm "$bad")" ]]; then
+  for n in "$good" "$bad"; do
+    bs="$(build_seconds "$n")"
+    [[ "$bs" != failed ]] || die "the $( (( n == good )) && echo good || echo bad ) end ($n patches) does not build: $(tail -3 "$work_dir/build-$n.log")"
+    echo "$n $bs" >>"$work_dir/build_times"
+  done
+  t0=$(date +%s)
+  mapfile -t results < <(measure "$good" "$bad" "confirm") || die "the confirm A/B failed (above)"
+  t=$(( $(date +%s) - t0 ))
+  for i in "${!metrics[@]}"; do
+    record confirm "$bad" "${metrics[i]}" ${results[i]} "$(awk -v n="$bad" '$1 == n { print $2 }' "$work_dir/build_times" | tail -1)" "$t"
+  done
+fi
+for m in "${metrics[@]}"; do
+  v="$(awk -v m="$m" '$1 == "confirm" && $3 == m { print $4 }' "$steps" | tail -1)"
+  direction[$m]="$v"
+done
+
+# Per metric, classify N as good or bad against the confirmed change: an A/B of good vs N whose
+# verdict is the confirmed direction is bad; no_change is good; still inconclusive after the
+# extra rounds, it is called by which end its ratio is nearer (log scale), and marked so.
+classify() {  # classify METRIC VERDICT RATIO: prints bad|good and a flag
+  local m="$1" v="$2" ratio="$3" end
+  if [[ "$v" == "${direction[$m]}" ]]; then echo "bad decided"; return; fi
+  if [[ "$v" == no_change || "$v" == regression || "$v" == improvement ]]; then echo "good decided"; return; fi
+  end="$(awk -v m="$m" '$1 == "confirm" && $3 == m { print $5 }' "$steps" | tail -1)"
+  awk -v r="$ratio" -v e="$end" 'BEGIN {
+    if (r != r + 0 || r <= 0) { print "good called"; exit }
+    print (log(r) * log(r) > (log(r) - log(e)) * (log(r) - log(e))) ? "bad called" : "good called" }'
+}
+
+declare -A answer=()
+for m in "${metrics[@]}"; do
+  if [[ "${direction[$m]}" != regression && "${direction[$m]}" != improvement ]]; then
+    answer[$m]="no change between $good and $bad patches (${direction[$m]}): nothing to bisect"
+    continue
+  fi
+  lo=$good hi=$bad skipped=()
+  while (( hi - lo > 1 )); do
+    mid=$(( (lo + hi) / 2 ))
+    # Skip what does not build, as git bisect skip does: try the nearest untried count.
+    candidates=("$mid")
+    for (( d = 1; d < hi - lo; d++ )); do
+      (( mid + d < hi )) && candidates+=($((mid + d)))
+      (( mid - d > lo )) && candidates+=($((mid - d)))
+    done
+    chosen=""
+    for c in "${candidates[@]}"; do
+      if [[ " ${skipped[*]} " == *" $c "* ]]; then continue; fi
+      if [[ -n "$(awk -v n="$c" '$1 == "skip" && $2 == n' "$steps")" ]]; then skipped+=("$c"); continue; fi
+      if [[ -z "$(decided step "$c")" ]]; then
+        bs="$(build_seconds "$c")"
+        if [[ "$bs" == failed ]]; then
+          record skip "$c" - build_failed - - - "$(tail -1 "$work_dir/build-$c.log" | tr ' ' '_')"
+          skipped+=("$c")
+          log "$c patches: the build failed; skipped"
+          continue
+        fi
+        echo "$c $bs" >>"$work_dir/build_times"
+        t0=$(date +%s)
+        if ! mapfile -t results < <(measure "$good" "$c" "step-$c"); then
+          record skip "$c" - boot_or_measure_failed - - - -
+          skipped+=("$c")
+          continue
+        fi
+        t=$(( $(date +%s) - t0 ))
+        for i in "${!metrics[@]}"; do record step "$c" "${metrics[i]}" ${results[i]} "$bs" "$t"; done
+      fi
+      chosen="$c"
+      break
+    done
+    if [[ -z "$chosen" ]]; then break; fi
+    read -r _ _ _ v ratio _ _ _ _ _ < <(awk -v n="$chosen" -v m="$m" '$1 == "step" && $2 == n && $3 == m' "$steps" | tail -1)
+    read -r side how < <(classify "$m" "$v" "$ratio")
+    log "$m: $chosen patches: $v (B/A $ratio) -> $side ($how)"
+    if [[ "$side" == bad ]]; then hi=$chosen; else lo=$chosen; fi
+  done
+  # Skipped counts between lo and hi hide the culprit among them.
+  hidden=()
+  for s in "${skipped[@]}"; do (( s > lo && s < hi )) && hidden+=("$s"); done
+  if (( hi - lo == 1 )); then
+    answer[$m]="first bad patch: $hi $(patch_file "$hi") \"$(patch_subject "$hi")\""
+  else
+    answer[$m]="the first bad patch is one of $((lo + 1))..$hi: patches ${hidden[*]} were skipped (did not build or boot)"
+  fi
+done
+
+# --- the answer --------------------------------------------------------------------------------
+echo
+echo "bisect of $series ($total patches, good $good, bad $bad, $arch)"
+printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' step patches metric verdict "B/A [95% CI]" build_s measure_s boots
+while read -r kind n metric verdict ratio rlo rhi brounds bs ms; do
+  if [[ "$kind" == skip ]]; then
+    printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' skip "$n" - "$metric" - - - -
+    continue
+  fi
+  printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' "$kind" "$n" "$metric" "$verdict" \
+    "$(awk -v r="$ratio" -v l="$rlo" -v h="$rhi" 'BEGIN { printf "%.3f [%.3f, %.3f]", r, l, h }')" "$bs" "$ms" "$brounds"
+done <"$steps"
+echo
+for m in "${metrics[@]}"; do echo "$m: ${answer[$m]}"; done
+echo "builds: $(wc -l <"$work_dir/build_times" 2>/dev/null || echo 0); total $(( $(date +%s) - started )) s (this invocation); work directory $work_dir"
