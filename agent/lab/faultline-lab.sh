@@ -62,6 +62,35 @@ die() {
 }
 log() { echo "faultline-lab: $*" >&2; }
 
+# --- locations --------------------------------------------------------------------------------
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+runfiles="${RUNFILES_DIR:-${TEST_SRCDIR:-${BASH_SOURCE[0]}.runfiles}}"
+find_file() {  # find_file RELATIVE_PATH [ENV_OVERRIDE]
+  local rel="$1" override="${2:-}"
+  if [[ -n "$override" ]]; then echo "$override"; return; fi
+  for base in "$runfiles/${TEST_WORKSPACE:-faultline}" "$runfiles/__main__" \
+      "${FAULTLINE_BIN:-/nonexistent}" "$script_dir/../.."; do
+    if [[ -e "$base/$rel" ]]; then echo "$base/$rel"; return; fi
+  done
+  die "cannot find $rel (run through bazel, or set FAULTLINE_BIN to a bazel-bin directory)"
+}
+
+# `faultline-lab bisect ...`: the series bisect (bisect.sh), driving this command once per step.
+if [[ "${1:-}" == bisect ]]; then
+  shift
+  FAULTLINE_LAB="$(find_file agent/lab/faultline-lab "${FAULTLINE_LAB:-}" 2>/dev/null || echo "${BASH_SOURCE[0]}")"
+  FAULTLINE_CTL="$(find_file controller/cli/faultlinectl "${FAULTLINE_CTL:-}")"
+  FAULTLINE_CONTROLLER="$(find_file controller/faultline-controller "${FAULTLINE_CONTROLLER:-}")"
+  FAULTLINE_FLEET_PKI="$(find_file controller/security/fleet_pki.sh)"
+  FAULTLINE_AGENT="$(find_file agent/faultline-agent "${FAULTLINE_AGENT:-}")"
+  FAULTLINE_AGENT_ARM64="$(find_file agent/lab/faultline-agent-aarch64 "${FAULTLINE_AGENT_ARM64:-}" 2>/dev/null || true)"
+  FAULTLINE_KERNEL_BUILD="$(find_file agent/lab/kernel_build.sh)"
+  FAULTLINE_KERNEL_CONFIG_DIR="$(dirname "$(find_file agent/lab/kernel_config/guest-common.config)")"
+  export FAULTLINE_LAB FAULTLINE_CTL FAULTLINE_CONTROLLER FAULTLINE_FLEET_PKI FAULTLINE_KERNEL_BUILD \
+    FAULTLINE_KERNEL_CONFIG_DIR FAULTLINE_AGENT FAULTLINE_AGENT_ARM64
+  exec bash "$(find_file agent/lab/bisect.sh)" "$@"
+fi
+
 # --- arguments ------------------------------------------------------------------------------
 arch=x86_64
 cpus=2
@@ -160,18 +189,7 @@ for i in "${!kernels[@]}"; do
   done
 done
 
-# --- locations --------------------------------------------------------------------------------
-script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-runfiles="${RUNFILES_DIR:-${TEST_SRCDIR:-${BASH_SOURCE[0]}.runfiles}}"
-find_file() {  # find_file RELATIVE_PATH [ENV_OVERRIDE]
-  local rel="$1" override="${2:-}"
-  if [[ -n "$override" ]]; then echo "$override"; return; fi
-  for base in "$runfiles/${TEST_WORKSPACE:-faultline}" "$runfiles/__main__" \
-      "${FAULTLINE_BIN:-/nonexistent}" "$script_dir/../.."; do
-    if [[ -e "$base/$rel" ]]; then echo "$base/$rel"; return; fi
-  done
-  die "cannot find $rel (run through bazel, or set FAULTLINE_BIN to a bazel-bin directory)"
-}
+# --- locations ---------------------------------------------------------------------------------
 controller_bin="$(find_file controller/faultline-controller "${FAULTLINE_CONTROLLER:-}")"
 ctl_bin="$(find_file controller/cli/faultlinectl "${FAULTLINE_CTL:-}")"
 host_agent_bin="$(find_file agent/faultline-agent "${FAULTLINE_AGENT:-}")"
