@@ -162,44 +162,55 @@ build_seconds() {  # build_seconds N: builds N patches' kernel; prints seconds, 
   echo $(( $(date +%s) - t0 ))
 }
 
+# "VERDICT RATIO LO HI" of one metric in `faultlinectl compare --format=json`.
+metric_row() {  # metric_row FILE BENCHMARK METRIC
+  jq -r --arg b "$2" --arg m "$3" '
+    [ .. | objects | select(.benchmark? == $b and .metric? == $m) ] | first
+    | if . == null then "not_measured nan nan nan" else
+        "\(.verdict | ascii_downcase | sub("^verdict_"; "")) \(.ratio) \(.ratio_lower) \(.ratio_upper)"
+      end' "$1" 2>/dev/null || echo "not_measured nan nan nan"
+}
+
 # --- one A/B between patch counts A (the good side) and B ----------------------------------------
 # Prints "VERDICT RATIO LO HI ROUNDS" per metric (in --metric order), each line one metric.
 measure() {  # measure A B TAG
-  local a="$1" b="$2" tag="$3" r="$rounds" dir
+  local a="$1" b="$2" tag="$3" done_rounds=0 want="$rounds" part=0 dir
   while :; do
-    dir="$work_dir/lab-$tag-r$r"
-    if [[ ! -f "$dir/done" ]]; then
-      rm -rf "$dir"
-      local rc=0
-      "$lab" --arch="$arch" --controller="$controller" --pki_dir="$pki" \
-        --kernel="build:$source_arg+$series@$a" --label="$(label_for "$a")" \
-        --kernel="build:$source_arg+$series@$b" --label="$(label_for "$b")" \
-        --suite="$suite" --rounds="$r" ${repetitions:+--repetitions=$repetitions} \
-        "${kernel_configs[@]}" "${cache_args[@]}" --work_dir="$dir" >"$dir.out" 2>&1 || rc=$?
-      # The lab exits 0 whatever the comparison says; anything else is a machine that failed.
-      (( rc == 0 )) || { tail -20 "$dir.out" >&2; return 1; }
-      touch "$dir/done"
-    fi
-    local run_id
-    run_id="$(basename "$dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
+    # Each part adds rounds to the same run (one agent id per boot, all under run id TAG), so the
+    # comparison below takes every boot of this step.
+    while (( done_rounds < want )); do
+      part=$((part + 1))
+      dir="$work_dir/lab-$tag-$part"
+      local add=$(( want - done_rounds ))
+      if [[ ! -f "$dir/done" ]]; then
+        rm -rf "$dir"
+        local rc=0
+        "$lab" --arch="$arch" --controller="$controller" --pki_dir="$pki" --run_id="$tag" \
+          --kernel="build:$source_arg+$series@$a" --label="$(label_for "$a")" \
+          --kernel="build:$source_arg+$series@$b" --label="$(label_for "$b")" \
+          --suite="$suite" --rounds="$add" --first_round=$((done_rounds + 1)) \
+          ${repetitions:+--repetitions=$repetitions} \
+          "${kernel_configs[@]}" "${cache_args[@]}" --work_dir="$dir" >"$dir.out" 2>&1 || rc=$?
+        # The lab exits 0 whatever the comparison says; anything else is a machine that failed.
+        (( rc == 0 )) || { tail -20 "$dir.out" >&2; return 1; }
+        echo "$add" >"$dir/done"
+      fi
+      done_rounds=$(( done_rounds + $(cat "$dir/done") ))
+    done
     ctl compare --format=json \
-      --baseline="kernel_label=$(label_for "$a"),agent=lab-$arch-vm0-b*-$run_id" \
-      --candidate="kernel_label=$(label_for "$b"),agent=lab-$arch-vm1-b*-$run_id" \
-      >"$dir/compare.json" 2>"$dir/compare.err" || true
+      --baseline="kernel_label=$(label_for "$a"),agent=lab-$arch-vm0-b*-$tag" \
+      --candidate="kernel_label=$(label_for "$b"),agent=lab-$arch-vm1-b*-$tag" \
+      >"$work_dir/compare-$tag.json" 2>"$work_dir/compare-$tag.err" || true
     local lines=() undecided=0
     for m in "${metrics[@]}"; do
       local line
-      line="$(jq -r --arg b "${m%%:*}" --arg m "${m#*:}" '
-        [ .. | objects | select(.benchmark? == $b and .metric? == $m) ] | first
-        | if . == null then "not_measured nan nan nan" else
-            "\(.verdict | ascii_downcase | sub("^verdict_"; "")) \(.ratio) \(.ratio_lower) \(.ratio_upper)"
-          end' "$dir/compare.json" 2>/dev/null || echo "not_measured nan nan nan")"
+      line="$(metric_row "$work_dir/compare-$tag.json" "${m%%:*}" "${m#*:}")"
       [[ "$line" == inconclusive* ]] && undecided=1
-      lines+=("$line $r")
+      lines+=("$line $done_rounds")
     done
-    if (( undecided )) && (( r + 2 <= max_rounds )); then
-      r=$((r + 2))
-      log "$tag: inconclusive after $((r - 2)) boots per side; again with $r"
+    if (( undecided )) && (( done_rounds + 2 <= max_rounds )); then
+      want=$(( done_rounds + 2 ))
+      log "$tag: inconclusive after $done_rounds boots per side; adding 2 more"
       continue
     fi
     printf '%s\n' "${lines[@]}"

@@ -33,6 +33,9 @@ faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [opti
   --cpus=N             vCPUs per machine (default 2: the contention benchmarks need two)
   --rounds=N           boots per machine (default 5); machines boot one at a time, A B A B,
                        and each boot is one block of the comparison
+  --first_round=N      number this run's rounds from N (default 1), to add rounds to an earlier
+                       run of the same --run_id on the same controller
+  --run_id=ID          the suffix of this run's agent ids (default: from the work directory)
   --swap_mib=N         a swap disk of N MiB per machine, for fault_swapin (default 256; 0: none)
   --memory=MIB         memory per machine in MiB (default 1024)
   --suite=FILE         campaign file without targets (default: the lab suite)
@@ -95,6 +98,8 @@ fi
 arch=x86_64
 cpus=2
 rounds=5
+first_round=1
+run_id=""
 swap_mib=256
 kernel_configs=()
 memory=1024
@@ -128,6 +133,8 @@ for arg in "$@"; do
     --arch=*) arch="${arg#*=}" ;;
     --cpus=*) cpus="${arg#*=}" ;;
     --rounds=*) rounds="${arg#*=}" ;;
+    --first_round=*) first_round="${arg#*=}" ;;
+    --run_id=*) run_id="${arg#*=}" ;;
     --swap_mib=*) swap_mib="${arg#*=}" ;;
     --kernel_config=*) kernel_configs+=("${arg#*=}") ;;
     --memory=*) memory="${arg#*=}" ;;
@@ -161,6 +168,8 @@ esac
 [[ -z "$qemu_cpu" || "$qemu_cpu" =~ ^[A-Za-z0-9._,=+-]+$ ]] || die "--qemu_cpu: \"$qemu_cpu\" is not a cpu model"
 [[ -z "$repetitions" || "$repetitions" =~ ^[0-9]+$ ]] || die "--repetitions: not a number"
 [[ "$rounds" =~ ^[0-9]+$ ]] && (( rounds >= 1 && rounds <= 100 )) || die "--rounds: \"$rounds\" is not 1..100"
+[[ "$first_round" =~ ^[1-9][0-9]*$ ]] || die "--first_round: \"$first_round\" is not a positive number"
+[[ -z "$run_id" || "$run_id" =~ ^[A-Za-z0-9-]{1,24}$ ]] || die "--run_id: \"$run_id\" is not 1-24 of [A-Za-z0-9-]"
 [[ "$swap_mib" =~ ^[0-9]+$ ]] && (( swap_mib <= 65536 )) || die "--swap_mib: \"$swap_mib\" is not 0..65536"
 for c in "${kernel_configs[@]}"; do [[ -r "$c" ]] || die "--kernel_config: cannot read \"$c\""; done
 [[ "$register_timeout" =~ ^[0-9]+$ ]] || die "--register_timeout: not a number of seconds"
@@ -320,11 +329,12 @@ detect_accel() {
 # --- lab PKI ---------------------------------------------------------------------------------
 # Every boot is its own agent (lab-ARCH-vmI-bR-RUN), so that a comparison can tell the boots
 # apart and treat each as one block; their names are fixed, and certified, before anything starts.
-run_id="$(basename "$work_dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
+[[ -n "$run_id" ]] || run_id="$(basename "$work_dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
+last_round=$(( first_round + rounds - 1 ))
 boot_agent_id() { echo "lab-$arch-vm$1-b$2-$run_id"; }  # boot_agent_id MACHINE ROUND
 machine_agent_glob() { echo "lab-$arch-vm$1-b*-$run_id"; }
 agent_ids=()
-for (( r = 1; r <= rounds; r++ )); do
+for (( r = first_round; r <= last_round; r++ )); do
   for i in "${!kernels[@]}"; do agent_ids+=("$(boot_agent_id "$i" "$r")"); done
 done
 host_agent_id="lab-host-$run_id"
@@ -543,7 +553,7 @@ run_campaign() {  # run_campaign FILE WATCHED_PID: submits and waits; sets last_
 : >"$work_dir/campaigns"
 : >"$work_dir/boot_times"
 campaigns_start=$(date +%s)
-for (( r = 1; r <= rounds; r++ )); do
+for (( r = first_round; r <= last_round; r++ )); do
   for i in "${!kernels[@]}"; do
     boot_vm "$i" "$r"
     file="$work_dir/campaign-vm$i-b$r.textproto"
