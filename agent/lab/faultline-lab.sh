@@ -248,10 +248,10 @@ trap 'exit 143' TERM
 source "$(find_file agent/lab/debian_packages.sh)"
 source "$(find_file agent/lab/initramfs.sh)"
 if [[ "$arch" == x86_64 ]]; then
-  ensure_packages qemu-system-x86 busybox-static cpio e2fsprogs binutils openssl
+  ensure_packages qemu-system-x86 busybox-static cpio e2fsprogs binutils openssl jq bsdextrautils
   qemu=qemu-system-x86_64
 else
-  ensure_packages qemu-system-arm cpio e2fsprogs binutils openssl
+  ensure_packages qemu-system-arm cpio e2fsprogs binutils openssl jq bsdextrautils
   qemu=qemu-system-aarch64
 fi
 # build:SOURCE[+SERIES[@N]]: faultline-kernel-build makes (or finds in the cache) the image; a
@@ -609,6 +609,39 @@ while read -r id _; do
   ctl results --campaign="$id" --format=json --output="$work_dir/results/$id.json"
 done <"$work_dir/campaigns"
 cat "$work_dir/results.txt"
+
+# --- mechanism: the kernel's own counters per fault, per machine ---------------------------------
+# vmstat's vma_lock_* (a kernel with PER_VMA_LOCK_STATS) and every mmap_lock.* counter the runs
+# carry, summed over each machine's boots and divided by its page faults: what the fault path
+# did, beside what it cost.
+mechanism_table() {
+  local files=()
+  for f in "$work_dir"/results/*.json; do [[ -e "$f" ]] && files+=("$f"); done
+  (( ${#files[@]} > 0 )) || return 0
+  jq -s -r --argjson labels "$(printf '%s\n' "${labels[@]}" | jq -R . | jq -s .)" '
+    [ .[].runs[] | select(.result.state == "RUN_STATE_OK")
+      | { machine: (.agent_id | capture("-vm(?<i>[0-9]+)-b") | .i // "host"),
+          benchmark: .result.benchmark, c: [ .result.repetitions[].counters ] } ]
+    | group_by([.machine, .benchmark])[]
+    | (.[0].machine) as $m | (.[0].benchmark) as $b
+    | ([ .[].c[] ]) as $reps
+    | ($reps | map(to_entries) | add // [] | group_by(.key)
+        | map({ key: .[0].key, value: (map(.value | tonumber) | add) }) | from_entries) as $sum
+    | ($sum["vmstat.pgfault"] // 0) as $faults
+    | select($faults > 0)
+    | [ "vm" + $m, ($labels[($m | tonumber)] // "?"), $b, ($faults | tostring),
+        (($sum["vmstat.pgmajfault"] // 0) / $faults * 1000 | round / 1000 | tostring) ]
+      + ( [ "vma_lock_success", "vma_lock_retry", "vma_lock_miss", "vma_lock_abort" ]
+          | map(if $sum["vmstat." + .] == null then "-" else ($sum["vmstat." + .] / $faults * 1000 | round / 1000 | tostring) end) )
+      + [ ( [ $sum | to_entries[] | select(.key | startswith("mmap_lock.")) | select(.key | test("acquisitions$|acquire")) ]
+            | if length == 0 then "-" else map("\(.key | ltrimstr("mmap_lock."))=\(.value / $faults * 1000 | round / 1000)") | join(" ") end ) ]
+    | @tsv' "${files[@]}" 2>"$work_dir/mechanism.err" |
+    { printf 'machine\tlabel\tbenchmark\tfaults\tmajor/f\tvma_lock_success/f\tretry/f\tmiss/f\tabort/f\tmmap_lock/f\n'; cat; } |
+    column -t -s $'\t'
+}
+echo
+echo "== mechanism (per page fault, summed over each machine's boots; vmstat is system-wide in the guest)"
+mechanism_table | tee "$work_dir/mechanism.txt"
 
 # --- comparison --------------------------------------------------------------------------------
 compare_rc=0

@@ -13,7 +13,7 @@ file -L "$runfiles/agent/lab/faultline-agent-aarch64" | grep -q "ARM aarch64" ||
 # results.csv is the controller's stored results (faultlinectl results --format=csv).
 rows="$(awk -F, 'NR > 1 { print $6, $7, $9, $(NF - 4), $(NF - 2), $10 }' "$scratch/lab/results.csv")"
 echo "$rows" | sort -u -k1,3 | awk '{ print "stored:", $1, $2, $3, $4, $6 }'
-[[ "$(awk '$5 == "ns_per_fault"' <<<"$rows" | wc -l)" -eq 2 ]] || fail "not 2 fault_anon runs stored"
+[[ "$(awk '$5 == "ns_per_fault"' <<<"$rows" | wc -l)" -eq 4 ]] || fail "not 2 boots x 2 repetitions of fault_anon stored"
 bad="$(awk -v r="$expected" '$2 != "ARCH_ARM64" || $3 != r || $4 != "ok" || $6 !~ /^arm64-.*-tcg$/' <<<"$rows")"
 [[ -z "$bad" ]] || fail "results not tagged ARCH_ARM64 / $expected / ok / arm64-*-tcg: $bad"
 echo "PASS: arm64 guest results tagged ARCH_ARM64 $expected"

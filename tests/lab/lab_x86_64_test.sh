@@ -49,9 +49,9 @@ bad="$(awk -v r="$expected" '$2 != "ARCH_X86_64" || $3 != r || $4 != "ok"' <<<"$
 [[ -z "$bad" ]] || fail "guest results not tagged $expected / ARCH_X86_64 / ok: $bad"
 bad="$(awk -v r="$host_release" '$3 != r || $4 != "ok"' <<<"$host")"
 [[ -z "$bad" ]] || fail "host results not tagged $host_release / ok: $bad"
-# Each side ran the suite's fault_anon once per round (two rounds).
-[[ "$(awk '$5 == "ns_per_fault"' <<<"$guest" | wc -l)" -eq 2 ]] || fail "guest: not 2 fault_anon runs"
-[[ "$(awk '$5 == "ns_per_fault"' <<<"$host" | wc -l)" -eq 2 ]] || fail "host: not 2 fault_anon runs"
+# Each side ran the suite's fault_anon once per round: two rounds of two repetitions (a CSV row each).
+[[ "$(awk '$5 == "ns_per_fault"' <<<"$guest" | wc -l)" -eq 4 ]] || fail "guest: not 2 boots x 2 repetitions of fault_anon"
+[[ "$(awk '$5 == "ns_per_fault"' <<<"$host" | wc -l)" -eq 4 ]] || fail "host: not 2 turns x 2 repetitions of fault_anon"
 # The guest registered as an emulated (TCG) or hardware-virtualized machine: its own host class.
 # (The agent list the lab printed once every agent had registered.)
 grep -E "^lab-x86_64-vm0-\S+ .* $expected .*-(tcg|hvm)\s*$" "$scratch/lab.out" >/dev/null ||
