@@ -364,7 +364,8 @@ absl::Status CheckSelector(const v1::ResultSelector& s, const std::string& field
   RETURN_IF_ERROR(CheckEnum(s.arch(), field + ".arch", v1::Arch_IsValid, false));
   RETURN_IF_ERROR(CheckLength(s.host_class(), field + ".host_class", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckLength(s.benchmark(), field + ".benchmark", limits::kMaxPatternLength));
-  return CheckAgentId(s.agent_id(), field + ".agent_id", /*required=*/false);
+  // A glob, like the other selector fields: a lab machine's boots are one agent each.
+  return CheckLength(s.agent_id(), field + ".agent_id", limits::kMaxPatternLength);
 }
 
 absl::Status CheckCompareOptions(const v1::CompareOptions& o, const std::string& field) {

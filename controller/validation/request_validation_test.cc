@@ -609,6 +609,12 @@ TEST(CompareTest, ValidPassesAndBoundsNameFields) {
   r = compare;
   r.mutable_baseline()->set_campaign_id("c;1");
   EXPECT_INVALID(ValidateCompareRequest(r), "baseline.campaign_id");
+  // The agent is a glob: every boot of a lab machine is an agent of its own.
+  r = compare;
+  r.mutable_baseline()->set_agent_id("lab-x86_64-vm0-b*-run1");
+  EXPECT_TRUE(ValidateCompareRequest(r).ok());
+  r.mutable_baseline()->set_agent_id(std::string(limits::kMaxPatternLength + 1, 'a'));
+  EXPECT_INVALID(ValidateCompareRequest(r), "baseline.agent_id");
   for (double c : {1.0, -0.5, std::nan("")}) {
     r = compare;
     r.mutable_options()->set_confidence(c);
