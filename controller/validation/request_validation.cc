@@ -60,6 +60,15 @@ absl::Status CheckAgentId(absl::string_view value, absl::string_view field, bool
   return CheckId(value, field, required, /*agent=*/true);
 }
 
+// A glob over agent ids (a selector's agent): their characters plus * and ?.
+absl::Status CheckAgentIdGlob(absl::string_view value, absl::string_view field) {
+  std::string as_id(value);
+  for (char& c : as_id) {
+    if (c == '*' || c == '?') c = 'x';
+  }
+  return CheckId(as_id, field, /*required=*/false, /*agent=*/true);
+}
+
 absl::Status CheckLength(absl::string_view value, absl::string_view field, size_t max) {
   if (value.size() > max) {
     return Invalid(field, absl::StrCat(value.size(), " characters, at most ", max));
@@ -365,7 +374,7 @@ absl::Status CheckSelector(const v1::ResultSelector& s, const std::string& field
   RETURN_IF_ERROR(CheckLength(s.host_class(), field + ".host_class", limits::kMaxPatternLength));
   RETURN_IF_ERROR(CheckLength(s.benchmark(), field + ".benchmark", limits::kMaxPatternLength));
   // A glob, like the other selector fields: a lab machine's boots are one agent each.
-  return CheckLength(s.agent_id(), field + ".agent_id", limits::kMaxPatternLength);
+  return CheckAgentIdGlob(s.agent_id(), field + ".agent_id");
 }
 
 absl::Status CheckCompareOptions(const v1::CompareOptions& o, const std::string& field) {

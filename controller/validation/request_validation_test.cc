@@ -613,7 +613,7 @@ TEST(CompareTest, ValidPassesAndBoundsNameFields) {
   r = compare;
   r.mutable_baseline()->set_agent_id("lab-x86_64-vm0-b*-run1");
   EXPECT_TRUE(ValidateCompareRequest(r).ok());
-  r.mutable_baseline()->set_agent_id(std::string(limits::kMaxPatternLength + 1, 'a'));
+  r.mutable_baseline()->set_agent_id(std::string(limits::kMaxIdentifierLength + 1, 'a'));
   EXPECT_INVALID(ValidateCompareRequest(r), "baseline.agent_id");
   for (double c : {1.0, -0.5, std::nan("")}) {
     r = compare;
