@@ -20,8 +20,8 @@ source "${TEST_SRCDIR}/${TEST_WORKSPACE:-faultline}/tests/lab/lab_test_lib.sh"
   --suite="$tests_dir/retry_hard_suite.textproto" --work_dir="$scratch/lab" \
   2>&1 | tee "$scratch/lab.out" || fail "faultline-lab exited ${PIPESTATUS[0]}"
 [[ "${PIPESTATUS[0]}" == 0 ]] || fail "faultline-lab exited ${PIPESTATUS[0]}"
-grep -q "vm0: kernel .*(faultline@stock)" "$scratch/lab.out" || fail "vm0 did not boot the stock build"
-grep -q "vm1: kernel .*(faultline@vm-fault-retry-hard.4-of-4)" "$scratch/lab.out" ||
+grep -q "vm0 boot 1 (stock, .*): kernel .*(faultline@stock)" "$scratch/lab.out" || fail "vm0 did not boot the stock build"
+grep -q "vm1 boot 1 (patched/vm-fault-retry-hard, .*): kernel .*(faultline@vm-fault-retry-hard.4-of-4)" "$scratch/lab.out" ||
   fail "vm1 did not boot the build with all 4 patches of the series"
 
 # Per machine and benchmark, summed over the measured repetitions: the vmstat deltas (system-
