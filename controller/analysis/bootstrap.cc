@@ -9,7 +9,7 @@
 #include "controller/analysis/descriptive.h"
 #include "controller/analysis/deterministic_random.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 absl::Status CheckPositive(const std::vector<double>& x, const char* name) {
@@ -68,4 +68,4 @@ absl::StatusOr<IntervalEstimate> BootstrapMedianRatio(const std::vector<double>&
   return result;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "controller/analysis/hodges_lehmann.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 struct BootstrapOptions {
   double confidence = 0.95;
@@ -28,6 +28,6 @@ absl::StatusOr<IntervalEstimate> BootstrapMedianRatio(const std::vector<double>&
                                                       const std::vector<double>& b,
                                                       const BootstrapOptions& options = {});
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_BOOTSTRAP_H_

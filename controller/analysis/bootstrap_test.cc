@@ -5,7 +5,7 @@
 #include "controller/analysis/deterministic_random.h"
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 std::vector<double> Noisy(double center, int n, uint64_t seed) {
@@ -44,4 +44,4 @@ TEST(BootstrapTest, RejectsBadInput) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

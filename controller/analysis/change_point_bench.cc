@@ -8,7 +8,7 @@
 #include "controller/analysis/change_points.h"
 #include "controller/analysis/deterministic_random.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 constexpr int kSeries = 500;
@@ -63,9 +63,9 @@ void Run() {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 int main() {
-  faultline::analysis::Run();
+  faultline::controller::analysis::Run();
   return 0;
 }

@@ -12,7 +12,7 @@
 #include "controller/analysis/deterministic_random.h"
 #include "controller/analysis/welch_t_test.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 struct Split {
@@ -228,4 +228,4 @@ absl::StatusOr<std::vector<ChangePoint>> FindChangePoints(const std::vector<doub
   return points;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

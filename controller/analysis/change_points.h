@@ -38,7 +38,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 struct ChangePointOptions {
   enum class Test { kWelch, kPermutation };
@@ -80,6 +80,6 @@ struct ChangePoint {
 absl::StatusOr<std::vector<ChangePoint>> FindChangePoints(const std::vector<double>& series,
                                                           const ChangePointOptions& options = {});
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_CHANGE_POINTS_H_

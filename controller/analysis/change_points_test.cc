@@ -6,7 +6,7 @@
 #include "controller/analysis/deterministic_random.h"
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 // `n` points of lognormal-ish noise around `level` with coefficient of variation `cv`.
@@ -100,4 +100,4 @@ TEST(ChangePointsTest, RejectsBadInput) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -16,7 +16,7 @@
 #include "controller/analysis/mann_whitney.h"
 #include "controller/analysis/multiple_testing.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -292,4 +292,4 @@ absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& m
   return suite;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -42,7 +42,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 enum class MetricDirection { kLowerIsBetter, kHigherIsBetter, kNeutral };
 
@@ -146,6 +146,6 @@ absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& m
 // efficiency relative to the t-test, plus one repetition for the small-sample t penalty.
 int RepetitionsToResolve(double cv, double effect, double alpha, double power);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_COMPARE_H_

@@ -7,7 +7,7 @@
 #include "controller/analysis/deterministic_random.h"
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 std::vector<double> Lognormal(double center, double cv, int n, DeterministicRandom& random) {
@@ -193,4 +193,4 @@ TEST(CompareTest, RepetitionsToResolveMatchesTheNormalPowerFormula) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
@@ -76,4 +76,4 @@ double Max(const std::vector<double>& samples) {
   return *std::max_element(samples.begin(), samples.end());
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

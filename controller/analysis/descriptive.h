@@ -5,7 +5,7 @@
 
 #include <vector>
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 // Median; the mean of the two middle values for an even count. NaN for no samples.
 double Median(std::vector<double> samples);
@@ -34,6 +34,6 @@ double RobustCoefficientOfVariation(const std::vector<double>& samples);
 double Min(const std::vector<double>& samples);
 double Max(const std::vector<double>& samples);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_DESCRIPTIVE_H_

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 TEST(DescriptiveTest, MedianOddAndEven) {
@@ -45,4 +45,4 @@ TEST(DescriptiveTest, DegenerateInputsAreNaN) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <random>
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 class DeterministicRandom {
  public:
@@ -55,6 +55,6 @@ class DeterministicRandom {
   double spare_ = 0;
 };
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_DETERMINISTIC_RANDOM_H_

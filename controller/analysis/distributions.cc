@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -116,4 +116,4 @@ double StudentTTwoSidedP(double t, double df) {
   return RegularizedIncompleteBeta(df / 2, 0.5, df / (df + t * t));
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

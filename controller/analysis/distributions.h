@@ -9,7 +9,7 @@
 #ifndef FAULTLINE_CONTROLLER_ANALYSIS_DISTRIBUTIONS_H_
 #define FAULTLINE_CONTROLLER_ANALYSIS_DISTRIBUTIONS_H_
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 // P(Z <= x) for a standard normal Z.
 double NormalCdf(double x);
@@ -32,6 +32,6 @@ double StudentTCdf(double t, double df);
 // Two-sided p-value P(|T| >= |t|), computed from the tail directly so tiny values keep precision.
 double StudentTTwoSidedP(double t, double df);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_DISTRIBUTIONS_H_

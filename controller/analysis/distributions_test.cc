@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 TEST(NormalTest, CdfAndQuantileMatchTables) {
@@ -54,4 +54,4 @@ TEST(StudentTTest, LargeDfApproachesNormal) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

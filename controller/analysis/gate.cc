@@ -16,7 +16,7 @@
 #include "absl/strings/strip.h"
 #include "controller/analysis/hodges_lehmann.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -314,4 +314,4 @@ absl::StatusOr<GateResult> EvaluateGate(const GatePolicy& policy,
   return result;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -26,7 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "controller/analysis/compare.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 struct GateRule {
   // Shell-style globs ('*' and '?') over benchmark and metric names.
@@ -101,6 +101,6 @@ absl::StatusOr<GateResult> EvaluateGate(const GatePolicy& policy,
 // True when `name` matches the shell-style `glob` ('*' any run, '?' any one character).
 bool GlobMatches(absl::string_view glob, absl::string_view name);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_GATE_H_

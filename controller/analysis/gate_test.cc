@@ -7,7 +7,7 @@
 #include "controller/analysis/deterministic_random.h"
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 MetricSamples Metric(const std::string& benchmark, const std::string& metric,
@@ -173,4 +173,4 @@ TEST(GateTest, MissingDataAndNeutralMetricsNeverPassOrFailWrongly) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -10,7 +10,7 @@
 #include "controller/analysis/distributions.h"
 #include "controller/analysis/mann_whitney.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -115,4 +115,4 @@ absl::StatusOr<IntervalEstimate> HodgesLehmannRatio(const std::vector<double>& a
   return ratio;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 struct IntervalEstimate {
   double estimate = 0;
@@ -45,6 +45,6 @@ absl::StatusOr<IntervalEstimate> HodgesLehmannRatio(const std::vector<double>& a
 // normal approximation otherwise. Zero means the interval is unbounded.
 int HodgesLehmannTrim(int m, int n, double confidence);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_HODGES_LEHMANN_H_

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 TEST(HodgesLehmannTest, HandComputedShiftAndInterval) {
@@ -61,4 +61,4 @@ TEST(HodgesLehmannTest, RatioNeedsPositiveSamples) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "controller/analysis/distributions.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 absl::Status CheckSample(const std::vector<double>& x, const char* name) {
@@ -183,4 +183,4 @@ absl::StatusOr<MannWhitneyResult> MannWhitneyU(const std::vector<double>& a,
   return result;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -25,7 +25,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 inline constexpr int kExactMaxPerSide = 50;
 
@@ -54,6 +54,6 @@ double ExactConditionalPValue(const std::vector<double>& a, const std::vector<do
 // the result has no cancellation error. Cost O(m * n * m * n); callers keep m, n small.
 std::vector<double> MannWhitneyNullCdf(int m, int n);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_MANN_WHITNEY_H_

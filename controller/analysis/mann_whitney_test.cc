@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 TEST(MannWhitneyTest, ScipyDocumentationExampleExact) {
@@ -233,4 +233,4 @@ TEST(MannWhitneyTest, RejectsBadInput) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

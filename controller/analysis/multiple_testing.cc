@@ -6,7 +6,7 @@
 #include <numeric>
 #include <vector>
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 std::vector<double> BenjaminiHochbergQValues(const std::vector<double>& p_values) {
   std::vector<double> q(p_values.size(), std::numeric_limits<double>::quiet_NaN());
@@ -26,4 +26,4 @@ std::vector<double> BenjaminiHochbergQValues(const std::vector<double>& p_values
   return q;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

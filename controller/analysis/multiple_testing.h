@@ -10,7 +10,7 @@
 
 #include <vector>
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 // Benjamini-Hochberg adjusted p-values (q-values), in the order of p_values: rejecting every
 // hypothesis with q <= level controls the FDR at level. q_(i) = min over j >= i of
@@ -18,6 +18,6 @@ namespace faultline::analysis {
 // and get a NaN q-value.
 std::vector<double> BenjaminiHochbergQValues(const std::vector<double>& p_values);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_MULTIPLE_TESTING_H_

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 TEST(BenjaminiHochbergTest, ClassicFifteenPValueExample) {
@@ -44,4 +44,4 @@ TEST(BenjaminiHochbergTest, NaNIsOutsideTheFamily) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -9,7 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 std::string Number(double v) {
@@ -97,4 +97,4 @@ std::string FormatGateResult(const GateResult& result) {
   return out;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

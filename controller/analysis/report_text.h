@@ -9,7 +9,7 @@
 #include "controller/analysis/compare.h"
 #include "controller/analysis/gate.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 // One row per metric: benchmark, metric, medians, B/A with interval, change, p, q, verdict and a
 // note (noisy, more repetitions needed), then a summary line with the verdict counts.
@@ -19,6 +19,6 @@ std::string FormatComparisonTable(const SuiteComparison& comparison);
 // overall outcome and the exit code a pipeline sees.
 std::string FormatGateResult(const GateResult& result);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_REPORT_TEXT_H_

@@ -6,7 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 MetricSamples Shifted(const std::string& metric, double factor) {
@@ -50,4 +50,4 @@ TEST(ReportTextTest, GateResultShowsFailuresAndExitCode) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

@@ -30,7 +30,7 @@
 #include "controller/analysis/deterministic_random.h"
 #include "controller/analysis/mann_whitney.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 constexpr int kSuites = 1000;
@@ -271,9 +271,9 @@ void Run() {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 int main() {
-  faultline::analysis::Run();
+  faultline::controller::analysis::Run();
   return 0;
 }

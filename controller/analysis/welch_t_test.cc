@@ -9,7 +9,7 @@
 #include "controller/analysis/descriptive.h"
 #include "controller/analysis/distributions.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 absl::Status CheckSample(const std::vector<double>& x, const char* name) {
@@ -59,4 +59,4 @@ absl::StatusOr<WelchResult> WelchTTest(const std::vector<double>& a,
   return result;
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

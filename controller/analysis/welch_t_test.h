@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 struct WelchResult {
   double mean_a = 0;
@@ -23,6 +23,6 @@ struct WelchResult {
 // Each sample needs at least two finite values.
 absl::StatusOr<WelchResult> WelchTTest(const std::vector<double>& a, const std::vector<double>& b);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_WELCH_T_TEST_H_

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 TEST(WelchTTest, WikipediaExampleOne) {
@@ -48,4 +48,4 @@ TEST(WelchTTest, NeedsTwoSamplesPerSide) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

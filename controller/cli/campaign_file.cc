@@ -10,7 +10,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
@@ -110,4 +110,4 @@ absl::StatusOr<v1::CampaignSpec> ReadCampaignFile(const std::string& path) {
   return ParseCampaignText(buffer.str(), path);
 }
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

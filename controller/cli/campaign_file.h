@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "proto/faultline/v1/campaign.pb.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 
 // Parses `text`; errors read "<filename>:<line>:<column>: <what was expected>".
 absl::StatusOr<v1::CampaignSpec> ParseCampaignText(const std::string& text,
@@ -18,6 +18,6 @@ absl::StatusOr<v1::CampaignSpec> ParseCampaignText(const std::string& text,
 // Reads and parses a campaign file.
 absl::StatusOr<v1::CampaignSpec> ReadCampaignFile(const std::string& path);
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli
 
 #endif  // FAULTLINE_CONTROLLER_CLI_CAMPAIGN_FILE_H_

@@ -3,7 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -67,4 +67,4 @@ TEST(CampaignFileTest, MissingFileIsNotFound) {
 }
 
 }  // namespace
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

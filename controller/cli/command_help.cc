@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 // "compare/gate: the baseline (A) selector" documents compare and gate.
@@ -71,4 +71,4 @@ std::string CommandHelp(absl::string_view usage, absl::string_view command) {
   return help;
 }
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

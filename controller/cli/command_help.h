@@ -7,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 
 // True when `arg` asks for help: --help, -help, -h, --helpfull, --help=... .
 bool IsHelpFlag(absl::string_view arg);
@@ -17,6 +17,6 @@ bool IsHelpFlag(absl::string_view arg);
 // "compare/gate: ..."). "" when `usage` documents no such command.
 std::string CommandHelp(absl::string_view usage, absl::string_view command);
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli
 
 #endif  // FAULTLINE_CONTROLLER_CLI_COMMAND_HELP_H_

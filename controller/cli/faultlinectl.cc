@@ -146,7 +146,7 @@ std::string BaseName(const std::string& path) {
 }
 
 const char* OutcomeName(v1::GateOutcome outcome) {
-  return faultline::analysis::GateOutcomeName(
+  return faultline::controller::analysis::GateOutcomeName(
       faultline::controller::service::GateOutcomeFromProto(outcome));
 }
 
@@ -179,14 +179,14 @@ class Cli {
       return kAnalysisError;
     }
     PrintComparisonHeader(response);
-    const std::string table = faultline::analysis::FormatComparisonTable(
+    const std::string table = faultline::controller::analysis::FormatComparisonTable(
         faultline::controller::service::SuiteComparisonFromProto(response));
     std::fwrite(table.data(), 1, table.size(), stdout);
     const std::string html_path = absl::GetFlag(FLAGS_html);
     if (!html_path.empty()) {
       std::ofstream out(html_path);
-      out << faultline::cli::RenderComparisonHtml(response, absl::GetFlag(FLAGS_baseline),
-                                                  absl::GetFlag(FLAGS_candidate));
+      out << faultline::controller::cli::RenderComparisonHtml(
+          response, absl::GetFlag(FLAGS_baseline), absl::GetFlag(FLAGS_candidate));
       out.close();
       if (!out.good()) {
         Fail(absl::StrCat(html_path, ": cannot write"));
@@ -213,8 +213,8 @@ class Cli {
       return kAnalysisError;
     }
     // Checked here too so the error names the file: "FILE:LINE:COLUMN: what was expected".
-    absl::StatusOr<faultline::analysis::GatePolicy> parsed =
-        faultline::analysis::ParseGatePolicyFile(policy, policy_path);
+    absl::StatusOr<faultline::controller::analysis::GatePolicy> parsed =
+        faultline::controller::analysis::ParseGatePolicyFile(policy, policy_path);
     if (!parsed.ok()) {
       Fail(std::string(parsed.status().message()));
       return kAnalysisError;
@@ -228,7 +228,7 @@ class Cli {
     request.set_timeout_seconds(static_cast<uint32_t>(std::max(timeout, 1)));
     const std::string suite = absl::GetFlag(FLAGS_suite);
     if (!suite.empty()) {
-      auto spec = faultline::cli::ReadCampaignFile(suite);
+      auto spec = faultline::controller::cli::ReadCampaignFile(suite);
       if (!spec.ok()) {
         Fail(std::string(spec.status().message()));
         return kAnalysisError;
@@ -251,11 +251,11 @@ class Cli {
       std::printf("campaign %s\n", response.campaign_id().c_str());
     }
     PrintComparisonHeader(response.comparison());
-    const std::string table = faultline::analysis::FormatComparisonTable(
+    const std::string table = faultline::controller::analysis::FormatComparisonTable(
         faultline::controller::service::SuiteComparisonFromProto(response.comparison()));
     std::fwrite(table.data(), 1, table.size(), stdout);
     std::printf("\n");
-    const std::string verdict = faultline::analysis::FormatGateResult(
+    const std::string verdict = faultline::controller::analysis::FormatGateResult(
         faultline::controller::service::GateResultFromProto(response));
     std::fwrite(verdict.data(), 1, verdict.size(), stdout);
     for (const v1::GateConfirmation& c : response.confirmations()) {
@@ -273,7 +273,7 @@ class Cli {
   }
 
   int Submit(const std::string& path) {
-    auto spec = faultline::cli::ReadCampaignFile(path);
+    auto spec = faultline::controller::cli::ReadCampaignFile(path);
     if (!spec.ok()) return Fail(std::string(spec.status().message()));
     v1::SubmitCampaignRequest request;
     *request.mutable_spec() = *spec;
@@ -303,7 +303,7 @@ class Cli {
     v1::Campaign campaign;
     const bool tty = isatty(STDERR_FILENO);
     while (reader->Read(&campaign)) {
-      const std::string bar = faultline::cli::FormatProgressBar(campaign);
+      const std::string bar = faultline::controller::cli::FormatProgressBar(campaign);
       // On a terminal the bar redraws in place; in logs each state is one line.
       std::fprintf(stderr, tty ? "\r%s" : "%s\n", bar.c_str());
     }
@@ -339,7 +339,8 @@ class Cli {
     std::printf("%-10s %-10s %-24s %s\n", "ID", "STATE", "NAME", "PROGRESS");
     for (const auto& c : response.campaigns()) {
       std::printf("%-10s %-10s %-24s %s\n", c.id().c_str(), StateName(c.state()).c_str(),
-                  c.spec().name().c_str(), faultline::cli::FormatProgressBar(c, 20).c_str());
+                  c.spec().name().c_str(),
+                  faultline::controller::cli::FormatProgressBar(c, 20).c_str());
     }
     return 0;
   }
@@ -397,11 +398,11 @@ class Cli {
     const std::string format = absl::GetFlag(FLAGS_format);
     std::string text;
     if (format == "table") {
-      text = faultline::cli::FormatResultsTable(runs);
+      text = faultline::controller::cli::FormatResultsTable(runs);
     } else if (format == "csv") {
-      text = faultline::cli::FormatResultsCsv(runs);
+      text = faultline::controller::cli::FormatResultsCsv(runs);
     } else if (format == "json") {
-      text = faultline::cli::FormatResultsJson(runs);
+      text = faultline::controller::cli::FormatResultsJson(runs);
     } else {
       return Fail(absl::StrCat("--format: \"", format, "\" is not one of table|csv|json"));
     }
@@ -418,12 +419,13 @@ class Cli {
 
  private:
   int Selectors(v1::ResultSelector* baseline, v1::ResultSelector* candidate) {
-    auto a = faultline::cli::ParseSelector(absl::GetFlag(FLAGS_baseline), "--baseline");
+    auto a = faultline::controller::cli::ParseSelector(absl::GetFlag(FLAGS_baseline), "--baseline");
     if (!a.ok()) {
       Fail(std::string(a.status().message()));
       return kAnalysisError;
     }
-    auto b = faultline::cli::ParseSelector(absl::GetFlag(FLAGS_candidate), "--candidate");
+    auto b =
+        faultline::controller::cli::ParseSelector(absl::GetFlag(FLAGS_candidate), "--candidate");
     if (!b.ok()) {
       Fail(std::string(b.status().message()));
       return kAnalysisError;
@@ -479,12 +481,12 @@ int NewToken(const std::vector<char*>& args) {
 // before absl's flag parsing, whose --help lists every linked library's flags and exits 1.
 bool PrintedHelp(int argc, char** argv) {
   if (std::none_of(argv + 1, argv + argc,
-                   [](const char* arg) { return faultline::cli::IsHelpFlag(arg); })) {
+                   [](const char* arg) { return faultline::controller::cli::IsHelpFlag(arg); })) {
     return false;
   }
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] == '-') continue;
-    const std::string help = faultline::cli::CommandHelp(kUsage, argv[i]);
+    const std::string help = faultline::controller::cli::CommandHelp(kUsage, argv[i]);
     if (!help.empty()) {
       std::fputs(help.c_str(), stdout);
       return true;

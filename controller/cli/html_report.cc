@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 constexpr double kWidth = 720;
@@ -235,4 +235,4 @@ std::string RenderComparisonHtml(const v1::CompareResponse& response, const std:
   return html;
 }
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

@@ -10,7 +10,7 @@
 
 #include "proto/faultline/v1/analysis.pb.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 
 // `baseline` and `candidate` describe the two sides (e.g. the selectors given).
 std::string RenderComparisonHtml(const v1::CompareResponse& response, const std::string& baseline,
@@ -19,6 +19,6 @@ std::string RenderComparisonHtml(const v1::CompareResponse& response, const std:
 // Minimal HTML escaping of text content and attribute values.
 std::string HtmlEscape(const std::string& text);
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli
 
 #endif  // FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_

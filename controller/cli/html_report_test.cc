@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -85,4 +85,4 @@ TEST(HtmlReportTest, NoFlaggedMetricsSaysSo) {
 }
 
 }  // namespace
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

@@ -13,7 +13,7 @@
 #include "controller/analysis/descriptive.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 std::string Value(const v1::ParamValue& v) {
@@ -168,4 +168,4 @@ std::string FormatProgressBar(const v1::Campaign& campaign, int width) {
                          p.jobs_total(), p.jobs_running(), p.jobs_failed(), state);
 }
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

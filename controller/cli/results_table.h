@@ -8,7 +8,7 @@
 
 #include "proto/faultline/v1/campaign_service.pb.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 
 // One line per (run, metric): where it ran, the kernel, the parameters, and the median, min,
 // max and coefficient of variation over the run's repetitions. Runs that did not succeed get
@@ -27,6 +27,6 @@ std::string FormatProgressBar(const v1::Campaign& campaign, int width = 30);
 // "k=v,k=v" with keys sorted.
 std::string FormatParams(const google::protobuf::Map<std::string, v1::ParamValue>& params);
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli
 
 #endif  // FAULTLINE_CONTROLLER_CLI_RESULTS_TABLE_H_

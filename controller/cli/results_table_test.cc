@@ -4,7 +4,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -67,4 +67,4 @@ TEST(ResultsTableTest, ProgressBarCountsFinishedJobs) {
 }
 
 }  // namespace
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

@@ -6,7 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 constexpr char kKeys[] =
@@ -70,4 +70,4 @@ absl::StatusOr<v1::ResultSelector> ParseSelector(const std::string& text,
   return selector;
 }
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

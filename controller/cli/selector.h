@@ -10,13 +10,13 @@
 #include "absl/status/statusor.h"
 #include "proto/faultline/v1/analysis.pb.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 
 // Keys: campaign, target, kernel_label (or kernel), kernel_release (or release), arch
 // (x86_64, arm64 or aarch64), host_class, benchmark, agent. Errors name `flag` and the
 // offending part, and list the keys.
 absl::StatusOr<v1::ResultSelector> ParseSelector(const std::string& text, const std::string& flag);
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli
 
 #endif  // FAULTLINE_CONTROLLER_CLI_SELECTOR_H_

@@ -3,7 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -44,4 +44,4 @@ TEST(ParseSelectorTest, ErrorsNameTheFlagAndThePart) {
 }
 
 }  // namespace
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   absl::StatusOr<faultline::v1::CampaignSpec> spec =
-      faultline::cli::ParseCampaignText(text, "fuzz.textproto");
+      faultline::controller::cli::ParseCampaignText(text, "fuzz.textproto");
   if (!spec.ok()) {
     if (!absl::StartsWith(spec.status().message(), "fuzz.textproto:")) std::abort();
     return 0;
@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string printed;
   if (!google::protobuf::TextFormat::PrintToString(*spec, &printed)) std::abort();
   absl::StatusOr<faultline::v1::CampaignSpec> again =
-      faultline::cli::ParseCampaignText(printed, "printed.textproto");
+      faultline::controller::cli::ParseCampaignText(printed, "printed.textproto");
   if (!again.ok()) std::abort();
   if (!google::protobuf::util::MessageDifferencer::Equivalent(*spec, *again)) std::abort();
   return 0;

@@ -11,14 +11,14 @@
 
 namespace {
 
-using faultline::analysis::GatePolicy;
-using faultline::analysis::GlobMatches;
+using faultline::controller::analysis::GatePolicy;
+using faultline::controller::analysis::GlobMatches;
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<GatePolicy> policy = faultline::analysis::ParseGatePolicy(text);
+  absl::StatusOr<GatePolicy> policy = faultline::controller::analysis::ParseGatePolicy(text);
   if (!policy.ok()) {
     const absl::string_view message = policy.status().message();
     if (!absl::StartsWith(message, "line ") && !absl::StartsWith(message, "policy:")) {
@@ -39,8 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   // Evaluating on no metrics exercises rule validation without the statistics.
-  absl::StatusOr<faultline::analysis::GateResult> result =
-      faultline::analysis::EvaluateGate(*policy, {});
+  absl::StatusOr<faultline::controller::analysis::GateResult> result =
+      faultline::controller::analysis::EvaluateGate(*policy, {});
   if (!result.ok() && result.status().code() != absl::StatusCode::kInvalidArgument) std::abort();
   return 0;
 }

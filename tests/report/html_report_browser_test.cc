@@ -58,12 +58,12 @@ BrowserResult LoadInChromium(const std::string& html_path, const std::string& di
 v1::CompareResponse Comparison() {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> noise(0, 0.01);
-  std::vector<analysis::MetricSamples> inputs;
+  std::vector<controller::analysis::MetricSamples> inputs;
   const std::vector<std::pair<std::string, double>> shifts = {
       {"ns_per_fault", 1.30}, {"fork_ns", 1.10}, {"munmap_ns", 0.80},
       {"faults_per_sec_neutral", 1.0}, {"cpu_ns", 1.0}, {"minflt", 1.005}};
   for (const auto& [name, shift] : shifts) {
-    analysis::MetricSamples m;
+    controller::analysis::MetricSamples m;
     m.benchmark = "fault_anon";
     m.metric = name;
     m.unit = "ns";
@@ -73,7 +73,8 @@ v1::CompareResponse Comparison() {
     }
     inputs.push_back(m);
   }
-  absl::StatusOr<analysis::SuiteComparison> suite = analysis::CompareSuite(inputs);
+  absl::StatusOr<controller::analysis::SuiteComparison> suite =
+      controller::analysis::CompareSuite(inputs);
   EXPECT_TRUE(suite.ok()) << suite.status();
   v1::CompareResponse response;
   *response.mutable_options() = controller::service::CompareOptionsToProto(suite->options);
@@ -106,8 +107,8 @@ TEST(HtmlReportBrowserTest, LoadsWithoutErrorsWithOnePlotPerFlaggedMetric) {
 
   const std::string dir = testing::MakeTempDir("html-report");
   const std::string path = dir + "/report.html";
-  std::ofstream(path) << cli::RenderComparisonHtml(response, "kernel_label=stock",
-                                                    "kernel_label=patched/<v3>");
+  std::ofstream(path) << controller::cli::RenderComparisonHtml(response, "kernel_label=stock",
+                                                               "kernel_label=patched/<v3>");
   BrowserResult browser = LoadInChromium(path, dir);
   ASSERT_EQ(browser.exit_code, 0) << browser.log;
   // The browser built the document (not an error page) with one figure and one SVG per

@@ -4,7 +4,7 @@
 
 #include "agent/bench/benchmark_definition.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 
 BenchmarkDefinition MmapMunmapBenchmark();             // mmap_munmap.cc
 BenchmarkDefinition FaultAnonBenchmark();              // fault_anon.cc
@@ -16,6 +16,6 @@ BenchmarkDefinition ForkMappedBenchmark();             // fork_mapped.cc
 BenchmarkDefinition ForkFaultContentionBenchmark();    // fork_fault_contention.cc
 BenchmarkDefinition MmapWriterContentionBenchmark();   // mmap_writer_contention.cc
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks
 
 #endif  // FAULTLINE_AGENT_BENCH_BENCHMARKS_BENCHMARKS_H_

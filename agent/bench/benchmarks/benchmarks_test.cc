@@ -10,7 +10,7 @@
 #include "agent/bench/host_memory.h"
 #include "gtest/gtest.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 double Metric(const RepetitionResult& rep, const std::string& name) {
@@ -177,4 +177,4 @@ INSTANTIATE_TEST_SUITE_P(Benchmarks, ContentionTest,
                          ::testing::Values("fork_fault_contention", "mmap_writer_contention"));
 
 }  // namespace
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

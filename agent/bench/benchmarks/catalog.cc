@@ -6,15 +6,11 @@ namespace faultline::agent::bench {
 const std::vector<BenchmarkDefinition>& Definitions() {
   static const std::vector<BenchmarkDefinition>* const definitions =
       new std::vector<BenchmarkDefinition>{
-          MmapMunmapBenchmark(),
-          FaultAnonBenchmark(),
-          FaultFilePrivateBenchmark(),
-          FaultFileSharedBenchmark(),
-          FaultFileColdBenchmark(),
-          FaultSwapinBenchmark(),
-          ForkMappedBenchmark(),
-          ForkFaultContentionBenchmark(),
-          MmapWriterContentionBenchmark(),
+          benchmarks::MmapMunmapBenchmark(),           benchmarks::FaultAnonBenchmark(),
+          benchmarks::FaultFilePrivateBenchmark(),     benchmarks::FaultFileSharedBenchmark(),
+          benchmarks::FaultFileColdBenchmark(),        benchmarks::FaultSwapinBenchmark(),
+          benchmarks::ForkMappedBenchmark(),           benchmarks::ForkFaultContentionBenchmark(),
+          benchmarks::MmapWriterContentionBenchmark(),
       };
   return *definitions;
 }

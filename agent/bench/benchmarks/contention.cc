@@ -8,7 +8,7 @@
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 // A faulter never runs more passes than this, whatever the clock says.
@@ -224,4 +224,4 @@ ResourceDemand ContentionDemand(const Params& params, int64_t extra_tasks,
   return demand;
 }
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

@@ -15,7 +15,7 @@
 #include "agent/bench/scratch_file.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 
 enum class FaultKind { kAnon, kFileCold, kMixed };
 
@@ -77,6 +77,6 @@ std::vector<MetricSpec> ContentionMetrics(const std::string& disturber_name);
 ResourceDemand ContentionDemand(const Params& params, int64_t extra_tasks,
                                 const std::string& extra_from);
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks
 
 #endif  // FAULTLINE_AGENT_BENCH_BENCHMARKS_CONTENTION_H_

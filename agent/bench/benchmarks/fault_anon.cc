@@ -14,7 +14,7 @@
 #include "agent/bench/worker_params.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 struct Config {
@@ -141,4 +141,4 @@ BenchmarkDefinition FaultAnonBenchmark() {
   return def;
 }
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

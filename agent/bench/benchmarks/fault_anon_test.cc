@@ -5,7 +5,7 @@
 #include "agent/bench/emulation_for_tests.h"
 #include "gtest/gtest.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 double Metric(const RepetitionResult& rep, const std::string& name) {
@@ -73,4 +73,4 @@ TEST_P(FaultAnonTest, WithoutSamplingThereIsNoHistogram) {
 INSTANTIATE_TEST_SUITE_P(Modes, FaultAnonTest, ::testing::Values("thread", "process"));
 
 }  // namespace
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

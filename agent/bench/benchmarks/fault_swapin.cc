@@ -17,7 +17,7 @@
 #define MADV_PAGEOUT 21
 #endif
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 struct Config {
@@ -135,4 +135,4 @@ BenchmarkDefinition FaultSwapinBenchmark() {
   return def;
 }
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

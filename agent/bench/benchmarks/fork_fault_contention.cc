@@ -9,7 +9,7 @@
 #include "agent/bench/benchmarks/contention.h"
 #include "agent/bench/cycle_clock.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 void ForkLoop(StartGate& gate, WorkerReport& report) {
@@ -59,4 +59,4 @@ BenchmarkDefinition ForkFaultContentionBenchmark() {
   return def;
 }
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

@@ -16,7 +16,7 @@
 #include "agent/bench/params.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 // The parent's memory: `vmas` chunks separated by one-page holes, so they cannot merge.
@@ -145,4 +145,4 @@ BenchmarkDefinition ForkMappedBenchmark() {
   return def;
 }
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

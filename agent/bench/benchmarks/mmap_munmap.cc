@@ -12,7 +12,7 @@
 #include "agent/bench/worker_params.h"
 #include "agent/bench/workers.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 struct Config {
@@ -144,4 +144,4 @@ BenchmarkDefinition MmapMunmapBenchmark() {
   return def;
 }
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks

@@ -8,7 +8,7 @@
 #include "agent/bench/benchmarks/contention.h"
 #include "agent/bench/cycle_clock.h"
 
-namespace faultline::agent::bench {
+namespace faultline::agent::bench::benchmarks {
 namespace {
 
 constexpr size_t kWriterBytes = 64 << 10;
@@ -59,4 +59,4 @@ BenchmarkDefinition MmapWriterContentionBenchmark() {
   return def;
 }
 
-}  // namespace faultline::agent::bench
+}  // namespace faultline::agent::bench::benchmarks
