@@ -7,8 +7,8 @@
 
 namespace faultline::agent::bench {
 
-absl::Status RepeatPageWorkers(const WorkerOptions& options, const WorkerFn& worker,
-                               const PageMetricNames& names, RepetitionResult& out) {
+absl::Status RepeatPageWorkers(const WorkerOptions& options, const PageMetricNames& names,
+                               const WorkerFn& worker, RepetitionResult& out) {
   absl::StatusOr<WorkerGroupResult> group = RunWorkers(options, worker);
   if (!group.ok()) return group.status();
   uint64_t pages = 0;

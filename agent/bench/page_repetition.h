@@ -10,7 +10,8 @@
 
 namespace faultline::agent::bench {
 
-// The names a benchmark reports its figures under.
+// The names a benchmark reports its figures under, in this order so that a benchmark can write
+// {"ns_per_fault", "faults_per_sec", sampled ? "fault_latency_ns" : nullptr}.
 struct PageMetricNames {
   // Busy nanoseconds per page, e.g. "ns_per_fault".
   const char* ns_per_page = "ns_per_page";
@@ -25,8 +26,8 @@ struct PageMetricNames {
 
 // One repetition: runs `worker` on every worker of `options` and adds, to `out`, the metrics
 // named by `names` and "pages_touched". INTERNAL when no page was touched.
-absl::Status RepeatPageWorkers(const WorkerOptions& options, const WorkerFn& worker,
-                               const PageMetricNames& names, RepetitionResult& out);
+absl::Status RepeatPageWorkers(const WorkerOptions& options, const PageMetricNames& names,
+                               const WorkerFn& worker, RepetitionResult& out);
 
 }  // namespace faultline::agent::bench
 

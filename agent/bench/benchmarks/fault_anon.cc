@@ -77,15 +77,12 @@ class FaultAnonRun : public BenchmarkRun {
       : config_(config), options_(options) {}
 
   absl::Status Repeat(RepetitionResult& out) override {
-    PageMetricNames names;
-    names.ns_per_page = "ns_per_fault";
-    names.per_second = "faults_per_sec";
-    if (config_.sample_latency) names.latency_histogram = "fault_latency_ns";
-    names.nothing_touched = "no page was touched (stopped at the deadline?)";
-    return RepeatPageWorkers(
-        options_,
-        [this](int, StartGate& gate, WorkerReport& report) { Worker(config_, gate, report); },
-        names, out);
+    const PageMetricNames names = {"ns_per_fault", "faults_per_sec",
+                                   config_.sample_latency ? "fault_latency_ns" : nullptr,
+                                   "no page was touched (stopped at the deadline?)"};
+    return RepeatPageWorkers(options_, names, [this](int, StartGate& gate, WorkerReport& report) {
+      Worker(config_, gate, report);
+    }, out);
   }
 
  private:

@@ -76,15 +76,12 @@ class FaultFileColdRun : public BenchmarkRun {
       : config_(config), options_(options), files_(std::move(files)) {}
 
   absl::Status Repeat(RepetitionResult& out) override {
-    PageMetricNames names;
-    names.per_second = "pages_per_sec";
-    if (config_.sample_latency) names.latency_histogram = "fault_latency_ns";
+    const PageMetricNames names = {"ns_per_page", "pages_per_sec",
+                                   config_.sample_latency ? "fault_latency_ns" : nullptr};
     return RepeatPageWorkers(
-        options_,
-        [this](int index, StartGate& gate, WorkerReport& report) {
+        options_, names, [this](int index, StartGate& gate, WorkerReport& report) {
           Worker(config_, *files_[index], gate, report);
-        },
-        names, out);
+        }, out);
   }
 
  private:

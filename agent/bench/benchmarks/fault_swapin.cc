@@ -74,12 +74,11 @@ class FaultSwapinRun : public BenchmarkRun {
       : config_(config), options_(options) {}
 
   absl::Status Repeat(RepetitionResult& out) override {
-    PageMetricNames names;
-    if (config_.sample_latency) names.latency_histogram = "fault_latency_ns";
-    return RepeatPageWorkers(
-        options_,
-        [this](int, StartGate& gate, WorkerReport& report) { Worker(config_, gate, report); },
-        names, out);
+    const PageMetricNames names = {"ns_per_page", nullptr,
+                                   config_.sample_latency ? "fault_latency_ns" : nullptr};
+    return RepeatPageWorkers(options_, names, [this](int, StartGate& gate, WorkerReport& report) {
+      Worker(config_, gate, report);
+    }, out);
   }
 
  private:

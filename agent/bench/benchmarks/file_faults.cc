@@ -73,13 +73,11 @@ class FileFaultRun : public BenchmarkRun {
   absl::Status Repeat(RepetitionResult& out) override {
     // Resident before every repetition: these benchmarks measure the page-cache hit path.
     if (absl::Status warm = file_->Warm(); !warm.ok()) return warm;
-    PageMetricNames names;
-    names.per_second = "pages_per_sec";
-    if (config_.sample_latency) names.latency_histogram = "touch_latency_ns";
-    return RepeatPageWorkers(
-        options_,
-        [this](int, StartGate& gate, WorkerReport& report) { Worker(config_, gate, report); },
-        names, out);
+    const PageMetricNames names = {"ns_per_page", "pages_per_sec",
+                                   config_.sample_latency ? "touch_latency_ns" : nullptr};
+    return RepeatPageWorkers(options_, names, [this](int, StartGate& gate, WorkerReport& report) {
+      Worker(config_, gate, report);
+    }, out);
   }
 
  private:
