@@ -157,9 +157,12 @@ v1::RunResult RunOutputToProto(const bench::BenchmarkInfo& info, const bench::Pa
   out.set_diagnostic(output.diagnostic);
   out.set_timer_overhead_ns(output.timer_overhead_ns);
   out.set_warmup(static_cast<uint32_t>(output.warmup));
-  for (size_t r = 0; r < output.repetitions.size(); ++r) {
-    const bench::RepetitionResult& rep = output.repetitions[r];
-    v1::Repetition* rep_out = out.add_repetitions();
+  const size_t measured = output.repetitions.size();
+  for (size_t r = 0; r < measured + output.tracing_repetitions.size(); ++r) {
+    const bench::RepetitionResult& rep =
+        r < measured ? output.repetitions[r] : output.tracing_repetitions[r - measured];
+    v1::Repetition* rep_out =
+        r < measured ? out.add_repetitions() : out.add_tracing_repetitions();
     rep_out->set_index(static_cast<uint32_t>(r));
     rep_out->set_wall_ns(rep.wall_ns);
     for (const bench::MetricValue& metric : rep.metrics) {
@@ -175,6 +178,9 @@ v1::RunResult RunOutputToProto(const bench::BenchmarkInfo& info, const bench::Pa
     for (const auto& [name, value] : rep.counters) (*rep_out->mutable_counters())[name] = value;
     for (const std::string& name : rep.unavailable_counters) {
       rep_out->add_unavailable_counters(name);
+    }
+    for (const auto& [family, reason] : rep.unavailable_reasons) {
+      (*rep_out->mutable_unavailable_reasons())[family] = reason;
     }
     for (const auto& [name, histogram] : rep.histograms) {
       v1::NamedHistogram* named = rep_out->add_histograms();

@@ -33,8 +33,18 @@ class BenchmarkRun {
   virtual absl::Status Repeat(RepetitionResult& out) = 0;
 };
 
+// A group of a benchmark's tasks whose kernel-side events are reported together: "faulter",
+// or per arm "baseline.faulter", "contended.writer"; `op` is what its operation count counts
+// ("fault", "fork", "op"), the unit of the per-operation figures.
+struct TraceScope {
+  std::string name;
+  std::string op;
+};
+
 struct BenchmarkDefinition {
   BenchmarkInfo info;
+  // The scopes its repetitions fill in RepetitionResult::task_scopes/scope_ops.
+  std::vector<TraceScope> trace_scopes;
   // What a run with these (resolved) parameters takes from the host, for the host guards.
   ResourceDemand (*demand)(const Params& params) = nullptr;
   // Prepares a run. FAILED_PRECONDITION means this host cannot run the benchmark (the run is
@@ -46,6 +56,9 @@ struct BenchmarkDefinition {
 const std::vector<BenchmarkDefinition>& Definitions();
 
 void AddMetric(RepetitionResult& out, const std::string& name, double value);
+
+// Records that task `tid` worked in `scope` and completed `ops` operations there.
+void AddTaskScope(RepetitionResult& out, int tid, const std::string& scope, uint64_t ops);
 
 }  // namespace faultline::agent::bench
 

@@ -63,8 +63,15 @@ struct RepetitionResult {
   std::map<std::string, int64_t> counters;
   // Counters this host could not provide; never reported as zero.
   std::vector<std::string> unavailable_counters;
+  // Why, by counter family ("mmap_lock": "tracefs is not mounted ... Permission denied").
+  std::map<std::string, std::string> unavailable_reasons;
   std::vector<std::pair<std::string, Histogram>> histograms;
   int64_t wall_ns = 0;
+  // Filled by the benchmark for the runner's tracing: the scope ("faulter",
+  // "contended.writer") each task (thread or process id) worked in, and the operations each
+  // scope completed (faults, forks, ...).
+  std::map<int, std::string> task_scopes;
+  std::map<std::string, uint64_t> scope_ops;
 };
 
 enum class RunStatus { kOk, kFailed, kSkipped, kRefused };
@@ -77,6 +84,9 @@ struct RunOutput {
   // repetitions that completed before it are kept.
   bool time_limit_reached = false;
   std::vector<RepetitionResult> repetitions;
+  // Run after the measured ones with tracing on (RunOptions::trace_repetitions): they carry
+  // only what the tracing saw (mmap_lock.*), never timing figures, which tracing perturbs.
+  std::vector<RepetitionResult> tracing_repetitions;
   double timer_overhead_ns = 0;
   int warmup = 0;
   // The parameters the run used: as given, with defaults filled in once they resolved.
@@ -98,6 +108,10 @@ struct RunOptions {
   // Every loop winds down once this much time has passed (1..86400); the run then ends kFailed
   // with time_limit_reached and the repetitions completed so far.
   int64_t time_limit_seconds = 600;
+  // Repetitions run after the measured ones with the mmap_lock tracepoints on
+  // (mmap_lock_trace.h); 0 turns tracing off. Separate because tracing costs the traced
+  // threads time (agent/bench/README.md has the figure).
+  int trace_repetitions = 1;
 };
 
 }  // namespace faultline::agent::bench

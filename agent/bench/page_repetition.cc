@@ -15,6 +15,8 @@ absl::Status RepeatPageWorkers(const WorkerOptions& options, const PageMetricNam
   int64_t busy_ns = 0;
   Histogram latency(HistogramImage::kSubBucketBits);
   for (const WorkerReport& r : group->reports) {
+    // Every page-touching benchmark has one trace scope: its faulting workers.
+    AddTaskScope(out, r.tid, "faulter", r.ops);
     pages += r.ops;
     busy_ns += r.busy_ns;
     latency.Merge(r.latency.ToHistogram());

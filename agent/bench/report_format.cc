@@ -1,5 +1,6 @@
 #include "agent/bench/report_format.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -108,12 +109,14 @@ const char* RunStatusName(RunStatus status) {
 MetricSummary Summarize(const RunOutput& out, const std::string& metric) {
   MetricSummary s;
   double sum = 0, sum_sq = 0;
-  for (const RepetitionResult& rep : out.repetitions) {
-    for (const MetricValue& m : rep.metrics) {
-      if (m.name != metric) continue;
-      sum += m.value;
-      sum_sq += m.value * m.value;
-      ++s.count;
+  for (const auto* reps : {&out.repetitions, &out.tracing_repetitions}) {
+    for (const RepetitionResult& rep : *reps) {
+      for (const MetricValue& m : rep.metrics) {
+        if (m.name != metric) continue;
+        sum += m.value;
+        sum_sq += m.value * m.value;
+        ++s.count;
+      }
     }
   }
   if (s.count == 0) return s;
@@ -192,14 +195,23 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
   if (out.status != RunStatus::kOk) return text;
   absl::StrAppendFormat(&text, "timer overhead: %.1f ns, warm-up repetitions: %d\n",
                         out.timer_overhead_ns, out.warmup);
-  for (size_t i = 0; i < out.repetitions.size(); ++i) {
-    const RepetitionResult& rep = out.repetitions[i];
-    absl::StrAppendFormat(&text, "rep %d (%.1f ms):", i, rep.wall_ns / 1e6);
+  const size_t measured = out.repetitions.size();
+  for (size_t i = 0; i < measured + out.tracing_repetitions.size(); ++i) {
+    const RepetitionResult& rep =
+        i < measured ? out.repetitions[i] : out.tracing_repetitions[i - measured];
+    if (i < measured) {
+      absl::StrAppendFormat(&text, "rep %d (%.1f ms):", i, rep.wall_ns / 1e6);
+    } else {
+      absl::StrAppendFormat(&text, "tracing rep %d (%.1f ms):", i - measured, rep.wall_ns / 1e6);
+    }
     for (const MetricValue& m : rep.metrics) absl::StrAppendFormat(&text, " %s=%.6g", m.name, m.value);
     absl::StrAppend(&text, "\n  counters:");
     for (const auto& [k, v] : rep.counters) absl::StrAppend(&text, " ", k, "=", v);
     if (!rep.unavailable_counters.empty()) {
       absl::StrAppend(&text, "\n  unavailable: ", absl::StrJoin(rep.unavailable_counters, " "));
+    }
+    for (const auto& [family, reason] : rep.unavailable_reasons) {
+      absl::StrAppend(&text, "\n  ", family, " unavailable: ", reason);
     }
     for (const auto& [hname, h] : rep.histograms) {
       absl::StrAppendFormat(&text, "\n  %s: n=%d p50=%.0f p99=%.0f p99.9=%.0f max=%d", hname,
@@ -210,9 +222,21 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
   }
   if (!out.repetitions.empty()) {
     absl::StrAppend(&text, "summary:");
-    for (const MetricValue& m : out.repetitions[0].metrics) {
-      MetricSummary s = Summarize(out, m.name);
-      absl::StrAppendFormat(&text, "\n  %s: mean=%.6g cv=%.2f%%", m.name, s.mean, s.cv * 100);
+    // Tracing repetitions report metrics the measured ones do not: every name, in first-seen
+    // order.
+    std::vector<std::string> names;
+    for (const auto* reps : {&out.repetitions, &out.tracing_repetitions}) {
+      for (const RepetitionResult& rep : *reps) {
+        for (const MetricValue& m : rep.metrics) {
+          if (std::find(names.begin(), names.end(), m.name) == names.end()) {
+            names.push_back(m.name);
+          }
+        }
+      }
+    }
+    for (const std::string& name : names) {
+      MetricSummary s = Summarize(out, name);
+      absl::StrAppendFormat(&text, "\n  %s: mean=%.6g cv=%.2f%%", name, s.mean, s.cv * 100);
     }
     absl::StrAppend(&text, "\n");
   }
@@ -220,29 +244,35 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
 }
 
 std::string RunOutputJson(const std::string& name, const Params& params, const RunOutput& out) {
-  std::vector<std::string> reps;
-  for (const RepetitionResult& rep : out.repetitions) {
-    std::vector<std::string> metrics, counters, unavailable, histograms;
+  auto rep_json = [](const RepetitionResult& rep) {
+    std::vector<std::string> metrics, counters, unavailable, reasons, histograms;
     for (const MetricValue& m : rep.metrics) {
       metrics.push_back(JsonString(m.name) + ":" + JsonNumber(m.value));
     }
     for (const auto& [k, v] : rep.counters) counters.push_back(JsonString(k) + ":" + absl::StrCat(v));
     for (const std::string& u : rep.unavailable_counters) unavailable.push_back(JsonString(u));
+    for (const auto& [family, reason] : rep.unavailable_reasons) {
+      reasons.push_back(JsonString(family) + ":" + JsonString(reason));
+    }
     for (const auto& [hname, h] : rep.histograms) {
       histograms.push_back(JsonString(hname) + ":" + JsonHistogram(h));
     }
-    reps.push_back(absl::StrCat("{\"wall_ns\":", rep.wall_ns, ",\"metrics\":{",
+    return absl::StrCat("{\"wall_ns\":", rep.wall_ns, ",\"metrics\":{",
                                 absl::StrJoin(metrics, ","), "},\"counters\":{",
                                 absl::StrJoin(counters, ","), "},\"unavailable_counters\":[",
-                                absl::StrJoin(unavailable, ","), "],\"histograms\":{",
-                                absl::StrJoin(histograms, ","), "}}"));
-  }
+                                absl::StrJoin(unavailable, ","), "],\"unavailable_reasons\":{",
+                                absl::StrJoin(reasons, ","), "},\"histograms\":{",
+                                absl::StrJoin(histograms, ","), "}}");
+  };
+  std::vector<std::string> reps, tracing;
+  for (const RepetitionResult& rep : out.repetitions) reps.push_back(rep_json(rep));
+  for (const RepetitionResult& rep : out.tracing_repetitions) tracing.push_back(rep_json(rep));
   return absl::StrCat("{\"benchmark\":", JsonString(name), ",\"params\":", JsonParams(params),
                       ",\"status\":", JsonString(RunStatusName(out.status)),
                       ",\"diagnostic\":", JsonString(out.diagnostic),
                       ",\"timer_overhead_ns\":", JsonNumber(out.timer_overhead_ns),
                       ",\"warmup\":", out.warmup, ",\"repetitions\":[", absl::StrJoin(reps, ","),
-                      "]}\n");
+                      "],\"tracing_repetitions\":[", absl::StrJoin(tracing, ","), "]}\n");
 }
 
 }  // namespace faultline::agent::bench

@@ -18,7 +18,7 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
 std::string RunOutputJson(const std::string& name, const Params& params, const RunOutput& out);
 
 // Mean and coefficient of variation (stddev / mean, sample stddev) of a metric over the
-// repetitions; cv is 0 with fewer than two repetitions.
+// repetitions (measured and tracing: each metric comes from one kind); cv is 0 with fewer than two repetitions.
 struct MetricSummary {
   double mean = 0;
   double cv = 0;

@@ -9,6 +9,7 @@
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
 #include "agent/bench/kernel_counters.h"
+#include "agent/bench/mmap_lock_trace.h"
 #include "agent/bench/params.h"
 #include "agent/bench/scratch_file.h"
 
@@ -45,12 +46,28 @@ RunOutput TimedOut(RunOutput out, const RunOptions& options, const std::string& 
   return out;
 }
 
+// Lists every mmap_lock figure of `scopes` as unavailable in each measured repetition, unless
+// an earlier tracing repetition has them.
+void MarkTracingUnavailable(const std::vector<TraceScope>& scopes, const std::string& reason,
+                            RunOutput& out) {
+  if (!out.tracing_repetitions.empty()) return;
+  for (RepetitionResult& rep : out.repetitions) {
+    for (const std::string& name : MmapLockNames(scopes)) rep.unavailable_counters.push_back(name);
+    rep.unavailable_reasons[kMmapLockFamily] = reason;
+  }
+}
+
 }  // namespace
 
 const std::vector<BenchmarkInfo>& Catalog() {
   static const std::vector<BenchmarkInfo>* const catalog = [] {
     auto* infos = new std::vector<BenchmarkInfo>;
-    for (const BenchmarkDefinition& def : Definitions()) infos->push_back(def.info);
+    for (const BenchmarkDefinition& def : Definitions()) {
+      infos->push_back(def.info);
+      for (MetricSpec& spec : MmapLockMetricSpecs(def.trace_scopes)) {
+        infos->back().metrics.push_back(std::move(spec));
+      }
+    }
     return infos;
   }();
   return *catalog;
@@ -101,6 +118,10 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
                  absl::StrCat("warmup: ", options.warmup, " is out of range [0, 100]"), *resolved);
   }
 
+  if (options.trace_repetitions < 0 || options.trace_repetitions > 100) {
+    return Ended(RunStatus::kFailed, absl::StrCat("trace_repetitions: ", options.trace_repetitions,
+                                                  " is out of range [0, 100]"));
+  }
   if (options.time_limit_seconds < 1 || options.time_limit_seconds > kMaxTimeLimitSeconds) {
     return Ended(RunStatus::kFailed, absl::StrCat("time_limit_seconds: ",
                                                   options.time_limit_seconds,
@@ -184,6 +205,51 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
     }
     KernelCounters::FillDelta(before, after, &rep);
     out.repetitions.push_back(std::move(rep));
+  }
+  if (options.trace_repetitions == 0 || def->trace_scopes.empty()) return out;
+
+  // Tracing, in repetitions of its own after the measured ones. The instance is filtered to
+  // this process and what it starts from now on, which is every worker of these repetitions.
+  absl::StatusOr<std::unique_ptr<MmapLockTracer>> tracer = MmapLockTracer::Open();
+  if (!tracer.ok()) {
+    MarkTracingUnavailable(def->trace_scopes, std::string(tracer.status().message()), out);
+    return out;
+  }
+  for (int i = 0; i < options.trace_repetitions; ++i) {
+    // Every measured repetition is in: the time limit only costs the tracing figures.
+    const std::string late = absl::StrCat("the time limit of ", options.time_limit_seconds,
+                                          " s was reached before tracing repetition ", i,
+                                          " completed");
+    if (MonotonicNowNs() > context.deadline_ns) {
+      MarkTracingUnavailable(def->trace_scopes, late, out);
+      return out;
+    }
+    RepetitionResult rep;
+    if (absl::Status s = (*tracer)->Start(); !s.ok()) {
+      MarkTracingUnavailable(def->trace_scopes, std::string(s.message()), out);
+      return out;
+    }
+    const int64_t start_ns = MonotonicNowNs();
+    absl::Status status = (*run)->Repeat(rep);
+    rep.wall_ns = MonotonicNowNs() - start_ns;
+    if (MonotonicNowNs() > context.deadline_ns) {
+      (*tracer)->Stop().IgnoreError();
+      MarkTracingUnavailable(def->trace_scopes, late, out);
+      return out;
+    }
+    if (!status.ok()) {
+      return Ended(RunStatus::kFailed,
+                   absl::StrCat("tracing repetition ", i, ": ", status.message()));
+    }
+    RepetitionResult figures;
+    figures.wall_ns = rep.wall_ns;
+    figures.task_scopes = std::move(rep.task_scopes);
+    figures.scope_ops = std::move(rep.scope_ops);
+    if (absl::Status s = (*tracer)->Finish(def->trace_scopes, figures); !s.ok()) {
+      MarkTracingUnavailable(def->trace_scopes, std::string(s.message()), out);
+      return out;
+    }
+    out.tracing_repetitions.push_back(std::move(figures));
   }
   return out;
 }

@@ -76,6 +76,7 @@ std::vector<int> AllowedCpus() {
 
 void RunOneWorker(const WorkerFn& fn, int index, const std::vector<int>& pin_to,
                   WorkerControl* control, WorkerReport& report) {
+  report.tid = static_cast<int32_t>(gettid());
   if (!pin_to.empty()) {
     cpu_set_t set;
     CPU_ZERO(&set);

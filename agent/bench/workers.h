@@ -32,6 +32,8 @@ struct HistogramImage {
 
 // What one worker reports; plain data.
 struct WorkerReport {
+  // The worker's thread id (thread workers) or process id (process workers).
+  int32_t tid;
   uint64_t ops;
   // Time the worker spent in its measured loop.
   int64_t busy_ns;

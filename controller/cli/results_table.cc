@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "controller/analysis/descriptive.h"
 #include "google/protobuf/util/json_util.h"
+#include "proto/faultline/v1/repetitions.h"
 
 namespace faultline::controller::cli {
 namespace {
@@ -97,8 +98,8 @@ std::string FormatResultsTable(const std::vector<v1::StoredRun>& runs) {
     std::vector<std::string> order;
     std::map<std::string, std::vector<double>> values;
     std::map<std::string, std::string> units;
-    for (const v1::Repetition& rep : r.repetitions()) {
-      for (const v1::MetricValue& m : rep.metrics()) {
+    for (const v1::Repetition* rep : v1::AllRepetitions(r)) {
+      for (const v1::MetricValue& m : rep->metrics()) {
         if (!values.count(m.name())) order.push_back(m.name());
         values[m.name()].push_back(m.value());
         units[m.name()] = m.unit();
@@ -134,9 +135,9 @@ std::string FormatResultsCsv(const std::vector<v1::StoredRun>& runs) {
       absl::StrAppend(&out, prefix, ",,,,\n");
       continue;
     }
-    for (const v1::Repetition& rep : r.repetitions()) {
-      for (const v1::MetricValue& m : rep.metrics()) {
-        absl::StrAppend(&out, prefix, ",", rep.index(), ",", CsvField(m.name()), ",",
+    for (const v1::Repetition* rep : v1::AllRepetitions(r)) {
+      for (const v1::MetricValue& m : rep->metrics()) {
+        absl::StrAppend(&out, prefix, ",", rep->index(), ",", CsvField(m.name()), ",",
                         CsvField(m.unit()), ",", absl::StrFormat("%.17g", m.value()), "\n");
       }
     }

@@ -11,6 +11,7 @@
 #include "controller/runs/metric_direction.h"
 #include "controller/scheduling/glob.h"
 #include "controller/scheduling/param_validation.h"
+#include "proto/faultline/v1/repetitions.h"
 
 namespace faultline::controller::runs {
 namespace {
@@ -138,8 +139,8 @@ absl::StatusOr<KernelComparison> CollectComparison(
       std::map<std::string, v1::ParamValue> params = ParamsOf(r);
       const std::string canonical = CanonicalParams(params);
       param_sets[r.benchmark()].insert(canonical);
-      for (const v1::Repetition& rep : r.repetitions()) {
-        for (const v1::MetricValue& m : rep.metrics()) {
+      for (const v1::Repetition* rep : v1::AllRepetitions(r)) {
+        for (const v1::MetricValue& m : rep->metrics()) {
           Accumulator& a = acc[{r.benchmark(), canonical, m.name()}];
           if (a.metric.empty()) {
             a.benchmark_name = r.benchmark();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "controller/analysis/descriptive.h"
 #include "controller/scheduling/glob.h"
+#include "proto/faultline/v1/repetitions.h"
 
 namespace faultline::controller::runs {
 namespace {
@@ -52,8 +53,8 @@ absl::StatusOr<MetricHistory> FindMetricChangePoints(store::Store* store,
     }
     if (!params_match) continue;
     std::vector<double> values;
-    for (const v1::Repetition& rep : r.repetitions()) {
-      for (const v1::MetricValue& m : rep.metrics()) {
+    for (const v1::Repetition* rep : v1::AllRepetitions(r)) {
+      for (const v1::MetricValue& m : rep->metrics()) {
         if (m.name() != query.metric) continue;
         values.push_back(m.value());
         history.unit = m.unit();

@@ -12,6 +12,7 @@
 #include "controller/store/store_encoding.h"
 #include "controller/validation/request_validation.h"
 #include "proto/faultline/v1/enum_names.h"
+#include "proto/faultline/v1/repetitions.h"
 
 namespace faultline::controller::store {
 namespace {
@@ -157,8 +158,8 @@ absl::StatusOr<ReportOutcome> SqlStore::StoreResult(const std::string& job_id, u
     const int64_t run_id = inserted[0][0].AsInt();
 
     std::map<std::string, PendingSummary> summaries;
-    for (const v1::Repetition& rep : result.repetitions()) {
-      for (const v1::MetricValue& metric : rep.metrics()) {
+    for (const v1::Repetition* rep : v1::AllRepetitions(result)) {
+      for (const v1::MetricValue& metric : rep->metrics()) {
         PendingSummary& summary = summaries[metric.name()];
         summary.unit = metric.unit();
         summary.direction = metric.direction();
@@ -238,10 +239,10 @@ absl::StatusOr<ReportOutcome> SqlStore::StoreResult(const std::string& job_id, u
 
 absl::Status SqlStore::InsertSampleRows(const SampleColumns& run, const v1::RunResult& result) {
   SqlParams samples;
-  for (const v1::Repetition& rep : result.repetitions()) {
-    for (const v1::MetricValue& metric : rep.metrics()) {
+  for (const v1::Repetition* rep : v1::AllRepetitions(result)) {
+    for (const v1::MetricValue& metric : rep->metrics()) {
       samples.push_back(SqlValue::Int(run.run_id));
-      samples.push_back(SqlValue::Int(rep.index()));
+      samples.push_back(SqlValue::Int(rep->index()));
       samples.push_back(SqlValue::Text(metric.name()));
       samples.push_back(SqlValue::Text(metric.unit()));
       samples.push_back(SqlValue::Text(DirectionName(metric.direction())));
@@ -267,15 +268,15 @@ absl::Status SqlStore::InsertSamplesFromArrays(const SampleColumns& run,
   std::string directions = "{";
   std::string values = "{";
   bool first = true;
-  for (const v1::Repetition& rep : result.repetitions()) {
-    for (const v1::MetricValue& metric : rep.metrics()) {
+  for (const v1::Repetition* rep : v1::AllRepetitions(result)) {
+    for (const v1::MetricValue& metric : rep->metrics()) {
       if (!first) {
         for (std::string* array : {&repetitions, &metrics, &units, &directions, &values}) {
           *array += ',';
         }
       }
       first = false;
-      absl::StrAppend(&repetitions, rep.index());
+      absl::StrAppend(&repetitions, rep->index());
       AppendArrayText(metrics, metric.name());
       AppendArrayText(units, metric.unit());
       AppendArrayText(directions, DirectionName(metric.direction()));
@@ -452,6 +453,7 @@ absl::StatusOr<int64_t> SqlStore::PruneSamples(absl::Time older_than) {
         v1::RunResult result;
         result.ParseFromString(run[1].AsString());
         result.clear_repetitions();
+        result.clear_tracing_repetitions();
         FL_ASSIGN_OR_RETURN(int64_t n, db_->Exec("DELETE FROM samples WHERE run_id = ?", {run[0]}));
         deleted_in_batch += n;
         FL_RETURN_IF_ERROR(

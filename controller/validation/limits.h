@@ -46,6 +46,8 @@ inline constexpr int kMaxHostFeatures = 256;
 // ReportResult: one run. Repetitions match the campaign limit (1000); a repetition of our
 // benchmarks reports under 10 metrics, about 10 counters and at most 2 histograms.
 inline constexpr int kMaxResultRepetitions = 1000;
+// Tracing repetitions (agent/bench RunOptions::trace_repetitions, at most 100).
+inline constexpr int kMaxTracingRepetitions = 100;
 inline constexpr int kMaxMetricsPerRepetition = 256;
 inline constexpr int kMaxCountersPerRepetition = 256;
 inline constexpr int kMaxHistogramsPerRepetition = 32;

@@ -306,6 +306,8 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
   if (result.state() == v1::RUN_STATE_OK && result.repetitions().empty()) {
     return Invalid(field + ".repetitions", "a successful run must report repetitions");
   }
+  RETURN_IF_ERROR(CheckCount(result.tracing_repetitions_size(), field + ".tracing_repetitions",
+                             limits::kMaxTracingRepetitions, "tracing repetitions"));
   int buckets = 0;
   std::set<uint32_t> indexes;
   for (int r = 0; r < result.repetitions_size(); ++r) {
@@ -314,6 +316,21 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
     if (!indexes.insert(result.repetitions(r).index()).second) {
       return Invalid(rfield + ".index", absl::StrCat("repetition ", result.repetitions(r).index(),
                                                      " appears more than once"));
+    }
+    if (buckets > limits::kMaxHistogramBucketsPerResult) {
+      return Invalid(rfield + ".histograms",
+                     absl::StrCat("more than ", limits::kMaxHistogramBucketsPerResult,
+                                  " histogram buckets in the result so far"));
+    }
+  }
+  // Tracing repetitions continue the measured ones' numbering: samples are stored by it.
+  for (int r = 0; r < result.tracing_repetitions_size(); ++r) {
+    const std::string rfield = Index(field + ".tracing_repetitions", r);
+    RETURN_IF_ERROR(CheckRepetition(result.tracing_repetitions(r), rfield, &buckets));
+    if (!indexes.insert(result.tracing_repetitions(r).index()).second) {
+      return Invalid(rfield + ".index",
+                     absl::StrCat("repetition ", result.tracing_repetitions(r).index(),
+                                  " appears more than once"));
     }
     if (buckets > limits::kMaxHistogramBucketsPerResult) {
       return Invalid(rfield + ".histograms",

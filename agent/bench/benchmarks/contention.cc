@@ -60,7 +60,7 @@ void ContentionRun::Fault(int index, StartGate& gate, WorkerReport& report) cons
   report.latency.CopyFrom(latency);
 }
 
-absl::StatusOr<ContentionOutcome> ContentionRun::RunArms() {
+absl::StatusOr<ContentionOutcome> ContentionRun::RunArms(RepetitionResult& out) {
   ContentionOutcome outcome;
   for (bool contended : {false, true}) {
     WorkerOptions options;
@@ -81,8 +81,10 @@ absl::StatusOr<ContentionOutcome> ContentionRun::RunArms() {
         });
     if (!group.ok()) return group.status();
     uint64_t pages = 0;
+    const std::string arm = contended ? "contended." : "baseline.";
     for (int i = 0; i < config_.faulters; ++i) {
       const WorkerReport& r = group->reports[i];
+      AddTaskScope(out, r.tid, arm + "faulter", r.ops);
       pages += r.ops;
       (contended ? outcome.contended_faults : outcome.baseline_faults)
           .Merge(r.latency.ToHistogram());
@@ -93,13 +95,17 @@ absl::StatusOr<ContentionOutcome> ContentionRun::RunArms() {
     }
     const double rate = pages * 1e9 / group->wall_ns;
     (contended ? outcome.contended_faults_per_sec : outcome.baseline_faults_per_sec) = rate;
-    if (contended) outcome.disturber_ops = group->reports.back().latency.ToHistogram();
+    if (contended) {
+      const WorkerReport& r = group->reports.back();
+      outcome.disturber_ops = r.latency.ToHistogram();
+      AddTaskScope(out, r.tid, arm + who_.role, r.ops);
+    }
   }
   return outcome;
 }
 
 absl::Status ContentionRun::Repeat(RepetitionResult& out) {
-  absl::StatusOr<ContentionOutcome> o = RunArms();
+  absl::StatusOr<ContentionOutcome> o = RunArms(out);
   if (!o.ok()) return o.status();
   if (o->disturber_ops.total_count() == 0) {
     return absl::InternalError(absl::StrCat("the ", disturber_name_, " thread did no work"));
@@ -128,7 +134,7 @@ absl::Status ContentionRun::Repeat(RepetitionResult& out) {
 
 absl::StatusOr<std::unique_ptr<ContentionRun>> ContentionRun::Create(const RunContext& context,
                                                                      DisturberFn disturber,
-                                                                     std::string disturber_name) {
+                                                                     Disturber who) {
   absl::StatusOr<ThpMode> thp = ParseThpMode(GetEnum(context.params, "thp"));
   if (!thp.ok()) return thp.status();
   Config config;
@@ -164,7 +170,13 @@ absl::StatusOr<std::unique_ptr<ContentionRun>> ContentionRun::Create(const RunCo
   }
   CycleClock::Get();
   return std::unique_ptr<ContentionRun>(
-      new ContentionRun(config, disturber, std::move(disturber_name), std::move(files)));
+      new ContentionRun(config, disturber, std::move(who), std::move(files)));
+}
+
+std::vector<TraceScope> ContentionScopes(const Disturber& who) {
+  return {{"baseline.faulter", "fault"},
+          {"contended.faulter", "fault"},
+          {"contended." + who.role, who.op}};
 }
 
 std::vector<ParamSpec> ContentionParams() {

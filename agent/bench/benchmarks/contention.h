@@ -19,6 +19,14 @@ namespace faultline::agent::bench::benchmarks {
 
 enum class FaultKind { kAnon, kFileCold, kMixed };
 
+// Who the disturbing thread is: its name in the metrics ("fork", "writer"), its role in the
+// trace scopes ("forker", "writer") and what one of its operations is ("fork", "op").
+struct Disturber {
+  std::string name;
+  std::string role;
+  std::string op;
+};
+
 // The disturbing thread: loops until gate.StopRequested(), recording each operation's latency
 // in report.latency and counting operations in report.ops.
 using DisturberFn = void (*)(StartGate& gate, WorkerReport& report);
@@ -36,7 +44,7 @@ class ContentionRun : public BenchmarkRun {
   // Reads threads, faults, region_mib, duration_ms, thp and pin_cpus from the context.
   static absl::StatusOr<std::unique_ptr<ContentionRun>> Create(const RunContext& context,
                                                                DisturberFn disturber,
-                                                               std::string disturber_name);
+                                                               Disturber who);
 
   absl::Status Repeat(RepetitionResult& out) override;
 
@@ -51,22 +59,28 @@ class ContentionRun : public BenchmarkRun {
     int64_t deadline_ns = 0;
     bool pin_cpus = false;
   };
-  ContentionRun(const Config& config, DisturberFn disturber, std::string disturber_name,
+  ContentionRun(const Config& config, DisturberFn disturber, Disturber who,
                 std::vector<std::unique_ptr<ScratchFile>> files)
       : config_(config),
         disturber_(disturber),
-        disturber_name_(std::move(disturber_name)),
+        who_(std::move(who)),
+        disturber_name_(who_.name),
         files_(std::move(files)) {}
 
-  absl::StatusOr<ContentionOutcome> RunArms();
+  // Runs both arms, recording which thread worked in which scope into `out`.
+  absl::StatusOr<ContentionOutcome> RunArms(RepetitionResult& out);
   void Fault(int index, StartGate& gate, WorkerReport& report) const;
 
   Config config_;
   DisturberFn disturber_;
+  Disturber who_;
   std::string disturber_name_;
   std::vector<std::unique_ptr<ScratchFile>> files_;
 };
 
+// The trace scopes of a contention benchmark: the faulters of each arm and the disturber of the
+// contended arm (in the baseline arm it only waits).
+std::vector<TraceScope> ContentionScopes(const Disturber& who);
 // The parameters every contention benchmark takes.
 std::vector<ParamSpec> ContentionParams();
 // The metrics every contention benchmark reports, given the disturber's name ("fork", "writer").

@@ -133,6 +133,7 @@ BenchmarkDefinition FaultAnonBenchmark() {
        "Pages touched by all workers per second of wall time."},
       {"pages_touched", "count", Direction::kNeutral, "Pages written (one fault each)."},
   };
+  def.trace_scopes = {{"faulter", "fault"}};
   def.demand = &Demand;
   def.start = &Start;
   return def;

@@ -152,6 +152,7 @@ BenchmarkDefinition FaultFileColdBenchmark() {
        "Pages read by all workers per second of wall time (eviction included)."},
       {"pages_touched", "count", Direction::kNeutral, "Pages read."},
   };
+  def.trace_scopes = {{"faulter", "fault"}};
   def.demand = &Demand;
   def.start = &Start;
   return def;

@@ -129,6 +129,7 @@ BenchmarkDefinition FaultSwapinBenchmark() {
       {"ns_per_page", "ns", Direction::kLowerIsBetter, "Read-back time per page."},
       {"pages_touched", "count", Direction::kNeutral, "Pages read back."},
   };
+  def.trace_scopes = {{"faulter", "fault"}};
   def.demand = &Demand;
   def.start = &Start;
   return def;

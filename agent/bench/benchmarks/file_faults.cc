@@ -157,6 +157,7 @@ BenchmarkDefinition FileFaultBenchmark(const char* name, const char* description
       PinCpusParam(),
       SampleLatencyParam(),
   };
+  def.trace_scopes = {{"faulter", "fault"}};
   def.info.metrics = {
       {"ns_per_page", "ns", Direction::kLowerIsBetter,
        "Worker time per page touched, mmap and munmap included."},

@@ -33,13 +33,15 @@ void ForkLoop(StartGate& gate, WorkerReport& report) {
   report.latency.CopyFrom(latency);
 }
 
+Disturber Who() { return {"fork", "forker", "fork"}; }
+
 ResourceDemand Demand(const Params& params) {
   return ContentionDemand(params, 2, "the forking thread and its child");
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   absl::StatusOr<std::unique_ptr<ContentionRun>> run =
-      ContentionRun::Create(context, &ForkLoop, "fork");
+      ContentionRun::Create(context, &ForkLoop, Who());
   if (!run.ok()) return run.status();
   return std::unique_ptr<BenchmarkRun>(std::move(*run));
 }
@@ -54,6 +56,7 @@ BenchmarkDefinition ForkFaultContentionBenchmark() {
       "quantiles with fork on and off, and fork latency.";
   def.info.params = ContentionParams();
   def.info.metrics = ContentionMetrics("fork");
+  def.trace_scopes = ContentionScopes(Who());
   def.demand = &Demand;
   def.start = &Start;
   return def;

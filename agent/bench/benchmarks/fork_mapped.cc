@@ -76,6 +76,7 @@ class ForkMappedRun : public BenchmarkRun {
       reap_latency.Record(clock.ToNs(t2 - t0));
     }
     if (fork_latency.total_count() == 0) return absl::InternalError("no fork completed");
+    AddTaskScope(out, static_cast<int>(gettid()), "forker", fork_latency.total_count());
     AddMetric(out, "fork_ns", fork_latency.Mean());
     AddMetric(out, "fork_to_reap_ns", reap_latency.Mean());
     AddMetric(out, "fork_p99_ns", fork_latency.Quantile(0.99));
@@ -140,6 +141,7 @@ BenchmarkDefinition ForkMappedBenchmark() {
       {"fork_p99_ns", "ns", Direction::kLowerIsBetter, "99th percentile of fork() time."},
       {"forks", "count", Direction::kNeutral, "fork()s measured."},
   };
+  def.trace_scopes = {{"forker", "fork"}};
   def.demand = &Demand;
   def.start = &Start;
   return def;

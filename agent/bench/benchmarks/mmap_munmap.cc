@@ -66,6 +66,7 @@ class MmapMunmapRun : public BenchmarkRun {
     int64_t busy_ns = 0;
     Histogram latency(HistogramImage::kSubBucketBits);
     for (const WorkerReport& r : group->reports) {
+      AddTaskScope(out, r.tid, "mapper", r.ops);
       ops += r.ops;
       busy_ns += r.busy_ns;
       latency.Merge(r.latency.ToHistogram());
@@ -139,6 +140,7 @@ BenchmarkDefinition MmapMunmapBenchmark() {
       {"ops_per_sec", "1/s", Direction::kHigherIsBetter,
        "mmap+munmap pairs by all workers per second of wall time."},
   };
+  def.trace_scopes = {{"mapper", "op"}};
   def.demand = &Demand;
   def.start = &Start;
   return def;

@@ -33,13 +33,15 @@ void WriterLoop(StartGate& gate, WorkerReport& report) {
   report.latency.CopyFrom(latency);
 }
 
+Disturber Who() { return {"writer", "writer", "op"}; }
+
 ResourceDemand Demand(const Params& params) {
   return ContentionDemand(params, 1, "the writer thread");
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
   absl::StatusOr<std::unique_ptr<ContentionRun>> run =
-      ContentionRun::Create(context, &WriterLoop, "writer");
+      ContentionRun::Create(context, &WriterLoop, Who());
   if (!run.ok()) return run.status();
   return std::unique_ptr<BenchmarkRun>(std::move(*run));
 }
@@ -54,6 +56,7 @@ BenchmarkDefinition MmapWriterContentionBenchmark() {
       "loop; fault latency quantiles with the writer on and off.";
   def.info.params = ContentionParams();
   def.info.metrics = ContentionMetrics("writer");
+  def.trace_scopes = ContentionScopes(Who());
   def.demand = &Demand;
   def.start = &Start;
   return def;
