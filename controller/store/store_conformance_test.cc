@@ -504,6 +504,56 @@ TEST_P(StoreConformanceTest, RecordResultStoresRunSamplesAndSummaries) {
   EXPECT_TRUE(campaign->has_finished());
 }
 
+TEST_P(StoreConformanceTest, TracingRepetitionsAreStoredAsSamplesAfterTheMeasuredOnes) {
+  std::string c = Create(*store_, 1);
+  v1::RunResult result = MakeResult(v1::RUN_STATE_OK, 2);
+  for (int r = 0; r < 2; ++r) {
+    v1::Repetition* traced = result.add_tracing_repetitions();
+    traced->set_index(2 + r);
+    v1::MetricValue* m = traced->add_metrics();
+    m->set_name("mmap_lock.contended.faulter.acquisitions_per_fault");
+    m->set_unit("ratio");
+    m->set_direction(v1::DIRECTION_LOWER_IS_BETTER);
+    m->set_value(1.0 + r);
+    (*traced->mutable_counters())["mmap_lock.contended.faulter.read_acquisitions"] = 4096;
+  }
+  Complete(*store_, JobId(c, 1), result);
+  absl::StatusOr<std::vector<StoredRunRecord>> runs = store_->QueryRuns(RunQuery{});
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].result.tracing_repetitions_size(), 2);
+  SampleQuery query;
+  query.run_id = (*runs)[0].run_id;
+  query.metric = "mmap_lock.contended.faulter.acquisitions_per_fault";
+  absl::StatusOr<std::vector<SampleRecord>> samples = store_->QuerySamples(query);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  ASSERT_EQ(samples->size(), 2u);
+  EXPECT_EQ((*samples)[0].repetition, 2u);
+  EXPECT_EQ((*samples)[1].value, 2.0);
+  EXPECT_EQ((*samples)[1].unit, "ratio");
+  absl::StatusOr<std::vector<MetricSummary>> summaries =
+      store_->GetRunSummaries((*runs)[0].run_id);
+  ASSERT_TRUE(summaries.ok()) << summaries.status();
+  ASSERT_EQ(summaries->size(), 3u);
+  EXPECT_EQ((*summaries)[1].metric, "mmap_lock.contended.faulter.acquisitions_per_fault");
+  EXPECT_DOUBLE_EQ((*summaries)[1].mean, 1.5);
+}
+
+TEST_P(StoreConformanceTest, ATracingRepetitionReusingAMeasuredIndexIsRejected) {
+  std::string c = Create(*store_, 1);
+  v1::RunResult result = MakeResult(v1::RUN_STATE_OK, 2);
+  result.add_tracing_repetitions()->set_index(1);
+  const std::string job = JobId(c, 1);
+  ASSERT_TRUE(store_->LeaseJob(job, "agent-a", "lease-1", kT0 + absl::Minutes(5), kT0).value());
+  absl::StatusOr<ReportOutcome> outcome =
+      store_->RecordResult(job, 1, "lease-1", "agent-a", result, kT0);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(outcome.status().message().find("tracing_repetitions[0].index"), std::string::npos)
+      << outcome.status();
+  EXPECT_TRUE(store_->QueryRuns(RunQuery{})->empty());
+}
+
 TEST_P(StoreConformanceTest, RecordResultIsIdempotentPerAttempt) {
   std::string c = Create(*store_, 1);
   const std::string job = JobId(c, 1);
