@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "agent/bench/benchmark_types.h"
 #include "agent/bench/host_limits.h"
+#include "agent/bench/kernel_counters.h"
 
 namespace faultline::agent::bench {
 
@@ -23,6 +24,9 @@ struct RunContext {
   // Where scratch files go, and the share of its free space one file may take.
   std::string scratch_dir;
   double max_scratch_share = 0.5;
+  // The run's counters, for benchmarks that read them per arm (contention.h); owned by the
+  // runner.
+  const KernelCounters* counters = nullptr;
 };
 
 // One run's state (files created, regions prepared), reused by every repetition.

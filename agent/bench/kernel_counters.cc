@@ -21,6 +21,10 @@ constexpr const char* kVmstatFields[] = {
     "vma_lock_abort",   "vma_lock_retry",   "vma_lock_miss",
 };
 
+constexpr const char* kVmaLockOutcomes[] = {"success", "abort", "retry", "miss"};
+constexpr const char* kNoVmaLockStats =
+    "no vma_lock_* in /proc/vmstat: the kernel is built without CONFIG_PER_VMA_LOCK_STATS";
+
 struct PerfEventSpec {
   const char* name;
   uint64_t config;
@@ -107,10 +111,47 @@ void KernelCounters::FillDelta(const Snapshot& before, const Snapshot& after,
     auto a = after.find(name);
     if (b == before.end() || a == after.end()) {
       out->unavailable_counters.push_back(name);
+      if (name.rfind("vmstat.vma_lock_", 0) == 0) {
+        out->unavailable_reasons["vmstat.vma_lock"] = kNoVmaLockStats;
+      }
     } else {
       out->counters[name] = a->second - b->second;
     }
   }
+}
+
+void KernelCounters::AddVmaLockPerOperation(const std::map<std::string, int64_t>& counters,
+                                            const std::string& prefix, uint64_t ops,
+                                            const std::string& op, RepetitionResult& out) {
+  for (const char* outcome : kVmaLockOutcomes) {
+    const std::string counter = prefix + "vmstat.vma_lock_" + outcome;
+    const std::string metric = counter + "_per_" + op;
+    auto it = counters.find(counter);
+    if (it == counters.end() || ops == 0) {
+      out.unavailable_counters.push_back(metric);
+      out.unavailable_reasons["vmstat.vma_lock"] = kNoVmaLockStats;
+      continue;
+    }
+    out.metrics.push_back({metric, static_cast<double>(it->second) / static_cast<double>(ops)});
+  }
+}
+
+std::vector<MetricSpec> KernelCounters::VmaLockMetricSpecs(const std::string& prefix,
+                                                           const std::string& op) {
+  std::vector<MetricSpec> specs;
+  for (const char* outcome : kVmaLockOutcomes) {
+    const bool success = std::string(outcome) == "success";
+    specs.push_back({prefix + "vmstat.vma_lock_" + outcome + "_per_" + op, "ratio",
+                     success ? Direction::kNeutral : Direction::kLowerIsBetter,
+                     std::string("Per-VMA lock outcome '") + outcome + "' per " + op +
+                         " (system-wide /proc/vmstat delta over the run's own operations; "
+                         "CONFIG_PER_VMA_LOCK_STATS kernels only)."});
+  }
+  return specs;
+}
+
+bool KernelCounters::IsSystemWide(const std::string& name) {
+  return name.rfind("vmstat.", 0) == 0 || name.find(".vmstat.") != std::string::npos;
 }
 
 const std::vector<std::string>& KernelCounters::Names() {

@@ -32,6 +32,19 @@ class KernelCounters {
   // Every counter name this library reports, in a stable order.
   static const std::vector<std::string>& Names();
 
+  // Whether a counter counts the whole host (/proc/vmstat) rather than this run's tasks.
+  static bool IsSystemWide(const std::string& name);
+
+  // The per-VMA lock outcomes (vmstat.vma_lock_{success,abort,retry,miss}, which kernels built
+  // with CONFIG_PER_VMA_LOCK_STATS have) per operation: metrics
+  // "<prefix>vmstat.vma_lock_retry_per_<op>" from the counters "<prefix>vmstat.vma_lock_retry"
+  // in `counters`, or the names listed unavailable with the reason.
+  static void AddVmaLockPerOperation(const std::map<std::string, int64_t>& counters,
+                                     const std::string& prefix, uint64_t ops,
+                                     const std::string& op, RepetitionResult& out);
+  static std::vector<MetricSpec> VmaLockMetricSpecs(const std::string& prefix,
+                                                    const std::string& op);
+
  private:
   struct PerfEvent {
     std::string name;

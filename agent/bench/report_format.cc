@@ -205,7 +205,7 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
       absl::StrAppendFormat(&text, "tracing rep %d (%.1f ms):", i - measured, rep.wall_ns / 1e6);
     }
     for (const MetricValue& m : rep.metrics) absl::StrAppendFormat(&text, " %s=%.6g", m.name, m.value);
-    absl::StrAppend(&text, "\n  counters:");
+    absl::StrAppend(&text, "\n  counters (vmstat.*: system-wide):");
     for (const auto& [k, v] : rep.counters) absl::StrAppend(&text, " ", k, "=", v);
     if (!rep.unavailable_counters.empty()) {
       absl::StrAppend(&text, "\n  unavailable: ", absl::StrJoin(rep.unavailable_counters, " "));

@@ -67,6 +67,12 @@ const std::vector<BenchmarkInfo>& Catalog() {
       for (MetricSpec& spec : MmapLockMetricSpecs(def.trace_scopes)) {
         infos->back().metrics.push_back(std::move(spec));
       }
+      if (def.trace_scopes.size() == 1) {
+        for (MetricSpec& spec :
+             KernelCounters::VmaLockMetricSpecs("", def.trace_scopes[0].op)) {
+          infos->back().metrics.push_back(std::move(spec));
+        }
+      }
     }
     return infos;
   }();
@@ -149,7 +155,10 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
   // The status says refused/skipped; the diagnostic says why, without repeating it.
   if (!guard.ok()) return Ended(RunStatus::kRefused, std::string(guard.message()), *resolved);
 
+  // Opened before the run starts any worker, so the perf events count them all.
+  KernelCounters counters;
   RunContext context;
+  context.counters = &counters;
   context.params = *resolved;
   context.deadline_ns = MonotonicNowNs() + options.time_limit_seconds * 1'000'000'000;
   context.scratch_dir = scratch_dir;
@@ -171,7 +180,6 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
   out.params = *resolved;
   out.timer_overhead_ns = MeasureTimerOverheadNs();
   out.warmup = options.warmup;
-  KernelCounters counters;
   for (int i = 0; i < options.warmup; ++i) {
     if (MonotonicNowNs() > context.deadline_ns) {
       return TimedOut(std::move(out), options, absl::StrCat("during warm-up ", i));
@@ -204,6 +212,13 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
                    *resolved);
     }
     KernelCounters::FillDelta(before, after, &rep);
+    // A benchmark with one scope normalises per its operation; the contention benchmarks do it
+    // per arm themselves (contention.cc).
+    if (def->trace_scopes.size() == 1) {
+      const TraceScope& scope = def->trace_scopes[0];
+      KernelCounters::AddVmaLockPerOperation(rep.counters, "", rep.scope_ops[scope.name],
+                                             scope.op, rep);
+    }
     out.repetitions.push_back(std::move(rep));
   }
   if (options.trace_repetitions == 0 || def->trace_scopes.empty()) return out;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "agent/bench/runner.h"
@@ -171,6 +172,33 @@ TEST(ContentionTest, ColdFileFaultersTakeMajorFaults) {
   if (out.status == RunStatus::kSkipped) GTEST_SKIP() << out.diagnostic;
   ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
   EXPECT_GT(out.repetitions[0].counters.at("rusage.majflt"), 0);
+}
+
+TEST(ContentionTest, EachArmHasItsOwnCounters) {
+  RunOutput out = RunNamed("mmap_writer_contention", {{"duration_ms", int64_t{50}},
+                                                     {"region_mib", int64_t{1}},
+                                                     {"faults", std::string("file_cold")},
+                                                     {"threads", int64_t{1}}});
+  if (out.status == RunStatus::kSkipped) GTEST_SKIP() << out.diagnostic;
+  ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
+  const RepetitionResult& rep = out.repetitions[0];
+  // Every page of a cold file is one major fault, counted in the arm that took it.
+  const int64_t baseline = rep.counters.at("baseline.rusage.majflt");
+  const int64_t contended = rep.counters.at("contended.rusage.majflt");
+  EXPECT_GE(baseline, PagesIn(1));
+  EXPECT_GE(contended, PagesIn(1));
+  EXPECT_EQ(baseline % PagesIn(1), 0);
+  EXPECT_EQ(baseline + contended, rep.counters.at("rusage.majflt"));
+  // Per-VMA lock outcomes per fault, per arm, where the kernel counts them; listed with the
+  // reason where it does not.
+  if (rep.counters.count("baseline.vmstat.vma_lock_success") != 0) {
+    EXPECT_GE(Metric(rep, "baseline.vmstat.vma_lock_retry_per_fault"), 0);
+  } else {
+    EXPECT_NE(std::find(rep.unavailable_counters.begin(), rep.unavailable_counters.end(),
+                        "contended.vmstat.vma_lock_retry_per_fault"),
+              rep.unavailable_counters.end());
+    EXPECT_FALSE(rep.unavailable_reasons.at("vmstat.vma_lock").empty());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Benchmarks, ContentionTest,

@@ -63,6 +63,8 @@ void ContentionRun::Fault(int index, StartGate& gate, WorkerReport& report) cons
 absl::StatusOr<ContentionOutcome> ContentionRun::RunArms(RepetitionResult& out) {
   ContentionOutcome outcome;
   for (bool contended : {false, true}) {
+    const KernelCounters::Snapshot before =
+        counters_ != nullptr ? counters_->Read() : KernelCounters::Snapshot();
     WorkerOptions options;
     options.mode = WorkerMode::kThread;  // The point is one shared mm.
     options.workers = config_.faulters + 1;
@@ -80,8 +82,14 @@ absl::StatusOr<ContentionOutcome> ContentionRun::RunArms(RepetitionResult& out) 
           }
         });
     if (!group.ok()) return group.status();
-    uint64_t pages = 0;
     const std::string arm = contended ? "contended." : "baseline.";
+    // Each arm's own counters: added together they would hide which arm moved.
+    RepetitionResult arm_counters;
+    if (counters_ != nullptr) {
+      KernelCounters::FillDelta(before, counters_->Read(), &arm_counters);
+      for (const auto& [name, value] : arm_counters.counters) out.counters[arm + name] = value;
+    }
+    uint64_t pages = 0;
     for (int i = 0; i < config_.faulters; ++i) {
       const WorkerReport& r = group->reports[i];
       AddTaskScope(out, r.tid, arm + "faulter", r.ops);
@@ -92,6 +100,11 @@ absl::StatusOr<ContentionOutcome> ContentionRun::RunArms(RepetitionResult& out) 
     if (pages == 0 || group->wall_ns <= 0) {
       return absl::InternalError(absl::StrCat("no fault completed in the ",
                                               contended ? "contended" : "baseline", " arm"));
+    }
+    if (counters_ != nullptr) {
+      std::map<std::string, int64_t> prefixed;
+      for (const auto& [name, value] : arm_counters.counters) prefixed[arm + name] = value;
+      KernelCounters::AddVmaLockPerOperation(prefixed, arm, pages, "fault", out);
     }
     const double rate = pages * 1e9 / group->wall_ns;
     (contended ? outcome.contended_faults_per_sec : outcome.baseline_faults_per_sec) = rate;
@@ -169,8 +182,10 @@ absl::StatusOr<std::unique_ptr<ContentionRun>> ContentionRun::Create(const RunCo
     }
   }
   CycleClock::Get();
-  return std::unique_ptr<ContentionRun>(
+  std::unique_ptr<ContentionRun> run(
       new ContentionRun(config, disturber, std::move(who), std::move(files)));
+  run->counters_ = context.counters;
+  return run;
 }
 
 std::vector<TraceScope> ContentionScopes(const Disturber& who) {
@@ -197,7 +212,7 @@ std::vector<ParamSpec> ContentionParams() {
 }
 
 std::vector<MetricSpec> ContentionMetrics(const std::string& d) {
-  return {
+  std::vector<MetricSpec> metrics = {
       {"fault_p50_ns", "ns", Direction::kLowerIsBetter, "Median fault latency, contended arm."},
       {"fault_p99_ns", "ns", Direction::kLowerIsBetter, "p99 fault latency, contended arm."},
       {"fault_p999_ns", "ns", Direction::kLowerIsBetter, "p99.9 fault latency, contended arm."},
@@ -218,6 +233,12 @@ std::vector<MetricSpec> ContentionMetrics(const std::string& d) {
       {d + "_p99_ns", "ns", Direction::kLowerIsBetter, "p99 latency of one " + d + " operation."},
       {d + "_ops", "count", Direction::kNeutral, d + " operations in the contended arm."},
   };
+  for (const char* arm : {"baseline.", "contended."}) {
+    for (MetricSpec& spec : KernelCounters::VmaLockMetricSpecs(arm, "fault")) {
+      metrics.push_back(std::move(spec));
+    }
+  }
+  return metrics;
 }
 
 ResourceDemand ContentionDemand(const Params& params, int64_t extra_tasks,

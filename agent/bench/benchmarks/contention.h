@@ -72,6 +72,8 @@ class ContentionRun : public BenchmarkRun {
   void Fault(int index, StartGate& gate, WorkerReport& report) const;
 
   Config config_;
+  // The runner's counters, read around each arm.
+  const KernelCounters* counters_ = nullptr;
   DisturberFn disturber_;
   Disturber who_;
   std::string disturber_name_;
