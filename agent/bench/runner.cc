@@ -125,8 +125,10 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
   }
 
   if (options.trace_repetitions < 0 || options.trace_repetitions > 100) {
-    return Ended(RunStatus::kFailed, absl::StrCat("trace_repetitions: ", options.trace_repetitions,
-                                                  " is out of range [0, 100]"));
+    return Ended(RunStatus::kFailed,
+                 absl::StrCat("trace_repetitions: ", options.trace_repetitions,
+                              " is out of range [0, 100]"),
+                 *resolved);
   }
   if (options.time_limit_seconds < 1 || options.time_limit_seconds > kMaxTimeLimitSeconds) {
     return Ended(RunStatus::kFailed, absl::StrCat("time_limit_seconds: ",
@@ -254,7 +256,7 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
     }
     if (!status.ok()) {
       return Ended(RunStatus::kFailed,
-                   absl::StrCat("tracing repetition ", i, ": ", status.message()));
+                   absl::StrCat("tracing repetition ", i, ": ", status.message()), *resolved);
     }
     RepetitionResult figures;
     figures.wall_ns = rep.wall_ns;

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "agent/bench/benchmark.h"
+#include "agent/bench/runner.h"
 #include "agent/bench/mmap_lock_trace.h"
 
-namespace faultline::bench {
+namespace faultline::agent::bench {
 namespace {
 
 struct Case {
@@ -122,6 +122,6 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace faultline::bench
+}  // namespace faultline::agent::bench
 
-int main(int argc, char** argv) { return faultline::bench::Main(argc, argv); }
+int main(int argc, char** argv) { return faultline::agent::bench::Main(argc, argv); }
