@@ -6,6 +6,7 @@
 #include <postgresql/libpq-fe.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,6 +109,24 @@ v1::RunResult SyntheticResult(v1::Arch arch, const std::string& host_class,
     m->set_unit(metric == "ns_per_fault" ? "ns" : "ms");
     m->set_direction(v1::DIRECTION_LOWER_IS_BETTER);
     m->set_value(mean * (1 + 0.004 * (rep - 1)));
+  }
+  return r;
+}
+
+// A contention run whose tracing repetitions saw `fallbacks` mmap_lock read acquisitions per
+// fault by the contended arm's faulters.
+v1::RunResult TracedResult(const std::string& release, const std::string& label,
+                           double fallbacks, absl::Time started) {
+  v1::RunResult r = SyntheticResult(v1::ARCH_X86_64, "x86_64-epyc-2cpu-8g-hvm", release, label,
+                                    "mmap_writer_contention", "fault_p99_ns", 40000, started);
+  for (int rep = 0; rep < 2; ++rep) {
+    v1::Repetition* traced = r.add_tracing_repetitions();
+    traced->set_index(r.repetitions_size() + rep);
+    v1::MetricValue* m = traced->add_metrics();
+    m->set_name("mmap_lock.contended.faulter.read_acquisitions_per_fault");
+    m->set_unit("ratio");
+    m->set_direction(v1::DIRECTION_LOWER_IS_BETTER);
+    m->set_value(fallbacks);
   }
   return r;
 }
@@ -222,6 +241,11 @@ class DashboardsSqlTest : public ::testing::Test {
                                           hour - absl::Hours(24 * 5) + absl::Minutes(11)));
       }
     }
+    // A stock kernel retries every major fault under mmap_lock; the patch series does not.
+    results.push_back(TracedResult("6.6.0-1-cloud", "stock", 1.0,
+                                   hour - absl::Hours(24 * 5) + absl::Minutes(12)));
+    results.push_back(TracedResult("6.6.0-1-cloud", "patched/vma-retry", 0.02,
+                                   hour - absl::Hours(24 * 5) + absl::Minutes(13)));
     StoreResults(store->get(), results);
 
     const CommandResult role = RunCommand(
@@ -373,6 +397,39 @@ TEST_F(DashboardsSqlTest, ChangePointAnnotationMarksThePatchedKernel) {
                            "6.1.0-21-cloud (stock) -> 6.6.0-1-cloud (stock)")));
       }
     }
+  }
+}
+
+TEST_F(DashboardsSqlTest, MmapLockFallbacksPanelShowsEachKernelsFallbacksPerFault) {
+  for (const Dashboard& dashboard : dashboards_) {
+    if (dashboard.file != "regressions.json") continue;
+    SqlContext context;
+    context.from = absl::Now() - absl::Hours(24 * 90);
+    context.to = absl::Now() + absl::Hours(1);
+    ResolveVariables(dashboard, &context);
+    int panels = 0;
+    for (const DashboardQuery& q : ExtractQueries(dashboard)) {
+      if (!absl::StrContains(q.where, "mmap_lock fallbacks per fault by kernel")) continue;
+      ++panels;
+      absl::StatusOr<std::string> sql = ExpandSql(q.text, context);
+      ASSERT_TRUE(sql.ok()) << sql.status();
+      PgResult r = Query(conn_, *sql);
+      ASSERT_EQ(r.error, "") << *sql;
+      const int kernel = ColumnIndex(r, "kernel"), scope = ColumnIndex(r, "scope"),
+                value = ColumnIndex(r, "fallbacks_per_fault");
+      ASSERT_GE(kernel, 0);
+      ASSERT_GE(scope, 0);
+      ASSERT_GE(value, 0);
+      std::map<std::string, std::string> by_kernel;
+      for (const auto& row : r.rows) {
+        if (row[scope] == "contended.faulter" && row[1] == "mmap_writer_contention") {
+          by_kernel[row[kernel]] = row[value];
+        }
+      }
+      EXPECT_EQ(by_kernel["x86_64 6.6.0-1-cloud (stock)"], "1") << *sql;
+      EXPECT_EQ(by_kernel["x86_64 6.6.0-1-cloud (patched/vma-retry)"], "0.02") << *sql;
+    }
+    EXPECT_EQ(panels, 1);
   }
 }
 
