@@ -430,6 +430,11 @@ TEST_F(AnalysisDomainTest, ChangePointAttributedToFirstKernelAfterIt) {
     host.set_kernel_release("6.1." + std::to_string(k));
     if (k >= 10) host.set_kernel_release("6.1.9" + std::to_string(k));  // sorts after 6.1.6
     run.SetHost("box", host);
+    // A host that booted another kernel registers again, as the agent does after provisioning:
+    // results must match the registration.
+    store::AgentRecord rebooted = agents[0];
+    rebooted.host = host;
+    ASSERT_TRUE(fleet_->Register(rebooted).ok());
     SubmitAndWait(R"pb(name: "nightly" repetitions: 5 suite { benchmark: "fault_anon" }
                        targets { kernel_label: "stock" })pb");
   }

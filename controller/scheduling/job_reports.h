@@ -33,13 +33,17 @@ class JobReports {
 
   // Validates (as ReportResult's handler does: the API's bounds, so a buggy agent cannot make
   // the controller store unbounded data) and stores a result. INVALID_ARGUMENT names the
-  // malformed field; a duplicate or superseded report is not an error (see ReportOutcome).
+  // malformed field, or the field that contradicts the job (benchmark, params) or the agent's
+  // registration (host: kernel label and release, arch, host class); a duplicate or superseded
+  // report is not an error (see ReportOutcome).
   absl::StatusOr<store::ReportOutcome> Report(const std::string& agent_id,
                                               const std::string& job_id, uint32_t attempt,
                                               const std::string& lease_id,
                                               const v1::RunResult& result);
 
  private:
+  // Refuses a result whose host contradicts `agent_id`'s registration; else sets the host to it.
+  absl::Status MatchRegistration(const std::string& agent_id, v1::RunResult* result);
   // Whether a failed attempt of `job_id` on `agent_id` should be confirmed on another host.
   bool ShouldConfirmElsewhere(const std::string& job_id, const std::string& agent_id);
 
