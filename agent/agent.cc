@@ -381,9 +381,13 @@ void Agent::RenewLoop(const v1::Assignment& assignment) {
   }
   deadline = assignment.has_lease_deadline() ? FromTimestamp(assignment.lease_deadline())
                                              : absl::Now() + lease_length;
+  bool failing = false;
   while (true) {
     // Renewing at a third of the remaining time leaves two more tries before the lease ends.
-    const absl::Duration wait = std::max(absl::Seconds(1), (deadline - absl::Now()) / 3);
+    // After a failure the floor drops from 1 s to 250 ms: a controller back from a short
+    // outage must see the renewal before the lease it last granted runs out.
+    const absl::Duration floor = failing ? absl::Milliseconds(250) : absl::Seconds(1);
+    const absl::Duration wait = std::max(floor, (deadline - absl::Now()) / 3);
     {
       absl::MutexLock lock(&mu_);
       auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_renewal_; };
@@ -396,20 +400,37 @@ void Agent::RenewLoop(const v1::Assignment& assignment) {
     v1::RenewLeaseResponse response;
     grpc::ClientContext context;
     context.set_deadline(Deadline(options_.rpc_timeout));
-    grpc::Status status = stub_->RenewLease(&context, request, &response);
+    // After a failure the shared channel waits out its reconnect backoff (up to 10 s, failing
+    // every call at once meanwhile), which would outlast a short lease: retry on a connection
+    // of its own, made now.
+    std::unique_ptr<v1::AgentService::StubInterface> fresh;
+    if (failing && options_.fresh_stub) fresh = options_.fresh_stub();
+    grpc::Status status = (fresh ? fresh.get() : stub_.get())->RenewLease(&context, request,
+                                                                           &response);
     if (status.ok()) {
       deadline = response.has_lease_deadline() ? FromTimestamp(response.lease_deadline())
                                                : absl::Now() + lease_length;
+      if (failing) {
+        // The controller is back: a result waiting in the spool goes now, not after its backoff.
+        absl::MutexLock lock(&mu_);
+        deliver_spool_ = true;
+      }
+      failing = false;
       continue;
     }
     if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
         status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      if (run_finished_.load()) {
+        // Its result was stored (closing the job) while this renewal was on its way.
+        return;
+      }
       Log("lease on ", assignment.job().id(), " lost (", Describe(status),
           "); abandoning the run");
       abandon_.store(true);
       return;
     }
-    Log("RenewLease failed: ", Describe(status), "; will retry");
+    if (!failing) Log("RenewLease failed: ", Describe(status), "; will retry");
+    failing = true;
   }
 }
 
@@ -424,6 +445,7 @@ void Agent::HandleAssignment(const v1::Assignment& assignment) {
     abandon_.store(drain_requests_ >= 2);
     stop_renewal_ = false;
   }
+  run_finished_.store(false);
 
   Execution execution;
   // The lease is renewed from the start: provisioning a kernel can outlast a lease.
@@ -445,11 +467,17 @@ void Agent::HandleAssignment(const v1::Assignment& assignment) {
   }
   // The host may have been provisioned into another kernel since the executor was made.
   *execution.result.mutable_host() = CurrentHost();
-  {
-    absl::MutexLock lock(&mu_);
-    stop_renewal_ = true;
-  }
-  renewal.join();
+  // The lease is renewed until the result is delivered (below), so that a controller outage
+  // shorter than the lease costs no work; an abandoned run's lease is let go at once.
+  run_finished_.store(true);
+  auto stop_renewal = [this, &renewal] {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_renewal_ = true;
+    }
+    renewal.join();
+  };
+  if (execution.abandoned) stop_renewal();
   jobs_handled_.fetch_add(1);
   SetState(v1::AGENT_STATE_IDLE, "");
   if (options_.observers.job_finished) {
@@ -482,6 +510,7 @@ void Agent::HandleAssignment(const v1::Assignment& assignment) {
     if (!status.ok()) Log("ReportResult for ", job.id(), " failed: ", Describe(status));
   }
   DeliverSpool();
+  stop_renewal();
   if (options_.observers.spooled_results) options_.observers.spooled_results(spool_->Count());
 }
 

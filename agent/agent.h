@@ -62,6 +62,9 @@ struct AgentOptions {
   std::string provision_command;
   absl::Duration provision_timeout = absl::Minutes(15);
   std::function<absl::StatusOr<v1::HostFingerprint>()> refingerprint;
+  // A stub on a new channel of its own, for retrying a failed lease renewal without waiting for
+  // the shared channel's reconnect backoff. May be empty (retries then use the shared stub).
+  std::function<std::unique_ptr<v1::AgentService::StubInterface>()> fresh_stub;
 };
 
 // Checks an agent id against the API's rule: 1..128 characters of [A-Za-z0-9._:-].
@@ -129,6 +132,8 @@ class Agent {
 
   // Set to kill the running benchmark child: the lease was lost, or a second drain request.
   std::atomic<bool> abandon_{false};
+  // The current job's run has ended; its lease is still renewed until the result is delivered.
+  std::atomic<bool> run_finished_{false};
   std::atomic<int> jobs_handled_{0};
 };
 

@@ -187,6 +187,14 @@ int AgentMain(int argc, char** argv) {
   }
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(absl::GetFlag(FLAGS_controller), *credentials, channel_args);
+  // A private subchannel pool: the new channel must not reuse the shared channel's subchannel,
+  // which is the one waiting out its backoff.
+  grpc::ChannelArguments fresh_args = channel_args;
+  fresh_args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  options.fresh_stub = [target = absl::GetFlag(FLAGS_controller), credentials = *credentials,
+                        fresh_args]() -> std::unique_ptr<v1::AgentService::StubInterface> {
+    return v1::AgentService::NewStub(grpc::CreateCustomChannel(target, credentials, fresh_args));
+  };
   Agent agent(std::move(options), v1::AgentService::NewStub(channel));
   // Joined before `agent` goes out of scope: a SIGTERM handled while Run() returns would
   // otherwise call into a destroyed agent (seen as a crash at exit under load).

@@ -84,6 +84,59 @@ TEST(FaultInjectionTest, ControllerKilledMidCampaignRestartsAndFinishes) {
   ExpectOneRunPerJob(fleet.Runs(*id), 4);
 }
 
+// Two results finish while the controller is down for half a lease (10 s lease, 5 s outage).
+// Their agents keep renewing the leases they hold undelivered, so once the controller is back
+// both results are stored under their first attempt and no job is run again.
+TEST(FaultInjectionTest, ResultsSpooledDuringAShortOutageAreStoredWithoutReruns) {
+  LocalFleet fleet(testing::MakeTempDir("short-outage"));
+  const std::vector<std::string> flags = {"--lease_seconds=10"};
+  ASSERT_TRUE(fleet.StartController(flags).ok()) << fleet.Logs();
+  ASSERT_TRUE(fleet.StartAgent({"one", "stock", {}, ""}).ok()) << fleet.Logs();
+  ASSERT_TRUE(fleet.StartAgent({"two", "stock", {}, ""}).ok()) << fleet.Logs();
+  // About a second of work each: both finish inside the outage.
+  std::string spec = R"(name: "outage" repetitions: 3 targets { kernel_label: "stock" } )";
+  for (int i = 0; i < 2; ++i) {
+    absl::StrAppend(&spec, R"(suite { benchmark: "fault_anon" warmup: 0
+        params { key: "region_mib" value { int_value: 16 } } })");
+  }
+  auto id = fleet.Submit(spec);
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(fleet
+                  .WaitForCampaign(
+                      *id, [](const v1::Campaign& c) { return c.progress().jobs_running() == 2; },
+                      absl::Seconds(30))
+                  .ok())
+      << fleet.Logs();
+  fleet.StopController(/*hard=*/true);
+  const absl::Time killed = absl::Now();
+
+  // Both results are spooled and their delivery fails while the controller is away.
+  auto spooled = [&](const std::string& agent) {
+    return testing::ReadFileOrEmpty(fleet.agent(agent)->log_path()).find("ReportResult for") !=
+           std::string::npos;
+  };
+  while (absl::Now() < killed + absl::Milliseconds(4500) && !(spooled("one") && spooled("two"))) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(spooled("one") && spooled("two")) << fleet.Logs();
+  absl::SleepFor(killed + absl::Seconds(5) - absl::Now());
+  ASSERT_TRUE(fleet.StartController(flags).ok()) << fleet.Logs();
+
+  auto done = fleet.WaitForCampaign(*id, Succeeded, absl::Seconds(60));
+  ASSERT_TRUE(done.ok()) << done.status();
+  std::vector<v1::StoredRun> runs = fleet.Runs(*id);
+  ExpectOneRunPerJob(runs, 2);
+  for (const v1::StoredRun& run : runs) {
+    EXPECT_EQ(run.attempt(), 1u) << run.job_id() << " was run again" << fleet.Logs();
+  }
+  for (const std::string agent : {"one", "two"}) {
+    const std::string log = testing::ReadFileOrEmpty(fleet.agent(agent)->log_path());
+    EXPECT_THAT(log, HasSubstr(": stored")) << log;
+    EXPECT_THAT(log, ::testing::Not(HasSubstr("not stored"))) << log;
+    EXPECT_THAT(log, ::testing::Not(HasSubstr("attempt 2"))) << log;
+  }
+}
+
 TEST(FaultInjectionTest, ResultFinishedDuringNetworkCutIsDeliveredFromSpool) {
   LocalFleet fleet(testing::MakeTempDir("cut"));
   ASSERT_TRUE(fleet.StartController({"--lease_seconds=60"}).ok()) << fleet.Logs();
