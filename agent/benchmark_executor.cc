@@ -51,6 +51,7 @@ Execution BenchmarkExecutor::Run(const v1::BenchmarkInvocation& invocation,
   request.SerializeToString(&child.stdin_data);
   child.timeout = timeout + grace;
   child.cancel = cancel;
+  child.disable_aslr = !options_.bench_aslr;
 
   Execution execution;
   v1::RunResult& result = execution.result;

@@ -27,6 +27,9 @@ struct ExecutorOptions {
   absl::Duration kill_grace = absl::ZeroDuration();
   // For invocations with repetitions = 0; the controller normally fills the campaign default.
   uint32_t default_repetitions = 5;
+  // Benchmark children run with address-space randomisation off (see ChildOptions) unless this
+  // is set (the agent's --bench_aslr).
+  bool bench_aslr = false;
 };
 
 struct Execution {

@@ -113,6 +113,21 @@ TEST(BenchmarkExecutorTest, ChildIsToldTheTimeout) {
   EXPECT_EQ(told.timeout_seconds(), 42u);
 }
 
+// Benchmark children start with address-space randomisation off unless the agent asks for it.
+TEST(BenchmarkExecutorTest, ChildrenRunWithoutAslrByDefault) {
+  for (const bool aslr : {false, true}) {
+    const std::string file = TestTempDir() + "/personality_" + (aslr ? "on" : "off");
+    ExecutorOptions options = Shell("cat /proc/self/personality > '" + file + "'; exit 3");
+    options.bench_aslr = aslr;
+    BenchmarkExecutor(options).Run(SmallFaultAnon());
+    std::ifstream in(file);
+    unsigned long personality = 0;
+    ASSERT_TRUE(in >> std::hex >> personality) << file;
+    // ADDR_NO_RANDOMIZE, from <sys/personality.h>.
+    EXPECT_EQ((personality & 0x0040000) != 0, !aslr) << std::hex << personality;
+  }
+}
+
 TEST(BenchmarkExecutorTest, GarbageOutputIsFailed) {
   BenchmarkExecutor executor(Shell("cat >/dev/null; echo garbage"));
   Execution execution = executor.Run(SmallFaultAnon());

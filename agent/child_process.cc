@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -49,8 +50,11 @@ absl::Status MakePipe(Fd* read_end, Fd* write_end) {
 void SetNonBlocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 // Runs in the forked child: only async-signal-safe calls until exec.
-[[noreturn]] void ExecChild(char* const* argv, int stdin_fd, int stdout_fd, int stderr_fd) {
+[[noreturn]] void ExecChild(char* const* argv, int stdin_fd, int stdout_fd, int stderr_fd,
+                            bool disable_aslr) {
   setpgid(0, 0);
+  // The personality is inherited across exec; the layout of the new image follows it.
+  if (disable_aslr) personality(ADDR_NO_RANDOMIZE);
   // The parent may block signals for a signal-handling thread; a benchmark starts clean.
   sigset_t none;
   sigemptyset(&none);
@@ -96,7 +100,8 @@ absl::StatusOr<ChildResult> RunChild(const ChildOptions& options) {
   pid_t pid = fork();
   if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
   if (pid == 0) {
-    ExecChild(argv.data(), stdin_read.get(), stdout_write.get(), stderr_write.get());
+    ExecChild(argv.data(), stdin_read.get(), stdout_write.get(), stderr_write.get(),
+              options.disable_aslr);
   }
   // Also set from the parent so the group exists before any kill below, whichever runs first.
   setpgid(pid, pid);

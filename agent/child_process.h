@@ -27,6 +27,9 @@ struct ChildOptions {
   // `cancel_poll_interval`.
   const std::atomic<bool>* cancel = nullptr;
   absl::Duration cancel_poll_interval = absl::Milliseconds(50);
+  // Execs the child with personality(ADDR_NO_RANDOMIZE): its stack, heap and mmap base are the
+  // same from run to run, so cache and TLB set conflicts do not change with each start.
+  bool disable_aslr = false;
 };
 
 struct ChildResult {

@@ -51,6 +51,9 @@ ABSL_FLAG(std::string, virtualization, "",
           "Override detected virtualization: none, hardware or emulated (a TCG guest).");
 ABSL_FLAG(std::string, spool_dir, "/var/spool/faultline-agent",
           "Directory where results wait until the controller acknowledges them.");
+ABSL_FLAG(bool, bench_aslr, false,
+          "Run benchmark children with address-space randomisation on (off by default, so a "
+          "benchmark's memory layout is the same from run to run).");
 ABSL_FLAG(int, max_jobs, 0, "Exit after this many jobs; 0 runs until SIGTERM/SIGINT.");
 ABSL_FLAG(int, poll_wait_seconds, 20, "Long-poll wait for work, 1..60 s.");
 ABSL_FLAG(std::string, metrics_listen, "",
@@ -132,6 +135,7 @@ int AgentMain(int argc, char** argv) {
     fingerprint_options.kernel_label = read_label(fingerprint_options.kernel_label);
     return ReadHostFingerprint(fingerprint_options);
   };
+  options.executor.bench_aslr = absl::GetFlag(FLAGS_bench_aslr);
   options.spool_dir = absl::GetFlag(FLAGS_spool_dir);
   options.max_jobs = absl::GetFlag(FLAGS_max_jobs);
   if (options.max_jobs < 0) return Fail("--max_jobs: must be >= 0");

@@ -3,7 +3,7 @@
 //   faultline-bench list [--json]
 //   faultline-bench run NAME [--param k=v]... [--repetitions N] [--warmup N]
 //                       [--max_memory_share F] [--max_scratch_share F] [--max_tasks_per_cpu N]
-//                       [--time_limit_seconds N] [--trace_repetitions N] [--no_aslr] [--json]
+//                       [--time_limit_seconds N] [--trace_repetitions N] [--aslr] [--json]
 #include <sys/personality.h>
 #include <unistd.h>
 
@@ -29,7 +29,9 @@ constexpr char kUsage[] =
     "\n"
     "                          [--max_memory_share F] [--max_scratch_share F]"
     " [--max_tasks_per_cpu N]\n"
-    "                          [--time_limit_seconds N] [--no_aslr] [--json]\n";
+    "                          [--time_limit_seconds N] [--aslr] [--json]\n"
+    "A run re-executes itself with address-space randomisation off (as the agent's benchmark\n"
+    "children run) unless --aslr is given.\n";
 
 int Usage(const std::string& error) {
   if (!error.empty()) fprintf(stderr, "faultline-bench: %s\n", error.c_str());
@@ -56,7 +58,7 @@ int Main(int argc, char** argv) {
   if (argc < 2) return Usage("");
   const std::string command = argv[1];
   bool json = false;
-  bool no_aslr = false;
+  bool no_aslr = true;
   std::string name;
   std::vector<std::pair<std::string, std::string>> raw_params;
   RunOptions options;
@@ -70,7 +72,9 @@ int Main(int argc, char** argv) {
     if (arg == "--json") {
       json = true;
     } else if (arg == "--no_aslr") {
-      no_aslr = true;
+      no_aslr = true;  // The default; kept for scripts written when it was not.
+    } else if (arg == "--aslr") {
+      no_aslr = false;
     } else if (arg == "--param") {
       const char* kv = value("--param");
       const char* eq = kv ? strchr(kv, '=') : nullptr;

@@ -32,6 +32,9 @@ struct PerfEventSpec {
 constexpr PerfEventSpec kPerfEvents[] = {
     {"perf.page_faults", PERF_COUNT_SW_PAGE_FAULTS},
     {"perf.context_switches", PERF_COUNT_SW_CONTEXT_SWITCHES},
+    // A worker moved between CPUs mid-repetition measured two caches' worth of cold misses; with
+    // pin_cpus=true this stays 0.
+    {"perf.cpu_migrations", PERF_COUNT_SW_CPU_MIGRATIONS},
 };
 
 int OpenPerfEvent(uint64_t config) {

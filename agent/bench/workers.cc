@@ -4,7 +4,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,21 @@ constexpr int64_t kDefaultTimeoutNs = int64_t{600} * 1'000'000'000;
 void SleepNs(int64_t ns) {
   timespec ts = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
   nanosleep(&ts, nullptr);
+}
+
+// Sleeps while *word == expected, at most until the absolute CLOCK_MONOTONIC time `until_ns`.
+// The word lives in MAP_SHARED memory, so the futex is a shared one (process workers wake it).
+void FutexWaitUntil(std::atomic<int>* word, int expected, int64_t until_ns) {
+  const int64_t now = MonotonicNowNs();
+  if (until_ns <= now) return;
+  const int64_t ns = until_ns - now;
+  timespec relative = {static_cast<time_t>(ns / 1'000'000'000),
+                       static_cast<long>(ns % 1'000'000'000)};
+  syscall(SYS_futex, reinterpret_cast<int*>(word), FUTEX_WAIT, expected, &relative, nullptr, 0);
+}
+
+void FutexWakeAll(std::atomic<int>* word) {
+  syscall(SYS_futex, reinterpret_cast<int*>(word), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
 
 // The shared block: control words, then one report per worker.
@@ -89,6 +106,7 @@ void RunOneWorker(const WorkerFn& fn, int index, const std::vector<int>& pin_to,
   if (!gate.arrived()) control->ready.fetch_add(1);
   report.finish_ns = MonotonicNowNs();
   control->done.fetch_add(1);
+  FutexWakeAll(&control->done);
 }
 
 absl::Status CollectErrors(SharedBlock& block, int workers) {
@@ -112,17 +130,46 @@ bool WaitForArrivals(WorkerControl* control, int workers, Poll poll) {
 }
 
 // After the release: asks open-ended workers to stop on time; returns when all are done or the
-// deadline passed.
+// deadline passed. Sleeps on the `done` futex until the next thing it must do (raise `stop`, give
+// up at the deadline) or, when `poll_every_ns` > 0, until the next `poll` (process workers can
+// die without counting themselves done).
 template <typename Poll>
 void WaitForCompletion(const WorkerOptions& options, WorkerControl* control, int64_t go_ns,
-                       Poll poll) {
+                       int64_t poll_every_ns, Poll poll) {
   const int64_t stop_at = options.stop_after_ns > 0 ? go_ns + options.stop_after_ns : INT64_MAX;
-  while (control->done.load() < options.workers) {
+  const int64_t give_up_at = control->deadline_ns + 1'000'000'000;
+  for (;;) {
+    const int done = control->done.load();
+    if (done >= options.workers) return;
     const int64_t now = MonotonicNowNs();
     if (now >= stop_at || now >= control->deadline_ns) control->stop.store(1);
-    if (now >= control->deadline_ns + 1'000'000'000 || !poll()) return;
-    SleepNs(now >= stop_at ? 20'000 : 200'000);
+    if (now >= give_up_at || !poll()) return;
+    int64_t wake_at = give_up_at;
+    if (now < stop_at) wake_at = std::min(wake_at, stop_at);
+    if (now < control->deadline_ns) wake_at = std::min(wake_at, control->deadline_ns);
+    if (poll_every_ns > 0) wake_at = std::min(wake_at, now + poll_every_ns);
+    FutexWaitUntil(&control->done, done, wake_at);
   }
+}
+
+// A process worker that dies is noticed within this long.
+constexpr int64_t kProcessPollNs = 10'000'000;
+
+// Runs the only thread worker on the calling thread (see WorkerOptions).
+void RunOnThisThread(const WorkerOptions& options, const WorkerFn& fn,
+                     const std::vector<int>& pin_to, WorkerControl* control,
+                     WorkerReport& report, int64_t& go_ns) {
+  cpu_set_t previous;
+  const bool restore = !pin_to.empty() && sched_getaffinity(0, sizeof(previous), &previous) == 0;
+  control->self_timed = true;
+  control->stop_at_ns = control->deadline_ns;
+  go_ns = MonotonicNowNs();
+  if (options.stop_after_ns > 0) {
+    control->stop_at_ns = std::min(control->stop_at_ns, go_ns + options.stop_after_ns);
+  }
+  control->go.store(1, std::memory_order_release);
+  RunOneWorker(fn, 0, pin_to, control, report);
+  if (restore) sched_setaffinity(0, sizeof(previous), &previous);
 }
 
 }  // namespace
@@ -182,7 +229,9 @@ absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const
   int64_t go_ns = 0;
   absl::Status status = absl::OkStatus();
 
-  if (options.mode == WorkerMode::kThread) {
+  if (options.mode == WorkerMode::kThread && options.workers == 1) {
+    RunOnThisThread(options, fn, pin_to, control, block.report(0), go_ns);
+  } else if (options.mode == WorkerMode::kThread) {
     std::vector<std::thread> threads;
     threads.reserve(options.workers);
     for (int i = 0; i < options.workers && status.ok(); ++i) {
@@ -201,7 +250,7 @@ absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const
     if (!status.ok()) control->stop.store(1);
     go_ns = MonotonicNowNs();
     control->go.store(1, std::memory_order_release);
-    if (status.ok()) WaitForCompletion(options, control, go_ns, [] { return true; });
+    if (status.ok()) WaitForCompletion(options, control, go_ns, 0, [] { return true; });
     control->stop.store(1);
     // Threads cannot be killed; their loops are bounded by the deadline and the stop flag.
     for (std::thread& t : threads) t.join();
@@ -264,7 +313,7 @@ absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const
     if (!status.ok()) control->stop.store(1);
     go_ns = MonotonicNowNs();
     control->go.store(1, std::memory_order_release);
-    if (status.ok()) WaitForCompletion(options, control, go_ns, keep_waiting);
+    if (status.ok()) WaitForCompletion(options, control, go_ns, kProcessPollNs, keep_waiting);
     control->stop.store(1);
     // Bounded: give stragglers two seconds past the stop, then kill them.
     const int64_t kill_at = MonotonicNowNs() + 2'000'000'000;

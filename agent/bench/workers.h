@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/bench/cycle_clock.h"
 #include "agent/bench/histogram.h"
 
 namespace faultline::agent::bench {
@@ -54,8 +55,14 @@ struct WorkerControl {
   std::atomic<int> ready;
   std::atomic<int> go;
   std::atomic<int> stop;
+  // Counted up by each finishing worker, which then wakes the runner (a futex on this word), so
+  // the runner sleeps until the workers finish or a deadline instead of polling.
   std::atomic<int> done;
   int64_t deadline_ns;
+  // Set when the only worker runs on the runner's own thread: nobody else is awake to raise
+  // `stop`, so StopRequested() reads the clock against stop_at_ns itself.
+  bool self_timed;
+  int64_t stop_at_ns;
 };
 
 // A worker's view of the start line.
@@ -68,7 +75,8 @@ class StartGate {
   bool ArriveAndWait();
   // Whether the runner asked open-ended workers to wind down (or the deadline passed).
   bool StopRequested() const {
-    return control_->stop.load(std::memory_order_relaxed) != 0;
+    if (control_->stop.load(std::memory_order_relaxed) != 0) return true;
+    return control_->self_timed && MonotonicNowNs() >= control_->stop_at_ns;
   }
   int64_t deadline_ns() const { return control_->deadline_ns; }
   bool arrived() const { return arrived_; }
@@ -78,6 +86,9 @@ class StartGate {
   bool arrived_ = false;
 };
 
+// A single thread worker runs on the calling thread, so the measured mm has one thread during the
+// timed span (no watchdog thread waking beside it, no second thread for munmap's TLB flushes to
+// consider); the calling thread's CPU affinity is restored afterwards when it was pinned.
 struct WorkerOptions {
   WorkerMode mode = WorkerMode::kThread;
   int workers = 1;

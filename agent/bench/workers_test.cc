@@ -1,6 +1,8 @@
 #include "agent/bench/workers.h"
 
+#include <dirent.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <set>
@@ -97,6 +99,47 @@ TEST(WorkersProcessTest, AHungWorkerIsKilledAtTheDeadline) {
       });
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("killed"), std::string::npos) << result.status();
+}
+
+int TaskCount() {
+  int tasks = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* entry = readdir(dir)) tasks += entry->d_name[0] != '.';
+    closedir(dir);
+  }
+  return tasks;
+}
+
+// With one thread worker the measured mm has exactly one thread: the worker is the caller.
+TEST(WorkersThreadTest, ASingleWorkerRunsOnTheCallingThreadAlone) {
+  ASSERT_EQ(TaskCount(), 1) << "the test itself must start single-threaded";
+  WorkerOptions options;
+  options.workers = 1;
+  const pid_t caller = static_cast<pid_t>(syscall(SYS_gettid));
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int, StartGate& gate, WorkerReport& report) {
+        if (!gate.ArriveAndWait()) return;
+        report.ops = static_cast<uint64_t>(TaskCount());
+        report.extra[0] = static_cast<double>(syscall(SYS_gettid));
+      });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->reports[0].ops, 1u);
+  EXPECT_EQ(result->reports[0].extra[0], caller);
+}
+
+// Nobody else is awake to raise the stop flag, so an open-ended single worker times itself.
+TEST(WorkersThreadTest, ASingleOpenEndedWorkerStopsOnTime) {
+  WorkerOptions options;
+  options.workers = 1;
+  options.stop_after_ns = 20'000'000;
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int, StartGate& gate, WorkerReport& report) {
+        if (!gate.ArriveAndWait()) return;
+        while (!gate.StopRequested()) ++report.ops;
+      });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GT(result->reports[0].ops, 0u);
+  EXPECT_GE(result->wall_ns, 20'000'000);
 }
 
 TEST(WorkersTest, RejectsABadWorkerCount) {
