@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "controller/scheduling/fleet.h"
 #include "controller/scheduling/job_reports.h"
+#include "controller/service/agent_proto.h"
 #include "controller/validation/request_validation.h"
 #include "proto/faultline/v1/agent_service.pb.h"
 #include "proto/faultline/v1/analysis.pb.h"
@@ -122,16 +123,9 @@ void CheckRegister(const faultline::v1::RegisterRequest& request) {
   FakeStore store;
   faultline::controller::scheduling::Fleet fleet(
       &store, FleetOptions(), [] { return absl::UnixEpoch(); }, nullptr);
-  AgentRecord agent;
-  agent.agent_id = request.agent_id();
-  agent.host = request.host();
-  agent.catalog.assign(request.catalog().begin(), request.catalog().end());
-  agent.tags.assign(request.tags().begin(), request.tags().end());
-  agent.agent_version = request.agent_version();
-  agent.provisionable_kernels.assign(request.provisionable_kernels().begin(),
-                                     request.provisionable_kernels().end());
-  agent.state = faultline::v1::AGENT_STATE_IDLE;
-  const absl::Status status = fleet.Register(std::move(agent));
+  // The record the Register handler builds from the request.
+  const absl::Status status =
+      fleet.Register(faultline::controller::service::AgentRecordFromProto(request));
   if (!status.ok() &&
       faultline::controller::validation::ValidateRegisterRequest(request).ok()) {
     std::abort();

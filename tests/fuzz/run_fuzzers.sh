@@ -47,14 +47,16 @@ done
 REQUESTS=("$PROTO_DIR"/agent_service.pb.cc "$PROTO_DIR"/analysis.pb.cc
   "$PROTO_DIR"/campaign_service.pb.cc controller/validation/request_validation.cc "${ANALYSIS[@]}")
 declare -A SOURCES=(
-  [campaign_text_fuzzer]="${PROTOS[*]} controller/cli/campaign_file.cc"
+  # campaign_file checks strings are UTF-8 with the request validators' own check.
+  [campaign_text_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/cli/campaign_file.cc"
   [gate_policy_fuzzer]="${ANALYSIS[*]}"
   [campaign_planner_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/scheduling/campaign_planner.cc
       controller/scheduling/param_validation.cc controller/scheduling/target_matcher.cc
       controller/scheduling/glob.cc"
   [agent_requests_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/scheduling/fleet.cc
       controller/scheduling/job_reports.cc controller/scheduling/target_matcher.cc
-      controller/scheduling/glob.cc"
+      controller/scheduling/glob.cc controller/service/agent_proto.cc
+      controller/store/store_encoding.cc"
   [access_policy_fuzzer]="controller/security/access_policy.cc controller/security/token_hash.cc
       controller/scheduling/glob.cc"
 )
