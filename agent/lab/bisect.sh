@@ -29,8 +29,8 @@ faultline-lab bisect --source=SOURCE --series=DIR --suite=FILE --metric=BENCH:ME
   --good=N            patches applied at the good end (default 0: the source alone)
   --bad=N             patches applied at the bad end (default: the whole series)
   --arch=ARCH         x86_64 (default) or arm64
-  --rounds=N          boots per side and step (default 4); an inconclusive step adds rounds
-  --max_rounds=N      the most rounds a step may take before it is called (default 8)
+  --rounds=N          boots per side and step (default 5: the comparison needs five blocks a side); an inconclusive step adds rounds
+  --max_rounds=N      the most rounds a step may take before it is called (default 9)
   --repetitions=N     repetitions per boot (default: the suite's)
   --kernel_config=F   a config fragment for every build
   --work_dir=DIR      state, logs and the store (default: a new /tmp/faultline-bisect-* dir);
@@ -46,8 +46,8 @@ metrics=()
 good=0
 bad=""
 arch=x86_64
-rounds=4
-max_rounds=8
+rounds=5
+max_rounds=9
 repetitions=""
 kernel_configs=()
 work_dir=""
@@ -205,12 +205,20 @@ measure() {  # measure A B TAG
     for m in "${metrics[@]}"; do
       local line
       line="$(metric_row "$work_dir/compare-$tag.json" "${m%%:*}" "${m#*:}")"
-      [[ "$line" == inconclusive* ]] && undecided=1
+      # More boots only when the comparison's own estimate says they could decide it in time.
+      if [[ "$line" == inconclusive* ]]; then
+        local more
+        more="$(jq -r --arg b "${m%%:*}" --arg m "${m#*:}" '
+          [ .. | objects | select(.benchmark? == $b and .metric? == $m) ] | first
+          | (.additional_blocks // .additional_repetitions // 0)' "$work_dir/compare-$tag.json" 2>/dev/null || echo 0)"
+        [[ "$more" =~ ^[0-9]+$ ]] || more=0
+        (( more > 0 && done_rounds + more <= max_rounds )) && undecided=1
+      fi
       lines+=("$line $done_rounds")
     done
     if (( undecided )) && (( done_rounds + 2 <= max_rounds )); then
       want=$(( done_rounds + 2 ))
-      log "$tag: inconclusive after $done_rounds boots per side; adding 2 more"
+      log "$tag: inconclusive after $done_rounds boots per side, and more could decide it; adding 2"
       continue
     fi
     printf '%s\n' "${lines[@]}"
@@ -227,11 +235,13 @@ declare -A direction=()  # metric -> regression|improvement (what the change is)
 if [[ -z "$(decided confirm "$bad")" ]]; then
   for n in "$good" "$bad"; do
     bs="$(build_seconds "$n")"
+    [[ -n "$bs" ]] || exit 2
     [[ "$bs" != failed ]] || die "the $( (( n == good )) && echo good || echo bad ) end ($n patches) does not build: $(tail -3 "$work_dir/build-$n.log")"
     echo "$n $bs" >>"$work_dir/build_times"
   done
   t0=$(date +%s)
-  mapfile -t results < <(measure "$good" "$bad" "confirm") || die "the confirm A/B failed (above)"
+  measure "$good" "$bad" "confirm" >"$work_dir/measure.tmp" || die "the confirm A/B failed (above)"
+  mapfile -t results <"$work_dir/measure.tmp"
   t=$(( $(date +%s) - t0 ))
   for i in "${!metrics[@]}"; do
     record confirm "$bad" "${metrics[i]}" ${results[i]} "$(awk -v n="$bad" '$1 == n { print $2 }' "$work_dir/build_times" | tail -1)" "$t"
@@ -258,7 +268,7 @@ classify() {  # classify METRIC VERDICT RATIO: prints bad|good and a flag
 declare -A answer=()
 for m in "${metrics[@]}"; do
   if [[ "${direction[$m]}" != regression && "${direction[$m]}" != improvement ]]; then
-    answer[$m]="no change between $good and $bad patches (${direction[$m]}): nothing to bisect"
+    answer[$m]="no change confirmed between $good and $bad patches (${direction[$m]}): nothing to bisect"
     continue
   fi
   lo=$good hi=$bad skipped=()
@@ -276,6 +286,7 @@ for m in "${metrics[@]}"; do
       if [[ -n "$(awk -v n="$c" '$1 == "skip" && $2 == n' "$steps")" ]]; then skipped+=("$c"); continue; fi
       if [[ -z "$(decided step "$c")" ]]; then
         bs="$(build_seconds "$c")"
+        [[ -n "$bs" ]] || exit 2
         if [[ "$bs" == failed ]]; then
           record skip "$c" - build_failed - - - "$(tail -1 "$work_dir/build-$c.log" | tr ' ' '_')"
           skipped+=("$c")
@@ -284,7 +295,9 @@ for m in "${metrics[@]}"; do
         fi
         echo "$c $bs" >>"$work_dir/build_times"
         t0=$(date +%s)
-        if ! mapfile -t results < <(measure "$good" "$c" "step-$c"); then
+        if measure "$good" "$c" "step-$c" >"$work_dir/measure.tmp"; then
+          mapfile -t results <"$work_dir/measure.tmp"
+        else
           record skip "$c" - boot_or_measure_failed - - - -
           skipped+=("$c")
           continue
@@ -317,7 +330,7 @@ echo "bisect of $series ($total patches, good $good, bad $bad, $arch)"
 printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' step patches metric verdict "B/A [95% CI]" build_s measure_s boots
 while read -r kind n metric verdict ratio rlo rhi brounds bs ms; do
   if [[ "$kind" == skip ]]; then
-    printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' skip "$n" - "$metric" - - - -
+    printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' skip "$n" - "$verdict" - - - -
     continue
   fi
   printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' "$kind" "$n" "$metric" "$verdict" \
