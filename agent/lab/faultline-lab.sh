@@ -370,6 +370,8 @@ if [[ -z "$controller" ]]; then
     (( host_agent )) && echo "cert $host_agent_id agent"
     echo "cert $ctl_name submit"
   } >"$work_dir/access.policy"
+  # A work directory used before keeps its last controller's port file: not this one's.
+  rm -f "$work_dir/controller.port"
   "$controller_bin" --listen=127.0.0.1:0 --db="$work_dir/faultline.db" \
     --tls_cert="$pki/controller.pem" --tls_key="$pki/controller.key" \
     --client_ca="$pki/ca.pem" --access_policy="$work_dir/access.policy" \
