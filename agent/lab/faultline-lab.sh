@@ -618,32 +618,37 @@ done <"$work_dir/campaigns"
 cat "$work_dir/results.txt"
 
 # --- mechanism: the kernel's own counters per fault, per machine ---------------------------------
-# vmstat's vma_lock_* (a kernel with PER_VMA_LOCK_STATS) and every mmap_lock.* counter the runs
-# carry, summed over each machine's boots and divided by its page faults: what the fault path
-# did, beside what it cost.
+# vmstat's vma_lock_* (a kernel with PER_VMA_LOCK_STATS), summed over each machine's boots and
+# divided by its page faults, and the faulting threads' mmap_lock acquisitions per fault from the
+# runs' tracing repetitions (the mmap_lock tracepoints; per arm for the contention benchmarks):
+# what the fault path did, beside what it cost.
 mechanism_table() {
   local files=()
   for f in "$work_dir"/results/*.json; do [[ -e "$f" ]] && files+=("$f"); done
   (( ${#files[@]} > 0 )) || return 0
   jq -s -r --argjson labels "$(printf '%s\n' "${labels[@]}" | jq -R . | jq -s .)" '
     [ .[].runs[] | select(.result.state == "RUN_STATE_OK")
-      | { machine: (.agent_id | capture("-vm(?<i>[0-9]+)-b") | .i // "host"),
-          benchmark: .result.benchmark, c: [ .result.repetitions[].counters ] } ]
+      | { machine: (.agent_id | capture("-vm(?<i>[0-9]+)-b") | .i),
+          benchmark: .result.benchmark, c: [ .result.repetitions[].counters ],
+          t: [ .result.tracing_repetitions[]?.metrics[]?
+               | select(.name | test("^mmap_lock\\.(.+\\.)?faulter\\.acquisitions_per_fault$")) ] } ]
     | group_by([.machine, .benchmark])[]
     | (.[0].machine) as $m | (.[0].benchmark) as $b
     | ([ .[].c[] ]) as $reps
     | ($reps | map(to_entries) | add // [] | group_by(.key)
         | map({ key: .[0].key, value: (map(.value | tonumber) | add) }) | from_entries) as $sum
     | ($sum["vmstat.pgfault"] // 0) as $faults
+    | ([ .[].t[] ] | group_by(.name)
+        | map("\(.[0].name | ltrimstr("mmap_lock.") | rtrimstr(".acquisitions_per_fault"))=\(map(.value) | add / length * 1000 | round / 1000)")
+        | join(" ")) as $trace
     | select($faults > 0)
     | [ "vm" + $m, ($labels[($m | tonumber)] // "?"), $b, ($faults | tostring),
         (($sum["vmstat.pgmajfault"] // 0) / $faults * 1000 | round / 1000 | tostring) ]
       + ( [ "vma_lock_success", "vma_lock_retry", "vma_lock_miss", "vma_lock_abort" ]
           | map(if $sum["vmstat." + .] == null then "-" else ($sum["vmstat." + .] / $faults * 1000 | round / 1000 | tostring) end) )
-      + [ ( [ $sum | to_entries[] | select(.key | startswith("mmap_lock.")) | select(.key | test("acquisitions$|acquire")) ]
-            | if length == 0 then "-" else map("\(.key | ltrimstr("mmap_lock."))=\(.value / $faults * 1000 | round / 1000)") | join(" ") end ) ]
+      + [ if $trace == "" then "-" else $trace end ]
     | @tsv' "${files[@]}" 2>"$work_dir/mechanism.err" |
-    { printf 'machine\tlabel\tbenchmark\tfaults\tmajor/f\tvma_lock_success/f\tretry/f\tmiss/f\tabort/f\tmmap_lock/f\n'; cat; } |
+    { printf 'machine\tlabel\tbenchmark\tfaults\tmajor/f\tvma_lock_success/f\tretry/f\tmiss/f\tabort/f\tmmap_lock by faulters/f\n'; cat; } |
     column -t -s $'\t'
 }
 echo

@@ -8,7 +8,9 @@
 #    so vma_lock_retry counts about one per major fault and the retried fault completes outside
 #    the VMA lock (vma_lock_success stays far below the major faults);
 #  - patched: the same retries go back to the VMA lock and complete there, so vma_lock_success
-#    counts at least one per major fault.
+#    counts at least one per major fault;
+#  - the faulting threads' own mmap_lock acquisitions (mmap_lock tracepoints, in each run's
+#    tracing repetition): about one per fault on stock, near zero with the series.
 # (pgfault counts each attempt, so a retried fault counts twice there.)
 # The kernels come from the lab's cache when an earlier run built them (about 12 minutes each on
 # two cores otherwise).
@@ -57,4 +59,26 @@ check() {  # check BENCHMARK
 }
 check fault_file_cold
 check mmap_writer_contention
+
+# The faulting threads' own mmap_lock acquisitions per fault, from the runs' tracing repetitions
+# (the mmap_lock tracepoints, filtered to the benchmark's threads): on stock every retried fault
+# takes mmap_lock; with the series the faulters take it only around their own mmap/munmap.
+acquisitions() {  # acquisitions MACHINE BENCHMARK METRIC: the mean over the machine's runs
+  local ids
+  ids="$(awk -v m="$1" '$2 == m { print $1 }' "$scratch/lab/campaigns")"
+  for id in $ids; do cat "$scratch/lab/results/$id.json"; done |
+    jq -s -r --arg b "$2" --arg n "$3" '
+      [ .[].runs[] | select(.result.benchmark == $b and .result.state == "RUN_STATE_OK")
+        | .result.tracing_repetitions[]?.metrics[]? | select(.name == $n) | .value ]
+      | if length == 0 then "none" else (add / length) end'
+}
+for pair in fault_file_cold:mmap_lock.faulter.acquisitions_per_fault \
+    mmap_writer_contention:mmap_lock.contended.faulter.acquisitions_per_fault; do
+  b="${pair%%:*}" n="${pair#*:}"
+  s="$(acquisitions vm0 "$b" "$n")" p="$(acquisitions vm1 "$b" "$n")"
+  echo "$b $n: stock $s, patched $p"
+  [[ "$s" != none && "$p" != none ]] || fail "$b: no $n in the tracing repetitions (tracefs in the guest?)"
+  awk -v v="$s" 'BEGIN { exit !(v >= 0.8) }' || fail "$b stock: $n $s, expected about one per fault"
+  awk -v v="$p" 'BEGIN { exit !(v <= 0.1) }' || fail "$b patched: $n $p, expected near zero"
+done
 echo PASS
