@@ -65,6 +65,19 @@ TEST(HostLimitsTest, MemoryOverHalfOfMemAvailableIsRefusedNamingTheParams) {
       CheckOnSmallBox("fork_fault_contention",
                       {{"region_mib", int64_t{1024}}, {"threads", int64_t{2}}}),
       {"region_mib x threads (1024 MiB x 2)", "MemAvailable"});
+  // The forking parent's extra memory and the writer's populated range count on top.
+  ExpectRefusedMentioning(
+      CheckOnSmallBox("fork_fault_contention",
+                      {{"region_mib", int64_t{8}}, {"touched_mib", int64_t{1600}}}),
+      {"region_mib x threads (8 MiB x 1) + touched_mib (1600 MiB, with page tables)",
+       "MemAvailable"});
+  ExpectRefusedMentioning(
+      CheckOnSmallBox("mmap_writer_contention",
+                      {{"region_mib", int64_t{1400}}, {"writer_pages", int64_t{262144}}}),
+      {"region_mib x threads (1400 MiB x 1) + writer_pages (262144)", "MemAvailable"});
+  EXPECT_TRUE(CheckOnSmallBox("mmap_writer_contention",
+                              {{"region_mib", int64_t{1400}}, {"writer_pages", int64_t{1024}}})
+                  .ok());
 }
 
 TEST(HostLimitsTest, PrivateFileWritesCountACopyPerWorker) {

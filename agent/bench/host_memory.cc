@@ -66,6 +66,17 @@ absl::StatusOr<uint64_t> MeminfoBytes(const std::string& field) {
   return result;
 }
 
+absl::Status SwapHolds(uint64_t bytes) {
+  absl::StatusOr<uint64_t> swap = MeminfoBytes("SwapTotal");
+  if (!swap.ok()) return swap.status();
+  if (*swap == 0) return absl::FailedPreconditionError("no swap");
+  if (*swap < bytes) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("swap (", *swap >> 20, " MiB) is smaller than the region to page out"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> IsMemoryBackedFilesystem(const std::string& path) {
   struct statfs fs;
   if (statfs(path.c_str(), &fs) != 0) {

@@ -29,6 +29,10 @@ absl::Status ApplyThpMode(void* addr, size_t len, ThpMode mode);
 // A field of /proc/meminfo in bytes ("MemAvailable", "SwapTotal", ...).
 absl::StatusOr<uint64_t> MeminfoBytes(const std::string& field);
 
+// OK when swap can hold `bytes` paged out; FAILED_PRECONDITION (the run is skipped) saying "no
+// swap" or how much there is otherwise.
+absl::Status SwapHolds(uint64_t bytes);
+
 // Whether `path` lives on tmpfs/ramfs, where there is no I/O to wait for.
 absl::StatusOr<bool> IsMemoryBackedFilesystem(const std::string& path);
 

@@ -201,6 +201,95 @@ TEST(ContentionTest, EachArmHasItsOwnCounters) {
   }
 }
 
+TEST(ContentionTest, MixedFaultersReportEachKindApart) {
+  RunOutput out = RunNamed("mmap_writer_contention", {{"duration_ms", int64_t{50}},
+                                                 {"region_mib", int64_t{1}},
+                                                 {"faults", std::string("mixed")},
+                                                 {"threads", int64_t{2}}});
+  if (out.status == RunStatus::kSkipped) GTEST_SKIP() << out.diagnostic;
+  ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
+  const RepetitionResult& rep = out.repetitions[0];
+  EXPECT_EQ(FindHistogram(rep, "fault_latency_ns"), nullptr) << "kinds must not be merged";
+  uint64_t file_faults = 0;
+  for (const std::string kind : {"anon", "file_cold"}) {
+    for (const std::string arm : {"", "baseline_"}) {
+      const Histogram* h = FindHistogram(rep, arm + kind + "_fault_latency_ns");
+      ASSERT_NE(h, nullptr) << arm << kind;
+      // Every pass faults in the whole region, one sample per page.
+      EXPECT_GT(h->total_count(), 0u) << arm << kind;
+      EXPECT_EQ(h->total_count() % PagesIn(1), 0u) << arm << kind;
+      if (kind == "file_cold") file_faults += h->total_count();
+      EXPECT_GT(Metric(rep, arm + kind + "_fault_p999_ns"), 0);
+      EXPECT_GT(Metric(rep, arm + kind + "_faults_per_sec"), 0);
+    }
+    EXPECT_DOUBLE_EQ(Metric(rep, kind + "_p99_penalty_ratio"),
+                     Metric(rep, kind + "_fault_p99_ns") /
+                         Metric(rep, "baseline_" + kind + "_fault_p99_ns"));
+  }
+  // Only the file faulter waits for I/O: the major faults are its pages (MADV_RANDOM: about one
+  // per page), none of the anonymous ones.
+  EXPECT_LE(rep.counters.at("rusage.majflt"), static_cast<double>(file_faults));
+  if (!UnderQemuUser()) {
+    EXPECT_GE(rep.counters.at("rusage.majflt"), static_cast<double>(file_faults * 9 / 10));
+  }
+}
+
+TEST(ContentionTest, MixedNeedsAFaulterOfEachKind) {
+  RunOutput out = RunNamed("fork_fault_contention", {{"duration_ms", int64_t{50}},
+                                                {"faults", std::string("mixed")},
+                                                {"threads", int64_t{1}}});
+  EXPECT_EQ(out.status, RunStatus::kFailed);
+  EXPECT_NE(out.diagnostic.find("faults=mixed needs at least 2 faulting threads"),
+            std::string::npos)
+      << out.diagnostic;
+}
+
+TEST(ContentionTest, SwapinFaultersRunWithSwapAndSayWhyWithout) {
+  RunOutput out = RunNamed("mmap_writer_contention", {{"duration_ms", int64_t{50}},
+                                                 {"region_mib", int64_t{2}},
+                                                 {"faults", std::string("swapin")}});
+  if (*MeminfoBytes("SwapTotal") == 0) {
+    EXPECT_EQ(out.status, RunStatus::kSkipped);
+    EXPECT_EQ(out.diagnostic, "no swap");
+    EXPECT_TRUE(out.repetitions.empty());
+  } else {
+    ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
+    const RepetitionResult& rep = out.repetitions[0];
+    EXPECT_GT(rep.counters.at("rusage.majflt"), 0);
+    EXPECT_EQ(FindHistogram(rep, "fault_latency_ns")->total_count() % PagesIn(2), 0u);
+  }
+}
+
+// writer_rate is a ceiling on a fixed schedule: an arm of 100 ms at 100 ops/s has 10 slots,
+// however fast the writer could go; writer_pages makes each operation an mprotect of that range.
+TEST(ContentionTest, WriterRateBoundsWriterOperations) {
+  for (int64_t pages : {int64_t{0}, int64_t{64}}) {
+    RunOutput out = RunNamed("mmap_writer_contention", {{"duration_ms", int64_t{100}},
+                                                   {"region_mib", int64_t{1}},
+                                                   {"writer_rate", int64_t{100}},
+                                                   {"writer_pages", pages}},
+                             /*repetitions=*/2);
+    ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
+    for (const RepetitionResult& rep : out.repetitions) {
+      EXPECT_GE(Metric(rep, "writer_ops"), 1) << "writer_pages " << pages;
+      EXPECT_LE(Metric(rep, "writer_ops"), 10) << "writer_pages " << pages;
+      EXPECT_GT(Metric(rep, "writer_ops_per_sec"), 0);
+      EXPECT_EQ(FindHistogram(rep, "writer_latency_ns")->total_count(), Metric(rep, "writer_ops"));
+    }
+  }
+}
+
+TEST(ContentionTest, ForkingParentCarriesItsMemory) {
+  RunOutput out = RunNamed("fork_fault_contention", {{"duration_ms", int64_t{50}},
+                                                {"region_mib", int64_t{1}},
+                                                {"touched_mib", int64_t{8}},
+                                                {"vmas", int64_t{64}}});
+  ASSERT_EQ(out.status, RunStatus::kOk) << out.diagnostic;
+  const RepetitionResult& rep = out.repetitions[0];
+  EXPECT_GE(Metric(rep, "fork_ops"), 1);
+  EXPECT_GT(Metric(rep, "fork_ops_per_sec"), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Benchmarks, ContentionTest,
                          ::testing::Values("fork_fault_contention", "mmap_writer_contention"));
 

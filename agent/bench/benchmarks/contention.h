@@ -1,5 +1,5 @@
 // The shared shape of the contention benchmarks: T threads fault continuously while one more
-// thread disturbs the mm (forks, or mmap/mprotect/munmap). Each repetition runs two arms of
+// thread disturbs the mm (forks, or takes mmap_lock for write). Each repetition runs two arms of
 // equal length in the same process, first without the disturber (baseline) then with it, so the
 // penalty is a ratio measured under the same conditions.
 #ifndef FAULTLINE_AGENT_BENCH_BENCHMARKS_CONTENTION_H_
@@ -17,7 +17,9 @@
 
 namespace faultline::agent::bench::benchmarks {
 
-enum class FaultKind { kAnon, kFileCold, kMixed };
+// What a faulting thread faults on. kMixed is a request only: faulters with an even index
+// fault on anonymous memory, odd ones on a cold file, each kind with its own figures.
+enum class FaultKind { kAnon, kFileCold, kSwapin, kMixed };
 
 // Who the disturbing thread is: its name in the metrics ("fork", "writer"), its role in the
 // trace scopes ("forker", "writer") and what one of its operations is ("fork", "op").
@@ -27,24 +29,20 @@ struct Disturber {
   std::string op;
 };
 
-// The disturbing thread: loops until gate.StopRequested(), recording each operation's latency
-// in report.latency and counting operations in report.ops.
-using DisturberFn = void (*)(StartGate& gate, WorkerReport& report);
-
-struct ContentionOutcome {
-  Histogram baseline_faults{HistogramImage::kSubBucketBits};
-  Histogram contended_faults{HistogramImage::kSubBucketBits};
-  Histogram disturber_ops{HistogramImage::kSubBucketBits};
-  double baseline_faults_per_sec = 0;
-  double contended_faults_per_sec = 0;
+// The disturbing thread's work, prepared once per run (its memory stays mapped for both arms).
+class DisturberLoop {
+ public:
+  virtual ~DisturberLoop() = default;
+  // Runs in the contended arm: loops until gate.StopRequested() (or its own schedule ends),
+  // recording each operation's latency in report.latency and counting it in report.ops.
+  virtual void Run(StartGate& gate, WorkerReport& report) = 0;
 };
 
 class ContentionRun : public BenchmarkRun {
  public:
   // Reads threads, faults, region_mib, duration_ms, thp and pin_cpus from the context.
-  static absl::StatusOr<std::unique_ptr<ContentionRun>> Create(const RunContext& context,
-                                                               DisturberFn disturber,
-                                                               Disturber who);
+  static absl::StatusOr<std::unique_ptr<ContentionRun>> Create(
+      const RunContext& context, std::unique_ptr<DisturberLoop> disturber, Disturber who);
 
   absl::Status Repeat(RepetitionResult& out) override;
 
@@ -59,22 +57,39 @@ class ContentionRun : public BenchmarkRun {
     int64_t deadline_ns = 0;
     bool pin_cpus = false;
   };
-  ContentionRun(const Config& config, DisturberFn disturber, Disturber who,
+  // One kind of fault's figures in both arms.
+  struct KindArms {
+    FaultKind kind;
+    Histogram baseline{HistogramImage::kSubBucketBits};
+    Histogram contended{HistogramImage::kSubBucketBits};
+    double baseline_per_sec = 0;
+    double contended_per_sec = 0;
+  };
+  struct Outcome {
+    std::vector<KindArms> kinds;
+    Histogram disturber_ops{HistogramImage::kSubBucketBits};
+    double disturber_ops_per_sec = 0;
+  };
+
+  ContentionRun(const Config& config, std::unique_ptr<DisturberLoop> disturber, Disturber who,
                 std::vector<std::unique_ptr<ScratchFile>> files)
       : config_(config),
-        disturber_(disturber),
+        disturber_(std::move(disturber)),
         who_(std::move(who)),
         disturber_name_(who_.name),
         files_(std::move(files)) {}
 
   // Runs both arms, recording which thread worked in which scope into `out`.
-  absl::StatusOr<ContentionOutcome> RunArms(RepetitionResult& out);
+  absl::StatusOr<Outcome> RunArms(RepetitionResult& out);
   void Fault(int index, StartGate& gate, WorkerReport& report) const;
+  void FaultFreshAnon(StartGate& gate, WorkerReport& report) const;
+  void FaultFileCold(const ScratchFile& file, StartGate& gate, WorkerReport& report) const;
+  void FaultSwapin(StartGate& gate, WorkerReport& report) const;
 
   Config config_;
   // The runner's counters, read around each arm.
   const KernelCounters* counters_ = nullptr;
-  DisturberFn disturber_;
+  std::unique_ptr<DisturberLoop> disturber_;
   Disturber who_;
   std::string disturber_name_;
   std::vector<std::unique_ptr<ScratchFile>> files_;

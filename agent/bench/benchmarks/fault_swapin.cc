@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#include "absl/strings/str_cat.h"
 #include "agent/bench/benchmarks/benchmarks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
@@ -92,18 +91,14 @@ ResourceDemand Demand(const Params& params) {
 }
 
 absl::StatusOr<std::unique_ptr<BenchmarkRun>> Start(const RunContext& context) {
-  absl::StatusOr<uint64_t> swap = MeminfoBytes("SwapTotal");
-  if (!swap.ok()) return swap.status();
-  if (*swap == 0) return absl::FailedPreconditionError("no swap");
+  if (absl::Status swap = SwapHolds(Demand(context.params).memory_bytes); !swap.ok()) {
+    return swap;
+  }
   Config config;
   config.region_bytes = static_cast<size_t>(GetInt(context.params, "region_mib")) << 20;
   config.page_size = PageSize();
   config.passes = static_cast<int>(GetInt(context.params, "passes"));
   config.sample_latency = GetBool(context.params, "sample_latency");
-  if (*swap < Demand(context.params).memory_bytes) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("swap (", *swap >> 20, " MiB) is smaller than the region to page out"));
-  }
   CycleClock::Get();
   return std::unique_ptr<BenchmarkRun>(new FaultSwapinRun(config, WorkerOptionsFor(context)));
 }

@@ -2,15 +2,14 @@
 // VMAs; the child exits at once. Reports the fork syscall time seen by the parent and the time
 // from fork to reaping the child (which includes tearing down the child's copy of the mm).
 #include <errno.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "agent/bench/benchmarks/benchmarks.h"
+#include "agent/bench/benchmarks/mapped_chunks.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_memory.h"
 #include "agent/bench/params.h"
@@ -18,39 +17,6 @@
 
 namespace faultline::agent::bench::benchmarks {
 namespace {
-
-// The parent's memory: `vmas` chunks separated by one-page holes, so they cannot merge.
-class MappedChunks {
- public:
-  static absl::StatusOr<std::unique_ptr<MappedChunks>> Create(size_t touched_bytes, int vmas,
-                                                              int thp_advice) {
-    const size_t page = PageSize();
-    const size_t chunk =
-        std::max(page, (touched_bytes / static_cast<size_t>(vmas) + page - 1) / page * page);
-    const size_t stride = chunk + page;
-    const size_t total = stride * static_cast<size_t>(vmas);
-    void* p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-      return absl::ResourceExhaustedError(absl::StrCat("mmap ", total, " bytes: ", strerror(errno)));
-    }
-    std::unique_ptr<MappedChunks> chunks(new MappedChunks(static_cast<char*>(p), total));
-    for (int i = 0; i < vmas; ++i) {
-      char* start = chunks->base_ + stride * static_cast<size_t>(i);
-      if (munmap(start + chunk, page) != 0) {
-        return absl::InternalError(absl::StrCat("munmap hole: ", strerror(errno)));
-      }
-      if (thp_advice != 0) madvise(start, chunk, thp_advice);
-      for (size_t off = 0; off < chunk; off += page) start[off] = 1;
-    }
-    return chunks;
-  }
-  ~MappedChunks() { munmap(base_, total_); }
-
- private:
-  MappedChunks(char* base, size_t total) : base_(base), total_(total) {}
-  char* base_;
-  size_t total_;
-};
 
 class ForkMappedRun : public BenchmarkRun {
  public:
@@ -95,10 +61,7 @@ class ForkMappedRun : public BenchmarkRun {
 ResourceDemand Demand(const Params& params) {
   const int64_t touched_mib = GetInt(params, "touched_mib");
   ResourceDemand demand;
-  // The parent's memory plus the child's copy of its page tables (a small fraction), rounded up
-  // generously. The child exits at once and touches nothing, so no page is copied.
-  demand.memory_bytes =
-      (static_cast<uint64_t>(touched_mib) << 20) * 102 / 100 + (uint64_t{4} << 20);
+  demand.memory_bytes = MappedChunks::MemoryBytes(touched_mib);
   demand.memory_from = absl::StrCat("touched_mib (", touched_mib, " MiB, with page tables)");
   // One child at a time, reaped before the next fork.
   demand.tasks = 1;
