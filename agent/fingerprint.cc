@@ -67,6 +67,7 @@ absl::StatusOr<v1::HostFingerprint> ReadHostFingerprint(const FingerprintOptions
   host.set_kernel_label(options.kernel_label);
   host.set_kernel_config_hash(KernelConfigHash(root, uts.release));
   host.set_cmdline(NormalizeSysctl(ReadOrEmpty(root + "/proc/cmdline")));
+  host.set_boot_id(NormalizeSysctl(ReadOrEmpty(root + "/proc/sys/kernel/random/boot_id")));
 
   CpuInfo cpu = ParseCpuInfo(ReadOrEmpty(root + "/proc/cpuinfo"));
   host.set_cpu_model(cpu.model);

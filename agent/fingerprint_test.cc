@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "agent/file_util.h"
@@ -44,10 +45,11 @@ std::string MakeFixtureRoot(const std::string& name) {
   std::string root = TempDir() + "/" + name;
   mkdir(root.c_str(), 0755);
   MakeDirs(root, "proc/sys/vm");
-  MakeDirs(root, "proc/sys/kernel");
+  MakeDirs(root, "proc/sys/kernel/random");
   MakeDirs(root, "sys/kernel/mm/transparent_hugepage");
   MakeDirs(root, "sys/devices/system/clocksource/clocksource0");
   WriteFile(root + "/proc/cmdline", "console=ttyS0 root=/dev/vda\n");
+  WriteFile(root + "/proc/sys/kernel/random/boot_id", "3f1c2a9e-5b7d-4e21-9c0a-1d2e3f4a5b6c\n");
   WriteFile(root + "/proc/cpuinfo",
             "processor\t: 0\nmodel name\t: QEMU TCG CPU version 2.5+\nflags\t: fpu hypervisor\n");
   WriteFile(root + "/proc/meminfo", "MemTotal: 2097152 kB\nSwapTotal: 1048576 kB\n");
@@ -71,6 +73,7 @@ TEST(ReadHostFingerprintTest, ReadsFixtureTree) {
   ASSERT_TRUE(host.ok()) << host.status();
   EXPECT_EQ(host->kernel_label(), "patched/vma-retry");
   EXPECT_EQ(host->cmdline(), "console=ttyS0 root=/dev/vda");
+  EXPECT_EQ(host->boot_id(), "3f1c2a9e-5b7d-4e21-9c0a-1d2e3f4a5b6c");
   EXPECT_EQ(host->cpu_model(), "QEMU TCG CPU version 2.5+");
   EXPECT_EQ(host->memory_bytes(), uint64_t{2} << 30);
   EXPECT_EQ(host->swap_bytes(), uint64_t{1} << 30);
@@ -143,6 +146,11 @@ TEST(ReadHostFingerprintTest, RealHostIsFilled) {
   EXPECT_NE(host->virtualization(), v1::VIRTUALIZATION_UNSPECIFIED);
   EXPECT_FALSE(host->host_class().empty());
   EXPECT_EQ(host->sysctls().count("vm.max_map_count"), 1u);
+  std::ifstream boot_id("/proc/sys/kernel/random/boot_id");
+  std::string expected;
+  std::getline(boot_id, expected);
+  EXPECT_EQ(host->boot_id(), expected);
+  EXPECT_EQ(host->boot_id().size(), 36u);  // a UUID
 }
 
 }  // namespace

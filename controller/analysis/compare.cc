@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "controller/analysis/bootstrap.h"
 #include "controller/analysis/descriptive.h"
 #include "controller/analysis/distributions.h"
@@ -88,24 +90,55 @@ std::string Interval(const MetricComparison& m) {
   return absl::StrFormat("B/A %.4f [%.4f, %.4f]", m.ratio, m.ratio_lower, m.ratio_upper);
 }
 
+std::string Plural(int n, const std::string& noun) {
+  return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
+}
+
+// "B: 1 run of 6 repetitions", "A: 3 runs, 9 repetitions"
+std::string DescribeSide(const char* side, int blocks, int count, const std::string& unit) {
+  return absl::StrCat(side, ": ", Plural(blocks, unit), blocks == 1 ? " of " : ", ",
+                      Plural(count, "repetition"));
+}
+
 void Decide(const CompareOptions& options, int family_size, MetricComparison& m) {
-  const int have = std::min(m.baseline_count, m.candidate_count);
+  const std::string& unit = options.block_unit;
+  if (m.baseline_count == 0 || m.candidate_count == 0) {
+    m.verdict = Verdict::kInconclusive;
+    m.reason = absl::StrCat(m.baseline_count == 0 ? "A" : "B", ": not measured");
+    return;
+  }
+  const int have = std::min(m.baseline_blocks, m.candidate_blocks);
+  if (!m.tested) {
+    m.verdict = Verdict::kNoChange;
+    m.reason = std::isnan(m.ratio)
+                   ? "neutral metric: reported, not tested"
+                   : absl::StrCat("neutral metric: reported, not tested (",
+                                  PercentChange(m.ratio), ")");
+    return;
+  }
   const double worst_cv =
       std::max(std::isnan(m.baseline_robust_cv) ? 0 : m.baseline_robust_cv,
                std::isnan(m.candidate_robust_cv) ? 0 : m.candidate_robust_cv);
+  const bool noise_known = have >= kMinBlocksToEstimateNoise;
   const double planning_alpha = options.fdr_level / std::max(1, family_size);
-  if (have < options.min_samples_per_side || std::isnan(m.ratio) || std::isnan(m.p_value)) {
+  if (have < options.min_blocks_per_side || std::isnan(m.ratio) || std::isnan(m.p_value)) {
     m.verdict = Verdict::kInconclusive;
-    if (have < options.min_samples_per_side) {
-      m.reason = absl::StrFormat("too few samples: %d baseline, %d candidate; need at least %d "
-                                 "per side",
-                                 m.baseline_count, m.candidate_count,
-                                 options.min_samples_per_side);
+    if (have < options.min_blocks_per_side) {
+      std::vector<std::string> short_sides;
+      if (m.baseline_blocks < options.min_blocks_per_side) {
+        short_sides.push_back(DescribeSide("A", m.baseline_blocks, m.baseline_count, unit));
+      }
+      if (m.candidate_blocks < options.min_blocks_per_side) {
+        short_sides.push_back(DescribeSide("B", m.candidate_blocks, m.candidate_count, unit));
+      }
+      m.reason = absl::StrCat(absl::StrJoin(short_sides, "; "), "; needs at least ",
+                              Plural(options.min_blocks_per_side, unit), " per side");
       const int planned =
-          worst_cv > 0 ? RepetitionsToResolve(worst_cv, options.min_effect, planning_alpha,
-                                              options.planning_power)
-                       : options.min_samples_per_side;
-      m.additional_repetitions = std::max(options.min_samples_per_side, planned) - have;
+          noise_known && worst_cv > 0
+              ? RepetitionsToResolve(worst_cv, options.min_effect, planning_alpha,
+                                     options.planning_power)
+              : options.min_blocks_per_side;
+      m.additional_blocks = std::max(options.min_blocks_per_side, planned) - have;
     } else {
       m.reason = "no relative change is defined: the baseline median is not positive";
     }
@@ -118,33 +151,33 @@ void Decide(const CompareOptions& options, int family_size, MetricComparison& m)
   const bool significant = m.q_value <= options.fdr_level;
   const bool interval_beyond =
       LogChange(m.ratio_lower) >= threshold || LogChange(m.ratio_upper) <= -threshold;
-  const int needed = RepetitionsToResolve(
-      worst_cv, std::max(options.min_effect, std::fabs(m.ratio - 1)), planning_alpha,
-      options.planning_power);
-  const int more = std::max(1, needed - have);
+  const double target_effect = std::max(options.min_effect, std::fabs(m.ratio - 1));
+  const int needed =
+      RepetitionsToResolve(worst_cv, target_effect, planning_alpha, options.planning_power);
+  const int more = noise_known ? std::max(1, needed - have) : kMinBlocksToEstimateNoise - have;
+  const std::string more_text =
+      noise_known
+          ? absl::StrFormat("about %d more %s per side would resolve a %.1f%% change", more,
+                            more == 1 ? unit : unit + "s", target_effect * 100)
+          : absl::StrCat("at least ", Plural(kMinBlocksToEstimateNoise, unit),
+                         " per side are needed to estimate the noise");
   m.noisy = worst_cv > options.max_cv;
   const std::string evidence =
       absl::StrFormat("%s, q %.2g (p %.2g)", Interval(m), m.q_value, m.p_value);
 
   if (m.noisy && !(significant && interval_beyond)) {
     m.verdict = Verdict::kInconclusive;
-    m.additional_repetitions = more;
-    m.reason = absl::StrFormat(
-        "noisy: robust CV %.1f%% over %.1f%%; %s; about %d more repetitions per side would resolve a "
-        "%.1f%% change",
-        worst_cv * 100, options.max_cv * 100, evidence, more,
-        std::max(options.min_effect, std::fabs(m.ratio - 1)) * 100);
+    m.additional_blocks = more;
+    m.reason = absl::StrFormat("noisy: robust CV %.1f%% over %.1f%% across %ss; %s; %s",
+                               worst_cv * 100,
+                               options.max_cv * 100, unit, evidence, more_text);
     return;
   }
   if (significant && beyond) {
     m.shifted = true;
     const bool candidate_higher = change > 0;
     switch (m.direction) {
-      case MetricDirection::kNeutral:
-        m.verdict = Verdict::kNoChange;
-        m.reason = absl::StrCat("neutral metric moved ", PercentChange(m.ratio),
-                                " (informational, never a regression); ", evidence);
-        return;
+      case MetricDirection::kNeutral:  // not tested; Decide returned above
       case MetricDirection::kLowerIsBetter:
         m.verdict = candidate_higher ? Verdict::kRegression : Verdict::kImprovement;
         break;
@@ -155,7 +188,8 @@ void Decide(const CompareOptions& options, int family_size, MetricComparison& m)
     m.reason = absl::StrCat(PercentChange(m.ratio), ", beyond the ",
                             absl::StrFormat("%.1f%%", options.min_effect * 100),
                             " minimum effect and significant after FDR control; ", evidence,
-                            m.noisy ? "; noisy, but the whole interval clears the minimum effect"
+                            m.noisy ? "; the whole interval clears the minimum effect despite "
+                                      "the spread"
                                     : "");
     return;
   }
@@ -168,14 +202,54 @@ void Decide(const CompareOptions& options, int family_size, MetricComparison& m)
     return;
   }
   m.verdict = Verdict::kInconclusive;
-  m.additional_repetitions = more;
+  m.additional_blocks = more;
   m.reason = absl::StrCat("apparent ", PercentChange(m.ratio),
-                          " change is not significant after FDR control; ", evidence,
-                          absl::StrFormat("; about %d more repetitions per side would resolve it",
-                                          more));
+                          " change is not significant after FDR control; ", evidence, "; ",
+                          more_text);
+}
+
+absl::Status CheckBlocks(const MetricSamples& m) {
+  if (!m.baseline_blocks.empty() && m.baseline_blocks.size() != m.baseline.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(m.benchmark, "/", m.metric,
+                                                   ": baseline_blocks has ",
+                                                   m.baseline_blocks.size(), " entries for ",
+                                                   m.baseline.size(), " samples"));
+  }
+  if (!m.candidate_blocks.empty() && m.candidate_blocks.size() != m.candidate.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(m.benchmark, "/", m.metric,
+                                                   ": candidate_blocks has ",
+                                                   m.candidate_blocks.size(), " entries for ",
+                                                   m.candidate.size(), " samples"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<double> SummariseBlocks(const std::vector<double>& values,
+                                    const std::vector<int>& blocks) {
+  if (blocks.empty()) return values;
+  std::vector<int> order;                  // block ids in order of first appearance
+  std::map<int, std::vector<double>> by_block;
+  for (size_t i = 0; i < values.size() && i < blocks.size(); ++i) {
+    auto [it, fresh] = by_block.try_emplace(blocks[i]);
+    if (fresh) order.push_back(blocks[i]);
+    it->second.push_back(values[i]);
+  }
+  std::vector<double> out;
+  out.reserve(order.size());
+  for (int b : order) out.push_back(Median(std::move(by_block[b])));
+  return out;
 }
 
 }  // namespace
+
+MetricSamples BlockSummaries(const MetricSamples& in) {
+  MetricSamples out = in;
+  out.baseline = SummariseBlocks(in.baseline, in.baseline_blocks);
+  out.candidate = SummariseBlocks(in.candidate, in.candidate_blocks);
+  out.baseline_blocks.clear();
+  out.candidate_blocks.clear();
+  return out;
+}
 
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {
@@ -207,9 +281,9 @@ absl::Status ValidateCompareOptions(const CompareOptions& o) {
   if (!(o.max_cv > 0)) {
     return absl::InvalidArgumentError(absl::StrCat("max_cv: ", o.max_cv, " is not > 0"));
   }
-  if (o.min_samples_per_side < 2) {
+  if (o.min_blocks_per_side < 2) {
     return absl::InvalidArgumentError(
-        absl::StrCat("min_samples_per_side: ", o.min_samples_per_side, " is below 2"));
+        absl::StrCat("min_blocks_per_side: ", o.min_blocks_per_side, " is below 2"));
   }
   if (!(o.planning_power > 0 && o.planning_power < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("planning_power: ", o.planning_power,
@@ -240,32 +314,40 @@ absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& m
   suite.metrics.resize(metrics.size());
   std::vector<double> p_values(metrics.size(), kNaN);
   for (size_t i = 0; i < metrics.size(); ++i) {
-    const MetricSamples& in = metrics[i];
-    if (absl::Status s = CheckFinite(in, in.baseline, "baseline"); !s.ok()) return s;
-    if (absl::Status s = CheckFinite(in, in.candidate, "candidate"); !s.ok()) return s;
+    const MetricSamples& raw = metrics[i];
+    if (absl::Status s = CheckFinite(raw, raw.baseline, "baseline"); !s.ok()) return s;
+    if (absl::Status s = CheckFinite(raw, raw.candidate, "candidate"); !s.ok()) return s;
+    if (absl::Status s = CheckBlocks(raw); !s.ok()) return s;
+    const MetricSamples in = BlockSummaries(raw);
     MetricComparison& out = suite.metrics[i];
     out.benchmark = in.benchmark;
     out.metric = in.metric;
     out.unit = in.unit;
     out.direction = in.direction;
-    out.baseline_count = static_cast<int>(in.baseline.size());
-    out.candidate_count = static_cast<int>(in.candidate.size());
+    out.tested = in.direction != MetricDirection::kNeutral;
+    out.baseline_count = static_cast<int>(raw.baseline.size());
+    out.candidate_count = static_cast<int>(raw.candidate.size());
+    out.baseline_blocks = static_cast<int>(in.baseline.size());
+    out.candidate_blocks = static_cast<int>(in.candidate.size());
     out.baseline_median = Median(in.baseline);
     out.candidate_median = Median(in.candidate);
-    out.baseline_cv = CoefficientOfVariation(in.baseline);
-    out.candidate_cv = CoefficientOfVariation(in.candidate);
+    out.baseline_mean = Mean(raw.baseline);
+    out.candidate_mean = Mean(raw.candidate);
+    out.baseline_cv = CoefficientOfVariation(raw.baseline);
+    out.candidate_cv = CoefficientOfVariation(raw.candidate);
     out.baseline_robust_cv = RobustCoefficientOfVariation(in.baseline);
     out.candidate_robust_cv = RobustCoefficientOfVariation(in.candidate);
     out.ratio = out.ratio_lower = out.ratio_upper = kNaN;
     out.median_ratio_lower = out.median_ratio_upper = kNaN;
     out.p_value = out.q_value = kNaN;
-    if (std::min(out.baseline_count, out.candidate_count) < options.min_samples_per_side) {
+    if (std::min(out.baseline_blocks, out.candidate_blocks) < options.min_blocks_per_side) {
       continue;
     }
     EstimateRatio(in, options, out);
     absl::StatusOr<MannWhitneyResult> mwu = MannWhitneyU(in.baseline, in.candidate);
     if (!mwu.ok()) return mwu.status();
-    p_values[i] = out.p_value = mwu->p_value;
+    out.p_value = mwu->p_value;
+    if (out.tested) p_values[i] = mwu->p_value;
   }
   const std::vector<double> q_values = BenjaminiHochbergQValues(p_values);
   int family_size = 0;
@@ -273,6 +355,10 @@ absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& m
   for (size_t i = 0; i < metrics.size(); ++i) {
     MetricComparison& m = suite.metrics[i];
     m.q_value = q_values[i];
+    if (!m.tested) {
+      m.shifted = m.p_value <= options.fdr_level &&
+                  std::fabs(LogChange(m.ratio)) >= std::log1p(options.min_effect);
+    }
     Decide(options, family_size, m);
     switch (m.verdict) {
       case Verdict::kRegression:

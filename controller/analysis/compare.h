@@ -1,8 +1,19 @@
 // Comparison of two kernels' samples (baseline A, candidate B) over many metrics at once, with a
 // verdict per metric a kernel team can act on.
 //
+// The unit of replication is the block: a run (one process running N repetitions) or, in the
+// lab, a boot. Repetitions inside one block share its memory layout, page cache state, THP
+// availability and boot-time layout, so they are not independent samples of the kernel: pooled,
+// two runs of 6 repetitions on one kernel and one machine gave four "improvements" at q = 0.0027.
+// Each block is summarised by the median of its repetitions (repetitions only refine that
+// block's estimate) and every test and interval below is on those block summaries: the
+// "summary statistics" approach to clustered data (Altman & Bland, BMJ 1997, "Units of analysis";
+// Kenny & Judd's nonindependence, Psychological Bulletin 1986). When each repetition is its own
+// block (interleaved campaigns: one job per repetition) this is the plain two-sample test.
+//
 // Per metric:
-//   * medians, coefficients of variation and counts of both sides;
+//   * medians (of block summaries), mean +- sd over all repetitions, coefficients of variation and
+//     counts of both sides;
 //   * the ratio B/A with a confidence interval (default 95%): the Hodges-Lehmann estimate on log
 //     samples (hodges_lehmann.h), which is the effect size the Mann-Whitney test goes with and has
 //     exact distribution-free coverage; the bootstrap interval of the median ratio is kept beside
@@ -10,7 +21,11 @@
 //   * the two-sided Mann-Whitney p-value and its Benjamini-Hochberg q-value across all metrics of
 //     the comparison;
 //   * a verdict, decided in this order:
-//       1. inconclusive when either side has fewer than min_samples_per_side repetitions;
+//       0. not tested when the metric is neutral (constant by construction, like pages_touched,
+//          or with no better direction): reported, kept out of the Benjamini-Hochberg family so
+//          it does not make significance harder for the rest; verdict no_change;
+//       1. inconclusive when either side has fewer than min_blocks_per_side blocks, or never
+//          measured the metric;
 //       2. inconclusive when the metric is noisy (either side's robust CV, 1.4826 MAD / median,
 //          over max_cv; see descriptive.h for why robust) unless the change
 //          is larger than the noise can explain: significant and the whole interval beyond
@@ -22,8 +37,9 @@
 //          significant 0.3% change is no change for a kernel team);
 //       5. inconclusive otherwise (an apparent change of at least min_effect the data cannot
 //          confirm).
-//     Inconclusive verdicts carry additional_repetitions, an estimate of how many more
-//     repetitions per side would resolve the metric (see RepetitionsToResolve).
+//     Inconclusive verdicts carry additional_blocks, an estimate of how many more blocks per
+//     side would resolve the metric (see RepetitionsToResolve), made only when both sides have
+//     at least kMinBlocksToEstimateNoise blocks (a spread from 2 points is no estimate).
 //
 // Why these defaults (min effect 2%, FDR 1%, robust CV 10%, 5 samples): verdict_power_bench
 // measures them. With 20 metrics at 2% CV and 10 repetitions per side, an A/A comparison flags a
@@ -59,7 +75,19 @@ struct MetricSamples {
   MetricDirection direction = MetricDirection::kLowerIsBetter;
   std::vector<double> baseline;
   std::vector<double> candidate;
+  // Block of each sample, parallel to baseline / candidate (any ids; only equality matters).
+  // Empty: every sample is its own block.
+  std::vector<int> baseline_blocks;
+  std::vector<int> candidate_blocks;
 };
+
+// Fewer blocks than this on a side: no noise estimate, so no repetition estimate either.
+inline constexpr int kMinBlocksToEstimateNoise = 3;
+
+// `in` with each side replaced by the median of each of its blocks (in order of first
+// appearance) and the blocks cleared: what every test and interval of a comparison is computed
+// on. One home for the rule, used by CompareSuite and the gate.
+MetricSamples BlockSummaries(const MetricSamples& in);
 
 struct CompareOptions {
   // Confidence of the reported ratio interval.
@@ -71,10 +99,12 @@ struct CompareOptions {
   double min_effect = 0.02;
   // A side whose robust coefficient of variation exceeds this is noisy.
   double max_cv = 0.10;
-  // Fewer repetitions than this on either side give an inconclusive verdict. Five is the
-  // smallest count at which the exact Mann-Whitney test can reach p < 0.01 (2 / C(10, 5) =
-  // 0.0079); below it no FDR-controlled verdict is possible whatever the data.
-  int min_samples_per_side = 5;
+  // Fewer blocks than this on either side give an inconclusive verdict. Five is the smallest
+  // count at which the exact Mann-Whitney test can reach p < 0.01 (2 / C(10, 5) = 0.0079); below
+  // it no FDR-controlled verdict is possible whatever the data.
+  int min_blocks_per_side = 5;
+  // What a block is, for reasons: "run" or "boot".
+  std::string block_unit = "run";
   // Power aimed at when estimating the repetitions an inconclusive metric needs.
   double planning_power = 0.8;
   // Bootstrap of the median ratio (seeded; 0 resamples skips it).
@@ -90,13 +120,21 @@ struct MetricComparison {
   std::string metric;
   std::string unit;
   MetricDirection direction = MetricDirection::kLowerIsBetter;
+  // Repetitions and blocks per side.
   int baseline_count = 0;
   int candidate_count = 0;
+  int baseline_blocks = 0;
+  int candidate_blocks = 0;
+  // Median of the block summaries per side.
   double baseline_median = 0;
   double candidate_median = 0;
+  // Mean and coefficient of variation over all repetitions (LKP's "mean +- %stddev").
+  double baseline_mean = 0;
+  double candidate_mean = 0;
   double baseline_cv = 0;
   double candidate_cv = 0;
-  // 1.4826 MAD / median per side: what the noise check and the repetition estimate use.
+  // 1.4826 MAD / median of the block summaries per side: what the noise check and the
+  // repetition estimate use.
   double baseline_robust_cv = 0;
   double candidate_robust_cv = 0;
   // Ratio B/A and its interval at CompareOptions::confidence. NaN when not computed (too few
@@ -120,8 +158,11 @@ struct MetricComparison {
   Verdict verdict = Verdict::kInconclusive;
   // One sentence on why the verdict was reached, for terminal and HTML reports.
   std::string reason;
-  // For inconclusive verdicts: estimated further repetitions per side to resolve the metric.
-  int additional_repetitions = 0;
+  // Neutral: reported, not tested (p computed for information, no q).
+  bool tested = true;
+  // For inconclusive verdicts: estimated further blocks (runs, or boots) per side to resolve the
+  // metric; 0 when there is no estimate (see reason).
+  int additional_blocks = 0;
 };
 
 struct SuiteComparison {
@@ -133,7 +174,7 @@ struct SuiteComparison {
   int inconclusive = 0;
 };
 
-// Compares every metric; BH runs across all metrics that got a p-value. Errors (InvalidArgument)
+// Compares every metric; BH runs across all tested (non-neutral) metrics that got a p-value. Errors (InvalidArgument)
 // only for bad options or non-finite samples, naming the benchmark and metric; too few samples
 // is a verdict, not an error.
 absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& metrics,

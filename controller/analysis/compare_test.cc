@@ -77,8 +77,11 @@ TEST(CompareTest, TooFewSamplesIsInconclusiveWithARepetitionEstimate) {
   ASSERT_TRUE(c.ok());
   const MetricComparison& m = c->metrics[0];
   EXPECT_EQ(m.verdict, Verdict::kInconclusive);
-  EXPECT_NE(m.reason.find("too few samples"), std::string::npos) << m.reason;
-  EXPECT_GE(m.additional_repetitions, 2);
+  EXPECT_NE(m.reason.find("A: 3 runs, 3 repetitions; B: 3 runs, 3 repetitions; needs at least 5 runs "
+                          "per side"),
+            std::string::npos)
+      << m.reason;
+  EXPECT_GE(m.additional_blocks, 2);
   EXPECT_TRUE(std::isnan(m.p_value));
 }
 
@@ -93,7 +96,7 @@ TEST(CompareTest, NoisyMetricIsInconclusiveUnlessTheChangeDwarfsTheNoise) {
   EXPECT_EQ(noisy.verdict, Verdict::kInconclusive);
   EXPECT_NE(noisy.reason.find("noisy"), std::string::npos) << noisy.reason;
   // Resolving a 5% change at ~30% CV takes hundreds of repetitions; the estimate says so.
-  EXPECT_GT(noisy.additional_repetitions, 100);
+  EXPECT_GT(noisy.additional_blocks, 100);
   const MetricComparison& huge = c->metrics[1];
   EXPECT_TRUE(huge.noisy);
   EXPECT_EQ(huge.verdict, Verdict::kRegression) << huge.reason;
@@ -123,8 +126,138 @@ TEST(CompareTest, FalseDiscoveryControlSpansTheWholeComparison) {
   ASSERT_TRUE(crowded.ok());
   EXPECT_NEAR(crowded->metrics[0].q_value, 20 * 2.0 / 252, 1e-12);
   EXPECT_EQ(crowded->metrics[0].verdict, Verdict::kInconclusive) << crowded->metrics[0].reason;
-  EXPECT_GE(crowded->metrics[0].additional_repetitions, 1);
+  EXPECT_GE(crowded->metrics[0].additional_blocks, 1);
   EXPECT_EQ(crowded->no_change, 19);
+}
+
+TEST(CompareTest, OneRunPerSideIsInconclusiveWhateverItsRepetitionsSay) {
+  // Two runs of 6 repetitions, one per side: within each run the repetitions agree closely and
+  // the runs differ by 8%, as runs of one kernel on one machine can (memory layout, page cache).
+  // Pooled, the 6 + 6 samples would be "significant"; as blocks they are one sample per side.
+  MetricSamples m;
+  m.benchmark = "fault_anon";
+  m.metric = "ns_per_fault";
+  m.baseline = {1000, 1001, 999, 1002, 1000, 998};
+  m.candidate = {920, 921, 919, 922, 920, 918};
+  m.baseline_blocks = {7, 7, 7, 7, 7, 7};
+  m.candidate_blocks = {9, 9, 9, 9, 9, 9};
+  absl::StatusOr<SuiteComparison> c = CompareSuite({m});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const MetricComparison& r = c->metrics[0];
+  EXPECT_EQ(r.verdict, Verdict::kInconclusive);
+  EXPECT_EQ(r.baseline_blocks, 1);
+  EXPECT_EQ(r.baseline_count, 6);
+  EXPECT_EQ(r.reason,
+            "A: 1 run of 6 repetitions; B: 1 run of 6 repetitions; needs at least 5 runs per side");
+  // No noise estimate from one block: the estimate is only what the minimum asks for.
+  EXPECT_EQ(r.additional_blocks, 4);
+
+  // The same samples as independent repetitions are a clear-cut improvement: what the blocks
+  // prevent.
+  m.baseline_blocks.clear();
+  m.candidate_blocks.clear();
+  EXPECT_EQ(CompareSuite({m})->metrics[0].verdict, Verdict::kImprovement);
+}
+
+TEST(CompareTest, BlocksAreSummarisedByTheirMedians) {
+  // Five runs per side of three repetitions; each run's median is 100 + run (A) or 110 + run (B)
+  // whatever its outlying repetition.
+  MetricSamples m;
+  m.benchmark = "fault_anon";
+  m.metric = "ns_per_fault";
+  for (int run = 0; run < 5; ++run) {
+    for (double d : {0.0, 0.1, 50.0}) {
+      m.baseline.push_back(100 + run + d);
+      m.baseline_blocks.push_back(run);
+      m.candidate.push_back(110 + run + d);
+      m.candidate_blocks.push_back(run);
+    }
+  }
+  const MetricSamples summaries = BlockSummaries(m);
+  EXPECT_EQ(summaries.baseline, (std::vector<double>{100.1, 101.1, 102.1, 103.1, 104.1}));
+  EXPECT_TRUE(summaries.baseline_blocks.empty());
+  absl::StatusOr<SuiteComparison> c = CompareSuite({m});
+  ASSERT_TRUE(c.ok());
+  const MetricComparison& r = c->metrics[0];
+  EXPECT_EQ(r.baseline_blocks, 5);
+  EXPECT_EQ(r.baseline_count, 15);
+  EXPECT_DOUBLE_EQ(r.baseline_median, 102.1);
+  EXPECT_NEAR(r.p_value, 2.0 / 252, 1e-12);  // the exact p of 5 blocks against 5
+  EXPECT_EQ(r.verdict, Verdict::kRegression) << r.reason;
+  // Mean over every repetition, outliers included (LKP's mean +- %stddev).
+  EXPECT_NEAR(r.baseline_mean, 102 + 50.1 / 3, 1e-9);
+
+  m.baseline_blocks.pop_back();
+  EXPECT_EQ(CompareSuite({m}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CompareTest, NeutralMetricsStayOutOfTheFalseDiscoveryFamily) {
+  // One real shift at the smallest exact p of 5 against 5 (0.0079) passes FDR 1% alone; twenty
+  // neutral metrics beside it (constant by construction, like pages_touched) must not dilute it.
+  MetricSamples shifted;
+  shifted.benchmark = "fault_anon";
+  shifted.metric = "ns_per_fault";
+  shifted.baseline = {100, 101, 102, 103, 104};
+  shifted.candidate = {105, 106, 107, 108, 109};
+  std::vector<MetricSamples> suite = {shifted};
+  for (int i = 0; i < 20; ++i) {
+    MetricSamples neutral = shifted;
+    neutral.metric = "pages_touched" + std::to_string(i);
+    neutral.direction = MetricDirection::kNeutral;
+    neutral.baseline = neutral.candidate = {4096, 4096, 4096, 4096, 4096};
+    suite.push_back(neutral);
+  }
+  absl::StatusOr<SuiteComparison> c = CompareSuite(suite);
+  ASSERT_TRUE(c.ok());
+  EXPECT_NEAR(c->metrics[0].q_value, 2.0 / 252, 1e-12);
+  EXPECT_EQ(c->metrics[0].verdict, Verdict::kRegression) << c->metrics[0].reason;
+  for (size_t i = 1; i < c->metrics.size(); ++i) {
+    EXPECT_FALSE(c->metrics[i].tested);
+    EXPECT_TRUE(std::isnan(c->metrics[i].q_value));
+    EXPECT_EQ(c->metrics[i].verdict, Verdict::kNoChange);
+    EXPECT_EQ(c->metrics[i].reason, "neutral metric: reported, not tested (+0.0%)");
+  }
+}
+
+TEST(CompareTest, ASideThatNeverMeasuredAMetricSaysSo) {
+  MetricSamples m;
+  m.benchmark = "fault_anon";
+  m.metric = "vma_lock_retries";
+  m.baseline = {3, 4, 5, 3, 4};
+  absl::StatusOr<SuiteComparison> c = CompareSuite({m});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->metrics[0].verdict, Verdict::kInconclusive);
+  EXPECT_EQ(c->metrics[0].reason, "B: not measured");
+  EXPECT_EQ(c->metrics[0].additional_blocks, 0);
+}
+
+TEST(CompareTest, NoRepetitionEstimateFromTwoBlocks) {
+  CompareOptions options;
+  options.min_blocks_per_side = 2;
+  absl::StatusOr<SuiteComparison> c = CompareSuite(
+      {Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1.03, 0.02, 2, 11)}, options);
+  ASSERT_TRUE(c.ok());
+  const MetricComparison& m = c->metrics[0];
+  EXPECT_EQ(m.verdict, Verdict::kInconclusive) << m.reason;
+  EXPECT_EQ(m.additional_blocks, 1);
+  EXPECT_NE(m.reason.find("at least 3 runs per side are needed to estimate the noise"),
+            std::string::npos)
+      << m.reason;
+}
+
+TEST(CompareTest, ZeroMinimumEffectIsHonoured) {
+  CompareOptions options;
+  options.min_effect = 0;
+  absl::StatusOr<SuiteComparison> c = CompareSuite(
+      {Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1.01, 0.001, 10, 12)}, options);
+  ASSERT_TRUE(c.ok());
+  // A significant 1% change: no_change under the default 2%, a regression at 0.
+  EXPECT_EQ(c->metrics[0].verdict, Verdict::kRegression) << c->metrics[0].reason;
+  EXPECT_EQ(CompareSuite({Metric("ns_per_fault", MetricDirection::kLowerIsBetter, 1.01, 0.001,
+                                 10, 12)})
+                ->metrics[0]
+                .verdict,
+            Verdict::kNoChange);
 }
 
 TEST(CompareTest, NonPositiveSamplesFallBackToTheShift) {

@@ -74,10 +74,11 @@ GateMetricFinding Judge(const GateRule& rule, const CompareOptions& options,
   double lower = kNaN;
   double upper = kNaN;
   if (std::isnan(c.ratio) ||
-      !RatioInterval(in, c.baseline_median, 2 * rule.confidence - 1, lower, upper)) {
+      !RatioInterval(BlockSummaries(in), c.baseline_median, 2 * rule.confidence - 1, lower,
+                     upper)) {
     f.outcome = GateOutcome::kInconclusive;
     f.reason = absl::StrCat("not comparable: ", c.reason);
-    f.additional_repetitions = c.additional_repetitions;
+    f.additional_blocks = c.additional_blocks;
     return f;
   }
   if (c.direction == MetricDirection::kLowerIsBetter) {
@@ -112,14 +113,14 @@ GateMetricFinding Judge(const GateRule& rule, const CompareOptions& options,
   // Repetitions to tell the estimate from the budget at the rule's confidence.
   const double distance = std::max(0.005, std::fabs(f.regression - rule.max_regression));
   const int needed = RepetitionsToResolve(cv, distance, 2 * (1 - rule.confidence), 0.8);
-  f.additional_repetitions =
-      std::max(1, needed - std::min(c.baseline_count, c.candidate_count));
+  f.additional_blocks = std::max(1, needed - std::min(c.baseline_blocks, c.candidate_blocks));
   f.reason = absl::StrCat("cannot tell against the budget: ", evidence,
                           f.regression_lower > rule.max_regression
                               ? "; not significant after FDR control across the comparison"
                               : "",
-                          absl::StrFormat("; about %d more repetitions per side",
-                                          f.additional_repetitions));
+                          absl::StrFormat("; about %d more %s%s per side", f.additional_blocks,
+                                          options.block_unit,
+                                          f.additional_blocks == 1 ? "" : "s"));
   return f;
 }
 

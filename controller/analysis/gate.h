@@ -76,7 +76,8 @@ struct GateMetricFinding {
   double regression_lower = 0;
   double regression_upper = 0;
   std::string reason;
-  int additional_repetitions = 0;
+  // Further blocks per side that would resolve an inconclusive finding.
+  int additional_blocks = 0;
 };
 
 struct GateRuleResult {

@@ -152,7 +152,7 @@ TEST(GateTest, RegressionNearTheBudgetIsInconclusive) {
   const GateMetricFinding& f = g->rules[0].findings[0];
   EXPECT_LT(f.regression_lower, 0.05);
   EXPECT_GT(f.regression_upper, 0.05);
-  EXPECT_GT(f.additional_repetitions, 0);
+  EXPECT_GT(f.additional_blocks, 0);
 }
 
 TEST(GateTest, MissingDataAndNeutralMetricsNeverPassOrFailWrongly) {

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -33,6 +36,17 @@ std::vector<std::pair<double, bool>> Pool(const std::vector<double>& a,
   std::sort(pooled.begin(), pooled.end(),
             [](const auto& l, const auto& r) { return l.first < r.first; });
   return pooled;
+}
+
+// The null distribution depends on the sizes only and costs O((m n)^2) to build (6 million steps
+// at 50 x 50), so each size pair is built once per process. At most 50 x 50 entries.
+const std::vector<double>& CachedNullCdf(int m, int n) {
+  static std::mutex mu;
+  static auto* cache = new std::map<std::pair<int, int>, std::unique_ptr<std::vector<double>>>();
+  std::lock_guard<std::mutex> lock(mu);
+  std::unique_ptr<std::vector<double>>& entry = (*cache)[{m, n}];
+  if (entry == nullptr) entry = std::make_unique<std::vector<double>>(MannWhitneyNullCdf(m, n));
+  return *entry;
 }
 
 }  // namespace
@@ -163,7 +177,7 @@ absl::StatusOr<MannWhitneyResult> MannWhitneyU(const std::vector<double>& a,
     return result;
   }
   if (small) {
-    const std::vector<double> cdf = MannWhitneyNullCdf(static_cast<int>(m), static_cast<int>(n));
+    const std::vector<double>& cdf = CachedNullCdf(static_cast<int>(m), static_cast<int>(n));
     // The null distribution is symmetric, so P(U >= u_max) = P(U <= m n - u_max).
     const int u_min = static_cast<int>(std::lround(dm * dn - u_max));
     result.p_value = std::min(1.0, 2 * cdf[u_min]);

@@ -27,15 +27,26 @@ std::string ChangeCell(const MetricComparison& m) {
   return absl::StrFormat("%+.1f%%", (m.ratio - 1) * 100);
 }
 
-std::string NoteCell(const MetricComparison& m) {
-  std::vector<std::string> notes;
-  if (m.noisy) notes.push_back("noisy");
-  if (m.direction == MetricDirection::kNeutral && m.shifted) notes.push_back("moved (neutral)");
-  if (m.additional_repetitions > 0) {
-    notes.push_back(absl::StrCat("+", m.additional_repetitions, " reps/side"));
+std::string DirectionCell(MetricDirection direction) {
+  switch (direction) {
+    case MetricDirection::kLowerIsBetter:
+      return "lower";
+    case MetricDirection::kHigherIsBetter:
+      return "higher";
+    case MetricDirection::kNeutral:
+      return "neutral";
   }
-  return absl::StrJoin(notes, ", ");
+  return "-";
 }
+
+// LKP's "mean +- %stddev" over all repetitions of a side, e.g. "1021+-1.3%".
+std::string MeanCell(int count, double mean, double cv) {
+  if (count == 0) return "-";
+  if (std::isnan(cv)) return Number(mean);
+  return absl::StrFormat("%s+-%.1f%%", Number(mean), cv * 100);
+}
+
+std::string MedianCell(int count, double median) { return count == 0 ? "-" : Number(median); }
 
 // Pads every column to its widest cell; the last column is left ragged.
 std::string Render(const std::vector<std::vector<std::string>>& rows) {
@@ -60,22 +71,28 @@ std::string Render(const std::vector<std::vector<std::string>>& rows) {
 }  // namespace
 
 std::string FormatComparisonTable(const SuiteComparison& comparison) {
-  std::vector<std::vector<std::string>> rows = {{"benchmark", "metric", "A median", "B median",
-                                                 "B/A [95% CI]", "change", "p", "q", "verdict",
-                                                 "note"}};
-  rows[0][4] = absl::StrFormat("B/A [%.0f%% CI]", comparison.options.confidence * 100);
+  const std::string& unit = comparison.options.block_unit;
+  std::vector<std::vector<std::string>> rows = {
+      {"benchmark", "metric", "unit", "better", "A median", "A mean+-sd", "B median", "B mean+-sd",
+       absl::StrFormat("B/A [%.0f%% CI]", comparison.options.confidence * 100), "change", "p",
+       "q", absl::StrCat(unit, "s A/B"), "verdict", "reason"}};
   for (const MetricComparison& m : comparison.metrics) {
-    rows.push_back({m.benchmark, m.metric, Number(m.baseline_median), Number(m.candidate_median),
-                    RatioCell(m), ChangeCell(m), Number(m.p_value), Number(m.q_value),
-                    VerdictName(m.verdict), NoteCell(m)});
+    rows.push_back({m.benchmark, m.metric, m.unit.empty() ? "-" : m.unit,
+                    DirectionCell(m.direction), MedianCell(m.baseline_count, m.baseline_median),
+                    MeanCell(m.baseline_count, m.baseline_mean, m.baseline_cv),
+                    MedianCell(m.candidate_count, m.candidate_median),
+                    MeanCell(m.candidate_count, m.candidate_mean, m.candidate_cv), RatioCell(m),
+                    ChangeCell(m), Number(m.p_value), m.tested ? Number(m.q_value) : "untested",
+                    absl::StrCat(m.baseline_blocks, "/", m.candidate_blocks),
+                    VerdictName(m.verdict), m.reason});
   }
   return absl::StrCat(
       Render(rows),
       absl::StrFormat("%d metrics: %d regression, %d improvement, %d no_change, %d inconclusive "
-                      "(FDR %.2g, minimum effect %.1f%%)\n",
+                      "(FDR %.2g, minimum effect %.1f%%, one %s per block)\n",
                       static_cast<int>(comparison.metrics.size()), comparison.regressions,
                       comparison.improvements, comparison.no_change, comparison.inconclusive,
-                      comparison.options.fdr_level, comparison.options.min_effect * 100));
+                      comparison.options.fdr_level, comparison.options.min_effect * 100, unit));
 }
 
 std::string FormatGateResult(const GateResult& result) {

@@ -11,8 +11,11 @@
 
 namespace faultline::controller::analysis {
 
-// One row per metric: benchmark, metric, medians, B/A with interval, change, p, q, verdict and a
-// note (noisy, more repetitions needed), then a summary line with the verdict counts.
+// One row per metric: benchmark, metric, unit, better direction, per side the median of the
+// block summaries and LKP's mean +- %stddev over all repetitions, B/A with its interval, change,
+// p, q ("untested" for neutral metrics), blocks per side, verdict and its reason (which carries
+// the one repetition estimate), then a summary line with the verdict counts. A cell that was not
+// computed, or a side that never measured the metric, is "-".
 std::string FormatComparisonTable(const SuiteComparison& comparison);
 
 // One line per rule and one indented line per metric finding that is not a pass, then the

@@ -14,11 +14,18 @@
 //   outliers      lognormal, plus 5% of repetitions hit by a 10-40% slowdown (an interrupt
 //                 storm, a compaction), as seen on shared test machines.
 //
+// Between-run noise: a run (one process running its repetitions) draws its own multiplicative
+// offset exp(b sigma Z) shared by all its repetitions (memory layout, page cache, THP, boot-time
+// layout), b = 0, 1 or 3 times the within-run log-sd. Designs: R runs x r repetitions per side.
+//
 // Anchor rules, applied per metric as their tools do (none controls the FDR across metrics):
-//   LKP       mean over runs; changed when the min/max ranges of the two sides do not overlap
-//             and |mean change| > 5%.
-//   mmtests   changed when mean +- 1.96 sd intervals do not overlap.
-//   MWU 0.05  Mann-Whitney p < 0.05 (LNT, Google Benchmark compare.py).
+//   LKP       one value per run (the run's mean); changed when the min/max ranges of the two
+//             sides do not overlap and |mean change| > 5%.
+//   mmtests   every repetition a sample; changed when mean +- 1.96 sd intervals do not overlap.
+//   MWU 0.05  every repetition a sample; Mann-Whitney p < 0.05 (LNT, Google Benchmark
+//             compare.py).
+// "faultline, repetitions pooled" is faultline's rule with every repetition its own block: what
+// compare did before blocks.
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -36,6 +43,13 @@ namespace {
 constexpr int kSuites = 1000;
 constexpr int kMetricsPerSuite = 20;
 constexpr int kRepetitions = 10;
+
+// R runs of r repetitions per side, between-run log-sd `between` times the within-run one.
+struct Design {
+  int runs = kRepetitions;
+  int repetitions_per_run = 1;
+  double between = 0;
+};
 constexpr double kCv = 0.02;
 constexpr double kShift = 1.05;
 
@@ -78,8 +92,9 @@ double Draw(Noise noise, double base, DeterministicRandom& random) {
 }
 
 // A suite whose first `shifted` metrics are 5% slower on the candidate side.
-std::vector<MetricSamples> MakeSuite(Noise noise, int shifted, int repetitions,
+std::vector<MetricSamples> MakeSuite(Noise noise, int shifted, const Design& design,
                                      DeterministicRandom& random) {
+  const double sigma = std::sqrt(std::log1p(kCv * kCv));
   std::vector<MetricSamples> suite(kMetricsPerSuite);
   for (int m = 0; m < kMetricsPerSuite; ++m) {
     MetricSamples& s = suite[m];
@@ -88,21 +103,53 @@ std::vector<MetricSamples> MakeSuite(Noise noise, int shifted, int repetitions,
     s.direction = MetricDirection::kLowerIsBetter;
     const double base = 100 * std::exp(4 * random.Uniform01());  // 100 .. 5500 ns
     const double factor = m < shifted ? kShift : 1.0;
-    for (int r = 0; r < repetitions; ++r) {
-      s.baseline.push_back(Draw(noise, base, random));
-      s.candidate.push_back(Draw(noise, base * factor, random));
+    for (int run = 0; run < design.runs; ++run) {
+      const double run_a = design.between > 0 ? std::exp(design.between * sigma * random.Normal())
+                                              : 1.0;
+      const double run_b = design.between > 0 ? std::exp(design.between * sigma * random.Normal())
+                                              : 1.0;
+      for (int r = 0; r < design.repetitions_per_run; ++r) {
+        s.baseline.push_back(Draw(noise, base * run_a, random));
+        s.candidate.push_back(Draw(noise, base * factor * run_b, random));
+        if (design.repetitions_per_run > 1) {
+          s.baseline_blocks.push_back(run);
+          s.candidate_blocks.push_back(run);
+        }
+      }
     }
   }
   return suite;
 }
 
+std::vector<MetricSamples> Pooled(std::vector<MetricSamples> suite) {
+  for (MetricSamples& s : suite) {
+    s.baseline_blocks.clear();
+    s.candidate_blocks.clear();
+  }
+  return suite;
+}
+
+// Per-run means, for LKP (one value per run).
+std::vector<double> RunMeans(const std::vector<double>& x, const std::vector<int>& blocks) {
+  if (blocks.empty()) return x;
+  std::vector<double> means;
+  for (size_t i = 0; i < x.size();) {
+    size_t j = i;
+    double sum = 0;
+    while (j < x.size() && blocks[j] == blocks[i]) sum += x[j++];
+    means.push_back(sum / static_cast<double>(j - i));
+    i = j;
+  }
+  return means;
+}
+
 // Flags per metric: +1 regression (candidate worse), -1 improvement, 0 nothing.
 using Rule = std::function<std::vector<int>(const std::vector<MetricSamples>&)>;
 
-Rule FaultlineRule(const CompareOptions& options) {
-  return [options](const std::vector<MetricSamples>& suite) {
+Rule FaultlineRule(const CompareOptions& options, bool pool = false) {
+  return [options, pool](const std::vector<MetricSamples>& suite) {
     std::vector<int> flags(suite.size(), 0);
-    absl::StatusOr<SuiteComparison> c = CompareSuite(suite, options);
+    absl::StatusOr<SuiteComparison> c = CompareSuite(pool ? Pooled(suite) : suite, options);
     if (!c.ok()) {
       std::fprintf(stderr, "compare failed: %s\n", std::string(c.status().message()).c_str());
       return flags;
@@ -142,8 +189,10 @@ int Sign(double change) { return change > 0 ? 1 : -1; }
 std::vector<int> LkpRule(const std::vector<MetricSamples>& suite) {
   std::vector<int> flags;
   for (const MetricSamples& s : suite) {
-    const double change = Mean(s.candidate) / Mean(s.baseline) - 1;
-    const bool disjoint = Min(s.candidate) > Max(s.baseline) || Max(s.candidate) < Min(s.baseline);
+    const std::vector<double> a = RunMeans(s.baseline, s.baseline_blocks);
+    const std::vector<double> b = RunMeans(s.candidate, s.candidate_blocks);
+    const double change = Mean(b) / Mean(a) - 1;
+    const bool disjoint = Min(b) > Max(a) || Max(b) < Min(a);
     flags.push_back(disjoint && std::fabs(change) > 0.05 ? Sign(change) : 0);
   }
   return flags;
@@ -178,11 +227,11 @@ struct Rates {
 };
 
 // Every rule sees exactly the same suites: each scenario regenerates from its own seed.
-double AaRate(Noise noise, const Rule& rule, int repetitions, int suites, uint64_t seed) {
+double AaRate(Noise noise, const Rule& rule, const Design& design, int suites, uint64_t seed) {
   DeterministicRandom random(seed);
   int flagged_suites = 0;
   for (int s = 0; s < suites; ++s) {
-    const std::vector<int> flags = rule(MakeSuite(noise, 0, repetitions, random));
+    const std::vector<int> flags = rule(MakeSuite(noise, 0, design, random));
     bool any = false;
     for (int f : flags) any |= f != 0;
     flagged_suites += any;
@@ -190,10 +239,12 @@ double AaRate(Noise noise, const Rule& rule, int repetitions, int suites, uint64
   return static_cast<double>(flagged_suites) / suites;
 }
 
-Rates Measure(Noise noise, const Rule& rule, int repetitions = kRepetitions) {
+Rates Measure(Noise noise, const Rule& rule, const Design& design = {}) {
   Rates rates;
-  const uint64_t noise_seed = 1000 * (static_cast<uint64_t>(noise) + 1);
-  rates.aa_suites_flagged = AaRate(noise, rule, repetitions, kSuites, noise_seed + 1);
+  const uint64_t noise_seed = 1000 * (static_cast<uint64_t>(noise) + 1) +
+                              static_cast<uint64_t>(design.between * 100) +
+                              10000 * static_cast<uint64_t>(design.repetitions_per_run);
+  rates.aa_suites_flagged = AaRate(noise, rule, design, kSuites, noise_seed + 1);
   const int shifted_counts[] = {kMetricsPerSuite, kMetricsPerSuite / 4, 1};
   double* outputs[] = {&rates.power_all, &rates.power_quarter, &rates.power_one};
   for (int k = 0; k < 3; ++k) {
@@ -201,7 +252,7 @@ Rates Measure(Noise noise, const Rule& rule, int repetitions = kRepetitions) {
     long detected = 0;
     long total = 0;
     for (int s = 0; s < kSuites; ++s) {
-      const std::vector<int> flags = rule(MakeSuite(noise, shifted_counts[k], repetitions, random));
+      const std::vector<int> flags = rule(MakeSuite(noise, shifted_counts[k], design, random));
       for (int m = 0; m < shifted_counts[k]; ++m) {
         detected += flags[m] == 1;
         ++total;
@@ -250,7 +301,7 @@ void Run() {
   std::printf("\nfaultline defaults, A/A suites flagged over 10,000 suites:");
   for (Noise noise : {Noise::kLognormal, Noise::kLogT3, Noise::kOutliers}) {
     std::printf("  %s %.2f%%", NoiseName(noise),
-                100 * AaRate(noise, rules[0].rule, kRepetitions, 10000,
+                100 * AaRate(noise, rules[0].rule, Design{}, 10000,
                              77 + static_cast<uint64_t>(noise)));
     std::fflush(stdout);
   }
@@ -262,11 +313,44 @@ void Run() {
   std::printf("%-40s %14s %14s %14s %14s\n", "repetitions", "A/A flagged", "power 20/20",
               "power 5/20", "power 1/20");
   for (int repetitions : {5, 8, 15, 20}) {
-    const Rates rates = Measure(Noise::kLognormal, rules[0].rule, repetitions);
+    Design design;
+    design.runs = repetitions;
+    const Rates rates = Measure(Noise::kLognormal, rules[0].rule, design);
     std::printf("%-40d %13.1f%% %13.1f%% %13.1f%% %13.1f%%\n", repetitions,
                 100 * rates.aa_suites_flagged, 100 * rates.power_all, 100 * rates.power_quarter,
                 100 * rates.power_one);
     std::fflush(stdout);
+  }
+
+  // Between-run noise: runs of several repetitions, each run offset as a whole.
+  const std::vector<NamedRule> block_rules = {
+      {"faultline (defaults, runs as blocks)", FaultlineRule(defaults)},
+      {"faultline, repetitions pooled", FaultlineRule(defaults, /*pool=*/true)},
+      {"BH q<=0.05, 90% CI beyond 2% (blocks)", IntervalRule(0.05, 0.90)},
+      {"LKP (per-run means)", LkpRule},
+      {"mmtests (repetitions pooled)", MmtestsRule},
+      {"MWU p<0.05 (repetitions pooled)", PlainMwuRule},
+  };
+  struct NamedDesign {
+    std::string name;
+    Design design;
+  };
+  const std::vector<NamedDesign> designs = {
+      {"10 runs x 3 reps, between-run sd = within", {10, 3, 1.0}},
+      {"10 runs x 3 reps, between-run sd = 3x within", {10, 3, 3.0}},
+      {"1 run x 10 reps, between-run sd = within", {1, 10, 1.0}},
+  };
+  for (const NamedDesign& d : designs) {
+    std::printf("\nlognormal noise, %s:\n", d.name.c_str());
+    std::printf("%-40s %14s %14s %14s %14s\n", "rule", "A/A flagged", "power 20/20",
+                "power 5/20", "power 1/20");
+    for (const NamedRule& r : block_rules) {
+      const Rates rates = Measure(Noise::kLognormal, r.rule, d.design);
+      std::printf("%-40s %13.1f%% %13.1f%% %13.1f%% %13.1f%%\n", r.name.c_str(),
+                  100 * rates.aa_suites_flagged, 100 * rates.power_all,
+                  100 * rates.power_quarter, 100 * rates.power_one);
+      std::fflush(stdout);
+    }
   }
 }
 

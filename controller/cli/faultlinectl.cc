@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,14 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "controller/analysis/gate.h"
 #include "controller/analysis/report_text.h"
 #include "controller/cli/campaign_file.h"
 #include "controller/cli/command_help.h"
+#include "controller/cli/comparison_output.h"
 #include "controller/cli/html_report.h"
 #include "controller/cli/results_table.h"
 #include "controller/cli/selector.h"
@@ -32,8 +35,8 @@
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address (host:port).");
 ABSL_FLAG(bool, wait, false, "submit: wait for the campaign to finish, showing progress.");
-ABSL_FLAG(std::string, format, "table", "results: table, csv or json.");
-ABSL_FLAG(std::string, output, "", "results: write to this file instead of stdout.");
+ABSL_FLAG(std::string, format, "table", "results/compare: table, csv or json.");
+ABSL_FLAG(std::string, output, "", "results/compare: write to this file instead of stdout.");
 ABSL_FLAG(std::string, campaign, "", "results: only this campaign.");
 ABSL_FLAG(std::string, benchmark, "", "results: only this benchmark.");
 ABSL_FLAG(std::string, kernel_label, "", "results: only kernels whose label matches this glob.");
@@ -53,8 +56,13 @@ ABSL_FLAG(std::string, role, "", "token new: the role of the new token (agent, r
 ABSL_FLAG(std::string, name, "",
           "token new: who holds the token (for role agent: the agent id it may act as).");
 ABSL_FLAG(bool, confirm, true, "gate: re-run a single-host failure on a second host.");
-ABSL_FLAG(double, min_effect, 0, "compare/gate: minimum effect (0.02 = 2%; 0: default).");
-ABSL_FLAG(double, fdr_level, 0, "compare/gate: false-discovery rate (0: default 0.01).");
+ABSL_FLAG(std::optional<double>, min_effect, std::nullopt,
+          "compare/gate: minimum effect (0.02 = 2%, the default; 0 is honoured).");
+ABSL_FLAG(std::optional<double>, fdr_level, std::nullopt,
+          "compare/gate: false-discovery rate in (0, 1); default 0.01.");
+ABSL_FLAG(std::string, replication, "auto",
+          "compare/gate: the block a comparison replicates over: run, boot, or auto (boot when "
+          "both sides span several boots).");
 
 namespace {
 
@@ -78,7 +86,8 @@ Commands:
   results [--campaign=ID] [--benchmark=NAME] [--kernel_label=GLOB]
           [--format=table|csv|json] [--output=FILE]
                          print stored results
-  compare --baseline=SEL --candidate=SEL [--html=FILE]
+  compare --baseline=SEL --candidate=SEL [--format=table|json|csv] [--output=FILE]
+          [--html=FILE] [--min_effect=F] [--fdr_level=F] [--replication=auto|run|boot]
                          compare two kernels' stored results (docs/analysis.md)
   gate --baseline=SEL --candidate=SEL --policy=FILE [--suite=FILE] [--confirm=false]
                          decide an upgrade gate; with --suite, run that campaign first
@@ -168,7 +177,12 @@ class Cli {
     v1::CompareRequest request;
     int rc = Selectors(request.mutable_baseline(), request.mutable_candidate());
     if (rc != 0) return rc;
-    *request.mutable_options() = Options();
+    const std::string format = absl::GetFlag(FLAGS_format);
+    if (format != "table" && format != "json" && format != "csv") {
+      Fail(absl::StrCat("--format: \"", format, "\" is not one of table|csv|json"));
+      return kAnalysisError;
+    }
+    if (!Options(request.mutable_options())) return kAnalysisError;
     if (!Utf8OrFail(request)) return kAnalysisError;
     v1::CompareResponse response;
     grpc::ClientContext ctx;
@@ -178,10 +192,17 @@ class Cli {
       Fail(status);
       return kAnalysisError;
     }
-    PrintComparisonHeader(response);
-    const std::string table = faultline::controller::analysis::FormatComparisonTable(
-        faultline::controller::service::SuiteComparisonFromProto(response));
-    std::fwrite(table.data(), 1, table.size(), stdout);
+    std::string text;
+    if (format == "json") {
+      text = faultline::cli::FormatComparisonJson(response);
+    } else if (format == "csv") {
+      text = faultline::cli::FormatComparisonCsv(response);
+    } else {
+      text = absl::StrCat(ComparisonHeader(response),
+                          faultline::controller::analysis::FormatComparisonTable(
+                              faultline::controller::service::SuiteComparisonFromProto(response)));
+    }
+    if (!WriteOutput(text)) return kAnalysisError;
     const std::string html_path = absl::GetFlag(FLAGS_html);
     if (!html_path.empty()) {
       std::ofstream out(html_path);
@@ -222,7 +243,7 @@ class Cli {
     request.set_policy(policy);
     const std::string name = absl::GetFlag(FLAGS_policy_name);
     request.set_policy_name(name.empty() ? BaseName(policy_path) : name);
-    *request.mutable_options() = Options();
+    if (!Options(request.mutable_options())) return kAnalysisError;
     request.set_skip_confirmation(!absl::GetFlag(FLAGS_confirm));
     const int timeout = absl::GetFlag(FLAGS_timeout_seconds);
     request.set_timeout_seconds(static_cast<uint32_t>(std::max(timeout, 1)));
@@ -250,9 +271,10 @@ class Cli {
     if (!response.campaign_id().empty()) {
       std::printf("campaign %s\n", response.campaign_id().c_str());
     }
-    PrintComparisonHeader(response.comparison());
-    const std::string table = faultline::controller::analysis::FormatComparisonTable(
-        faultline::controller::service::SuiteComparisonFromProto(response.comparison()));
+    const std::string table = absl::StrCat(
+        ComparisonHeader(response.comparison()),
+        faultline::controller::analysis::FormatComparisonTable(
+            faultline::controller::service::SuiteComparisonFromProto(response.comparison())));
     std::fwrite(table.data(), 1, table.size(), stdout);
     std::printf("\n");
     const std::string verdict = faultline::controller::analysis::FormatGateResult(
@@ -406,15 +428,7 @@ class Cli {
     } else {
       return Fail(absl::StrCat("--format: \"", format, "\" is not one of table|csv|json"));
     }
-    const std::string output = absl::GetFlag(FLAGS_output);
-    if (output.empty()) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      return 0;
-    }
-    std::ofstream out(output);
-    out << text;
-    if (!out.good()) return Fail(absl::StrCat(output, ": cannot write"));
-    return 0;
+    return WriteOutput(text) ? 0 : 2;
   }
 
  private:
@@ -435,20 +449,46 @@ class Cli {
     return 0;
   }
 
-  static v1::CompareOptions Options() {
-    v1::CompareOptions options;
-    options.set_min_effect(absl::GetFlag(FLAGS_min_effect));
-    options.set_fdr_level(absl::GetFlag(FLAGS_fdr_level));
-    return options;
+  // Fails (and returns false) on a --replication that is not a unit.
+  static bool Options(v1::CompareOptions* options) {
+    if (std::optional<double> v = absl::GetFlag(FLAGS_min_effect)) options->set_min_effect(*v);
+    if (std::optional<double> v = absl::GetFlag(FLAGS_fdr_level)) options->set_fdr_level(*v);
+    const std::string unit = absl::GetFlag(FLAGS_replication);
+    if (unit == "run") {
+      options->set_replication_unit(v1::REPLICATION_UNIT_RUN);
+    } else if (unit == "boot") {
+      options->set_replication_unit(v1::REPLICATION_UNIT_BOOT);
+    } else if (unit != "auto") {
+      Fail(absl::StrCat("--replication: \"", unit, "\" is not one of run|boot|auto"));
+      return false;
+    }
+    return true;
   }
 
-  static void PrintComparisonHeader(const v1::CompareResponse& r) {
-    std::printf("baseline (A): %s  [%u runs, %s]\ncandidate (B): %s  [%u runs, %s]\n",
-                absl::GetFlag(FLAGS_baseline).c_str(), r.baseline_runs(),
-                r.baseline_host_class().c_str(), absl::GetFlag(FLAGS_candidate).c_str(),
-                r.candidate_runs(), r.candidate_host_class().c_str());
-    for (const std::string& w : r.warnings()) std::printf("warning: %s\n", w.c_str());
-    std::printf("\n");
+  // Writes `text` to --output, or stdout; false (after saying why) when the file cannot be written.
+  static bool WriteOutput(const std::string& text) {
+    const std::string output = absl::GetFlag(FLAGS_output);
+    if (output.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      return true;
+    }
+    std::ofstream out(output);
+    out << text;
+    out.close();
+    if (!out.good()) {
+      Fail(absl::StrCat(output, ": cannot write"));
+      return false;
+    }
+    return true;
+  }
+
+  static std::string ComparisonHeader(const v1::CompareResponse& r) {
+    std::string out = absl::StrFormat(
+        "baseline (A): %s  [%u runs, %s]\ncandidate (B): %s  [%u runs, %s]\n",
+        absl::GetFlag(FLAGS_baseline), r.baseline_runs(), r.baseline_host_class(),
+        absl::GetFlag(FLAGS_candidate), r.candidate_runs(), r.candidate_host_class());
+    for (const std::string& w : r.warnings()) absl::StrAppend(&out, "warning: ", w, "\n");
+    return absl::StrCat(out, "\n");
   }
 
   std::unique_ptr<v1::CampaignService::Stub> stub_;

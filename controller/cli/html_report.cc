@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -38,6 +38,28 @@ const char* VerdictText(v1::Verdict v) {
 std::string Num(double v) {
   if (!std::isfinite(v)) return "n/a";
   return absl::StrFormat("%.4g", v);
+}
+
+const char* BetterText(v1::Direction d) {
+  switch (d) {
+    case v1::DIRECTION_HIGHER_IS_BETTER:
+      return "higher";
+    case v1::DIRECTION_NEUTRAL:
+      return "neutral";
+    default:
+      return "lower";
+  }
+}
+
+std::string SideMedian(uint32_t count, double median) {
+  return count == 0 ? "not measured" : Num(median);
+}
+
+// LKP's "mean +- %stddev".
+std::string MeanSd(uint32_t count, double mean, double cv) {
+  if (count == 0) return "not measured";
+  if (!std::isfinite(cv)) return Num(mean);
+  return absl::StrFormat("%s &plusmn; %.1f%%", Num(mean), cv * 100);
 }
 
 // Linear map of [lo, hi] onto [x0, x1].
@@ -75,6 +97,23 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// Median of each block's samples, in order of first appearance; without block labels every
+// sample is its own block.
+std::vector<double> BlockMedians(const google::protobuf::RepeatedField<double>& samples,
+                                 const google::protobuf::RepeatedField<uint32_t>& blocks) {
+  if (blocks.size() != samples.size()) return {samples.begin(), samples.end()};
+  std::vector<uint32_t> order;
+  std::map<uint32_t, std::vector<double>> by_block;
+  for (int i = 0; i < samples.size(); ++i) {
+    auto [it, fresh] = by_block.try_emplace(blocks[i]);
+    if (fresh) order.push_back(blocks[i]);
+    it->second.push_back(samples[i]);
+  }
+  std::vector<double> out;
+  for (uint32_t b : order) out.push_back(Median(by_block[b]));
+  return out;
+}
+
 std::string Plot(const v1::MetricComparison& m, double min_effect, int index) {
   std::vector<double> all(m.baseline_samples().begin(), m.baseline_samples().end());
   all.insert(all.end(), m.candidate_samples().begin(), m.candidate_samples().end());
@@ -90,14 +129,18 @@ std::string Plot(const v1::MetricComparison& m, double min_effect, int index) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
       "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">",
       index, HtmlEscape(title), kWidth, kHeight, kWidth, kHeight, HtmlEscape(title));
-  // Strip plot: one row per side, each repetition a dot (deterministic jitter), median a bar.
+  // Strip plot: one row per side, each repetition a dot (deterministic jitter), each block's
+  // median a hollow ring when blocks hold several repetitions, the median of the block medians
+  // (what the test compares) a bar.
   struct Side {
     const char* label;
     const google::protobuf::RepeatedField<double>* samples;
+    const google::protobuf::RepeatedField<uint32_t>* blocks;
     const char* colour;
   };
-  const Side sides[2] = {{"baseline (A)", &m.baseline_samples(), "#1f77b4"},
-                         {"candidate (B)", &m.candidate_samples(), "#d62728"}};
+  const Side sides[2] = {
+      {"baseline (A)", &m.baseline_samples(), &m.baseline_sample_blocks(), "#1f77b4"},
+      {"candidate (B)", &m.candidate_samples(), &m.candidate_sample_blocks(), "#d62728"}};
   for (int s = 0; s < 2; ++s) {
     const double row_y = kStripTop + s * kRowHeight + kRowHeight / 2;
     absl::StrAppendFormat(&svg,
@@ -112,7 +155,16 @@ std::string Plot(const v1::MetricComparison& m, double min_effect, int index) {
                             x(v), row_y + jitter, sides[s].colour);
       ++i;
     }
-    const double med = Median({sides[s].samples->begin(), sides[s].samples->end()});
+    const std::vector<double> block_medians = BlockMedians(*sides[s].samples, *sides[s].blocks);
+    if (block_medians.size() < static_cast<size_t>(sides[s].samples->size())) {
+      for (double v : block_medians) {
+        absl::StrAppendFormat(&svg,
+                              "<circle class=\"fl-block\" cx=\"%.1f\" cy=\"%.1f\" r=\"7\" "
+                              "fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>",
+                              x(v), row_y, sides[s].colour);
+      }
+    }
+    const double med = Median(block_medians);
     if (std::isfinite(med)) {
       absl::StrAppendFormat(&svg,
                             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
@@ -184,8 +236,7 @@ std::string HtmlEscape(const std::string& text) {
 
 std::string RenderComparisonHtml(const v1::CompareResponse& response, const std::string& baseline,
                                  const std::string& candidate) {
-  const double min_effect = response.options().min_effect() > 0 ? response.options().min_effect()
-                                                                 : 0.02;
+  const double min_effect = response.options().min_effect();
   std::string html = absl::StrCat(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       "<title>faultline comparison</title><style>"
@@ -207,30 +258,33 @@ std::string RenderComparisonHtml(const v1::CompareResponse& response, const std:
   for (const std::string& w : response.warnings()) {
     absl::StrAppend(&html, "<p class=\"warning\">warning: ", HtmlEscape(w), "</p>\n");
   }
-  html +=
-      "<table><tr><th>benchmark</th><th>metric</th><th>A median</th><th>B median</th>"
-      "<th>B/A</th><th>interval</th><th>p</th><th>q</th><th>verdict</th><th>note</th></tr>\n";
+  const std::string unit =
+      response.replication_unit() == v1::REPLICATION_UNIT_BOOT ? "boots" : "runs";
+  html += absl::StrCat(
+      "<table><tr><th>benchmark</th><th>metric</th><th>unit</th><th>better</th>"
+      "<th>A median</th><th>A mean &plusmn; sd</th><th>B median</th><th>B mean &plusmn; sd</th>"
+      "<th>B/A</th><th>interval</th><th>p</th><th>q</th><th>",
+      unit, " A/B</th><th>verdict</th><th>reason</th></tr>\n");
   for (const v1::MetricComparison& m : response.metrics()) {
     const char* cls = m.verdict() == v1::VERDICT_REGRESSION    ? "regression"
                       : m.verdict() == v1::VERDICT_IMPROVEMENT ? "improvement"
                                                                : "";
-    std::string note = m.reason();
-    // A noisy inconclusive metric's reason already starts with "noisy:".
-    if (m.noisy() && !absl::StartsWith(note, "noisy")) note = absl::StrCat("noisy; ", note);
-    absl::StrAppend(&html, "<tr class=\"", cls, "\"><td>", HtmlEscape(m.benchmark()), "</td><td>",
-                    HtmlEscape(m.metric()), "</td><td>", Num(m.baseline_median()), "</td><td>",
-                    Num(m.candidate_median()), "</td><td>", Num(m.ratio()), "</td><td>[",
-                    Num(m.ratio_lower()), ", ", Num(m.ratio_upper()), "]</td><td>",
-                    Num(m.p_value()), "</td><td>", Num(m.q_value()), "</td><td>",
-                    VerdictText(m.verdict()), "</td><td>", HtmlEscape(note), "</td></tr>\n");
+    absl::StrAppend(
+        &html, "<tr class=\"", cls, "\"><td>", HtmlEscape(m.benchmark()), "</td><td>",
+        HtmlEscape(m.metric()), "</td><td>", HtmlEscape(m.unit()), "</td><td>",
+        BetterText(m.direction()), "</td><td>", SideMedian(m.baseline_count(), m.baseline_median()),
+        "</td><td>", MeanSd(m.baseline_count(), m.baseline_mean(), m.baseline_cv()), "</td><td>",
+        SideMedian(m.candidate_count(), m.candidate_median()), "</td><td>",
+        MeanSd(m.candidate_count(), m.candidate_mean(), m.candidate_cv()), "</td><td>",
+        Num(m.ratio()), "</td><td>[", Num(m.ratio_lower()), ", ", Num(m.ratio_upper()),
+        "]</td><td>", Num(m.p_value()), "</td><td>", m.tested() ? Num(m.q_value()) : "untested",
+        "</td><td>", m.baseline_blocks(), "/", m.candidate_blocks(), "</td><td>",
+        VerdictText(m.verdict()), "</td><td>", HtmlEscape(m.reason()), "</td></tr>\n");
   }
-  html += "</table>\n<h2>Changed metrics</h2>\n";
+  // Every metric is plotted: an inconclusive one is where a reader most needs to see the data.
+  html += "</table>\n<h2>Every metric</h2>\n";
   int plots = 0;
-  for (const v1::MetricComparison& m : response.metrics()) {
-    if (m.verdict() != v1::VERDICT_REGRESSION && m.verdict() != v1::VERDICT_IMPROVEMENT) continue;
-    html += Plot(m, min_effect, plots++);
-  }
-  if (plots == 0) html += "<p>No metric regressed or improved.</p>\n";
+  for (const v1::MetricComparison& m : response.metrics()) html += Plot(m, min_effect, plots++);
   html += "</body></html>\n";
   return html;
 }

@@ -1,8 +1,10 @@
 // A comparison as one self-contained HTML page (no scripts, styles or fonts fetched: it opens
-// offline and can be attached to a review): a summary table of every metric and, for each
-// regressed or improved metric, one inline SVG figure (class "fl-plot") with both kernels'
-// repetitions as a strip plot with their medians, and the ratio B/A with its confidence interval
-// against 1 and the minimum-effect band.
+// offline and can be attached to a review): a summary table of every metric (unit, better
+// direction, per side median and mean +- %stddev, B/A with its interval, p, q, blocks, verdict
+// and reason) and, for every metric, one inline SVG figure (class "fl-plot") with both kernels'
+// repetitions as a strip plot, each block's median as a ring (class "fl-block") when blocks hold
+// several repetitions, the median of the block medians as a bar, and the ratio B/A with its
+// confidence interval against 1 and the minimum-effect band.
 #ifndef FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_
 #define FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_
 

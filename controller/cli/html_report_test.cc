@@ -37,51 +37,51 @@ v1::MetricComparison Metric(const std::string& name, v1::Verdict verdict, double
   return m;
 }
 
-TEST(HtmlReportTest, NoisyNoteSaysNoisyOnce) {
+TEST(HtmlReportTest, EveryMetricIsPlottedWithItsBlocks) {
   v1::CompareResponse r;
-  v1::MetricComparison noisy = Metric("ns_per_fault", v1::VERDICT_INCONCLUSIVE, 1.0);
-  noisy.set_noisy(true);
-  noisy.set_reason("noisy: robust CV 40.0% over 10.0%");
-  *r.add_metrics() = noisy;
-  v1::MetricComparison shifted = Metric("faults_per_sec", v1::VERDICT_REGRESSION, 0.7);
-  shifted.set_noisy(true);
-  shifted.set_reason("30% slower");
-  *r.add_metrics() = shifted;
-  const std::string html = RenderComparisonHtml(r, "a", "b");
-  EXPECT_THAT(html, HasSubstr("<td>noisy: robust CV 40.0% over 10.0%</td>"));
-  EXPECT_THAT(html, Not(HasSubstr("noisy; noisy")));
-  EXPECT_THAT(html, HasSubstr("<td>noisy; 30% slower</td>"));
-}
-
-TEST(HtmlReportTest, OnePlotPerRegressedOrImprovedMetric) {
-  v1::CompareResponse r;
+  r.mutable_options()->set_min_effect(0);
   *r.add_metrics() = Metric("ns_per_fault", v1::VERDICT_REGRESSION, 1.3);
   *r.add_metrics() = Metric("faults_per_sec", v1::VERDICT_IMPROVEMENT, 0.8);
   *r.add_metrics() = Metric("pages_touched", v1::VERDICT_NO_CHANGE, 1.0);
   v1::MetricComparison inconclusive = Metric("cpu_ns", v1::VERDICT_INCONCLUSIVE, 1.0);
   inconclusive.set_ratio(NAN);
+  inconclusive.set_noisy(true);
+  inconclusive.set_reason("noisy: robust CV 12.0% over 10.0% across runs");
+  // Two runs of 5 repetitions per side: one ring per run.
+  for (int i = 0; i < 10; ++i) {
+    inconclusive.add_baseline_sample_blocks(i / 5);
+    inconclusive.add_candidate_sample_blocks(i / 5);
+  }
   *r.add_metrics() = inconclusive;
   const std::string html = RenderComparisonHtml(r, "kernel=stock", "kernel=<patched>");
-  EXPECT_EQ(Count(html, "class=\"fl-plot\""), 2);
-  EXPECT_EQ(Count(html, "<svg"), 2);
+  EXPECT_EQ(Count(html, "class=\"fl-plot\""), 4);
+  EXPECT_EQ(Count(html, "<svg"), 4);
+  EXPECT_EQ(Count(html, "class=\"fl-block\""), 4);
   // Every metric is in the table; text is escaped.
   EXPECT_THAT(html, HasSubstr("pages_touched"));
   EXPECT_THAT(html, HasSubstr("kernel=&lt;patched&gt;"));
   EXPECT_THAT(html, Not(HasSubstr("<patched>")));
+  // The reason once, not prefixed by another "noisy".
+  EXPECT_EQ(Count(html, "noisy"), 1);
   // Nothing fetched from anywhere.
   EXPECT_THAT(html, Not(HasSubstr("http://www.w3.org/1999")));
   EXPECT_THAT(html, Not(HasSubstr("src=")));
   EXPECT_THAT(html, Not(HasSubstr("href=")));
-  // 10 dots per side per plot.
-  EXPECT_EQ(Count(html, "<circle cx") - 2 /* ratio points */, 2 * 2 * 10);
+  // 10 dots per side per plot, one ratio point per plot with a ratio, one ring per block.
+  EXPECT_EQ(Count(html, "<circle cx"), 4 * 2 * 10 + 3);
+  // The minimum-effect band is the one asked for, 0 included.
+  EXPECT_THAT(html, HasSubstr("minimum effect 0%"));
 }
 
-TEST(HtmlReportTest, NoFlaggedMetricsSaysSo) {
+TEST(HtmlReportTest, ASideThatNeverMeasuredAMetricSaysSo) {
   v1::CompareResponse r;
-  *r.add_metrics() = Metric("ns_per_fault", v1::VERDICT_NO_CHANGE, 1.0);
+  v1::MetricComparison m = Metric("vma_lock_retries", v1::VERDICT_INCONCLUSIVE, 1.0);
+  m.set_baseline_count(10);
+  m.clear_candidate_samples();
+  *r.add_metrics() = m;
   const std::string html = RenderComparisonHtml(r, "a", "b");
-  EXPECT_EQ(Count(html, "fl-plot"), 0);
-  EXPECT_THAT(html, HasSubstr("No metric regressed or improved."));
+  EXPECT_EQ(Count(html, "not measured"), 2);  // B's median and mean cells
+  EXPECT_EQ(Count(html, "fl-plot"), 1);
 }
 
 }  // namespace

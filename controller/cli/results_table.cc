@@ -46,11 +46,6 @@ std::string ShortState(v1::RunState state) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, "RUN_STATE_"));
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\"\""}}), "\"");
-}
-
 std::string RenderAligned(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& row : rows) {
@@ -116,6 +111,11 @@ std::string FormatResultsTable(const std::vector<v1::StoredRun>& runs) {
     absl::StrAppend(&out, RenderAligned(rows), "\n");
   }
   return out;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  return absl::StrCat("\"", absl::StrReplaceAll(s, {{"\"", "\"\""}}), "\"");
 }
 
 std::string FormatResultsCsv(const std::vector<v1::StoredRun>& runs) {

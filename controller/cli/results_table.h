@@ -16,6 +16,9 @@ namespace faultline::controller::cli {
 std::string FormatResultsTable(const std::vector<v1::StoredRun>& runs);
 
 // One CSV row per (run, repetition, metric), with a header; fields quoted per RFC 4180.
+// One CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, quote or newline.
+std::string CsvField(const std::string& s);
+
 std::string FormatResultsCsv(const std::vector<v1::StoredRun>& runs);
 
 // The runs as JSON (protobuf's canonical JSON mapping), one object with a "runs" array.

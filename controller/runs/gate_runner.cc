@@ -92,6 +92,9 @@ absl::StatusOr<v1::CampaignSpec> GateCampaignSpec(const GateSpec& spec) {
   *out.add_targets() = *a;
   *out.add_targets() = *b;
   out.set_paired(true);
+  // One job per repetition, alternating the targets: each repetition is then its own run, a
+  // block of the comparison, so the gate's verdict rests on independent runs.
+  out.set_interleave(true);
   if (out.name().empty()) {
     out.set_name(absl::StrCat("gate ", spec.policy_name.empty() ? "gate" : spec.policy_name));
   }
@@ -161,12 +164,12 @@ absl::StatusOr<GateReport> GateRunner::Run(const GateSpec& spec,
     candidate = CampaignSide(done->id(), "candidate", spec.candidate.benchmark);
   }
   absl::StatusOr<KernelComparison> comparison =
-      CompareKernels(store_, baseline, candidate, spec.options);
+      CompareKernels(store_, baseline, candidate, spec.options, spec.replication_unit);
   if (!comparison.ok()) return comparison.status();
   std::vector<analysis::MetricSamples> inputs;
   for (const ComparedMetric& m : comparison->metrics) inputs.push_back(m.samples);
   absl::StatusOr<analysis::GateResult> result =
-      analysis::EvaluateGate(*policy, inputs, spec.options);
+      analysis::EvaluateGate(*policy, inputs, comparison->suite.options);
   if (!result.ok()) return result.status();
   report.comparison = std::move(*comparison);
   report.original = std::move(*result);
@@ -325,7 +328,7 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
   if (!done.ok()) return done.status();
   absl::StatusOr<KernelComparison> second = CompareKernels(
       store_, CampaignSide(done->id(), "baseline", ""),
-      CampaignSide(done->id(), "candidate", ""), spec.options);
+      CampaignSide(done->id(), "candidate", ""), spec.options, spec.replication_unit);
   if (!second.ok()) {
     return absl::Status(second.status().code(),
                         absl::StrCat("confirmation campaign ", done->id(), ": ",
@@ -334,7 +337,7 @@ absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolic
   std::vector<analysis::MetricSamples> inputs;
   for (const ComparedMetric& m : second->metrics) inputs.push_back(m.samples);
   absl::StatusOr<analysis::GateResult> result =
-      analysis::EvaluateGate(policy, inputs, spec.options);
+      analysis::EvaluateGate(policy, inputs, second->suite.options);
   if (!result.ok()) return result.status();
   const auto outcomes = OutcomeByMetric(*result);
 

@@ -37,6 +37,7 @@ struct GateSpec {
   RunSelector baseline;
   RunSelector candidate;
   analysis::CompareOptions options;
+  ReplicationUnit replication_unit = ReplicationUnit::kAuto;
   // Run this campaign first (targets made from the selectors) and decide on its results.
   std::optional<v1::CampaignSpec> campaign;
   bool skip_confirmation = false;

@@ -33,10 +33,36 @@ struct Accumulator {
   std::string unit;
   int direction = 0;
   std::vector<double> values[2];
+  std::vector<int> blocks[2];
+  std::map<std::string, int> block_index[2];  // block key -> 0-based block of this metric's side
   std::set<std::string> agents[2];
 };
 
+std::string BootKey(const store::StoredRunRecord& run) {
+  const std::string& boot = run.result.host().boot_id();
+  if (boot.empty()) return absl::StrCat("run:", run.run_id);
+  return absl::StrCat(run.agent_id, "/", boot);
+}
+
+std::string BlockKey(const store::StoredRunRecord& run, ReplicationUnit unit) {
+  if (unit == ReplicationUnit::kBoot) return BootKey(run);
+  return absl::StrCat("run:", run.run_id);
+}
+
+// Distinct (agent, boot) of the runs that carry a boot_id.
+std::set<std::string> Boots(const std::vector<store::StoredRunRecord>& runs) {
+  std::set<std::string> boots;
+  for (const store::StoredRunRecord& run : runs) {
+    if (!run.result.host().boot_id().empty()) boots.insert(BootKey(run));
+  }
+  return boots;
+}
+
 }  // namespace
+
+std::string BlockUnitName(ReplicationUnit unit) {
+  return unit == ReplicationUnit::kBoot ? "boot" : "run";
+}
 
 bool RunSelector::empty() const {
   return campaign_id.empty() && target_name.empty() && kernel_label.empty() &&
@@ -115,7 +141,7 @@ std::string CanonicalParams(const std::map<std::string, v1::ParamValue>& params)
 
 absl::StatusOr<KernelComparison> CollectComparison(
     const std::vector<store::StoredRunRecord>& baseline,
-    const std::vector<store::StoredRunRecord>& candidate) {
+    const std::vector<store::StoredRunRecord>& candidate, ReplicationUnit unit) {
   KernelComparison out;
   const std::vector<store::StoredRunRecord>* sides[2] = {&baseline, &candidate};
   const char* side_names[2] = {"baseline", "candidate"};
@@ -130,6 +156,22 @@ absl::StatusOr<KernelComparison> CollectComparison(
           absl::StrCat(side_names[side], ": no successful runs match the selector"));
     }
   }
+  const std::set<std::string> boots[2] = {Boots(baseline), Boots(candidate)};
+  if (unit == ReplicationUnit::kAuto) {
+    // Boots are the better unit (they vary the boot-time layout too) wherever the campaign
+    // replicated them; a side measured in one boot would then have a single block.
+    unit = boots[0].size() >= 2 && boots[1].size() >= 2 ? ReplicationUnit::kBoot
+                                                       : ReplicationUnit::kRun;
+  }
+  out.replication_unit = unit;
+  for (int side = 0; side < 2; ++side) {
+    if (unit == ReplicationUnit::kRun && sides[side]->size() >= 2 && boots[side].size() == 1 &&
+        !sides[side]->front().result.host().boot_id().empty()) {
+      out.warnings.push_back(absl::StrCat(
+          side_names[side], ": every run is from one boot of agent ", sides[side]->front().agent_id,
+          "; differences between boots are not sampled, so a change may be that boot's"));
+    }
+  }
   for (int side = 0; side < 2; ++side) {
     std::set<std::string> classes, kernel_labels;
     for (const store::StoredRunRecord& run : *sides[side]) {
@@ -139,6 +181,7 @@ absl::StatusOr<KernelComparison> CollectComparison(
       std::map<std::string, v1::ParamValue> params = ParamsOf(r);
       const std::string canonical = CanonicalParams(params);
       param_sets[r.benchmark()].insert(canonical);
+      const std::string block_key = BlockKey(run, unit);
       for (const v1::Repetition* rep : v1::AllRepetitions(r)) {
         for (const v1::MetricValue& m : rep->metrics()) {
           Accumulator& a = acc[{r.benchmark(), canonical, m.name()}];
@@ -150,6 +193,9 @@ absl::StatusOr<KernelComparison> CollectComparison(
             a.direction = m.direction();
           }
           a.values[side].push_back(m.value());
+          auto [block, fresh] = a.block_index[side].try_emplace(
+              block_key, static_cast<int>(a.block_index[side].size()));
+          a.blocks[side].push_back(block->second);
           a.agents[side].insert(run.agent_id);
         }
       }
@@ -188,6 +234,8 @@ absl::StatusOr<KernelComparison> CollectComparison(
     m.samples.direction = runs::DirectionFromProto(static_cast<v1::Direction>(a.direction));
     m.samples.baseline = std::move(a.values[0]);
     m.samples.candidate = std::move(a.values[1]);
+    m.samples.baseline_blocks = std::move(a.blocks[0]);
+    m.samples.candidate_blocks = std::move(a.blocks[1]);
     m.baseline_agents.assign(a.agents[0].begin(), a.agents[0].end());
     m.candidate_agents.assign(a.agents[1].begin(), a.agents[1].end());
     if (m.samples.baseline.empty() || m.samples.candidate.empty()) {
@@ -209,17 +257,20 @@ absl::StatusOr<KernelComparison> CollectComparison(
 
 absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSelector& baseline,
                                                 const RunSelector& candidate,
-                                                const analysis::CompareOptions& options) {
+                                                const analysis::CompareOptions& options,
+                                                ReplicationUnit unit) {
   if (absl::Status s = analysis::ValidateCompareOptions(options); !s.ok()) return s;
   absl::StatusOr<std::vector<store::StoredRunRecord>> a = SelectRuns(store, baseline, "baseline");
   if (!a.ok()) return a.status();
   absl::StatusOr<std::vector<store::StoredRunRecord>> b = SelectRuns(store, candidate, "candidate");
   if (!b.ok()) return b.status();
-  absl::StatusOr<KernelComparison> comparison = CollectComparison(*a, *b);
+  absl::StatusOr<KernelComparison> comparison = CollectComparison(*a, *b, unit);
   if (!comparison.ok()) return comparison.status();
   std::vector<analysis::MetricSamples> inputs;
   for (const ComparedMetric& m : comparison->metrics) inputs.push_back(m.samples);
-  absl::StatusOr<analysis::SuiteComparison> suite = analysis::CompareSuite(inputs, options);
+  analysis::CompareOptions blocked = options;
+  blocked.block_unit = BlockUnitName(comparison->replication_unit);
+  absl::StatusOr<analysis::SuiteComparison> suite = analysis::CompareSuite(inputs, blocked);
   if (!suite.ok()) return suite.status();
   comparison->suite = std::move(*suite);
   return comparison;

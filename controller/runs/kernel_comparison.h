@@ -15,6 +15,9 @@
 
 namespace faultline::controller::runs {
 
+// What one block (the unit of replication) of a comparison is; mirrors v1::ReplicationUnit.
+enum class ReplicationUnit { kAuto, kRun, kBoot };
+
 // One side of a comparison: every set field must match, unset fields match anything
 // (mirrors v1::ResultSelector). Globs: kernel_label, host_class, benchmark.
 struct RunSelector {
@@ -56,6 +59,8 @@ struct ComparedMetric {
 
 struct KernelComparison {
   analysis::SuiteComparison suite;
+  // The block the statistics treated as the unit of replication (kRun or kBoot, never kAuto).
+  ReplicationUnit replication_unit = ReplicationUnit::kRun;
   // Parallel to suite.metrics.
   std::vector<ComparedMetric> metrics;
   int baseline_runs = 0;
@@ -68,15 +73,23 @@ struct KernelComparison {
 };
 
 // The metric inputs of a comparison of two sets of runs (ordered by benchmark display name,
-// then metric). FAILED_PRECONDITION when a side has no runs or spans several host classes.
+// then metric), each sample labelled with its block: its run, or with `unit` BOOT its agent's
+// boot (agent_id + HostFingerprint.boot_id); AUTO is BOOT when both sides span at least two
+// boots, RUN otherwise. FAILED_PRECONDITION when a side has no runs or spans several host
+// classes.
 absl::StatusOr<KernelComparison> CollectComparison(
     const std::vector<store::StoredRunRecord>& baseline,
-    const std::vector<store::StoredRunRecord>& candidate);
+    const std::vector<store::StoredRunRecord>& candidate,
+    ReplicationUnit unit = ReplicationUnit::kAuto);
+
+// "run" or "boot": what one block is, for reasons and reports.
+std::string BlockUnitName(ReplicationUnit unit);
 
 // Selects both sides, collects and compares them.
-absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSelector& baseline,
-                                                const RunSelector& candidate,
-                                                const analysis::CompareOptions& options);
+absl::StatusOr<KernelComparison> CompareKernels(
+    store::Store* store, const RunSelector& baseline, const RunSelector& candidate,
+    const analysis::CompareOptions& options,
+    ReplicationUnit unit = ReplicationUnit::kAuto);
 
 // Index of the metric for (benchmark name, canonical params, metric) in `comparison`, or -1.
 int FindComparedMetric(const KernelComparison& comparison, const std::string& benchmark_name,

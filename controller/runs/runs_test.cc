@@ -228,6 +228,72 @@ class AnalysisDomainTest : public ::testing::Test {
   std::map<std::string, GateOutcome> verdicts_;
 };
 
+// A stored run of `reps` repetitions of ns_per_fault = `value` by `agent` in boot `boot`.
+store::StoredRunRecord BootRun(int64_t id, const std::string& agent, const std::string& boot,
+                        double value, int reps) {
+  store::StoredRunRecord run;
+  run.run_id = id;
+  run.agent_id = agent;
+  run.result.set_benchmark("fault_anon");
+  run.result.set_state(v1::RUN_STATE_OK);
+  run.result.mutable_host()->set_host_class("epyc-2cpu");
+  run.result.mutable_host()->set_boot_id(boot);
+  for (int i = 0; i < reps; ++i) {
+    v1::MetricValue* m = run.result.add_repetitions()->add_metrics();
+    m->set_name("ns_per_fault");
+    m->set_value(value + i);
+  }
+  return run;
+}
+
+TEST(ReplicationUnitTest, BootsAreBlocksWhenBothSidesSpanSeveralBoots) {
+  // The lab's rounds: each side boots three times, two runs per boot (a fresh agent id per boot
+  // would do the same; here the agent keeps its id across boots).
+  std::vector<store::StoredRunRecord> a, b;
+  int64_t id = 0;
+  for (int boot = 0; boot < 3; ++boot) {
+    for (int run = 0; run < 2; ++run) {
+      a.push_back(BootRun(++id, "vm0", "a-boot" + std::to_string(boot), 1000, 3));
+      b.push_back(BootRun(++id, "vm1", "b-boot" + std::to_string(boot), 1000, 3));
+    }
+  }
+  auto c = CollectComparison(a, b);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->replication_unit, ReplicationUnit::kBoot);
+  ASSERT_EQ(c->metrics.size(), 1u);
+  // Two runs of 3 repetitions per boot: samples 0-5 are boot 0, 6-11 boot 1, ...
+  EXPECT_THAT(c->metrics[0].samples.baseline_blocks,
+              ElementsAre(0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2));
+  EXPECT_TRUE(c->warnings.empty());
+
+  auto by_run = CollectComparison(a, b, ReplicationUnit::kRun);
+  ASSERT_TRUE(by_run.ok());
+  EXPECT_EQ(by_run->metrics[0].samples.baseline_blocks.back(), 5);
+
+  // The same boot id on two agents (two agents on one machine) is two blocks.
+  std::vector<store::StoredRunRecord> shared = {BootRun(100, "x", "same", 1000, 2),
+                                         BootRun(101, "y", "same", 1000, 2)};
+  auto two = CollectComparison(shared, b, ReplicationUnit::kBoot);
+  ASSERT_TRUE(two.ok());
+  EXPECT_THAT(two->metrics[0].samples.baseline_blocks, ElementsAre(0, 0, 1, 1));
+}
+
+TEST(ReplicationUnitTest, OneBootPerSideFallsBackToRunsAndSaysSo) {
+  std::vector<store::StoredRunRecord> a, b;
+  for (int run = 0; run < 6; ++run) {
+    a.push_back(BootRun(2 * run + 1, "vm0", "only-a", 1000, 1));
+    b.push_back(BootRun(2 * run + 2, "vm1", "only-b", 1000, 1));
+  }
+  auto c = CollectComparison(a, b);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->replication_unit, ReplicationUnit::kRun);
+  ASSERT_EQ(c->warnings.size(), 2u);
+  EXPECT_THAT(c->warnings[0], HasSubstr("baseline: every run is from one boot of agent vm0"));
+  auto boots = CollectComparison(a, b, ReplicationUnit::kBoot);
+  ASSERT_TRUE(boots.ok());
+  EXPECT_THAT(boots->metrics[0].samples.baseline_blocks, ElementsAre(0, 0, 0, 0, 0, 0));
+}
+
 TEST_F(AnalysisDomainTest, ComparesEachInvocationAndMetricOfTwoTargets) {
   auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3")});
   FakeAgents run(scheduler_.get(), reports_.get(), agents,
@@ -237,7 +303,7 @@ TEST_F(AnalysisDomainTest, ComparesEachInvocationAndMetricOfTwoTargets) {
                    return a.agent_id == "patched-1" && big ? 1300.0 : 1000.0;
                  });
   const std::string id = SubmitAndWait(R"pb(
-    name: "ab" repetitions: 10
+    name: "ab" repetitions: 10 interleave: true
     suite { benchmark: "fault_anon" params { key: "region_mib" value { int_value: 8 } } }
     suite { benchmark: "fault_anon" params { key: "region_mib" value { int_value: 16 } } }
     targets { name: "stock" kernel_label: "stock" }
@@ -247,7 +313,8 @@ TEST_F(AnalysisDomainTest, ComparesEachInvocationAndMetricOfTwoTargets) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->metrics.size(), 4u);
   ASSERT_EQ(c->suite.metrics.size(), 4u);
-  EXPECT_EQ(c->baseline_runs, 2);
+  EXPECT_EQ(c->baseline_runs, 20);  // interleaved: one run per repetition and invocation
+  EXPECT_EQ(c->replication_unit, ReplicationUnit::kRun);
   EXPECT_EQ(c->baseline_host_class, "epyc-2cpu");
   EXPECT_THAT(c->candidate_kernel_labels, ElementsAre("patched/v3"));
   std::map<std::string, const analysis::MetricComparison*> by_name;

@@ -156,11 +156,13 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
       if (FindInCatalog(*agent, spec.suite(i).benchmark())) add_job(i, t, reps, agent->agent_id);
     }
   };
+  const uint32_t per_job = std::max<uint32_t>(1, spec.repetitions_per_job());
   uint64_t planned = 0;
   for (int i = 0; i < spec.suite_size(); ++i) {
     for (int t = 0; t < spec.targets_size(); ++t) {
       const uint64_t hosts = spec.targets(t).every_matching_host() ? matching[t].size() : 1;
-      planned += hosts * (spec.interleave() ? spec.suite(i).repetitions() : 1);
+      planned += hosts * (spec.interleave() ? (spec.suite(i).repetitions() + per_job - 1) / per_job
+                                            : 1);
     }
   }
   if (planned > static_cast<uint64_t>(validation::limits::kMaxJobsPerCampaign)) {
@@ -170,10 +172,13 @@ absl::StatusOr<CampaignPlan> PlanCampaign(const v1::CampaignSpec& input,
   if (spec.interleave()) {
     uint32_t max_reps = 0;
     for (const auto& inv : spec.suite()) max_reps = std::max(max_reps, inv.repetitions());
-    for (uint32_t r = 0; r < max_reps; ++r) {
+    for (uint32_t r = 0; r < max_reps; r += per_job) {
       for (int i = 0; i < spec.suite_size(); ++i) {
-        if (r >= spec.suite(i).repetitions()) continue;
-        for (int t = 0; t < spec.targets_size(); ++t) add_for_target(i, t, 1);
+        const uint32_t reps = spec.suite(i).repetitions();
+        if (r >= reps) continue;
+        for (int t = 0; t < spec.targets_size(); ++t) {
+          add_for_target(i, t, std::min(per_job, reps - r));
+        }
       }
     }
   } else {

@@ -83,6 +83,24 @@ TEST(PlanCampaignTest, InterleavesRepetitionsAcrossTargets) {
   }
 }
 
+TEST(PlanCampaignTest, InterleavesRoundsOfSeveralRepetitions) {
+  std::vector<store::AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
+                                     Agent("a2", v1::ARCH_X86_64, "patched")};
+  auto plan = PlanCampaign(Spec(R"pb(
+    name: "ab" repetitions: 10 interleave: true repetitions_per_job: 4
+    suite { benchmark: "fault_anon" }
+    targets { kernel_label: "stock" } targets { kernel_label: "patched" }
+  )pb"), agents);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  // Rounds of 4, 4 and the remaining 2, A then B in each.
+  ASSERT_EQ(plan->jobs.size(), 6u);
+  const uint32_t expected[] = {4, 4, 4, 4, 2, 2};
+  for (size_t i = 0; i < plan->jobs.size(); ++i) {
+    EXPECT_EQ(plan->jobs[i].target_index(), i % 2) << "job " << i;
+    EXPECT_EQ(plan->jobs[i].invocation().repetitions(), expected[i]) << "job " << i;
+  }
+}
+
 TEST(PlanCampaignTest, EveryMatchingHostPinsOneJobPerAgent) {
   std::vector<store::AgentRecord> agents = {Agent("a1", v1::ARCH_X86_64, "stock"),
                                             Agent("a2", v1::ARCH_X86_64, "stock"),

@@ -7,11 +7,12 @@ namespace faultline::controller::service {
 analysis::CompareOptions CompareOptionsFromProto(const v1::CompareOptions& in) {
   analysis::CompareOptions out;
   if (in.confidence() != 0) out.confidence = in.confidence();
-  if (in.fdr_level() != 0) out.fdr_level = in.fdr_level();
-  if (in.min_effect() != 0) out.min_effect = in.min_effect();
+  // Presence, not zero, marks a set FDR level or minimum effect: 0 is a real minimum effect.
+  if (in.has_fdr_level()) out.fdr_level = in.fdr_level();
+  if (in.has_min_effect()) out.min_effect = in.min_effect();
   if (in.max_cv() != 0) out.max_cv = in.max_cv();
   if (in.min_samples_per_side() != 0) {
-    out.min_samples_per_side = static_cast<int>(in.min_samples_per_side());
+    out.min_blocks_per_side = static_cast<int>(in.min_samples_per_side());
   }
   return out;
 }
@@ -22,7 +23,7 @@ v1::CompareOptions CompareOptionsToProto(const analysis::CompareOptions& in) {
   out.set_fdr_level(in.fdr_level);
   out.set_min_effect(in.min_effect);
   out.set_max_cv(in.max_cv);
-  out.set_min_samples_per_side(static_cast<uint32_t>(in.min_samples_per_side));
+  out.set_min_samples_per_side(static_cast<uint32_t>(in.min_blocks_per_side));
   return out;
 }
 
@@ -101,7 +102,12 @@ void MetricComparisonToProto(const analysis::MetricComparison& in, v1::MetricCom
   out->set_noisy(in.noisy);
   out->set_shifted(in.shifted);
   out->set_reason(in.reason);
-  out->set_additional_repetitions(static_cast<uint32_t>(in.additional_repetitions));
+  out->set_additional_repetitions(static_cast<uint32_t>(in.additional_blocks));
+  out->set_baseline_blocks(static_cast<uint32_t>(in.baseline_blocks));
+  out->set_candidate_blocks(static_cast<uint32_t>(in.candidate_blocks));
+  out->set_baseline_mean(in.baseline_mean);
+  out->set_candidate_mean(in.candidate_mean);
+  out->set_tested(in.tested);
 }
 
 analysis::MetricComparison MetricComparisonFromProto(const v1::MetricComparison& in) {
@@ -130,13 +136,20 @@ analysis::MetricComparison MetricComparisonFromProto(const v1::MetricComparison&
   out.noisy = in.noisy();
   out.shifted = in.shifted();
   out.reason = in.reason();
-  out.additional_repetitions = static_cast<int>(in.additional_repetitions());
+  out.additional_blocks = static_cast<int>(in.additional_repetitions());
+  out.baseline_blocks = static_cast<int>(in.baseline_blocks());
+  out.candidate_blocks = static_cast<int>(in.candidate_blocks());
+  out.baseline_mean = in.baseline_mean();
+  out.candidate_mean = in.candidate_mean();
+  out.tested = in.tested();
   return out;
 }
 
 analysis::SuiteComparison SuiteComparisonFromProto(const v1::CompareResponse& response) {
   analysis::SuiteComparison out;
   out.options = CompareOptionsFromProto(response.options());
+  out.options.block_unit =
+      response.replication_unit() == v1::REPLICATION_UNIT_BOOT ? "boot" : "run";
   for (const v1::MetricComparison& m : response.metrics()) {
     out.metrics.push_back(MetricComparisonFromProto(m));
   }
@@ -165,7 +178,7 @@ void GateRulesToProto(const analysis::GateResult& result, v1::GateResponse* out)
       pf->set_regression_lower(f.regression_lower);
       pf->set_regression_upper(f.regression_upper);
       pf->set_reason(f.reason);
-      pf->set_additional_repetitions(static_cast<uint32_t>(f.additional_repetitions));
+      pf->set_additional_repetitions(static_cast<uint32_t>(f.additional_blocks));
     }
   }
 }
@@ -191,7 +204,7 @@ analysis::GateResult GateResultFromProto(const v1::GateResponse& response) {
       finding.regression_lower = f.regression_lower();
       finding.regression_upper = f.regression_upper();
       finding.reason = f.reason();
-      finding.additional_repetitions = static_cast<int>(f.additional_repetitions());
+      finding.additional_blocks = static_cast<int>(f.additional_repetitions());
       rule.findings.push_back(std::move(finding));
     }
     out.rules.push_back(std::move(rule));

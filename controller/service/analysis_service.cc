@@ -23,7 +23,8 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
   }
   absl::StatusOr<runs::KernelComparison> c = runs::CompareKernels(
       store_, RunSelectorFromProto(request->baseline()), RunSelectorFromProto(request->candidate()),
-      CompareOptionsFromProto(request->options()));
+      CompareOptionsFromProto(request->options()),
+      ReplicationUnitFromProto(request->options().replication_unit()));
   if (c.ok()) *response = CompareResponseToProto(*c);
   return FinishNow(ctx, c.status());
 }

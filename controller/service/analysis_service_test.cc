@@ -116,6 +116,7 @@ TEST_F(AnalysisServiceTest, CompareAndGateOverStoredResults) {
   for (const auto& a : agents) ASSERT_TRUE(fleet_->Register(a).ok());
   const std::string id = Run(R"pb(name: "ab"
                                   repetitions: 8
+                                  interleave: true
                                   suite { benchmark: "fault_anon" }
                                   targets { name: "stock" kernel_label: "stock" }
                                   targets { name: "patched" kernel_label: "patched/*" })pb",
@@ -142,6 +143,46 @@ TEST_F(AnalysisServiceTest, CompareAndGateOverStoredResults) {
   EXPECT_EQ(response.regressions(), 1u);
   EXPECT_EQ(response.options().min_effect(), 0.02);
   EXPECT_EQ(response.baseline_host_class(), "epyc-2cpu");
+  // Interleaved: one run per repetition, each run a block.
+  EXPECT_EQ(response.replication_unit(), v1::REPLICATION_UNIT_RUN);
+  EXPECT_EQ(m.baseline_blocks(), 8u);
+  ASSERT_EQ(m.baseline_sample_blocks_size(), 8);
+  EXPECT_EQ(m.baseline_sample_blocks(7), 7u);
+  EXPECT_TRUE(m.tested());
+
+  // The same kernels, one run of 8 repetitions per side: one block per side, whatever the
+  // repetitions say.
+  const std::string pooled = Run(R"pb(name: "pooled" repetitions: 8
+                                      suite { benchmark: "fault_anon" }
+                                      targets { name: "stock" kernel_label: "stock" }
+                                      targets { name: "patched" kernel_label: "patched/*" })pb",
+                                 agents, [](const store::AgentRecord& a, int i) {
+                                   return (a.agent_id == "p" ? 1250.0 : 1000.0) + i;
+                                 });
+  v1::CompareRequest one_run = compare;
+  one_run.mutable_baseline()->set_campaign_id(pooled);
+  one_run.mutable_candidate()->set_campaign_id(pooled);
+  v1::CompareResponse blocked;
+  grpc::ClientContext octx;
+  ASSERT_TRUE(stub_->Compare(&octx, one_run, &blocked).ok());
+  ASSERT_EQ(blocked.metrics_size(), 1);
+  EXPECT_EQ(blocked.metrics(0).verdict(), v1::VERDICT_INCONCLUSIVE);
+  EXPECT_EQ(blocked.metrics(0).reason(),
+            "A: 1 run of 8 repetitions; B: 1 run of 8 repetitions; needs at least 5 runs per side");
+
+  // An explicit zero minimum effect is honoured, an explicit zero FDR level refused.
+  v1::CompareRequest zero = compare;
+  zero.mutable_options()->set_min_effect(0);
+  v1::CompareResponse zero_response;
+  grpc::ClientContext zctx;
+  ASSERT_TRUE(stub_->Compare(&zctx, zero, &zero_response).ok());
+  EXPECT_TRUE(zero_response.options().has_min_effect());
+  EXPECT_EQ(zero_response.options().min_effect(), 0);
+  zero.mutable_options()->set_fdr_level(0);
+  grpc::ClientContext fctx;
+  grpc::Status refused = stub_->Compare(&fctx, zero, &zero_response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("fdr_level"));
 
   v1::GateRequest gate;
   gate.set_policy("fault_anon ns_per_fault 5%\n");

@@ -17,6 +17,8 @@ void ComparedMetricToProto(const analysis::MetricComparison& stats, const runs::
   for (double v : m.samples.candidate) out->add_candidate_samples(v);
   for (const std::string& a : m.baseline_agents) out->add_baseline_agents(a);
   for (const std::string& a : m.candidate_agents) out->add_candidate_agents(a);
+  for (int b : m.samples.baseline_blocks) out->add_baseline_sample_blocks(b);
+  for (int b : m.samples.candidate_blocks) out->add_candidate_sample_blocks(b);
 }
 
 v1::Verdict ChangeVerdict(const analysis::ChangePoint& cp, int direction) {
@@ -27,6 +29,17 @@ v1::Verdict ChangeVerdict(const analysis::ChangePoint& cp, int direction) {
 }
 
 }  // namespace
+
+runs::ReplicationUnit ReplicationUnitFromProto(v1::ReplicationUnit unit) {
+  switch (unit) {
+    case v1::REPLICATION_UNIT_RUN:
+      return runs::ReplicationUnit::kRun;
+    case v1::REPLICATION_UNIT_BOOT:
+      return runs::ReplicationUnit::kBoot;
+    default:
+      return runs::ReplicationUnit::kAuto;
+  }
+}
 
 runs::RunSelector RunSelectorFromProto(const v1::ResultSelector& s) {
   runs::RunSelector out;
@@ -58,6 +71,9 @@ v1::CompareResponse CompareResponseToProto(const runs::KernelComparison& c) {
   for (const auto& l : c.baseline_kernel_labels) out.add_baseline_kernel_labels(l);
   for (const auto& l : c.candidate_kernel_labels) out.add_candidate_kernel_labels(l);
   for (const auto& w : c.warnings) out.add_warnings(w);
+  out.set_replication_unit(c.replication_unit == runs::ReplicationUnit::kBoot
+                               ? v1::REPLICATION_UNIT_BOOT
+                               : v1::REPLICATION_UNIT_RUN);
   return out;
 }
 
@@ -68,6 +84,7 @@ runs::GateSpec GateSpecFromProto(const v1::GateRequest& request) {
   spec.baseline = RunSelectorFromProto(request.baseline());
   spec.candidate = RunSelectorFromProto(request.candidate());
   spec.options = CompareOptionsFromProto(request.options());
+  spec.replication_unit = ReplicationUnitFromProto(request.options().replication_unit());
   if (request.has_campaign()) spec.campaign = request.campaign();
   spec.skip_confirmation = request.skip_confirmation();
   spec.campaign_timeout =

@@ -11,6 +11,8 @@
 namespace faultline::controller::service {
 
 runs::RunSelector RunSelectorFromProto(const v1::ResultSelector& selector);
+// Unknown values (refused by request validation first) are kAuto.
+runs::ReplicationUnit ReplicationUnitFromProto(v1::ReplicationUnit unit);
 v1::CompareResponse CompareResponseToProto(const runs::KernelComparison& comparison);
 
 // Unset fields take the API's defaults: policy name "gate", a one-hour campaign timeout.

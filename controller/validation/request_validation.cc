@@ -397,7 +397,12 @@ absl::Status CheckSelector(const v1::ResultSelector& s, const std::string& field
 absl::Status CheckCompareOptions(const v1::CompareOptions& o, const std::string& field) {
   RETURN_IF_ERROR(CheckOptionalFraction(o.confidence(), field + ".confidence", false));
   RETURN_IF_ERROR(CheckOptionalFraction(o.fdr_level(), field + ".fdr_level", false));
+  if (o.has_fdr_level() && o.fdr_level() == 0) {
+    return Invalid(field + ".fdr_level", "0 is not in (0, 1); leave it unset for the default");
+  }
   RETURN_IF_ERROR(CheckOptionalFraction(o.min_effect(), field + ".min_effect", true));
+  RETURN_IF_ERROR(CheckEnum(o.replication_unit(), field + ".replication_unit",
+                            v1::ReplicationUnit_IsValid, false));
   if (!std::isfinite(o.max_cv()) || o.max_cv() < 0) {
     return Invalid(field + ".max_cv", absl::StrCat(o.max_cv(), " is not a finite number >= 0"));
   }
@@ -440,6 +445,8 @@ absl::Status ValidateCampaignSpecShape(const v1::CampaignSpec& spec, const std::
   }
   RETURN_IF_ERROR(
       CheckAtMost(spec.repetitions(), field + ".repetitions", limits::kMaxRepetitions));
+  RETURN_IF_ERROR(CheckAtMost(spec.repetitions_per_job(), field + ".repetitions_per_job",
+                              limits::kMaxRepetitions));
   RETURN_IF_ERROR(
       CheckEnum(spec.priority(), field + ".priority", v1::Priority_IsValid, /*required=*/false));
   RETURN_IF_ERROR(CheckCount(static_cast<int>(spec.labels().size()), field + ".labels",

@@ -59,8 +59,8 @@ stored_rows() {  # stored_rows CONTROLLER CAMPAIGN
 compare_field() {  # compare_field FILE BENCHMARK METRIC COLUMN(ratio|verdict)
   awk -v b="$2" -v m="$3" -v want="$4" '
     $1 == b && $2 == m {
-      if (want == "ratio") print $5
+      if (want == "ratio") { print $9; exit }
       else for (i = 1; i <= NF; i++)
-        if ($i ~ /^(regression|improvement|no_change|inconclusive)$/) print $i
+        if ($i ~ /^(regression|improvement|no_change|inconclusive)$/) { print $i; exit }
     }' "$1"
 }

@@ -1,6 +1,6 @@
 // The HTML report in a real browser: chromium --headless loads the file from disk (no network),
 // dumps the DOM it built, and logs console messages to stderr. The page must load without
-// errors and hold exactly one plot per regressed or improved metric.
+// errors and hold exactly one plot per metric, flagged or not.
 #include <unistd.h>
 
 #include <fstream>
@@ -67,9 +67,11 @@ v1::CompareResponse Comparison() {
     m.benchmark = "fault_anon";
     m.metric = name;
     m.unit = "ns";
-    for (int i = 0; i < 12; ++i) {
+    for (int i = 0; i < 12; ++i) {  // 6 runs of 2 repetitions per side
       m.baseline.push_back(1000 * (1 + noise(rng)));
       m.candidate.push_back(1000 * shift * (1 + noise(rng)));
+      m.baseline_blocks.push_back(i / 2);
+      m.candidate_blocks.push_back(i / 2);
     }
     inputs.push_back(m);
   }
@@ -83,6 +85,8 @@ v1::CompareResponse Comparison() {
     controller::service::MetricComparisonToProto(suite->metrics[i], m);
     for (double v : inputs[i].baseline) m->add_baseline_samples(v);
     for (double v : inputs[i].candidate) m->add_candidate_samples(v);
+    for (int b : inputs[i].baseline_blocks) m->add_baseline_sample_blocks(b);
+    for (int b : inputs[i].candidate_blocks) m->add_candidate_sample_blocks(b);
   }
   response.set_regressions(suite->regressions);
   response.set_improvements(suite->improvements);
@@ -93,7 +97,7 @@ v1::CompareResponse Comparison() {
   return response;
 }
 
-TEST(HtmlReportBrowserTest, LoadsWithoutErrorsWithOnePlotPerFlaggedMetric) {
+TEST(HtmlReportBrowserTest, LoadsWithoutErrorsWithOnePlotPerMetric) {
   ASSERT_EQ(access(kChromium, X_OK), 0)
       << kChromium << " is missing: run bazel/install_deps.sh --test (installs chromium)";
   const v1::CompareResponse response = Comparison();
@@ -112,12 +116,14 @@ TEST(HtmlReportBrowserTest, LoadsWithoutErrorsWithOnePlotPerFlaggedMetric) {
   BrowserResult browser = LoadInChromium(path, dir);
   ASSERT_EQ(browser.exit_code, 0) << browser.log;
   // The browser built the document (not an error page) with one figure and one SVG per
-  // flagged metric, each with both sides' 12 repetitions drawn.
+  // metric, each with both sides' 12 repetitions, their 6 runs' medians and the ratio drawn.
+  const int metrics = response.metrics_size();
   EXPECT_THAT(browser.dom, HasSubstr("<h1>faultline comparison</h1>"));
-  EXPECT_EQ(Count(browser.dom, "class=\"fl-plot\""), flagged) << browser.dom;
-  EXPECT_EQ(Count(browser.dom, "<svg"), flagged);
-  EXPECT_EQ(Count(browser.dom, "class=\"fl-ci\""), flagged);
-  EXPECT_EQ(Count(browser.dom, "<circle"), flagged * (2 * 12 + 1));
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-plot\""), metrics) << browser.dom;
+  EXPECT_EQ(Count(browser.dom, "<svg"), metrics);
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-ci\""), metrics);
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-block\""), metrics * 2 * 6);
+  EXPECT_EQ(Count(browser.dom, "<circle"), metrics * (2 * 12 + 2 * 6 + 1));
   EXPECT_THAT(browser.dom, HasSubstr("patched/&lt;v3&gt;"));
   // No console errors, uncaught exceptions or blocked loads.
   EXPECT_THAT(browser.log, Not(HasSubstr("Uncaught")));

@@ -1,0 +1,23 @@
+// Machine-readable renderings of a comparison for `faultlinectl compare --format=json|csv`.
+// Both carry every number the table and the HTML report show, with the verdict's reason: the JSON
+// is the whole faultline.v1.CompareResponse (samples and their blocks included); the CSV has one
+// row per metric with every per-metric statistic.
+#ifndef FAULTLINE_CONTROLLER_CLI_COMPARISON_OUTPUT_H_
+#define FAULTLINE_CONTROLLER_CLI_COMPARISON_OUTPUT_H_
+
+#include <string>
+
+#include "proto/faultline/v1/analysis.pb.h"
+
+namespace faultline::cli {
+
+// The response in proto3 JSON (field names as in analysis.proto, every field printed, NaN as
+// "NaN" as the proto3 JSON mapping writes non-finite doubles).
+std::string FormatComparisonJson(const v1::CompareResponse& response);
+
+// Header line, then one line per metric.
+std::string FormatComparisonCsv(const v1::CompareResponse& response);
+
+}  // namespace faultline::cli
+
+#endif  // FAULTLINE_CONTROLLER_CLI_COMPARISON_OUTPUT_H_

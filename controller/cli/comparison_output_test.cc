@@ -1,0 +1,130 @@
+#include "controller/cli/comparison_output.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+namespace faultline::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::CompareResponse Response() {
+  v1::CompareResponse r;
+  r.mutable_options()->set_confidence(0.95);
+  r.mutable_options()->set_fdr_level(0.01);
+  r.mutable_options()->set_min_effect(0);
+  r.set_replication_unit(v1::REPLICATION_UNIT_BOOT);
+  v1::MetricComparison* m = r.add_metrics();
+  m->set_benchmark("fault_anon");
+  (*m->mutable_params())["region_mib"].set_int_value(64);
+  m->set_metric("ns_per_fault");
+  m->set_unit("ns");
+  m->set_direction(v1::DIRECTION_LOWER_IS_BETTER);
+  m->set_tested(true);
+  m->set_baseline_count(12);
+  m->set_baseline_blocks(6);
+  m->set_baseline_median(1000.5);
+  m->set_candidate_count(12);
+  m->set_candidate_blocks(6);
+  m->set_candidate_median(1051);
+  m->set_ratio(1.05);
+  m->set_ratio_lower(1.03);
+  m->set_ratio_upper(1.07);
+  m->set_p_value(0.0022);
+  m->set_q_value(0.0044);
+  m->set_verdict(v1::VERDICT_REGRESSION);
+  m->set_reason("+5.0%, beyond the 0.0% minimum effect, \"significant\"");
+  for (int i = 0; i < 12; ++i) {
+    m->add_baseline_samples(1000 + i);
+    m->add_baseline_sample_blocks(i / 2);
+  }
+  v1::MetricComparison* missing = r.add_metrics();
+  missing->set_benchmark("fault_anon");
+  missing->set_metric("vma_lock_retries");
+  missing->set_direction(v1::DIRECTION_NEUTRAL);
+  missing->set_baseline_count(12);
+  missing->set_ratio(std::numeric_limits<double>::quiet_NaN());
+  missing->set_verdict(v1::VERDICT_INCONCLUSIVE);
+  missing->set_reason("B: not measured");
+  r.add_warnings("baseline: every run is from one boot");
+  return r;
+}
+
+TEST(ComparisonOutputTest, JsonParsesBackToTheSameComparison) {
+  const std::string json = FormatComparisonJson(Response());
+  v1::CompareResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
+  ASSERT_EQ(parsed.metrics_size(), 2);
+  const v1::MetricComparison& m = parsed.metrics(0);
+  EXPECT_EQ(m.reason(), "+5.0%, beyond the 0.0% minimum effect, \"significant\"");
+  EXPECT_EQ(m.ratio_lower(), 1.03);
+  EXPECT_EQ(m.baseline_blocks(), 6u);
+  EXPECT_EQ(m.baseline_sample_blocks(11), 5u);
+  EXPECT_EQ(m.params().at("region_mib").int_value(), 64);
+  EXPECT_TRUE(std::isnan(parsed.metrics(1).ratio()));
+  EXPECT_EQ(parsed.replication_unit(), v1::REPLICATION_UNIT_BOOT);
+  // An explicit zero minimum effect survives (presence, not value, marks it set).
+  EXPECT_TRUE(parsed.options().has_min_effect());
+  EXPECT_THAT(json, HasSubstr("\"min_effect\": 0"));
+  // Zero-valued numbers are printed too, so a reader needs no defaults table.
+  EXPECT_THAT(json, HasSubstr("\"candidate_count\": 0"));
+  EXPECT_EQ(parsed.warnings(0), "baseline: every run is from one boot");
+}
+
+// Splits one CSV line (RFC 4180 quoting).
+std::vector<std::string> CsvFields(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      fields.back() += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+
+TEST(ComparisonOutputTest, CsvHasEveryStatisticAndTheReason) {
+  const std::string csv = FormatComparisonCsv(Response());
+  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << csv;
+  const std::vector<std::string> header = CsvFields(lines[0]);
+  const std::vector<std::string> row = CsvFields(lines[1]);
+  ASSERT_EQ(row.size(), header.size()) << lines[1];
+  auto cell = [&](const std::vector<std::string>& r, const std::string& name) {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return r[i];
+    }
+    return std::string("(no column ") + name + ")";
+  };
+  EXPECT_EQ(cell(row, "params"), "region_mib=64");
+  EXPECT_EQ(cell(row, "direction"), "lower_is_better");
+  EXPECT_EQ(cell(row, "a_blocks"), "6");
+  EXPECT_EQ(std::stod(cell(row, "ratio_lower")), 1.03);  // %.17g: round-trips exactly
+  EXPECT_EQ(std::stod(cell(row, "q")), 0.0044);
+  EXPECT_EQ(cell(row, "verdict"), "regression");
+  EXPECT_EQ(cell(row, "block_unit"), "boot");
+  EXPECT_EQ(cell(row, "min_effect"), "0");
+  EXPECT_EQ(cell(row, "reason"), "+5.0%, beyond the 0.0% minimum effect, \"significant\"");
+  const std::vector<std::string> missing = CsvFields(lines[2]);
+  ASSERT_EQ(missing.size(), header.size());
+  EXPECT_EQ(cell(missing, "ratio"), "nan");
+  EXPECT_EQ(cell(missing, "reason"), "B: not measured");
+}
+
+}  // namespace
+}  // namespace faultline::cli
