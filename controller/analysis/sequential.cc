@@ -5,7 +5,7 @@
 
 #include "controller/analysis/distributions.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 double ObrienFlemingSpent(double alpha, double t) {
   t = std::clamp(t, 0.0, 1.0);
@@ -19,4 +19,4 @@ double SequentialLookLevel(double alpha, double t_previous, double t_now) {
   return std::max(0.0, ObrienFlemingSpent(alpha, t_now) - ObrienFlemingSpent(alpha, t_previous));
 }
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

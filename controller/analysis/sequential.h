@@ -14,7 +14,7 @@
 #ifndef FAULTLINE_CONTROLLER_ANALYSIS_SEQUENTIAL_H_
 #define FAULTLINE_CONTROLLER_ANALYSIS_SEQUENTIAL_H_
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 
 // alpha*(t) above, for t in [0, 1] (clamped); 0 at t = 0, alpha at t = 1.
 double ObrienFlemingSpent(double alpha, double t);
@@ -23,6 +23,6 @@ double ObrienFlemingSpent(double alpha, double t);
 // (0 for the first look): alpha*(t_now) - alpha*(t_previous). The last look is at t_now = 1.
 double SequentialLookLevel(double alpha, double t_previous, double t_now);
 
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_SEQUENTIAL_H_

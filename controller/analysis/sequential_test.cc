@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace faultline::analysis {
+namespace faultline::controller::analysis {
 namespace {
 
 TEST(SequentialTest, ObrienFlemingSpendingMatchesItsFormula) {
@@ -30,4 +30,4 @@ TEST(SequentialTest, LookLevelsAddUpToAlpha) {
 }
 
 }  // namespace
-}  // namespace faultline::analysis
+}  // namespace faultline::controller::analysis

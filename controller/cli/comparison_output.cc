@@ -11,7 +11,7 @@
 #include "controller/cli/results_table.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 std::string Num(double v) { return absl::StrFormat("%.17g", v); }
@@ -84,4 +84,4 @@ std::string FormatComparisonCsv(const v1::CompareResponse& response) {
   return out;
 }
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

@@ -9,7 +9,7 @@
 
 #include "proto/faultline/v1/analysis.pb.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 
 // The response in proto3 JSON (field names as in analysis.proto, every field printed, NaN as
 // "NaN" as the proto3 JSON mapping writes non-finite doubles).
@@ -18,6 +18,6 @@ std::string FormatComparisonJson(const v1::CompareResponse& response);
 // Header line, then one line per metric.
 std::string FormatComparisonCsv(const v1::CompareResponse& response);
 
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli
 
 #endif  // FAULTLINE_CONTROLLER_CLI_COMPARISON_OUTPUT_H_

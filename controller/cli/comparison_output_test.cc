@@ -10,7 +10,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
-namespace faultline::cli {
+namespace faultline::controller::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -127,4 +127,4 @@ TEST(ComparisonOutputTest, CsvHasEveryStatisticAndTheReason) {
 }
 
 }  // namespace
-}  // namespace faultline::cli
+}  // namespace faultline::controller::cli

@@ -194,9 +194,9 @@ class Cli {
     }
     std::string text;
     if (format == "json") {
-      text = faultline::cli::FormatComparisonJson(response);
+      text = faultline::controller::cli::FormatComparisonJson(response);
     } else if (format == "csv") {
-      text = faultline::cli::FormatComparisonCsv(response);
+      text = faultline::controller::cli::FormatComparisonCsv(response);
     } else {
       text = absl::StrCat(ComparisonHeader(response),
                           faultline::controller::analysis::FormatComparisonTable(
