@@ -239,6 +239,11 @@ elif [[ ! -f "$tree/.src-ready" || ! -d "$objdir" && -d "$tree/obj" ]]; then
       cp -al "$seed/src" "$work_src.tmp" && rm -rf "$work_src.tmp/obj" &&
         cp -a "$seed/src/obj" "$work_src.tmp/obj" && cp "$seed/applied" "$applied_file"
     ) 8>"$seed/.lock" || { rm -rf "$work_src.tmp"; die "build tree: cannot copy $seed"; }
+    # tools/ (objtool, which every x86 object depends on) records absolute paths: point them at
+    # this tree, or objtool is rebuilt and every object with it. Same length, so only the key
+    # differs in each path.
+    grep -rlIF --null "$seed/" "$work_src.tmp/obj" 2>/dev/null |
+      xargs -0 -r sed -i "s|$seed/|$tree/|g"
     mv "$work_src.tmp" "$work_src"
   else
     stage "build tree: copying $src (hard links) into $work_src"
