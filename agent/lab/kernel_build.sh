@@ -220,7 +220,8 @@ elif [[ ! -f "$tree/.src-ready" || ! -d "$objdir" && -d "$tree/obj" ]]; then
   seed="" seed_common=-1
   mapfile -t want_all < <(patch_hashes "${wanted[@]}")
   for candidate in "$cache_dir/kbuild/$arch-$kernel_version-"*; do
-    [[ "$candidate" != "$tree" && -f "$candidate/.src-ready" && -f "$candidate/src/obj/.config" ]] || continue
+    # Only a tree whose last build finished: its objects match the patches it records.
+    [[ "$candidate" != "$tree" && -f "$candidate/.built" && -f "$candidate/src/obj/.config" ]] || continue
     [[ "$(cat "$candidate/config_key" 2>/dev/null)" == "$config_key" ]] || continue
     mapfile -t cand_applied <"$candidate/applied"
     common=0
@@ -293,6 +294,9 @@ if [[ "$work_src" != "$src" ]]; then
   done
 fi
 
+# From here until the build finishes, the tree's objects and patches may disagree.
+rm -f "$tree/.built"
+
 # --- config -------------------------------------------------------------------------------------
 mkdir -p "$objdir"
 kmake() { make -C "$work_src" O="$objdir" ARCH="$karch" ${cross:+CROSS_COMPILE=$cross} "$@"; }
@@ -347,6 +351,7 @@ if (( rc != 0 )) || [[ ! -f "$objdir/$image_rel" ]]; then
   exit 1
 fi
 steps="$(grep -cE '^  [A-Z][A-Z0-9_]* ' "$build_log" || true)"
+touch "$tree/.built"
 stage "build: done in $seconds s ($steps make steps)"
 
 # --- into the cache (atomically: a half-written entry is never seen) -------------------------------
