@@ -227,9 +227,10 @@ elif [[ ! -f "$tree/.src-ready" || ! -d "$objdir" && -d "$tree/obj" ]]; then
     common=0
     while (( common < ${#cand_applied[@]} && common < ${#want_all[@]} )) &&
         [[ "${cand_applied[common]}" == "${want_all[common]}" ]]; do common=$((common + 1)); done
-    # What the seed carries beyond the common prefix would have to be popped: count it against it.
-    score=$(( common * 2 - (${#cand_applied[@]} - common) ))
-    (( score > seed_common )) && { seed="$candidate"; seed_common=$score; }
+    # A seed must carry nothing beyond the common prefix: its other patches belong to another
+    # series, whose files this build does not have to pop them with.
+    (( common == ${#cand_applied[@]} )) || continue
+    (( common > seed_common )) && { seed="$candidate"; seed_common=$common; }
   done
   if [[ -n "$seed" ]]; then
     stage "build tree: seeding $tree from $(basename "$seed") (its objects; hard-linked sources)"
