@@ -170,13 +170,14 @@ patch_hashes() { for p in "$@"; do sha <"$p"; done; }
 recipe=1
 config_key="$( { echo "recipe $recipe base tinyconfig arch $arch"; echo "$compiler"; echo "$source_id";
   for f in "${fragments[@]}"; do sha <"$f"; done; } | sha)"
-# The image: the config's inputs and exactly the patches applied.
-image_key="$( { echo "$config_key"; patch_hashes "${wanted[@]}"; } | sha)"
+# The image: the config's inputs, exactly the patches applied, and the series' name, which the
+# image's own version string carries.
+series_name="$( [[ -n "$series_dir" ]] && basename "$series_dir" || echo stock)"
+image_key="$( { echo "$config_key"; patch_hashes "${wanted[@]}"; (( ${#wanted[@]} == 0 )) || echo "$series_name"; } | sha)"
 # The build tree: one per series (all of its patches), so that stock and patched keep their own
 # object files and a bisect of one series moves its own tree between patch counts.
 tree_key="$( { echo "$config_key"; echo "series"; patch_hashes "${patches[@]}"; } | sha)"
 out="$cache_dir/kernels/$arch-$kernel_version-${image_key:0:16}"
-series_name="$( [[ -n "$series_dir" ]] && basename "$series_dir" || echo stock)"
 series_tag="$series_name"
 (( ${#patches[@]} > 0 )) && series_tag="$series_name.$patch_limit-of-${#patches[@]}"
 
