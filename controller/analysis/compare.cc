@@ -306,6 +306,13 @@ int RepetitionsToResolve(double cv, double effect, double alpha, double power) {
   return static_cast<int>(std::min(1e6, std::ceil(n)));
 }
 
+double MinimumDetectableEffect(double cv, int samples, double alpha, double power) {
+  if (samples < 2) return std::numeric_limits<double>::infinity();
+  const double sigma = std::log1p(std::max(cv, 0.0));
+  const double z = NormalQuantile(1 - alpha / 2) + NormalQuantile(power);
+  return std::expm1(z * sigma * std::sqrt(2 / (0.955 * (samples - 1))));
+}
+
 absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& metrics,
                                              const CompareOptions& options) {
   if (absl::Status s = ValidateCompareOptions(options); !s.ok()) return s;

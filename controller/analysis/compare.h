@@ -187,6 +187,12 @@ absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& m
 // efficiency relative to the t-test, plus one repetition for the small-sample t penalty.
 int RepetitionsToResolve(double cv, double effect, double alpha, double power);
 
+// The inverse: the smallest relative change (0.02 = 2%) that `samples` per side detect with the
+// given power at two-sided level `alpha` when each sample has coefficient of variation `cv`,
+// exp((z_{1-alpha/2} + z_power) sigma sqrt(2 / (0.955 (samples - 1)))) - 1. Infinity for fewer
+// than 2 samples.
+double MinimumDetectableEffect(double cv, int samples, double alpha, double power);
+
 }  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_COMPARE_H_

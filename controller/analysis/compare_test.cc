@@ -325,5 +325,18 @@ TEST(CompareTest, RepetitionsToResolveMatchesTheNormalPowerFormula) {
   EXPECT_EQ(RepetitionsToResolve(0.02, 0.02, 0.0005, 0.8), 41);
 }
 
+TEST(CompareTest, MinimumDetectableEffectInvertsRepetitionsToResolve) {
+  // z = 2.575829 + 1.644854; exp(z * log 1.10 * sqrt(2 / (0.955 * 9))) - 1 = 0.21416.
+  EXPECT_NEAR(MinimumDetectableEffect(0.10, 10, 0.01, 0.95), 0.21416, 1e-4);
+  for (const double cv : {0.01, 0.05, 0.2}) {
+    for (const int n : {5, 12, 40}) {
+      const double effect = MinimumDetectableEffect(cv, n, 0.01, 0.95);
+      EXPECT_LE(RepetitionsToResolve(cv, effect * 1.001, 0.01, 0.95), n) << cv << " " << n;
+      EXPECT_GT(RepetitionsToResolve(cv, effect * 0.9, 0.01, 0.95), n) << cv << " " << n;
+    }
+  }
+  EXPECT_TRUE(std::isinf(MinimumDetectableEffect(0.05, 1, 0.01, 0.95)));
+}
+
 }  // namespace
 }  // namespace faultline::controller::analysis
