@@ -182,6 +182,7 @@ v1::RunResult RunOutputToProto(const bench::BenchmarkInfo& info, const bench::Pa
     for (const auto& [family, reason] : rep.unavailable_reasons) {
       (*rep_out->mutable_unavailable_reasons())[family] = reason;
     }
+    for (const std::string& reason : rep.disturbances) rep_out->add_disturbances(reason);
     for (const auto& [name, histogram] : rep.histograms) {
       v1::NamedHistogram* named = rep_out->add_histograms();
       named->set_name(name);

@@ -67,6 +67,8 @@ struct RepetitionResult {
   std::map<std::string, std::string> unavailable_reasons;
   std::vector<std::pair<std::string, Histogram>> histograms;
   int64_t wall_ns = 0;
+  // Why the host disturbed this repetition (host_noise.h); empty when it did not.
+  std::vector<std::string> disturbances;
   // Filled by the benchmark for the runner's tracing: the scope ("faulter",
   // "contended.writer") each task (thread or process id) worked in, and the operations each
   // scope completed (faults, forks, ...).

@@ -19,6 +19,8 @@ namespace {
 constexpr const char* kVmstatFields[] = {
     "pgfault",          "pgmajfault",       "thp_fault_alloc", "vma_lock_success",
     "vma_lock_abort",   "vma_lock_retry",   "vma_lock_miss",
+    // THP and compaction activity anywhere on the host (host_noise.h judges compact_stall).
+    "compact_stall",    "thp_collapse_alloc", "thp_split_page",
 };
 
 constexpr const char* kVmaLockOutcomes[] = {"success", "abort", "retry", "miss"};

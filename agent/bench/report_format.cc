@@ -213,6 +213,9 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
     for (const auto& [family, reason] : rep.unavailable_reasons) {
       absl::StrAppend(&text, "\n  ", family, " unavailable: ", reason);
     }
+    if (!rep.disturbances.empty()) {
+      absl::StrAppend(&text, "\n  disturbed: ", absl::StrJoin(rep.disturbances, "; "));
+    }
     for (const auto& [hname, h] : rep.histograms) {
       absl::StrAppendFormat(&text, "\n  %s: n=%d p50=%.0f p99=%.0f p99.9=%.0f max=%d", hname,
                             h.total_count(), h.Quantile(0.5), h.Quantile(0.99),
@@ -245,7 +248,8 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
 
 std::string RunOutputJson(const std::string& name, const Params& params, const RunOutput& out) {
   auto rep_json = [](const RepetitionResult& rep) {
-    std::vector<std::string> metrics, counters, unavailable, reasons, histograms;
+    std::vector<std::string> metrics, counters, unavailable, reasons, histograms, disturbances;
+    for (const std::string& d : rep.disturbances) disturbances.push_back(JsonString(d));
     for (const MetricValue& m : rep.metrics) {
       metrics.push_back(JsonString(m.name) + ":" + JsonNumber(m.value));
     }
@@ -262,7 +266,8 @@ std::string RunOutputJson(const std::string& name, const Params& params, const R
                                 absl::StrJoin(counters, ","), "},\"unavailable_counters\":[",
                                 absl::StrJoin(unavailable, ","), "],\"unavailable_reasons\":{",
                                 absl::StrJoin(reasons, ","), "},\"histograms\":{",
-                                absl::StrJoin(histograms, ","), "}}");
+                                absl::StrJoin(histograms, ","), "},\"disturbances\":[",
+                                absl::StrJoin(disturbances, ","), "]}");
   };
   std::vector<std::string> reps, tracing;
   for (const RepetitionResult& rep : out.repetitions) reps.push_back(rep_json(rep));

@@ -8,6 +8,7 @@
 #include "agent/bench/benchmark_definition.h"
 #include "agent/bench/cycle_clock.h"
 #include "agent/bench/host_limits.h"
+#include "agent/bench/host_noise.h"
 #include "agent/bench/kernel_counters.h"
 #include "agent/bench/mmap_lock_trace.h"
 #include "agent/bench/params.h"
@@ -159,6 +160,7 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
 
   // Opened before the run starts any worker, so the perf events count them all.
   KernelCounters counters;
+  const HostNoise noise;
   RunContext context;
   context.counters = &counters;
   context.params = *resolved;
@@ -202,11 +204,13 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
     const std::string done = absl::StrCat("after ", i, " of ", options.repetitions, " repetitions");
     if (MonotonicNowNs() > context.deadline_ns) return TimedOut(std::move(out), options, done);
     RepetitionResult rep;
+    const HostNoise::Snapshot noise_before = noise.Read();
     const KernelCounters::Snapshot before = counters.Read();
     const int64_t start_ns = MonotonicNowNs();
     absl::Status status = (*run)->Repeat(rep);
     rep.wall_ns = MonotonicNowNs() - start_ns;
     const KernelCounters::Snapshot after = counters.Read();
+    const HostNoise::Snapshot noise_after = noise.Read();
     // A repetition the deadline cut short measured less than it claims: dropped.
     if (MonotonicNowNs() > context.deadline_ns) return TimedOut(std::move(out), options, done);
     if (!status.ok()) {
@@ -214,6 +218,7 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
                    *resolved);
     }
     KernelCounters::FillDelta(before, after, &rep);
+    noise.Judge(noise_before, noise_after, NoiseThresholds(), &rep);
     // A benchmark with one scope normalises per its operation; the contention benchmarks do it
     // per arm themselves (contention.cc).
     if (def->trace_scopes.size() == 1) {

@@ -1,6 +1,7 @@
 #include "agent/bench/workers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -91,6 +92,23 @@ std::vector<int> AllowedCpus() {
   return cpus;
 }
 
+// The calling thread's run delay, ns (the second field of /proc/thread-self/schedstat); -1
+// without schedstats.
+int64_t ThreadRunDelayNs() {
+  char buf[128];
+  const int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  const ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  unsigned long long on_cpu = 0, delay = 0;
+  if (sscanf(buf, "%llu %llu", &on_cpu, &delay) != 2) return -1;
+  return static_cast<int64_t>(delay);
+}
+
+std::atomic<int64_t> run_delay_total{0};
+
 void RunOneWorker(const WorkerFn& fn, int index, const std::vector<int>& pin_to,
                   WorkerControl* control, WorkerReport& report) {
   report.tid = static_cast<int32_t>(gettid());
@@ -101,7 +119,10 @@ void RunOneWorker(const WorkerFn& fn, int index, const std::vector<int>& pin_to,
     if (sched_setaffinity(0, sizeof(set), &set) != 0) report.SetError("sched_setaffinity", errno);
   }
   StartGate gate(control);
+  const int64_t delay_before = ThreadRunDelayNs();
   if (!report.failed()) fn(index, gate, report);
+  const int64_t delay_after = ThreadRunDelayNs();
+  report.run_delay_ns = delay_before >= 0 && delay_after >= 0 ? delay_after - delay_before : -1;
   // A worker that failed during setup still counts as arrived, so the release is not held up.
   if (!gate.arrived()) control->ready.fetch_add(1);
   report.finish_ns = MonotonicNowNs();
@@ -338,7 +359,12 @@ absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const
     result.reports.push_back(block.report(i));
   }
   result.wall_ns = last_finish - go_ns;
+  for (const WorkerReport& r : result.reports) {
+    if (r.run_delay_ns > 0) run_delay_total.fetch_add(r.run_delay_ns);
+  }
   return result;
 }
+
+int64_t WorkersRunDelayNs() { return run_delay_total.load(); }
 
 }  // namespace faultline::agent::bench

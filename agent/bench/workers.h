@@ -40,6 +40,9 @@ struct WorkerReport {
   int64_t busy_ns;
   // CLOCK_MONOTONIC when the worker finished.
   int64_t finish_ns;
+  // Time the worker was runnable but waiting for a CPU (/proc/thread-self/schedstat), over
+  // its whole run; -1 when the kernel does not keep schedstats.
+  int64_t run_delay_ns;
   // Benchmark-specific figures (e.g. a second kind of latency sum).
   double extra[4];
   // Empty when the worker succeeded.
@@ -111,6 +114,10 @@ using WorkerFn = std::function<void(int index, StartGate& gate, WorkerReport& re
 // Runs `fn` in options.workers workers. Fails if any worker reports an error, dies, or misses
 // the deadline; every thread is joined and every process reaped before returning.
 absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const WorkerFn& fn);
+
+// The run delay of every worker RunWorkers has collected in this process so far, summed: read it
+// before and after a repetition for the time its workers waited for a CPU others held.
+int64_t WorkersRunDelayNs();
 
 }  // namespace faultline::agent::bench
 
