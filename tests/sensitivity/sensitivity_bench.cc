@@ -191,7 +191,7 @@ void PrintTable(const std::vector<Entry>& entries, int repetitions_default) {
       const double cv_run = c.RunMeanCv(n);
       auto mde = [&](double minutes) {
         const int k = RunsPerSide(minutes, run_s);
-        if (k < gate.min_samples_per_side) return std::numeric_limits<double>::infinity();
+        if (k < gate.min_blocks_per_side) return std::numeric_limits<double>::infinity();
         return analysis::MinimumDetectableEffect(cv_run, k, gate.fdr_level, 0.95);
       };
       // Repetitions per run that minimise (between + within / n) (overhead + n rep_s): more
