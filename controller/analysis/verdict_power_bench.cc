@@ -36,6 +36,7 @@
 #include "controller/analysis/descriptive.h"
 #include "controller/analysis/deterministic_random.h"
 #include "controller/analysis/mann_whitney.h"
+#include "controller/analysis/sequential.h"
 
 namespace faultline::controller::analysis {
 namespace {
@@ -179,6 +180,56 @@ Rule IntervalRule(double fdr, double confidence) {
       if (!(m.q_value <= fdr)) continue;
       if (m.ratio_lower >= threshold) flags[i] = 1;
       if (m.ratio_upper <= 1 / threshold) flags[i] = -1;
+    }
+    return flags;
+  };
+}
+
+// The first `runs` runs of every metric (blocks are run indexes in order).
+std::vector<MetricSamples> FirstRuns(const std::vector<MetricSamples>& suite, int runs,
+                                     int repetitions_per_run) {
+  std::vector<MetricSamples> out = suite;
+  const size_t n = static_cast<size_t>(runs * repetitions_per_run);
+  for (MetricSamples& m : out) {
+    m.baseline.resize(std::min(n, m.baseline.size()));
+    m.candidate.resize(std::min(n, m.candidate.size()));
+    if (!m.baseline_blocks.empty()) m.baseline_blocks.resize(m.baseline.size());
+    if (!m.candidate_blocks.empty()) m.candidate_blocks.resize(m.candidate.size());
+  }
+  return out;
+}
+
+// A campaign that runs until it can decide: looks after `looks` runs per side (the suite holds
+// the last look's runs), adding runs only while some metric is inconclusive and its estimate
+// says the remaining budget could resolve it. A metric's verdict is final at the first look that
+// flags it. `spending`: each look tests at its share of the FDR level (sequential.h); without it
+// every look tests at the full level, the naive way that inflates false alarms.
+Rule SequentialRule(const CompareOptions& options, std::vector<int> looks, int repetitions_per_run,
+                    bool spending) {
+  return [=](const std::vector<MetricSamples>& suite) {
+    std::vector<int> flags(suite.size(), 0);
+    double t_previous = 0;
+    const double budget = looks.back();
+    for (int runs : looks) {
+      CompareOptions look = options;
+      if (spending) {
+        look.fdr_level = SequentialLookLevel(options.fdr_level, t_previous, runs / budget);
+      }
+      t_previous = runs / budget;
+      absl::StatusOr<SuiteComparison> c =
+          CompareSuite(FirstRuns(suite, runs, repetitions_per_run), look);
+      if (!c.ok()) return flags;
+      bool more_could_decide = false;
+      for (size_t i = 0; i < suite.size(); ++i) {
+        const MetricComparison& m = c->metrics[i];
+        if (flags[i] == 0 && m.verdict == Verdict::kRegression) flags[i] = 1;
+        if (flags[i] == 0 && m.verdict == Verdict::kImprovement) flags[i] = -1;
+        if (flags[i] == 0 && m.verdict == Verdict::kInconclusive && m.additional_blocks > 0 &&
+            runs + m.additional_blocks <= budget) {
+          more_could_decide = true;
+        }
+      }
+      if (!more_could_decide) break;
     }
     return flags;
   };
@@ -340,6 +391,36 @@ void Run() {
       {"10 runs x 3 reps, between-run sd = 3x within", {10, 3, 3.0}},
       {"1 run x 10 reps, between-run sd = within", {1, 10, 1.0}},
   };
+  // Runs until it can decide: looks at 10, 20 and 30 runs per side (one repetition each, or
+  // three with between-run noise), against the fixed 10-run campaign.
+  struct SequentialCase {
+    std::string name;
+    Design design;
+  };
+  const std::vector<SequentialCase> sequential = {
+      {"up to 30 runs x 1 rep, no between-run noise", {30, 1, 0.0}},
+      {"up to 30 runs x 3 reps, between-run sd = within", {30, 3, 1.0}},
+      {"up to 30 runs x 3 reps, between-run sd = 3x within", {30, 3, 3.0}},
+  };
+  for (const SequentialCase& c : sequential) {
+    const int r = c.design.repetitions_per_run;
+    std::printf("\nlognormal noise, sequential, %s:\n", c.name.c_str());
+    std::printf("%-40s %14s %14s %14s %14s\n", "rule", "A/A flagged", "power 20/20",
+                "power 5/20", "power 1/20");
+    const std::vector<NamedRule> rules_here = {
+        {"fixed: 10 runs, one look", SequentialRule(defaults, {10}, r, false)},
+        {"looks 10/20/30, OBF alpha spending", SequentialRule(defaults, {10, 20, 30}, r, true)},
+        {"looks 10/20/30, full level each look", SequentialRule(defaults, {10, 20, 30}, r, false)},
+    };
+    for (const NamedRule& rule : rules_here) {
+      const Rates rates = Measure(Noise::kLognormal, rule.rule, c.design);
+      std::printf("%-40s %13.1f%% %13.1f%% %13.1f%% %13.1f%%\n", rule.name.c_str(),
+                  100 * rates.aa_suites_flagged, 100 * rates.power_all,
+                  100 * rates.power_quarter, 100 * rates.power_one);
+      std::fflush(stdout);
+    }
+  }
+
   for (const NamedDesign& d : designs) {
     std::printf("\nlognormal noise, %s:\n", d.name.c_str());
     std::printf("%-40s %14s %14s %14s %14s\n", "rule", "A/A flagged", "power 20/20",
