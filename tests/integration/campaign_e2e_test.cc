@@ -131,13 +131,20 @@ targets { name: "patched" kernel_label: "patched/*" }
   EXPECT_EQ(label_by_target["stock"], "stock");
   EXPECT_EQ(label_by_target["patched"], "patched/mmap-lock-v3");
 
-  // CSV export: one row per (run, repetition, metric) plus the header.
+  // CSV export: one row per (run, repetition, metric) plus the header; a run's tracing
+  // repetitions (mmap_lock figures, where the host can trace) are rows too.
   testing::CommandResult csv =
       fleet_->Ctl({"results", "--campaign=" + campaign_id, "--format=csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.errors;
-  size_t metrics_per_rep = runs[0].result().repetitions(0).metrics_size();
+  size_t rows = 0;
+  for (const v1::StoredRun& run : runs) {
+    for (const v1::Repetition& rep : run.result().repetitions()) rows += rep.metrics_size();
+    for (const v1::Repetition& rep : run.result().tracing_repetitions()) rows += rep.metrics_size();
+  }
+  EXPECT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].result().repetitions_size(), 3);
   std::vector<std::string> lines = absl::StrSplit(csv.output, '\n', absl::SkipEmpty());
-  EXPECT_EQ(lines.size(), 1 + 2 * 3 * metrics_per_rep);
+  EXPECT_EQ(lines.size(), 1 + rows);
   testing::CommandResult json =
       fleet_->Ctl({"results", "--campaign=" + campaign_id, "--format=json"});
   ASSERT_EQ(json.exit_code, 0) << json.errors;
