@@ -14,6 +14,7 @@
 #include "controller/scheduling/fleet.h"
 #include "controller/scheduling/job_reports.h"
 #include "controller/scheduling/lease_reaper.h"
+#include "controller/scheduling/queue_watch.h"
 #include "controller/scheduling/scheduler.h"
 #include "controller/scheduling/work_dispatcher.h"
 #include "controller/security/host_port.h"
@@ -42,6 +43,7 @@ struct ControllerServer::Parts {
   std::unique_ptr<scheduling::Campaigns> campaigns;
   std::unique_ptr<scheduling::JobReports> reports;
   std::unique_ptr<scheduling::LeaseReaper> reaper;
+  std::unique_ptr<scheduling::QueueWatch> queue_watch;
   std::unique_ptr<service::AdmissionControl> register_admission;
   std::unique_ptr<service::AdmissionControl> report_admission;
   std::unique_ptr<security::CallAuthorizer> authorizer;
@@ -99,6 +101,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
       std::make_unique<scheduling::JobReports>(store, reports, p->clock, changed, p->fleet.get());
   p->reaper = std::make_unique<scheduling::LeaseReaper>(store, p->clock, options.max_attempts,
                                                         options.reaper_interval, changed);
+  // Other replicas on the same store queue work too.
+  p->queue_watch = std::make_unique<scheduling::QueueWatch>(store, changed);
   p->agent_service = std::make_unique<service::AgentServiceImpl>(
       p->fleet.get(), p->dispatcher.get(), p->reports.get(), options.lease, p->clock,
       p->authorizer.get());
@@ -214,6 +218,7 @@ void ControllerServer::Shutdown() {
   parts_->dispatcher->Shutdown();
   parts_->server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   parts_->server->Wait();
+  parts_->queue_watch.reset();
   parts_->reaper.reset();
 }
 

@@ -160,4 +160,9 @@ absl::StatusOr<int64_t> InstrumentedStore::PruneSamples(absl::Time older_than) {
   return Timed("prune_samples", [&] { return store_->PruneSamples(older_than); });
 }
 
+absl::StatusOr<std::unique_ptr<store::QueueListener>> InstrumentedStore::ListenForQueuedJobs() {
+  // Not timed: it opens a connection and its Await blocks by design.
+  return store_->ListenForQueuedJobs();
+}
+
 }  // namespace faultline::controller::metrics

@@ -4,6 +4,7 @@
 #ifndef FAULTLINE_CONTROLLER_METRICS_INSTRUMENTED_STORE_H_
 #define FAULTLINE_CONTROLLER_METRICS_INSTRUMENTED_STORE_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ class InstrumentedStore final : public store::Store {
       const std::string& agent_id, const v1::RunResult& result, absl::Time now) override;
   absl::StatusOr<std::vector<store::MetricSummary>> GetRunSummaries(int64_t run_id) override;
   absl::StatusOr<int64_t> PruneSamples(absl::Time older_than) override;
+  absl::StatusOr<std::unique_ptr<store::QueueListener>> ListenForQueuedJobs() override;
 
  private:
   template <typename F>

@@ -46,6 +46,9 @@ class Scheduler {
 
  private:
   std::string NewLeaseId();
+  // Index of the best job in `queued` not yet `taken` for `agent`, or -1.
+  int PickJob(const std::vector<store::QueuedJob>& queued, const std::vector<bool>& taken,
+              const store::AgentRecord& agent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   store::Store* const store_;
   const Options options_;

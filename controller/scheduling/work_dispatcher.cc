@@ -74,7 +74,8 @@ void WorkDispatcher::Notify() {
 
 void WorkDispatcher::Loop() {
   // Deadlines are checked every tick; the queue is rescanned on Notify() and at least every
-  // rescan_interval_ (another controller replica sharing the store may have queued work).
+  // rescan_interval_: another writer to the store may have queued work that no notification
+  // announced (SQLite, a replica whose QueueWatch is reconnecting) or a sweep may have failed.
   const absl::Duration tick = absl::Milliseconds(100);
   // A sweep walks every parked poll. A registration storm notifies thousands of times a second;
   // sweeping back to back for each kept a core busy, so notifications within this spacing of

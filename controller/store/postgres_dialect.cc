@@ -3,6 +3,8 @@
 // directly.
 #include "controller/store/sql_dialect.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace faultline::controller::store {
 namespace {
 
@@ -113,6 +115,9 @@ CREATE TABLE run_summaries (
 CREATE INDEX run_summaries_by_series ON run_summaries(benchmark, metric, arch, kernel_label, time);
 )sql";
 
+// The LISTEN/NOTIFY channel of queued jobs.
+constexpr char kJobsQueuedChannel[] = "faultline_jobs_queued";
+
 }  // namespace
 
 const SqlDialect& PostgresDialect() {
@@ -126,6 +131,9 @@ const SqlDialect& PostgresDialect() {
       /*glob_as_regex=*/true,
       /*insert_samples_from_arrays=*/true,
       /*migrations=*/{kSchemaV1},
+      // Notifications with the same channel and payload in one transaction are delivered once.
+      /*announce_jobs_queued=*/absl::StrCat("NOTIFY ", kJobsQueuedChannel),
+      /*jobs_queued_channel=*/kJobsQueuedChannel,
   };
   return *dialect;
 }

@@ -17,8 +17,14 @@ class PostgresStore : public SqlStore {
   // FAILED_PRECONDITION when the database's schema is newer than this build knows.
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const std::string& conninfo);
 
+  // LISTENs, on a connection of its own, for the NOTIFY that every transaction queueing or
+  // requeueing jobs sends (see SqlDialect::announce_jobs_queued).
+  absl::StatusOr<std::unique_ptr<QueueListener>> ListenForQueuedJobs() override;
+
  private:
-  using SqlStore::SqlStore;
+  PostgresStore(std::string conninfo, std::unique_ptr<SqlConnection> db);
+
+  const std::string conninfo_;
 };
 
 }  // namespace faultline::controller::store

@@ -176,6 +176,69 @@ TEST(PostgresStoreTest, ReconnectsAfterTheServerDropsTheConnection) {
                   .value_or(false));
 }
 
+// Replicas learn of jobs another one queued or requeued from NOTIFY, sent at commit.
+TEST(PostgresStoreTest, ListenerWakesOnJobsAnotherReplicaQueuesOrRequeues) {
+  absl::StatusOr<std::string> conninfo = PostgresEnvironment::NewDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+  absl::StatusOr<std::unique_ptr<PostgresStore>> writer = PostgresStore::Open(*conninfo);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::StatusOr<std::unique_ptr<PostgresStore>> other = PostgresStore::Open(*conninfo);
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::StatusOr<std::unique_ptr<QueueListener>> listener = (*other)->ListenForQueuedJobs();
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  // Bounded waits; a notification arrives in milliseconds.
+  const absl::Duration kWait = absl::Seconds(20);
+  EXPECT_FALSE((*listener)->Await(absl::Milliseconds(50)).value_or(true));
+
+  const absl::Time now = absl::FromUnixSeconds(1800000000);
+  v1::CampaignSpec spec;
+  spec.set_name("notified");
+  absl::StatusOr<v1::Campaign> campaign =
+      (*writer)->CreateCampaign(spec, std::vector<v1::Job>(2), now);
+  ASSERT_TRUE(campaign.ok()) << campaign.status();
+  EXPECT_TRUE((*listener)->Await(kWait).value_or(false)) << "campaign submitted";
+
+  // A lease queues nothing: no wake-up.
+  const std::string job1 = campaign->id() + "/j-0001";
+  const std::string job2 = campaign->id() + "/j-0002";
+  ASSERT_TRUE((*writer)->LeaseJob(job1, "a", "l1", now + absl::Seconds(1), now).value_or(false));
+  ASSERT_TRUE((*writer)->LeaseJob(job2, "a", "l2", now + absl::Hours(1), now).value_or(false));
+  EXPECT_FALSE((*listener)->Await(absl::Milliseconds(200)).value_or(true));
+
+  // An expired lease requeues its job.
+  ASSERT_EQ((*writer)->ExpireLeases(now + absl::Seconds(2), 3).value_or(0), 1);
+  EXPECT_TRUE((*listener)->Await(kWait).value_or(false)) << "lease expired";
+
+  // A failed attempt sent to another host.
+  v1::RunResult failed;
+  failed.set_state(v1::RUN_STATE_FAILED);
+  ASSERT_EQ((*writer)->RecordFailureAndRequeue(job2, 1, "l2", "a", failed, now).value_or(
+                ReportOutcome::kStale),
+            ReportOutcome::kStored);
+  EXPECT_TRUE((*listener)->Await(kWait).value_or(false)) << "failure requeued";
+
+  // Interrupt ends a wait at once (shutdown).
+  std::thread interrupter([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    (*listener)->Interrupt();
+  });
+  EXPECT_FALSE((*listener)->Await(absl::Hours(1)).value_or(true));
+  interrupter.join();
+
+  // A listener whose connection the server drops says so, so that its owner opens another.
+  absl::StatusOr<std::unique_ptr<PostgresConnection>> admin = PostgresConnection::Open(*conninfo);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  ASSERT_TRUE((*admin)
+                  ->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                          "datname = current_database() AND query LIKE 'LISTEN%'",
+                          {})
+                  .ok());
+  // The server's goodbye (an error message) may come in a read of its own before end-of-file.
+  absl::StatusOr<bool> lost = false;
+  for (int i = 0; i < 10 && lost.ok(); ++i) lost = (*listener)->Await(kWait);
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+}
+
 TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {
   absl::StatusOr<std::unique_ptr<PostgresStore>> store =
       PostgresStore::Open("host=/nonexistent-socket-dir port=1 dbname=x connect_timeout=2");

@@ -30,6 +30,11 @@ struct SqlDialect {
   bool insert_samples_from_arrays = false;
   // migrations[i] takes the schema from version i to i + 1 (version 0 is the empty database).
   std::vector<std::string> migrations;
+  // Runs inside every transaction that queues or requeues jobs, to wake the other controller
+  // replicas (PostgreSQL: NOTIFY on jobs_queued_channel, delivered at commit). Empty when the
+  // backend has no such channel.
+  std::string announce_jobs_queued;
+  std::string jobs_queued_channel;
 };
 
 const SqlDialect& SqliteDialect();

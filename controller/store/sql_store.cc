@@ -109,6 +109,11 @@ absl::Status SqlStore::Transact(const std::function<absl::Status()>& body) {
   return status;
 }
 
+absl::Status SqlStore::AnnounceJobsQueued() {
+  if (dialect_.announce_jobs_queued.empty()) return absl::OkStatus();
+  return db_->Exec(dialect_.announce_jobs_queued, {}).status();
+}
+
 absl::Status SqlStore::Migrate() {
   absl::MutexLock lock(&mu_);
   const int known = KnownSchemaVersion();
@@ -326,10 +331,11 @@ absl::StatusOr<v1::Campaign> SqlStore::CreateCampaign(const v1::CampaignSpec& sp
       values.push_back(SqlValue::Blob(job.SerializeAsString()));
       values.push_back(SqlValue::Text("queued"));
     }
-    return InsertRows("jobs",
-                      {"id", "campaign_id", "num", "sequence", "target_index", "pinned_agent_id",
-                       "spec", "state"},
-                      values);
+    FL_RETURN_IF_ERROR(InsertRows("jobs",
+                                  {"id", "campaign_id", "num", "sequence", "target_index",
+                                   "pinned_agent_id", "spec", "state"},
+                                  values));
+    return AnnounceJobsQueued();
   });
   if (!status.ok()) return status;
   return ReadCampaign(campaign_id);
@@ -582,7 +588,7 @@ absl::StatusOr<int> SqlStore::ExpireLeases(absl::Time now, uint32_t max_attempts
       if (changed == 0) return absl::OkStatus();  // Renewed or finished meanwhile.
       ++touched;
       if (give_up) return FinishCampaignIfDone(campaign_id, now);
-      return absl::OkStatus();
+      return AnnounceJobsQueued();
     });
     if (!status.ok()) return status;
   }

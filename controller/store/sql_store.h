@@ -97,6 +97,8 @@ class SqlStore : public Store {
   absl::Status FinishCampaignIfDone(const std::string& campaign_id, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> JobExists(const std::string& job_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inside a transaction that queues or requeues jobs: tells the other replicas at its commit.
+  absl::Status AnnounceJobsQueued() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The columns every sample of one run shares.
   struct SampleColumns {
     int64_t run_id;

@@ -222,7 +222,7 @@ absl::StatusOr<ReportOutcome> SqlStore::StoreResult(const std::string& job_id, u
                      SqlValue::Text(job_id)})
               .status());
       outcome = ReportOutcome::kStored;
-      return absl::OkStatus();
+      return AnnounceJobsQueued();
     }
     FL_RETURN_IF_ERROR(db_->Exec("UPDATE jobs SET state = ?, diagnostic = ? WHERE id = ?",
                                  {SqlValue::Text(JobStateName(job_state)),

@@ -123,6 +123,9 @@ const SqlDialect& SqliteDialect() {
       /*glob_as_regex=*/false,
       /*insert_samples_from_arrays=*/false,
       /*migrations=*/{kSchemaV1},
+      // One controller process writes a SQLite file; nobody to tell.
+      /*announce_jobs_queued=*/"",
+      /*jobs_queued_channel=*/"",
   };
   return *dialect;
 }

@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/store/queue_listener.h"
 #include "proto/faultline/v1/benchmark.pb.h"
 #include "proto/faultline/v1/campaign.pb.h"
 #include "proto/faultline/v1/host.pb.h"
@@ -213,6 +215,14 @@ class Store {
   // the number of sample rows deleted.
   virtual absl::StatusOr<int64_t> PruneSamples(absl::Time older_than) {
     return absl::UnimplementedError("PruneSamples is not implemented by this store");
+  }
+
+  // --- Work queued by other writers ---
+  // A listener woken whenever a writer to this database (another controller replica included)
+  // queues or requeues jobs. UNIMPLEMENTED when the backend cannot tell (SQLite: in practice
+  // one controller process writes its file); callers then rescan the queue periodically.
+  virtual absl::StatusOr<std::unique_ptr<QueueListener>> ListenForQueuedJobs() {
+    return absl::UnimplementedError("this store does not announce queued jobs");
   }
 };
 
