@@ -225,29 +225,49 @@ absl::Status CheckBlocks(const MetricSamples& m) {
 }
 
 std::vector<double> SummariseBlocks(const std::vector<double>& values,
-                                    const std::vector<int>& blocks) {
-  if (blocks.empty()) return values;
-  std::vector<int> order;                  // block ids in order of first appearance
-  std::map<int, std::vector<double>> by_block;
+                                    const std::vector<int>& blocks,
+                                    const std::vector<bool>& disturbed, int* excluded) {
+  auto is_disturbed = [&](size_t i) { return i < disturbed.size() && disturbed[i]; };
+  if (blocks.empty()) {
+    // Every sample is its own block: a block never loses its only repetition.
+    return values;
+  }
+  std::vector<int> order;  // block ids in order of first appearance
+  std::map<int, std::vector<double>> all, quiet;
   for (size_t i = 0; i < values.size() && i < blocks.size(); ++i) {
-    auto [it, fresh] = by_block.try_emplace(blocks[i]);
+    auto [it, fresh] = all.try_emplace(blocks[i]);
     if (fresh) order.push_back(blocks[i]);
     it->second.push_back(values[i]);
+    if (!is_disturbed(i)) quiet[blocks[i]].push_back(values[i]);
   }
   std::vector<double> out;
   out.reserve(order.size());
-  for (int b : order) out.push_back(Median(std::move(by_block[b])));
+  for (int b : order) {
+    auto q = quiet.find(b);
+    if (q == quiet.end()) {
+      out.push_back(Median(std::move(all[b])));
+      continue;
+    }
+    *excluded += static_cast<int>(all[b].size() - q->second.size());
+    out.push_back(Median(std::move(q->second)));
+  }
   return out;
 }
 
 }  // namespace
 
-MetricSamples BlockSummaries(const MetricSamples& in) {
+MetricSamples BlockSummaries(const MetricSamples& in, DisturbedExcluded* excluded) {
+  DisturbedExcluded counts;
   MetricSamples out = in;
-  out.baseline = SummariseBlocks(in.baseline, in.baseline_blocks);
-  out.candidate = SummariseBlocks(in.candidate, in.candidate_blocks);
+  out.baseline =
+      SummariseBlocks(in.baseline, in.baseline_blocks, in.baseline_disturbed, &counts.baseline);
+  out.candidate = SummariseBlocks(in.candidate, in.candidate_blocks, in.candidate_disturbed,
+                                  &counts.candidate);
   out.baseline_blocks.clear();
   out.candidate_blocks.clear();
+  out.baseline_disturbed.clear();
+  out.candidate_disturbed.clear();
+  if (excluded != nullptr) *excluded = counts;
   return out;
 }
 
@@ -325,8 +345,11 @@ absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& m
     if (absl::Status s = CheckFinite(raw, raw.baseline, "baseline"); !s.ok()) return s;
     if (absl::Status s = CheckFinite(raw, raw.candidate, "candidate"); !s.ok()) return s;
     if (absl::Status s = CheckBlocks(raw); !s.ok()) return s;
-    const MetricSamples in = BlockSummaries(raw);
+    DisturbedExcluded excluded;
+    const MetricSamples in = BlockSummaries(raw, &excluded);
     MetricComparison& out = suite.metrics[i];
+    out.baseline_disturbed_excluded = excluded.baseline;
+    out.candidate_disturbed_excluded = excluded.candidate;
     out.benchmark = in.benchmark;
     out.metric = in.metric;
     out.unit = in.unit;
@@ -367,6 +390,10 @@ absl::StatusOr<SuiteComparison> CompareSuite(const std::vector<MetricSamples>& m
                   std::fabs(LogChange(m.ratio)) >= std::log1p(options.min_effect);
     }
     Decide(options, family_size, m);
+    if (m.baseline_disturbed_excluded + m.candidate_disturbed_excluded > 0) {
+      absl::StrAppend(&m.reason, " (disturbed repetitions left out: A ",
+                      m.baseline_disturbed_excluded, ", B ", m.candidate_disturbed_excluded, ")");
+    }
     switch (m.verdict) {
       case Verdict::kRegression:
         ++suite.regressions;

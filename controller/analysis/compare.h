@@ -79,6 +79,10 @@ struct MetricSamples {
   // Empty: every sample is its own block.
   std::vector<int> baseline_blocks;
   std::vector<int> candidate_blocks;
+  // Whether the host disturbed each sample's repetition (Repetition.disturbances not empty),
+  // parallel to baseline / candidate; empty: none was.
+  std::vector<bool> baseline_disturbed;
+  std::vector<bool> candidate_disturbed;
 };
 
 // Fewer blocks than this on a side: no noise estimate, so no repetition estimate either.
@@ -87,7 +91,18 @@ inline constexpr int kMinBlocksToEstimateNoise = 3;
 // `in` with each side replaced by the median of each of its blocks (in order of first
 // appearance) and the blocks cleared: what every test and interval of a comparison is computed
 // on. One home for the rule, used by CompareSuite and the gate.
-MetricSamples BlockSummaries(const MetricSamples& in);
+//
+// Disturbed repetitions (the agent's host noise guard: its workers waited for a CPU, steal,
+// khugepaged/kdamond/kcompactd ran, direct compaction; agent/bench/README.md) are left out of
+// their block's median when the block has an undisturbed repetition; a block whose repetitions
+// were all disturbed keeps them all, so no block (the unit of replication) is ever dropped and a
+// host that is always busy compares as before. `excluded`, when given, receives how many
+// repetitions were left out per side.
+struct DisturbedExcluded {
+  int baseline = 0;
+  int candidate = 0;
+};
+MetricSamples BlockSummaries(const MetricSamples& in, DisturbedExcluded* excluded = nullptr);
 
 struct CompareOptions {
   // Confidence of the reported ratio interval.
@@ -163,6 +178,10 @@ struct MetricComparison {
   // For inconclusive verdicts: estimated further blocks (runs, or boots) per side to resolve the
   // metric; 0 when there is no estimate (see reason).
   int additional_blocks = 0;
+  // Disturbed repetitions left out of their blocks' medians (BlockSummaries); the reason says so
+  // when there are any.
+  int baseline_disturbed_excluded = 0;
+  int candidate_disturbed_excluded = 0;
 };
 
 struct SuiteComparison {

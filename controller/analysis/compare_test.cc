@@ -325,6 +325,37 @@ TEST(CompareTest, RepetitionsToResolveMatchesTheNormalPowerFormula) {
   EXPECT_EQ(RepetitionsToResolve(0.02, 0.02, 0.0005, 0.8), 41);
 }
 
+// A repetition the host disturbed leaves its block's median when the block has a quiet one; a
+// block disturbed throughout keeps all of its repetitions, so the block count never drops.
+TEST(CompareTest, DisturbedRepetitionsLeaveTheirBlocksMedian) {
+  MetricSamples m;
+  m.benchmark = "fault_anon";
+  m.metric = "ns_per_fault";
+  for (int run = 0; run < 5; ++run) {
+    for (double d : {0.0, 1.0, 40.0}) {
+      m.baseline.push_back(100 + d);
+      m.baseline_blocks.push_back(run);
+      // The slow repetition is the disturbed one, except in run 4, where all are.
+      m.baseline_disturbed.push_back(d == 40.0 || run == 4);
+      m.candidate.push_back(100 + d);
+      m.candidate_blocks.push_back(run);
+    }
+  }
+  DisturbedExcluded excluded;
+  const MetricSamples summaries = BlockSummaries(m, &excluded);
+  EXPECT_EQ(summaries.baseline, (std::vector<double>{100.5, 100.5, 100.5, 100.5, 101}));
+  EXPECT_EQ(summaries.candidate, (std::vector<double>{101, 101, 101, 101, 101}));
+  EXPECT_EQ(excluded.baseline, 4);
+  EXPECT_EQ(excluded.candidate, 0);
+  absl::StatusOr<SuiteComparison> c = CompareSuite({m});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics[0].baseline_blocks, 5);
+  EXPECT_EQ(c->metrics[0].baseline_disturbed_excluded, 4);
+  EXPECT_NE(c->metrics[0].reason.find("disturbed repetitions left out: A 4, B 0"),
+            std::string::npos)
+      << c->metrics[0].reason;
+}
+
 TEST(CompareTest, MinimumDetectableEffectInvertsRepetitionsToResolve) {
   // z = 2.575829 + 1.644854; exp(z * log 1.10 * sqrt(2 / (0.955 * 9))) - 1 = 0.21416.
   EXPECT_NEAR(MinimumDetectableEffect(0.10, 10, 0.01, 0.95), 0.21416, 1e-4);

@@ -34,6 +34,8 @@ struct Accumulator {
   int direction = 0;
   std::vector<double> values[2];
   std::vector<int> blocks[2];
+  // The host noise guard's mark on each sample's repetition (analysis::BlockSummaries).
+  std::vector<bool> disturbed[2];
   std::map<std::string, int> block_index[2];  // block key -> 0-based block of this metric's side
   std::set<std::string> agents[2];
 };
@@ -193,6 +195,7 @@ absl::StatusOr<KernelComparison> CollectComparison(
             a.direction = m.direction();
           }
           a.values[side].push_back(m.value());
+          a.disturbed[side].push_back(rep->disturbances_size() > 0);
           auto [block, fresh] = a.block_index[side].try_emplace(
               block_key, static_cast<int>(a.block_index[side].size()));
           a.blocks[side].push_back(block->second);
@@ -236,6 +239,8 @@ absl::StatusOr<KernelComparison> CollectComparison(
     m.samples.candidate = std::move(a.values[1]);
     m.samples.baseline_blocks = std::move(a.blocks[0]);
     m.samples.candidate_blocks = std::move(a.blocks[1]);
+    m.samples.baseline_disturbed = std::move(a.disturbed[0]);
+    m.samples.candidate_disturbed = std::move(a.disturbed[1]);
     m.baseline_agents.assign(a.agents[0].begin(), a.agents[0].end());
     m.candidate_agents.assign(a.agents[1].begin(), a.agents[1].end());
     if (m.samples.baseline.empty() || m.samples.candidate.empty()) {
