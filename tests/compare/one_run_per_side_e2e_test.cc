@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -74,9 +75,10 @@ targets { name: "b" kernel_label: "stock/b" }
     EXPECT_EQ(m.verdict(), v1::VERDICT_INCONCLUSIVE) << m.metric();
     // Per-repetition metrics have 6 samples a side; per-run counters (mmap_lock.*) one.
     const std::string reps = m.baseline_count() == 1 ? "1 repetition" : "6 repetitions";
-    EXPECT_EQ(m.reason(), absl::StrCat("A: 1 run of ", reps, "; B: 1 run of ", reps,
-                                       "; needs at least 5 runs per side"))
-        << m.metric();
+    // A busy host may also have left disturbed repetitions out; that note follows the reason.
+    EXPECT_TRUE(absl::StartsWith(m.reason(), absl::StrCat("A: 1 run of ", reps, "; B: 1 run of ",
+                                                          reps, "; needs at least 5 runs per side")))
+        << m.metric() << ": " << m.reason();
     // Every sample of a side is in its one block.
     for (uint32_t block : m.baseline_sample_blocks()) EXPECT_EQ(block, 0u);
   }
