@@ -139,6 +139,7 @@ ControllerMetrics::ControllerMetrics()
   // Present from the start so rate() and dashboards see zeros rather than nothing.
   jobs_requeued_.Add({{"reason", "lease_expired"}});
   jobs_requeued_.Add({{"reason", "failed_on_host"}});
+  jobs_requeued_.Add({{"reason", "undelivered"}});
   for (const char* reason : {"failed", "timed_out", "crashed", "refused"}) {
     jobs_failed_.Add({{"reason", reason}});
   }

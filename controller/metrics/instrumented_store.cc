@@ -160,6 +160,14 @@ absl::StatusOr<int64_t> InstrumentedStore::PruneSamples(absl::Time older_than) {
   return Timed("prune_samples", [&] { return store_->PruneSamples(older_than); });
 }
 
+absl::StatusOr<bool> InstrumentedStore::ReleaseLease(const std::string& job_id,
+                                                     const std::string& lease_id) {
+  absl::StatusOr<bool> released =
+      Timed("release_lease", [&] { return store_->ReleaseLease(job_id, lease_id); });
+  if (released.ok() && *released) metrics_->JobRequeued("undelivered");
+  return released;
+}
+
 absl::StatusOr<std::unique_ptr<store::QueueListener>> InstrumentedStore::ListenForQueuedJobs() {
   // Not timed: it opens a connection and its Await blocks by design.
   return store_->ListenForQueuedJobs();

@@ -39,6 +39,8 @@ class InstrumentedStore final : public store::Store {
   absl::Status RenewLease(const std::string& job_id, const std::string& lease_id,
                           absl::Time deadline) override;
   absl::StatusOr<store::Lease> GetLease(const std::string& job_id) override;
+  absl::StatusOr<bool> ReleaseLease(const std::string& job_id,
+                                    const std::string& lease_id) override;
   absl::StatusOr<int> ExpireLeases(absl::Time now, uint32_t max_attempts) override;
   absl::StatusOr<store::ReportOutcome> RecordResult(const std::string& job_id, uint32_t attempt,
                                                     const std::string& lease_id,

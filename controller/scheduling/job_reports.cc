@@ -132,6 +132,13 @@ absl::StatusOr<absl::Time> JobReports::Renew(const std::string& agent_id,
   return deadline;
 }
 
+absl::StatusOr<bool> JobReports::ReleaseUndelivered(const std::string& job_id,
+                                                    const std::string& lease_id) {
+  absl::StatusOr<bool> released = store_->ReleaseLease(job_id, lease_id);
+  if (released.ok() && *released && on_change_) on_change_();
+  return released;
+}
+
 absl::StatusOr<store::ReportOutcome> JobReports::Report(const std::string& agent_id,
                                                         const std::string& job_id, uint32_t attempt,
                                                         const std::string& lease_id,

@@ -31,6 +31,11 @@ class JobReports {
   absl::StatusOr<absl::Time> Renew(const std::string& agent_id, const std::string& job_id,
                                    const std::string& lease_id);
 
+  // An assignment whose poll was cancelled before it reached the agent (the agent drained or
+  // went away): the job goes back to the queue now instead of when its lease lapses. Returns
+  // whether it did (false: the lease was no longer current).
+  absl::StatusOr<bool> ReleaseUndelivered(const std::string& job_id, const std::string& lease_id);
+
   // Validates (as ReportResult's handler does: the API's bounds, so a buggy agent cannot make
   // the controller store unbounded data) and stores a result. INVALID_ARGUMENT names the
   // malformed field, or the field that contradicts the job (benchmark, params) or the agent's

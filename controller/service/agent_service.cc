@@ -1,5 +1,7 @@
 #include "controller/service/agent_service.h"
 
+#include <cstdio>
+#include <string>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -77,6 +79,46 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Heartbeat(grpc::CallbackServerContex
   return FinishNow(ctx, known.status());
 }
 
+namespace {
+
+// Finishes a PollWork. A poll the agent cancelled (a drain, SIGTERM: the agent stops waiting)
+// may have been given a job just before or while the cancellation arrived; the job never
+// reached the agent, so it is released at once instead of holding a lease nobody renews.
+class PollReactor : public grpc::ServerUnaryReactor {
+ public:
+  PollReactor(grpc::CallbackServerContext* ctx, scheduling::JobReports* reports)
+      : ctx_(ctx), reports_(reports) {}
+
+  // Before Finish.
+  void Assigned(std::string job_id, std::string lease_id) {
+    job_id_ = std::move(job_id);
+    lease_id_ = std::move(lease_id);
+  }
+
+  void OnCancel() override {}
+
+  void OnDone() override {
+    // IsCancelled: the call failed before its status reached the client, so the assignment did
+    // not reach it either (gRPC's ServerContextBase::IsCancelled).
+    if (!job_id_.empty() && ctx_->IsCancelled()) {
+      absl::StatusOr<bool> released = reports_->ReleaseUndelivered(job_id_, lease_id_);
+      if (!released.ok()) {
+        std::fprintf(stderr, "PollWork: job %s assigned to a cancelled poll: %s\n",
+                     job_id_.c_str(), released.status().ToString().c_str());
+      }
+    }
+    delete this;
+  }
+
+ private:
+  grpc::CallbackServerContext* const ctx_;
+  scheduling::JobReports* const reports_;
+  std::string job_id_;
+  std::string lease_id_;
+};
+
+}  // namespace
+
 grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext* ctx,
                                                      const v1::PollWorkRequest* request,
                                                      v1::PollWorkResponse* response) {
@@ -102,16 +144,17 @@ grpc::ServerUnaryReactor* AgentServiceImpl::PollWork(grpc::CallbackServerContext
   // controller restart, a fleet boot) then come back spread out instead of as one herd.
   thread_local absl::BitGen gen;
   const absl::Duration jittered = absl::Seconds(wait) * absl::Uniform(gen, 0.8, 1.0);
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const bool parked =
-      dispatcher_->Wait(*agent, clock_() + jittered,
-                        [reactor, response, agent = *agent](
-                            absl::StatusOr<std::optional<scheduling::LeasedJob>> leased) {
-                          if (leased.ok() && leased->has_value()) {
-                            *response->mutable_assignment() = AssignmentToProto(**leased, *agent);
-                          }
-                          reactor->Finish(ToGrpcStatus(leased.status()));
-                        });
+  auto* reactor = new PollReactor(ctx, reports_);
+  const bool parked = dispatcher_->Wait(
+      *agent, clock_() + jittered,
+      [reactor, response, agent = *agent](
+          absl::StatusOr<std::optional<scheduling::LeasedJob>> leased) {
+        if (leased.ok() && leased->has_value()) {
+          *response->mutable_assignment() = AssignmentToProto(**leased, *agent);
+          reactor->Assigned((*leased)->job.id(), (*leased)->lease_id);
+        }
+        reactor->Finish(ToGrpcStatus(leased.status()));
+      });
   if (!parked) {
     // The dispatcher is full: no work now, and a spread-out wait before the next poll.
     if (admission_.rejected) admission_.rejected("PollWork");

@@ -557,6 +557,30 @@ absl::StatusOr<Lease> SqlStore::GetLease(const std::string& job_id) {
   return lease;
 }
 
+absl::StatusOr<bool> SqlStore::ReleaseLease(const std::string& job_id,
+                                            const std::string& lease_id) {
+  absl::MutexLock lock(&mu_);
+  FL_ASSIGN_OR_RETURN(SqlRows rows, db_->Query("SELECT campaign_id FROM jobs WHERE id = ?",
+                                               {SqlValue::Text(job_id)}));
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("job ", job_id, " does not exist"));
+  const std::string campaign_id = rows[0][0].AsString();
+  bool released = false;
+  // Campaign row first, in the same lock order as every other transition out of running.
+  FL_RETURN_IF_ERROR(Transact([&]() -> absl::Status {
+    released = false;
+    FL_RETURN_IF_ERROR(LockCampaign(campaign_id).status());
+    FL_ASSIGN_OR_RETURN(
+        int64_t changed,
+        db_->Exec("UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_id = '' "
+                  "WHERE id = ? AND state = 'running' AND lease_id = ?",
+                  {SqlValue::Text(job_id), SqlValue::Text(lease_id)}));
+    if (changed == 0) return absl::OkStatus();
+    released = true;
+    return AnnounceJobsQueued();
+  }));
+  return released;
+}
+
 absl::StatusOr<int> SqlStore::ExpireLeases(absl::Time now, uint32_t max_attempts) {
   if (max_attempts < 1) return absl::InvalidArgumentError("max_attempts: must be at least 1");
   absl::MutexLock lock(&mu_);

@@ -50,6 +50,8 @@ class SqlStore : public Store {
   absl::Status RenewLease(const std::string& job_id, const std::string& lease_id,
                           absl::Time deadline) override;
   absl::StatusOr<Lease> GetLease(const std::string& job_id) override;
+  absl::StatusOr<bool> ReleaseLease(const std::string& job_id,
+                                    const std::string& lease_id) override;
   absl::StatusOr<int> ExpireLeases(absl::Time now, uint32_t max_attempts) override;
 
   absl::StatusOr<v1::Job> GetJob(const std::string& job_id) override;

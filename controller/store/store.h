@@ -174,6 +174,13 @@ class Store {
                                   absl::Time deadline) = 0;
   // NOT_FOUND for an unknown job or one that is not RUNNING under a lease.
   virtual absl::StatusOr<Lease> GetLease(const std::string& job_id) = 0;
+  // Puts a RUNNING job whose lease `lease_id` is current back in the queue as if that lease had
+  // never been granted (its attempt does not count): for an assignment the agent never received.
+  // Returns false, not an error, when the lease is not current (nothing changed).
+  virtual absl::StatusOr<bool> ReleaseLease(const std::string& job_id,
+                                            const std::string& lease_id) {
+    return absl::UnimplementedError("ReleaseLease is not implemented by this store");
+  }
   // Requeues RUNNING jobs whose lease deadline passed; a job that already used `max_attempts`
   // attempts becomes FAILED. Returns the number of jobs touched.
   virtual absl::StatusOr<int> ExpireLeases(absl::Time now, uint32_t max_attempts) = 0;
