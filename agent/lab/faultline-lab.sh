@@ -653,7 +653,7 @@ mechanism_table() {
 }
 echo
 echo "== mechanism (per page fault, summed over each machine's boots; vmstat is system-wide in the guest)"
-mechanism_table | tee "$work_dir/mechanism.txt"
+mechanism_table | tee "$work_dir/mechanism.txt" || log "mechanism table: $(tail -1 "$work_dir/mechanism.err" 2>/dev/null)"
 
 # --- comparison --------------------------------------------------------------------------------
 compare_rc=0
