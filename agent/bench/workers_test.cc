@@ -9,6 +9,7 @@
 
 #include "agent/bench/cycle_clock.h"
 #include "gtest/gtest.h"
+#include "agent/bench/emulation_for_tests.h"
 
 namespace faultline::agent::bench {
 namespace {
@@ -112,6 +113,8 @@ int TaskCount() {
 
 // With one thread worker the measured mm has exactly one thread: the worker is the caller.
 TEST(WorkersThreadTest, ASingleWorkerRunsOnTheCallingThreadAlone) {
+  // qemu-user runs threads of its own inside the emulated process.
+  if (UnderQemuUser()) GTEST_SKIP() << "qemu-user adds threads of its own to the process";
   ASSERT_EQ(TaskCount(), 1) << "the test itself must start single-threaded";
   WorkerOptions options;
   options.workers = 1;
