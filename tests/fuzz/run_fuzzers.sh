@@ -54,7 +54,8 @@ declare -A SOURCES=(
       controller/scheduling/param_validation.cc controller/scheduling/target_matcher.cc
       controller/scheduling/glob.cc"
   [agent_requests_fuzzer]="${PROTOS[*]} ${REQUESTS[*]} controller/scheduling/fleet.cc
-      controller/scheduling/job_reports.cc controller/scheduling/target_matcher.cc
+      controller/scheduling/job_reports.cc controller/scheduling/param_validation.cc
+      controller/scheduling/target_matcher.cc
       controller/scheduling/glob.cc controller/service/agent_proto.cc
       controller/store/store_encoding.cc"
   [access_policy_fuzzer]="controller/security/access_policy.cc controller/security/token_hash.cc
