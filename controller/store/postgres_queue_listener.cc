@@ -83,7 +83,9 @@ absl::StatusOr<bool> PostgresQueueListener::Await(absl::Duration timeout) {
   }
   if (fds[1].revents != 0) {
     uint64_t count;
-    (void)read(wake_fd_, &count, sizeof(count));
+    // Draining the eventfd: a short read only means nothing was pending.
+    const ssize_t drained = read(wake_fd_, &count, sizeof(count));
+    (void)drained;
     return false;
   }
   if (fds[0].revents == 0) return false;
@@ -98,7 +100,9 @@ absl::StatusOr<bool> PostgresQueueListener::Await(absl::Duration timeout) {
 
 void PostgresQueueListener::Interrupt() {
   const uint64_t one = 1;
-  (void)write(wake_fd_, &one, sizeof(one));
+  // An eventfd write fails only when its counter would overflow: the waiter is woken anyway.
+  const ssize_t written = write(wake_fd_, &one, sizeof(one));
+  (void)written;
 }
 
 }  // namespace faultline::controller::store
