@@ -14,14 +14,17 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "controller/analysis/gate.h"
 #include "controller/analysis/report_text.h"
 #include "controller/cli/campaign_file.h"
+#include "controller/cli/change_points_output.h"
 #include "controller/cli/command_help.h"
 #include "controller/cli/comparison_output.h"
 #include "controller/cli/html_report.h"
+#include "controller/cli/param_args.h"
 #include "controller/cli/results_table.h"
 #include "controller/cli/selector.h"
 #include "controller/validation/request_validation.h"
@@ -35,12 +38,15 @@
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address (host:port).");
 ABSL_FLAG(bool, wait, false, "submit: wait for the campaign to finish, showing progress.");
-ABSL_FLAG(std::string, format, "table", "results/compare: table, csv or json.");
+ABSL_FLAG(std::string, format, "table",
+          "results/compare/run: table, csv or json; changepoints: table or json.");
 ABSL_FLAG(std::string, output, "", "results/compare: write to this file instead of stdout.");
 ABSL_FLAG(std::string, campaign, "", "results: only this campaign.");
 ABSL_FLAG(std::string, benchmark, "", "results: only this benchmark.");
 ABSL_FLAG(std::string, kernel_label, "", "results: only kernels whose label matches this glob.");
-ABSL_FLAG(int, limit, 0, "list/results: at most this many (0: the server's default).");
+ABSL_FLAG(int, limit, 0,
+          "list/results/changepoints: at most this many (changepoints: most recent runs; 0: the "
+          "server's default).");
 ABSL_FLAG(bool, all, false, "agents: include agents that stopped heartbeating.");
 ABSL_FLAG(int, timeout_seconds, 3600,
           "submit --wait / watch / gate: give up after this long (gate: per campaign).");
@@ -63,6 +69,17 @@ ABSL_FLAG(std::optional<double>, fdr_level, std::nullopt,
 ABSL_FLAG(std::string, replication, "auto",
           "compare/gate: the block a comparison replicates over: run, boot, or auto (boot when "
           "both sides span several boots).");
+
+ABSL_FLAG(std::string, params, "",
+          "changepoints: only runs with these parameter values, name=value[,name=value...].");
+ABSL_FLAG(std::string, where, "",
+          "changepoints: the hardware and kernels of the series: kernel_label=GLOB, "
+          "host_class=GLOB, arch=x86_64|arm64 (selector syntax, comma-separated).");
+ABSL_FLAG(std::string, order, "time",
+          "changepoints: time (one point per run) or kernel (one per kernel, in order of first "
+          "run).");
+ABSL_FLAG(std::optional<double>, max_p_value, std::nullopt,
+          "changepoints: significance a change point must reach, in (0, 1); default 0.001.");
 
 namespace {
 
@@ -89,6 +106,10 @@ Commands:
   compare --baseline=SEL --candidate=SEL [--format=table|json|csv] [--output=FILE]
           [--html=FILE] [--min_effect=F] [--fdr_level=F] [--replication=auto|run|boot]
                          compare two kernels' stored results (docs/analysis.md)
+  changepoints BENCHMARK METRIC [--params=NAME=VALUE,...] [--where=SEL]
+          [--order=time|kernel] [--max_p_value=F] [--limit=N] [--format=table|json]
+                         change points in a metric's stored history, each at the first
+                         run (or kernel) after the change (docs/analysis.md)
   gate --baseline=SEL --candidate=SEL --policy=FILE [--suite=FILE] [--confirm=false]
                          decide an upgrade gate; with --suite, run that campaign first
   token new --role=agent|read|submit --name=NAME
@@ -401,6 +422,68 @@ class Cli {
     return 0;
   }
 
+  int ChangePoints(const std::string& benchmark, const std::string& metric) {
+    v1::ChangePointsRequest request;
+    request.set_benchmark(benchmark);
+    request.set_metric(metric);
+    const std::string params_text = absl::GetFlag(FLAGS_params);
+    if (!params_text.empty()) {
+      auto params = faultline::controller::cli::ParseParamAssignments(
+          absl::StrSplit(params_text, ','), "--params");
+      if (!params.ok()) return Fail(std::string(params.status().message()));
+      request.mutable_params()->insert(params->begin(), params->end());
+    }
+    const std::string where = absl::GetFlag(FLAGS_where);
+    if (!where.empty()) {
+      auto selector = faultline::controller::cli::ParseSelector(where, "--where");
+      if (!selector.ok()) return Fail(std::string(selector.status().message()));
+      // A history spans campaigns and agents; only the hardware and the kernels narrow it.
+      v1::ResultSelector rest = *selector;
+      rest.clear_kernel_label();
+      rest.clear_host_class();
+      rest.clear_arch();
+      if (rest.ByteSizeLong() != 0) {
+        return Fail(absl::StrCat("--where: changepoints takes only kernel_label, host_class and "
+                                 "arch (the series is one benchmark's metric across campaigns); "
+                                 "got \"", where, "\""));
+      }
+      request.set_kernel_label(selector->kernel_label());
+      request.set_host_class(selector->host_class());
+      request.set_arch(selector->arch());
+    }
+    const std::string order = absl::GetFlag(FLAGS_order);
+    if (order == "time") {
+      request.set_order(v1::ChangePointsRequest::ORDER_BY_TIME);
+    } else if (order == "kernel") {
+      request.set_order(v1::ChangePointsRequest::ORDER_BY_KERNEL);
+    } else {
+      return Fail(absl::StrCat("--order: \"", order, "\" is not one of time|kernel"));
+    }
+    if (std::optional<double> p = absl::GetFlag(FLAGS_max_p_value)) {
+      // 0 would mean the server's default; a user who writes it means something else.
+      if (!(*p > 0 && *p < 1)) return Fail("--max_p_value: must be in (0, 1)");
+      request.set_max_p_value(*p);
+    }
+    const int limit = absl::GetFlag(FLAGS_limit);
+    if (limit < 0) return Fail("--limit: must not be negative");
+    request.set_limit(static_cast<uint32_t>(limit));
+    const std::string format = absl::GetFlag(FLAGS_format);
+    if (format != "table" && format != "json") {
+      return Fail(absl::StrCat("--format: \"", format, "\" is not one of table|json"));
+    }
+    if (!Utf8OrFail(request)) return 2;
+    v1::ChangePointsResponse response;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(300)));
+    grpc::Status status = analysis_->ChangePoints(&ctx, request, &response);
+    if (!status.ok()) return Fail(status);
+    const std::string text =
+        format == "json" ? faultline::controller::cli::FormatChangePointsJson(response)
+                         : faultline::controller::cli::FormatChangePointsTable(
+                               response, absl::StrCat(benchmark, " ", metric));
+    return WriteOutput(text) ? 0 : 2;
+  }
+
   int Results(const std::string& campaign_id) {
     v1::QueryResultsRequest request;
     request.set_campaign_id(campaign_id);
@@ -570,6 +653,12 @@ int main(int argc, char** argv) {
     if (command == "watch") return cli.Watch(id);
     if (command == "get") return cli.Get(id);
     return cli.Cancel(id);
+  }
+  if (command == "changepoints") {
+    if (args.size() != 4) {
+      return Fail("usage: faultlinectl changepoints BENCHMARK METRIC [--params=...] [--where=SEL]");
+    }
+    return cli.ChangePoints(args[2], args[3]);
   }
   if ((command == "compare" || command == "gate") && args.size() != 2) {
     Fail(absl::StrCat(command, ": unexpected arguments (selectors and files are flags)"));
