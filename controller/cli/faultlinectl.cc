@@ -66,6 +66,9 @@ ABSL_FLAG(std::optional<double>, min_effect, std::nullopt,
           "compare/gate: minimum effect (0.02 = 2%, the default; 0 is honoured).");
 ABSL_FLAG(std::optional<double>, fdr_level, std::nullopt,
           "compare/gate: false-discovery rate in (0, 1); default 0.01.");
+ABSL_FLAG(std::vector<std::string>, metrics, {},
+          "compare: compare only these metrics, comma-separated globs over BENCHMARK:METRIC or "
+          "METRIC (e.g. fault_anon:ns_per_fault); the false-discovery family is then theirs.");
 ABSL_FLAG(std::string, replication, "auto",
           "compare/gate: the block a comparison replicates over: run, boot, or auto (boot when "
           "both sides span several boots).");
@@ -105,6 +108,7 @@ Commands:
                          print stored results
   compare --baseline=SEL --candidate=SEL [--format=table|json|csv] [--output=FILE]
           [--html=FILE] [--min_effect=F] [--fdr_level=F] [--replication=auto|run|boot]
+          [--metrics=BENCH:METRIC,...]
                          compare two kernels' stored results (docs/analysis.md)
   changepoints BENCHMARK METRIC [--params=NAME=VALUE,...] [--where=SEL]
           [--order=time|kernel] [--max_p_value=F] [--limit=N] [--format=table|json]
@@ -204,6 +208,9 @@ class Cli {
       return kAnalysisError;
     }
     if (!Options(request.mutable_options())) return kAnalysisError;
+    for (const std::string& glob : absl::GetFlag(FLAGS_metrics)) {
+      request.mutable_options()->add_metrics(glob);
+    }
     if (!Utf8OrFail(request)) return kAnalysisError;
     v1::CompareResponse response;
     grpc::ClientContext ctx;

@@ -263,7 +263,8 @@ absl::StatusOr<KernelComparison> CollectComparison(
 absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSelector& baseline,
                                                 const RunSelector& candidate,
                                                 const analysis::CompareOptions& options,
-                                                ReplicationUnit unit) {
+                                                ReplicationUnit unit,
+                                                const std::vector<std::string>& metric_globs) {
   if (absl::Status s = analysis::ValidateCompareOptions(options); !s.ok()) return s;
   absl::StatusOr<std::vector<store::StoredRunRecord>> a = SelectRuns(store, baseline, "baseline");
   if (!a.ok()) return a.status();
@@ -271,6 +272,7 @@ absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSe
   if (!b.ok()) return b.status();
   absl::StatusOr<KernelComparison> comparison = CollectComparison(*a, *b, unit);
   if (!comparison.ok()) return comparison.status();
+  if (absl::Status s = KeepMetrics(metric_globs, &*comparison); !s.ok()) return s;
   std::vector<analysis::MetricSamples> inputs;
   for (const ComparedMetric& m : comparison->metrics) inputs.push_back(m.samples);
   analysis::CompareOptions blocked = options;
@@ -279,6 +281,38 @@ absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSe
   if (!suite.ok()) return suite.status();
   comparison->suite = std::move(*suite);
   return comparison;
+}
+
+absl::Status KeepMetrics(const std::vector<std::string>& globs, KernelComparison* comparison) {
+  if (globs.empty()) return absl::OkStatus();
+  auto wanted = [&globs](const ComparedMetric& m) {
+    for (const std::string& glob : globs) {
+      const bool qualified = glob.find(':') != std::string::npos;
+      if (!qualified && scheduling::GlobMatch(glob, m.samples.metric)) return true;
+      if (qualified &&
+          (scheduling::GlobMatch(glob, absl::StrCat(m.samples.benchmark, ":", m.samples.metric)) ||
+           scheduling::GlobMatch(glob, absl::StrCat(m.benchmark_name, ":", m.samples.metric)))) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<ComparedMetric> kept;
+  std::set<std::string> measured;
+  for (ComparedMetric& m : comparison->metrics) {
+    measured.insert(absl::StrCat(m.samples.benchmark, ":", m.samples.metric));
+    if (wanted(m)) kept.push_back(std::move(m));
+  }
+  if (kept.empty()) {
+    std::vector<std::string> some(measured.begin(), measured.end());
+    if (some.size() > 12) some.resize(12);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "options.metrics: ", absl::StrJoin(globs, ", "), " matches none of the ",
+        measured.size(), " metrics the selected runs measured (",
+        absl::StrJoin(some, ", "), measured.size() > some.size() ? ", ..." : "", ")"));
+  }
+  comparison->metrics = std::move(kept);
+  return absl::OkStatus();
 }
 
 int FindComparedMetric(const KernelComparison& comparison, const std::string& benchmark_name,

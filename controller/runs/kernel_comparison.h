@@ -85,11 +85,18 @@ absl::StatusOr<KernelComparison> CollectComparison(
 // "run" or "boot": what one block is, for reasons and reports.
 std::string BlockUnitName(ReplicationUnit unit);
 
-// Selects both sides, collects and compares them.
+// Selects both sides, collects and compares them. With `metric_globs` (CompareOptions.metrics:
+// globs over "BENCHMARK:METRIC" or "METRIC"), only the metrics they match are compared, and so
+// form the Benjamini-Hochberg family; none matching is FAILED_PRECONDITION naming what was
+// measured.
 absl::StatusOr<KernelComparison> CompareKernels(
     store::Store* store, const RunSelector& baseline, const RunSelector& candidate,
     const analysis::CompareOptions& options,
-    ReplicationUnit unit = ReplicationUnit::kAuto);
+    ReplicationUnit unit = ReplicationUnit::kAuto,
+    const std::vector<std::string>& metric_globs = {});
+
+// Keeps the metrics of `comparison` that one of `globs` matches (see CompareKernels).
+absl::Status KeepMetrics(const std::vector<std::string>& globs, KernelComparison* comparison);
 
 // Index of the metric for (benchmark name, canonical params, metric) in `comparison`, or -1.
 int FindComparedMetric(const KernelComparison& comparison, const std::string& benchmark_name,

@@ -339,6 +339,31 @@ TEST_F(AnalysisDomainTest, ComparesEachInvocationAndMetricOfTwoTargets) {
   ASSERT_TRUE(by_label.ok()) << by_label.status();
   ASSERT_EQ(by_label->suite.metrics.size(), 4u);
   EXPECT_EQ(by_label->suite.regressions, 2);
+
+  // Asked about one metric, the comparison is of that metric alone: its own q-value is its
+  // p-value (a family of one), not diluted by the other three.
+  auto one = CompareKernels(store_.get(), Side(id, "stock"), Side(id, "patched"), {},
+                            ReplicationUnit::kAuto, {"fault_anon[region_mib=16]:ns_per_fault"});
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_EQ(one->suite.metrics.size(), 1u);
+  EXPECT_EQ(one->suite.metrics[0].metric, "ns_per_fault");
+  EXPECT_EQ(one->suite.metrics[0].q_value, one->suite.metrics[0].p_value);
+  EXPECT_LT(one->suite.metrics[0].q_value, slow->q_value);
+  // A bare metric glob takes it from every invocation; the bare benchmark name takes them all.
+  auto per_fault = CompareKernels(store_.get(), Side(id, "stock"), Side(id, "patched"), {},
+                                  ReplicationUnit::kAuto, {"ns_per_*"});
+  ASSERT_TRUE(per_fault.ok()) << per_fault.status();
+  EXPECT_EQ(per_fault->suite.metrics.size(), 2u);
+  auto by_name_glob = CompareKernels(store_.get(), Side(id, "stock"), Side(id, "patched"), {},
+                                     ReplicationUnit::kAuto, {"fault_anon:faults_per_sec"});
+  ASSERT_TRUE(by_name_glob.ok()) << by_name_glob.status();
+  EXPECT_EQ(by_name_glob->suite.metrics.size(), 2u);
+  auto none = CompareKernels(store_.get(), Side(id, "stock"), Side(id, "patched"), {},
+                             ReplicationUnit::kAuto, {"mmap_munmap:*"});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(none.status().message(),
+              HasSubstr("options.metrics: mmap_munmap:* matches none of the 4 metrics"));
+  EXPECT_THAT(none.status().message(), HasSubstr("fault_anon[region_mib=8]:ns_per_fault"));
 }
 
 TEST_F(AnalysisDomainTest, SelectorErrorsSayWhatIsWrong) {

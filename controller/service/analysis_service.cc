@@ -24,8 +24,12 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
   absl::StatusOr<runs::KernelComparison> c = runs::CompareKernels(
       store_, RunSelectorFromProto(request->baseline()), RunSelectorFromProto(request->candidate()),
       CompareOptionsFromProto(request->options()),
-      ReplicationUnitFromProto(request->options().replication_unit()));
-  if (c.ok()) *response = CompareResponseToProto(*c);
+      ReplicationUnitFromProto(request->options().replication_unit()),
+      {request->options().metrics().begin(), request->options().metrics().end()});
+  if (c.ok()) {
+    *response = CompareResponseToProto(*c);
+    *response->mutable_options()->mutable_metrics() = request->options().metrics();
+  }
   return FinishNow(ctx, c.status());
 }
 

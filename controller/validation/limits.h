@@ -83,6 +83,9 @@ inline constexpr uint32_t kMaxChangePointRuns = 100000;
 inline constexpr uint32_t kMaxGateTimeoutSeconds = 7 * 24 * 3600;
 // CompareOptions.min_samples_per_side: more than a campaign can ever produce per side is a typo.
 inline constexpr uint32_t kMaxMinSamplesPerSide = 1'000'000;
+// Metric globs of one comparison (CompareOptions.metrics): a benchmark reports at most
+// kMaxMetricsPerBenchmark metrics, and a question names a handful.
+inline constexpr int kMaxCompareMetricGlobs = 64;
 
 }  // namespace limits
 

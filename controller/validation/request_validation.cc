@@ -409,6 +409,16 @@ absl::Status CheckCompareOptions(const v1::CompareOptions& o, const std::string&
   if (o.min_samples_per_side() == 1) {
     return Invalid(field + ".min_samples_per_side", "1 is below 2 (0 means the default 5)");
   }
+  if (o.metrics_size() > limits::kMaxCompareMetricGlobs) {
+    return Invalid(field + ".metrics", absl::StrCat(o.metrics_size(), " globs, at most ",
+                                                    limits::kMaxCompareMetricGlobs));
+  }
+  for (int i = 0; i < o.metrics_size(); ++i) {
+    const std::string name = absl::StrCat(field, ".metrics[", i, "]");
+    // An empty glob would match every metric, which is what leaving the list empty says.
+    if (o.metrics(i).empty()) return Invalid(name, "empty; give BENCHMARK:METRIC or METRIC");
+    RETURN_IF_ERROR(CheckLength(o.metrics(i), name, limits::kMaxPatternLength));
+  }
   return CheckAtMost(o.min_samples_per_side(), field + ".min_samples_per_side",
                      limits::kMaxMinSamplesPerSide);
 }

@@ -632,6 +632,18 @@ TEST(CompareTest, ValidPassesAndBoundsNameFields) {
   r = compare;
   r.mutable_options()->set_min_samples_per_side(1);
   EXPECT_INVALID(ValidateCompareRequest(r), "options.min_samples_per_side");
+  r = compare;
+  r.mutable_options()->add_metrics("fault_anon:ns_per_fault");
+  r.mutable_options()->add_metrics("*:mmap_lock_*");
+  EXPECT_TRUE(ValidateCompareRequest(r).ok());
+  r.mutable_options()->add_metrics("");
+  EXPECT_INVALID(ValidateCompareRequest(r), "options.metrics[2]");
+  r = compare;
+  r.mutable_options()->add_metrics(std::string(257, 'x'));
+  EXPECT_INVALID(ValidateCompareRequest(r), "options.metrics[0]");
+  r = compare;
+  for (int i = 0; i < 65; ++i) r.mutable_options()->add_metrics("m");
+  EXPECT_INVALID(ValidateCompareRequest(r), "options.metrics");
 }
 
 TEST(ChangePointsTest, ValidPassesAndBoundsNameFields) {
