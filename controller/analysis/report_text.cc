@@ -95,6 +95,79 @@ std::string FormatComparisonTable(const SuiteComparison& comparison) {
                       comparison.options.fdr_level, comparison.options.min_effect * 100, unit));
 }
 
+std::string FormatKernelsTable(const std::vector<std::string>& names,
+                               const std::vector<SuiteComparison>& candidates) {
+  // Rows: every (benchmark, metric) any candidate compared, in the comparisons' order.
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const SuiteComparison& c : candidates) {
+    for (const MetricComparison& m : c.metrics) keys.emplace_back(m.benchmark, m.metric);
+  }
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  auto find = [](const SuiteComparison& c, const std::pair<std::string, std::string>& key)
+      -> const MetricComparison* {
+    for (const MetricComparison& m : c.metrics) {
+      if (m.benchmark == key.first && m.metric == key.second) return &m;
+    }
+    return nullptr;
+  };
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "A" : absl::StrCat("B", i), ": ", names[i], "\n");
+  }
+  const double confidence = candidates.empty() ? 0.95 : candidates[0].options.confidence;
+  std::vector<std::string> header = {"benchmark", "metric", "unit", "better", "A median",
+                                     "A mean+-sd"};
+  for (size_t i = 1; i <= candidates.size(); ++i) {
+    header.push_back(absl::StrFormat("B%d median change [%.0f%% CI] verdict", i, confidence * 100));
+  }
+  std::vector<std::vector<std::string>> rows = {header};
+  for (const auto& key : keys) {
+    // The baseline's figures are the same in every comparison; the first that measured it.
+    const MetricComparison* base = nullptr;
+    for (const SuiteComparison& c : candidates) {
+      const MetricComparison* m = find(c, key);
+      if (m != nullptr && (base == nullptr || base->baseline_count == 0)) base = m;
+    }
+    std::vector<std::string> row = {
+        key.first, key.second, base->unit.empty() ? "-" : base->unit,
+        DirectionCell(base->direction), MedianCell(base->baseline_count, base->baseline_median),
+        MeanCell(base->baseline_count, base->baseline_mean, base->baseline_cv)};
+    for (const SuiteComparison& c : candidates) {
+      const MetricComparison* m = find(c, key);
+      if (m == nullptr) {
+        row.push_back("-");
+        continue;
+      }
+      std::string interval =
+          std::isnan(m->ratio) || std::isnan(m->ratio_lower) || std::isnan(m->ratio_upper)
+              ? ""
+              : absl::StrFormat(" [%+.1f, %+.1f]", (m->ratio_lower - 1) * 100,
+                                (m->ratio_upper - 1) * 100);
+      row.push_back(absl::StrCat(MedianCell(m->candidate_count, m->candidate_median), " ",
+                                 ChangeCell(*m), interval, " ", VerdictName(m->verdict)));
+    }
+    rows.push_back(std::move(row));
+  }
+  absl::StrAppend(&out, Render(rows));
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const SuiteComparison& c = candidates[i];
+    absl::StrAppend(
+        &out, absl::StrFormat("B%d: %d regression, %d improvement, %d no_change, %d inconclusive "
+                              "(FDR %.2g within B%d's metrics, minimum effect %.1f%%, one %s per "
+                              "block)\n",
+                              i + 1, c.regressions, c.improvements, c.no_change, c.inconclusive,
+                              c.options.fdr_level, i + 1, c.options.min_effect * 100,
+                              c.options.block_unit));
+    for (const MetricComparison& m : c.metrics) {
+      if (m.verdict == Verdict::kNoChange) continue;
+      absl::StrAppend(&out, absl::StrFormat("    B%d %s %s: %s: %s\n", i + 1, m.benchmark,
+                                            m.metric, VerdictName(m.verdict), m.reason));
+    }
+  }
+  return out;
+}
+
 std::string FormatGateResult(const GateResult& result) {
   std::string out;
   for (const GateRuleResult& r : result.rules) {

@@ -5,6 +5,7 @@
 #define FAULTLINE_CONTROLLER_ANALYSIS_REPORT_TEXT_H_
 
 #include <string>
+#include <vector>
 
 #include "controller/analysis/compare.h"
 #include "controller/analysis/gate.h"
@@ -17,6 +18,15 @@ namespace faultline::controller::analysis {
 // the one repetition estimate), then a summary line with the verdict counts. A cell that was not
 // computed, or a side that never measured the metric, is "-".
 std::string FormatComparisonTable(const SuiteComparison& comparison);
+
+// Several candidates against one baseline (mmtests compare-kernels style): one row per
+// benchmark x metric with its unit, better direction and the baseline's median and mean +-
+// %stddev, then one column per candidate: its median, change, interval and verdict. Below, per
+// candidate, the verdict counts and the reason of every verdict that is not no_change. Each
+// candidate's comparison is its own FDR family (docs/analysis.md). names[0] names the baseline,
+// names[i] the candidate of candidates[i - 1]; the header calls them A, B1, B2, ...
+std::string FormatKernelsTable(const std::vector<std::string>& names,
+                               const std::vector<SuiteComparison>& candidates);
 
 // One line per rule and one indented line per metric finding that is not a pass, then the
 // overall outcome and the exit code a pipeline sees.

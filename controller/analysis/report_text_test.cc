@@ -36,6 +36,43 @@ TEST(ReportTextTest, ComparisonTableHasAlignedRowsAndVerdicts) {
   EXPECT_NE(lines[3].find("1 regression, 0 improvement, 1 no_change"), std::string::npos);
 }
 
+TEST(ReportTextTest, KernelsTableHasAColumnPerCandidate) {
+  absl::StatusOr<SuiteComparison> b1 =
+      CompareSuite({Shifted("ns_per_fault", 1.10), Shifted("ns_per_unmap", 1.0)});
+  ASSERT_TRUE(b1.ok()) << b1.status();
+  // The second candidate never measured ns_per_unmap.
+  absl::StatusOr<SuiteComparison> b2 = CompareSuite({Shifted("ns_per_fault", 0.90)});
+  ASSERT_TRUE(b2.ok()) << b2.status();
+  const std::string table =
+      FormatKernelsTable({"kernel_label=stock", "kernel_label=patched/x", "kernel_label=patched/y"},
+                         {*b1, *b2});
+  const std::vector<std::string> lines = absl::StrSplit(table, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 9u) << table;
+  EXPECT_EQ(lines[0], "A: kernel_label=stock");
+  EXPECT_EQ(lines[1], "B1: kernel_label=patched/x");
+  EXPECT_EQ(lines[2], "B2: kernel_label=patched/y");
+  EXPECT_NE(lines[3].find("B1 median change [95% CI] verdict"), std::string::npos) << table;
+  EXPECT_NE(lines[3].find("B2 median change [95% CI] verdict"), std::string::npos) << table;
+  // ns_per_fault: B1 a 10% regression, B2 a 10% improvement, in their own columns.
+  EXPECT_EQ(lines[4].find("fault_anon"), 0u) << table;
+  const size_t b1_column = lines[3].find("B1 median");
+  const size_t b2_column = lines[3].find("B2 median");
+  EXPECT_EQ(lines[4].find("110.1 +10.0% [+9.2, +10.8] regression"), b1_column) << table;
+  EXPECT_NE(lines[4].find("regression"), std::string::npos) << table;
+  EXPECT_EQ(lines[4].find("90.05 -10.0% [-10.6, -9.4] improvement"), b2_column) << table;
+  EXPECT_NE(lines[4].find("improvement"), std::string::npos) << table;
+  // ns_per_unmap: no change for B1, absent for B2.
+  EXPECT_NE(lines[5].find("no_change"), std::string::npos) << table;
+  EXPECT_EQ(lines[5].substr(b2_column), "-") << table;
+  EXPECT_NE(table.find("B1: 1 regression, 0 improvement, 1 no_change, 0 inconclusive (FDR 0.01 "
+                       "within B1's metrics"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("    B2 fault_anon ns_per_fault: improvement: "), std::string::npos)
+      << table;
+  EXPECT_EQ(table.find("B1 fault_anon ns_per_unmap"), std::string::npos) << table;
+}
+
 TEST(ReportTextTest, GateResultShowsFailuresAndExitCode) {
   GatePolicy policy;
   policy.rules.push_back(GateRule{"fault_anon", "ns_per_*", 0.05, 0.95});

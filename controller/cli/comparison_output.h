@@ -1,4 +1,4 @@
-// Machine-readable renderings of a comparison for `faultlinectl compare --format=json|csv`.
+// Machine-readable renderings of a comparison (or of several candidates against one baseline) for `faultlinectl compare --format=json|csv`.
 // Both carry every number the table and the HTML report show, with the verdict's reason: the JSON
 // is the whole faultline.v1.CompareResponse (samples and their blocks included); the CSV has one
 // row per metric with every per-metric statistic.
@@ -17,6 +17,11 @@ std::string FormatComparisonJson(const v1::CompareResponse& response);
 
 // Header line, then one line per metric.
 std::string FormatComparisonCsv(const v1::CompareResponse& response);
+
+// Several candidates against one baseline: the whole faultline.v1.KernelsComparison as JSON, and
+// the CSV above with a first column naming the candidate (one row per candidate x metric).
+std::string FormatKernelsJson(const v1::KernelsComparison& comparison);
+std::string FormatKernelsCsv(const v1::KernelsComparison& comparison);
 
 }  // namespace faultline::controller::cli
 

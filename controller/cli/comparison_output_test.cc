@@ -126,5 +126,48 @@ TEST(ComparisonOutputTest, CsvHasEveryStatisticAndTheReason) {
   EXPECT_EQ(cell(missing, "reason"), "B: not measured");
 }
 
+v1::KernelsComparison Kernels() {
+  v1::KernelsComparison k;
+  k.set_baseline_name("kernel_label=stock");
+  k.mutable_baseline()->set_kernel_label("stock");
+  for (const char* label : {"patched/x", "patched/y"}) {
+    v1::CandidateComparison* c = k.add_candidates();
+    c->set_name(std::string("kernel_label=") + label);
+    c->mutable_selector()->set_kernel_label(label);
+    *c->mutable_comparison() = Response();
+  }
+  k.mutable_candidates(1)->mutable_comparison()->mutable_metrics(0)->set_verdict(
+      v1::VERDICT_NO_CHANGE);
+  return k;
+}
+
+TEST(ComparisonOutputTest, KernelsJsonParsesBackWithEveryCandidate) {
+  v1::KernelsComparison parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(FormatKernelsJson(Kernels()), &parsed).ok());
+  ASSERT_EQ(parsed.candidates_size(), 2);
+  EXPECT_EQ(parsed.baseline().kernel_label(), "stock");
+  EXPECT_EQ(parsed.candidates(1).name(), "kernel_label=patched/y");
+  EXPECT_EQ(parsed.candidates(0).comparison().metrics(0).verdict(), v1::VERDICT_REGRESSION);
+  EXPECT_EQ(parsed.candidates(1).comparison().metrics(0).verdict(), v1::VERDICT_NO_CHANGE);
+}
+
+TEST(ComparisonOutputTest, KernelsCsvHasARowPerCandidateAndMetric) {
+  const std::string csv = FormatKernelsCsv(Kernels());
+  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 5u) << csv;
+  const std::vector<std::string> header = CsvFields(lines[0]);
+  EXPECT_EQ(header[0], "candidate");
+  // The pair's columns follow, unchanged.
+  EXPECT_EQ(lines[0].substr(std::string("candidate,").size()),
+            FormatComparisonCsv(Response()).substr(0, lines[0].size() - 10));
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::vector<std::string> row = CsvFields(lines[i]);
+    ASSERT_EQ(row.size(), header.size()) << lines[i];
+    EXPECT_EQ(row[0], i <= 2 ? "kernel_label=patched/x" : "kernel_label=patched/y");
+  }
+  EXPECT_NE(lines[3].find(",no_change,"), std::string::npos) << lines[3];
+}
+
 }  // namespace
 }  // namespace faultline::controller::cli

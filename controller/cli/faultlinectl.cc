@@ -25,6 +25,7 @@
 #include "controller/cli/comparison_output.h"
 #include "controller/cli/html_report.h"
 #include "controller/cli/param_args.h"
+#include "controller/cli/repeated_flag.h"
 #include "controller/cli/results_table.h"
 #include "controller/cli/selector.h"
 #include "controller/validation/request_validation.h"
@@ -51,7 +52,9 @@ ABSL_FLAG(bool, all, false, "agents: include agents that stopped heartbeating.")
 ABSL_FLAG(int, timeout_seconds, 3600,
           "submit --wait / watch / gate: give up after this long (gate: per campaign).");
 ABSL_FLAG(std::string, baseline, "", "compare/gate: the baseline (A) selector (docs/analysis.md).");
-ABSL_FLAG(std::string, candidate, "", "compare/gate: the candidate (B) selector.");
+ABSL_FLAG(std::string, candidate, "",
+          "compare/gate: the candidate (B) selector; compare takes it more than once, one "
+          "column per candidate against the same baseline.");
 ABSL_FLAG(std::string, html, "", "compare: also write a self-contained HTML report here.");
 ABSL_FLAG(std::string, policy, "", "gate: the gate policy file.");
 ABSL_FLAG(std::string, policy_name, "",
@@ -106,10 +109,11 @@ Commands:
   results [--campaign=ID] [--benchmark=NAME] [--kernel_label=GLOB]
           [--format=table|csv|json] [--output=FILE]
                          print stored results
-  compare --baseline=SEL --candidate=SEL [--format=table|json|csv] [--output=FILE]
-          [--html=FILE] [--min_effect=F] [--fdr_level=F] [--replication=auto|run|boot]
-          [--metrics=BENCH:METRIC,...]
-                         compare two kernels' stored results (docs/analysis.md)
+  compare --baseline=SEL --candidate=SEL [--candidate=SEL ...] [--format=table|json|csv]
+          [--output=FILE] [--html=FILE] [--min_effect=F] [--fdr_level=F]
+          [--replication=auto|run|boot] [--metrics=BENCH:METRIC,...]
+                         compare kernels' stored results (docs/analysis.md); with several
+                         --candidate, one column per candidate against the baseline
   changepoints BENCHMARK METRIC [--params=NAME=VALUE,...] [--where=SEL]
           [--order=time|kernel] [--max_p_value=F] [--limit=N] [--format=table|json]
                          change points in a metric's stored history, each at the first
@@ -128,6 +132,13 @@ Exit status: 0 on success; 1 when a waited-for campaign failed or was cancelled;
 2 on a usage, input or controller error.
 gate: 0 pass, 1 fail, 2 inconclusive; 3 on a usage, input or controller error.
 compare: 0 when compared (whatever the verdicts); 3 on an error.)";
+
+// Every --candidate given, in order (taken off the command line before Abseil parses it, which
+// would keep only the last).
+std::vector<std::string>& Candidates() {
+  static auto* const candidates = new std::vector<std::string>();
+  return *candidates;
+}
 
 // compare and gate keep 0/1/2 for verdicts, so their own errors exit 3.
 constexpr int kAnalysisError = 3;
@@ -199,43 +210,107 @@ class Cli {
         analysis_(v1::AnalysisService::NewStub(channel)) {}
 
   int Compare() {
-    v1::CompareRequest request;
-    int rc = Selectors(request.mutable_baseline(), request.mutable_candidate());
-    if (rc != 0) return rc;
+    auto baseline =
+        faultline::controller::cli::ParseSelector(absl::GetFlag(FLAGS_baseline), "--baseline");
+    if (!baseline.ok()) {
+      Fail(std::string(baseline.status().message()));
+      return kAnalysisError;
+    }
+    std::vector<Side> candidates;
+    if (Candidates().empty()) {
+      Fail("--candidate: empty selector; give one --candidate=SEL per kernel to compare");
+      return kAnalysisError;
+    }
+    for (const std::string& text : Candidates()) {
+      auto selector = faultline::controller::cli::ParseSelector(text, "--candidate");
+      if (!selector.ok()) {
+        Fail(std::string(selector.status().message()));
+        return kAnalysisError;
+      }
+      candidates.push_back({text, *selector});
+    }
+    return CompareSides({absl::GetFlag(FLAGS_baseline), *baseline}, candidates);
+  }
+
+  // A selection and how the user wrote it.
+  struct Side {
+    std::string name;
+    v1::ResultSelector selector;
+  };
+
+  // One Compare per candidate against `baseline`, printed in --format (and --html): the pair's
+  // table, JSON and CSV for one candidate, the kernels' for several (each its own FDR family).
+  int CompareSides(const Side& baseline, const std::vector<Side>& candidates) {
     const std::string format = absl::GetFlag(FLAGS_format);
     if (format != "table" && format != "json" && format != "csv") {
       Fail(absl::StrCat("--format: \"", format, "\" is not one of table|csv|json"));
       return kAnalysisError;
     }
-    if (!Options(request.mutable_options())) return kAnalysisError;
-    for (const std::string& glob : absl::GetFlag(FLAGS_metrics)) {
-      request.mutable_options()->add_metrics(glob);
+    v1::CompareOptions options;
+    if (!Options(&options)) return kAnalysisError;
+    for (const std::string& glob : absl::GetFlag(FLAGS_metrics)) options.add_metrics(glob);
+    v1::KernelsComparison kernels;
+    *kernels.mutable_baseline() = baseline.selector;
+    kernels.set_baseline_name(baseline.name);
+    for (const Side& candidate : candidates) {
+      v1::CompareRequest request;
+      *request.mutable_baseline() = baseline.selector;
+      *request.mutable_candidate() = candidate.selector;
+      *request.mutable_options() = options;
+      if (!Utf8OrFail(request)) return kAnalysisError;
+      v1::CandidateComparison* c = kernels.add_candidates();
+      *c->mutable_selector() = candidate.selector;
+      c->set_name(candidate.name);
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(300)));
+      grpc::Status status = analysis_->Compare(&ctx, request, c->mutable_comparison());
+      if (!status.ok()) {
+        if (candidates.size() > 1) std::fprintf(stderr, "%s:\n", candidate.name.c_str());
+        Fail(status);
+        return kAnalysisError;
+      }
     }
-    if (!Utf8OrFail(request)) return kAnalysisError;
-    v1::CompareResponse response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(300)));
-    grpc::Status status = analysis_->Compare(&ctx, request, &response);
-    if (!status.ok()) {
-      Fail(status);
-      return kAnalysisError;
-    }
+    namespace cli = faultline::controller::cli;
     std::string text;
-    if (format == "json") {
-      text = faultline::controller::cli::FormatComparisonJson(response);
-    } else if (format == "csv") {
-      text = faultline::controller::cli::FormatComparisonCsv(response);
+    std::string html;
+    if (candidates.size() == 1) {
+      const v1::CompareResponse& response = kernels.candidates(0).comparison();
+      if (format == "json") {
+        text = cli::FormatComparisonJson(response);
+      } else if (format == "csv") {
+        text = cli::FormatComparisonCsv(response);
+      } else {
+        text = absl::StrCat(ComparisonHeader(response, baseline.name, candidates[0].name),
+                            faultline::controller::analysis::FormatComparisonTable(
+                                faultline::controller::service::SuiteComparisonFromProto(
+                                    response)));
+      }
+      html = cli::RenderComparisonHtml(response, baseline.name, candidates[0].name);
     } else {
-      text = absl::StrCat(ComparisonHeader(response),
-                          faultline::controller::analysis::FormatComparisonTable(
-                              faultline::controller::service::SuiteComparisonFromProto(response)));
+      if (format == "json") {
+        text = cli::FormatKernelsJson(kernels);
+      } else if (format == "csv") {
+        text = cli::FormatKernelsCsv(kernels);
+      } else {
+        std::vector<std::string> names = {baseline.name};
+        std::vector<faultline::controller::analysis::SuiteComparison> suites;
+        for (const v1::CandidateComparison& c : kernels.candidates()) {
+          names.push_back(c.name());
+          suites.push_back(
+              faultline::controller::service::SuiteComparisonFromProto(c.comparison()));
+          for (const std::string& w : c.comparison().warnings()) {
+            absl::StrAppend(&text, "warning (", c.name(), "): ", w, "\n");
+          }
+        }
+        absl::StrAppend(&text, faultline::controller::analysis::FormatKernelsTable(names, suites));
+      }
+      html = cli::RenderKernelsHtml(kernels);
     }
     if (!WriteOutput(text)) return kAnalysisError;
     const std::string html_path = absl::GetFlag(FLAGS_html);
     if (!html_path.empty()) {
       std::ofstream out(html_path);
-      out << faultline::controller::cli::RenderComparisonHtml(
-          response, absl::GetFlag(FLAGS_baseline), absl::GetFlag(FLAGS_candidate));
+      out << html;
       out.close();
       if (!out.good()) {
         Fail(absl::StrCat(html_path, ": cannot write"));
@@ -300,7 +375,8 @@ class Cli {
       std::printf("campaign %s\n", response.campaign_id().c_str());
     }
     const std::string table = absl::StrCat(
-        ComparisonHeader(response.comparison()),
+        ComparisonHeader(response.comparison(), absl::GetFlag(FLAGS_baseline),
+                         Candidates()[0]),
         faultline::controller::analysis::FormatComparisonTable(
             faultline::controller::service::SuiteComparisonFromProto(response.comparison())));
     std::fwrite(table.data(), 1, table.size(), stdout);
@@ -528,8 +604,12 @@ class Cli {
       Fail(std::string(a.status().message()));
       return kAnalysisError;
     }
-    auto b =
-        faultline::controller::cli::ParseSelector(absl::GetFlag(FLAGS_candidate), "--candidate");
+    if (Candidates().size() > 1) {
+      Fail("--candidate: a gate decides one candidate; give --candidate once");
+      return kAnalysisError;
+    }
+    auto b = faultline::controller::cli::ParseSelector(
+        Candidates().empty() ? "" : Candidates()[0], "--candidate");
     if (!b.ok()) {
       Fail(std::string(b.status().message()));
       return kAnalysisError;
@@ -572,11 +652,12 @@ class Cli {
     return true;
   }
 
-  static std::string ComparisonHeader(const v1::CompareResponse& r) {
+  static std::string ComparisonHeader(const v1::CompareResponse& r, const std::string& baseline,
+                                      const std::string& candidate) {
     std::string out = absl::StrFormat(
-        "baseline (A): %s  [%u runs, %s]\ncandidate (B): %s  [%u runs, %s]\n",
-        absl::GetFlag(FLAGS_baseline), r.baseline_runs(), r.baseline_host_class(),
-        absl::GetFlag(FLAGS_candidate), r.candidate_runs(), r.candidate_host_class());
+        "baseline (A): %s  [%u runs, %s]\ncandidate (B): %s  [%u runs, %s]\n", baseline,
+        r.baseline_runs(), r.baseline_host_class(), candidate, r.candidate_runs(),
+        r.candidate_host_class());
     for (const std::string& w : r.warnings()) absl::StrAppend(&out, "warning: ", w, "\n");
     return absl::StrCat(out, "\n");
   }
@@ -631,7 +712,16 @@ bool PrintedHelp(int argc, char** argv) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   if (PrintedHelp(argc, argv)) return 0;
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> argv_list(argv, argv + argc);
+  absl::StatusOr<std::vector<std::string>> candidates =
+      faultline::controller::cli::TakeRepeatedFlag(&argv_list, "candidate");
+  if (!candidates.ok()) {
+    Fail(std::string(candidates.status().message()));
+    return kAnalysisError;
+  }
+  Candidates() = *candidates;
+  std::vector<char*> args =
+      absl::ParseCommandLine(static_cast<int>(argv_list.size()), argv_list.data());
   if (args.size() < 2) return Fail(absl::StrCat("missing command\n\n", kUsage));
   const std::string command = args[1];
   auto need_arg = [&]() -> const char* {

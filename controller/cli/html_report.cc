@@ -114,7 +114,7 @@ std::vector<double> BlockMedians(const google::protobuf::RepeatedField<double>& 
   return out;
 }
 
-std::string Plot(const v1::MetricComparison& m, double min_effect, int index) {
+std::string Plot(const v1::MetricComparison& m, double min_effect, const std::string& id) {
   std::vector<double> all(m.baseline_samples().begin(), m.baseline_samples().end());
   all.insert(all.end(), m.candidate_samples().begin(), m.candidate_samples().end());
   double lo = all.empty() ? 0 : *std::min_element(all.begin(), all.end());
@@ -125,10 +125,10 @@ std::string Plot(const v1::MetricComparison& m, double min_effect, int index) {
   const std::string title =
       absl::StrCat(m.benchmark(), " ", m.metric(), ": ", VerdictText(m.verdict()));
   std::string svg = absl::StrFormat(
-      "<figure class=\"fl-plot\" id=\"plot-%d\"><figcaption>%s</figcaption>"
+      "<figure class=\"fl-plot\" id=\"plot-%s\"><figcaption>%s</figcaption>"
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
       "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">",
-      index, HtmlEscape(title), kWidth, kHeight, kWidth, kHeight, HtmlEscape(title));
+      id, HtmlEscape(title), kWidth, kHeight, kWidth, kHeight, HtmlEscape(title));
   // Strip plot: one row per side, each repetition a dot (deterministic jitter), each block's
   // median a hollow ring when blocks hold several repetitions, the median of the block medians
   // (what the test compares) a bar.
@@ -234,22 +234,35 @@ std::string HtmlEscape(const std::string& text) {
   return out;
 }
 
-std::string RenderComparisonHtml(const v1::CompareResponse& response, const std::string& baseline,
-                                 const std::string& candidate) {
+namespace {
+
+std::string Head() {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<title>faultline comparison</title><style>"
+         "body{font-family:sans-serif;margin:24px;color:#222}"
+         "table{border-collapse:collapse;font-size:13px}"
+         "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+         "td:first-child,td:nth-child(2),th{text-align:left}"
+         "tr.regression{background:#fde0dc}tr.improvement{background:#e0f4e0}"
+         "td.regression{background:#fde0dc}td.improvement{background:#e0f4e0}"
+         "figure{margin:18px 0}figcaption{font-weight:bold;margin-bottom:4px}"
+         "</style></head><body>\n<h1>faultline comparison</h1>\n";
+}
+
+const char* VerdictClass(v1::Verdict v) {
+  return v == v1::VERDICT_REGRESSION    ? "regression"
+         : v == v1::VERDICT_IMPROVEMENT ? "improvement"
+                                        : "";
+}
+
+// One pair's sides, counts, warnings, table and plots; plot ids start with `id_prefix`.
+std::string PairSection(const v1::CompareResponse& response, const std::string& baseline,
+                        const std::string& candidate, const std::string& id_prefix) {
   const double min_effect = response.options().min_effect();
   std::string html = absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<title>faultline comparison</title><style>"
-      "body{font-family:sans-serif;margin:24px;color:#222}"
-      "table{border-collapse:collapse;font-size:13px}"
-      "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-      "td:first-child,td:nth-child(2),th{text-align:left}"
-      "tr.regression{background:#fde0dc}tr.improvement{background:#e0f4e0}"
-      "figure{margin:18px 0}figcaption{font-weight:bold;margin-bottom:4px}"
-      "</style></head><body>\n<h1>faultline comparison</h1>\n<p>baseline (A): <code>",
-      HtmlEscape(baseline), "</code> on ", HtmlEscape(response.baseline_host_class()),
-      "<br>candidate (B): <code>", HtmlEscape(candidate), "</code> on ",
-      HtmlEscape(response.candidate_host_class()), "</p>\n",
+      "<p>baseline (A): <code>", HtmlEscape(baseline), "</code> on ",
+      HtmlEscape(response.baseline_host_class()), "<br>candidate (B): <code>",
+      HtmlEscape(candidate), "</code> on ", HtmlEscape(response.candidate_host_class()), "</p>\n",
       absl::StrFormat("<p>%u regressions, %u improvements, %u no change, %u inconclusive "
                       "(FDR %.3g, minimum effect %.3g%%, %.0f%% intervals)</p>\n",
                       response.regressions(), response.improvements(), response.no_change(),
@@ -266,12 +279,9 @@ std::string RenderComparisonHtml(const v1::CompareResponse& response, const std:
       "<th>B/A</th><th>interval</th><th>p</th><th>q</th><th>",
       unit, " A/B</th><th>verdict</th><th>reason</th></tr>\n");
   for (const v1::MetricComparison& m : response.metrics()) {
-    const char* cls = m.verdict() == v1::VERDICT_REGRESSION    ? "regression"
-                      : m.verdict() == v1::VERDICT_IMPROVEMENT ? "improvement"
-                                                               : "";
     absl::StrAppend(
-        &html, "<tr class=\"", cls, "\"><td>", HtmlEscape(m.benchmark()), "</td><td>",
-        HtmlEscape(m.metric()), "</td><td>", HtmlEscape(m.unit()), "</td><td>",
+        &html, "<tr class=\"", VerdictClass(m.verdict()), "\"><td>", HtmlEscape(m.benchmark()),
+        "</td><td>", HtmlEscape(m.metric()), "</td><td>", HtmlEscape(m.unit()), "</td><td>",
         BetterText(m.direction()), "</td><td>", SideMedian(m.baseline_count(), m.baseline_median()),
         "</td><td>", MeanSd(m.baseline_count(), m.baseline_mean(), m.baseline_cv()), "</td><td>",
         SideMedian(m.candidate_count(), m.candidate_median()), "</td><td>",
@@ -282,9 +292,89 @@ std::string RenderComparisonHtml(const v1::CompareResponse& response, const std:
         VerdictText(m.verdict()), "</td><td>", HtmlEscape(m.reason()), "</td></tr>\n");
   }
   // Every metric is plotted: an inconclusive one is where a reader most needs to see the data.
-  html += "</table>\n<h2>Every metric</h2>\n";
+  html += "</table>\n";
   int plots = 0;
-  for (const v1::MetricComparison& m : response.metrics()) html += Plot(m, min_effect, plots++);
+  for (const v1::MetricComparison& m : response.metrics()) {
+    html += Plot(m, min_effect, absl::StrCat(id_prefix, plots++));
+  }
+  return html;
+}
+
+// "+8.5% [+6.0, +11.0]" of B/A; "-" when not computed.
+std::string ChangeText(const v1::MetricComparison& m) {
+  if (!std::isfinite(m.ratio())) return "-";
+  std::string text = absl::StrFormat("%+.1f%%", (m.ratio() - 1) * 100);
+  if (std::isfinite(m.ratio_lower()) && std::isfinite(m.ratio_upper())) {
+    absl::StrAppendFormat(&text, " [%+.1f, %+.1f]", (m.ratio_lower() - 1) * 100,
+                          (m.ratio_upper() - 1) * 100);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string RenderComparisonHtml(const v1::CompareResponse& response, const std::string& baseline,
+                                 const std::string& candidate) {
+  return absl::StrCat(Head(), PairSection(response, baseline, candidate, ""),
+                      "</body></html>\n");
+}
+
+std::string RenderKernelsHtml(const v1::KernelsComparison& comparison) {
+  std::string html = Head();
+  absl::StrAppend(&html, "<p>A: <code>", HtmlEscape(comparison.baseline_name()), "</code>");
+  for (int i = 0; i < comparison.candidates_size(); ++i) {
+    absl::StrAppend(&html, "<br>B", i + 1, ": <code>",
+                    HtmlEscape(comparison.candidates(i).name()), "</code>");
+  }
+  html += "</p>\n<p>Each candidate is compared with A on its own; its q-values control the "
+          "false-discovery rate within its own metrics.</p>\n";
+  // Rows: every (benchmark, metric) any candidate compared, sorted as the comparisons are.
+  std::map<std::pair<std::string, std::string>, std::vector<const v1::MetricComparison*>> rows;
+  const int n = comparison.candidates_size();
+  for (int i = 0; i < n; ++i) {
+    for (const v1::MetricComparison& m : comparison.candidates(i).comparison().metrics()) {
+      auto& row = rows[{m.benchmark(), m.metric()}];
+      row.resize(n, nullptr);
+      row[i] = &m;
+    }
+  }
+  html += "<table class=\"fl-kernels\"><tr><th>benchmark</th><th>metric</th><th>unit</th>"
+          "<th>better</th><th>A median</th><th>A mean &plusmn; sd</th>";
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&html, "<th>B", i + 1, " median</th><th>B", i + 1, " change</th><th>B",
+                    i + 1, " verdict</th>");
+  }
+  html += "</tr>\n";
+  for (const auto& [key, metrics] : rows) {
+    const v1::MetricComparison* base = nullptr;
+    for (const v1::MetricComparison* m : metrics) {
+      if (m != nullptr && (base == nullptr || base->baseline_count() == 0)) base = m;
+    }
+    absl::StrAppend(&html, "<tr><td>", HtmlEscape(key.first), "</td><td>",
+                    HtmlEscape(key.second), "</td><td>", HtmlEscape(base->unit()), "</td><td>",
+                    BetterText(base->direction()), "</td><td>",
+                    SideMedian(base->baseline_count(), base->baseline_median()), "</td><td>",
+                    MeanSd(base->baseline_count(), base->baseline_mean(), base->baseline_cv()),
+                    "</td>");
+    for (const v1::MetricComparison* m : metrics) {
+      if (m == nullptr) {
+        html += "<td>-</td><td>-</td><td>-</td>";
+        continue;
+      }
+      absl::StrAppend(&html, "<td>", SideMedian(m->candidate_count(), m->candidate_median()),
+                      "</td><td>", ChangeText(*m), "</td><td class=\"", VerdictClass(m->verdict()),
+                      "\" title=\"", HtmlEscape(m->reason()), "\">", VerdictText(m->verdict()),
+                      "</td>");
+    }
+    html += "</tr>\n";
+  }
+  html += "</table>\n";
+  for (int i = 0; i < n; ++i) {
+    const v1::CandidateComparison& c = comparison.candidates(i);
+    absl::StrAppend(&html, "<h2 id=\"b", i + 1, "\">B", i + 1, " against A</h2>\n",
+                    PairSection(c.comparison(), comparison.baseline_name(), c.name(),
+                                absl::StrCat("b", i + 1, "-")));
+  }
   html += "</body></html>\n";
   return html;
 }

@@ -18,6 +18,12 @@ namespace faultline::controller::cli {
 std::string RenderComparisonHtml(const v1::CompareResponse& response, const std::string& baseline,
                                  const std::string& candidate);
 
+// Several candidates against one baseline: a summary table with the baseline's median and mean
+// +- %stddev and, per candidate, its median, change with interval and verdict (class
+// "fl-kernels"), then each candidate's pair section as RenderComparisonHtml shows it (its table
+// and one plot per metric).
+std::string RenderKernelsHtml(const v1::KernelsComparison& comparison);
+
 // Minimal HTML escaping of text content and attribute values.
 std::string HtmlEscape(const std::string& text);
 

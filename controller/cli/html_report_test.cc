@@ -84,5 +84,33 @@ TEST(HtmlReportTest, ASideThatNeverMeasuredAMetricSaysSo) {
   EXPECT_EQ(Count(html, "fl-plot"), 1);
 }
 
+TEST(HtmlReportTest, SeveralKernelsHaveAColumnEachAndEveryPairPlotted) {
+  v1::KernelsComparison k;
+  k.set_baseline_name("kernel_label=stock");
+  const double shifts[] = {1.3, 1.0, 0.8};
+  const v1::Verdict verdicts[] = {v1::VERDICT_REGRESSION, v1::VERDICT_NO_CHANGE,
+                                  v1::VERDICT_IMPROVEMENT};
+  for (int i = 0; i < 3; ++i) {
+    v1::CandidateComparison* c = k.add_candidates();
+    c->set_name("kernel_label=patched/" + std::to_string(i));
+    *c->mutable_comparison()->add_metrics() = Metric("ns_per_fault", verdicts[i], shifts[i]);
+    *c->mutable_comparison()->add_metrics() = Metric("pages_touched", v1::VERDICT_NO_CHANGE, 1);
+  }
+  // The last candidate never measured pages_touched.
+  k.mutable_candidates(2)->mutable_comparison()->mutable_metrics()->RemoveLast();
+  const std::string html = RenderKernelsHtml(k);
+  EXPECT_EQ(Count(html, "class=\"fl-kernels\""), 1);
+  EXPECT_THAT(html, HasSubstr("<th>B3 verdict</th>"));
+  // One summary row per metric; ns_per_fault's cells in candidate order.
+  EXPECT_THAT(html, HasSubstr("+30.0% [+28.7, +31.3]</td><td class=\"regression\""));
+  EXPECT_THAT(html, HasSubstr("-20.0% [-20.8, -19.2]</td><td class=\"improvement\""));
+  EXPECT_THAT(html, HasSubstr("<td>-</td><td>-</td><td>-</td></tr>"));
+  // Each pair's section with its plots: 2 + 2 + 1, ids unique.
+  EXPECT_EQ(Count(html, "class=\"fl-plot\""), 5);
+  EXPECT_THAT(html, HasSubstr("id=\"plot-b3-0\""));
+  EXPECT_EQ(Count(html, "id=\"plot-b1-0\""), 1);
+  EXPECT_THAT(html, Not(HasSubstr("href=")));
+}
+
 }  // namespace
 }  // namespace faultline::controller::cli
