@@ -105,7 +105,7 @@ work_dir="${work_dir:-$(mktemp -d /tmp/faultline-bisect-XXXXXX)}"
 mkdir -p "$work_dir"
 work_dir="$(cd "$work_dir" && pwd)"
 started=$(date +%s)
-steps="$work_dir/steps"   # one line per decided step: KIND N VERDICT RATIO LO HI BUILD_S MEASURE_S ROUNDS
+steps="$work_dir/steps"   # one line per decided step: KIND N METRIC VERDICT RATIO LO HI ROUNDS BUILD_S MEASURE_S BOOT_S
 touch "$steps"
 # The inputs a work directory was started with; a resume with other inputs is refused.
 inputs="$( { echo "$source_arg $arch $good $bad"; sha256sum "$series"/* "$suite" | cut -c1-64; printf '%s\n' "${metrics[@]}"; } | sha256sum | cut -c1-64)"
@@ -171,10 +171,16 @@ metric_row() {  # metric_row FILE BENCHMARK METRIC
       end' "$1" 2>/dev/null || echo "not_measured nan nan nan"
 }
 
+# Seconds the machines of one lab run took from qemu's start to their agents' registration.
+boot_seconds() {  # boot_seconds LAB_OUTPUT
+  sed -nE 's/.*: registered ([0-9.]+) s after start.*/\1/p' "$1" | awk '{ s += $1 } END { printf "%.0f", s }'
+}
+
 # --- one A/B between patch counts A (the good side) and B ----------------------------------------
-# Prints "VERDICT RATIO LO HI ROUNDS" per metric (in --metric order), each line one metric.
+# Prints "VERDICT RATIO LO HI ROUNDS BOOT_S" per metric (in --metric order), each line one metric;
+# BOOT_S is the part of the step's time its machines spent booting.
 measure() {  # measure A B TAG
-  local a="$1" b="$2" tag="$3" done_rounds=0 want="$rounds" part=0 dir
+  local a="$1" b="$2" tag="$3" done_rounds=0 want="$rounds" part=0 dir boot_s=0
   while :; do
     # Each part adds rounds to the same run (one agent id per boot, all under run id TAG), so the
     # comparison below takes every boot of this step.
@@ -196,6 +202,7 @@ measure() {  # measure A B TAG
         echo "$add" >"$dir/done"
       fi
       done_rounds=$(( done_rounds + $(cat "$dir/done") ))
+      boot_s=$(( boot_s + $(boot_seconds "$dir.out") ))
     done
     # The family of the false-discovery control is the bisected metrics alone: a benchmark also
     # reports a dozen lock counters, and with them in the family five boots a side (p >= 0.0079)
@@ -217,7 +224,7 @@ measure() {  # measure A B TAG
         [[ "$more" =~ ^[0-9]+$ ]] || more=0
         (( more > 0 && done_rounds + more <= max_rounds )) && undecided=1
       fi
-      lines+=("$line $done_rounds")
+      lines+=("$line $done_rounds $boot_s")
     done
     if (( undecided )) && (( done_rounds + 2 <= max_rounds )); then
       want=$(( done_rounds + 2 ))
@@ -247,7 +254,9 @@ if [[ -z "$(decided confirm "$bad")" ]]; then
   mapfile -t results <"$work_dir/measure.tmp"
   t=$(( $(date +%s) - t0 ))
   for i in "${!metrics[@]}"; do
-    record confirm "$bad" "${metrics[i]}" ${results[i]} "$(awk -v n="$bad" '$1 == n { print $2 }' "$work_dir/build_times" | tail -1)" "$t"
+    read -r v r lo hi rn boot <<<"${results[i]}"
+    record confirm "$bad" "${metrics[i]}" "$v" "$r" "$lo" "$hi" "$rn" \
+      "$(awk -v n="$bad" '$1 == n { print $2 }' "$work_dir/build_times" | tail -1)" "$t" "$boot"
   done
 fi
 for m in "${metrics[@]}"; do
@@ -310,7 +319,10 @@ for m in "${metrics[@]}"; do
           continue
         fi
         t=$(( $(date +%s) - t0 ))
-        for i in "${!metrics[@]}"; do record step "$c" "${metrics[i]}" ${results[i]} "$bs" "$t"; done
+        for i in "${!metrics[@]}"; do
+          read -r v r lo hi rn boot <<<"${results[i]}"
+          record step "$c" "${metrics[i]}" "$v" "$r" "$lo" "$hi" "$rn" "$bs" "$t" "$boot"
+        done
       fi
       chosen="$c"
       break
@@ -334,15 +346,23 @@ done
 # --- the answer --------------------------------------------------------------------------------
 echo
 echo "bisect of $series ($total patches, good $good, bad $bad, $arch)"
-printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' step patches metric verdict "B/A [95% CI]" build_s measure_s boots
-while read -r kind n metric verdict ratio rlo rhi brounds bs ms; do
+# measure_s is the step's whole A/B (boots included); boot_s the part spent booting machines.
+printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %-7s %s\n' step patches metric verdict "B/A [95% CI]" build_s measure_s boot_s boots
+declare -A counted=()  # one A/B per step, whatever the number of metrics it answered
+spent=0
+while read -r kind n metric verdict ratio rlo rhi brounds bs ms boot; do
   if [[ "$kind" == skip ]]; then
-    printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' skip "$n" - "$verdict" - - - -
+    printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %-7s %s\n' skip "$n" - "$verdict" - - - - -
     continue
   fi
-  printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %s\n' "$kind" "$n" "$metric" "$verdict" \
-    "$(awk -v r="$ratio" -v l="$rlo" -v h="$rhi" 'BEGIN { printf "%.3f [%.3f, %.3f]", r, l, h }')" "$bs" "$ms" "$brounds"
+  if [[ -z "${counted[$kind-$n]:-}" ]]; then
+    counted[$kind-$n]=1
+    spent=$(( spent + ${bs:-0} + ${ms:-0} ))
+  fi
+  printf '%-8s %-8s %-28s %-14s %-26s %-8s %-10s %-7s %s\n' "$kind" "$n" "$metric" "$verdict" \
+    "$(awk -v r="$ratio" -v l="$rlo" -v h="$rhi" 'BEGIN { printf "%.3f [%.3f, %.3f]", r, l, h }')" \
+    "$bs" "$ms" "${boot:--}" "$brounds"
 done <"$steps"
 echo
 for m in "${metrics[@]}"; do echo "$m: ${answer[$m]}"; done
-echo "builds: $(wc -l <"$work_dir/build_times" 2>/dev/null || echo 0); total $(( $(date +%s) - started )) s (this invocation); work directory $work_dir"
+echo "builds: $(wc -l <"$work_dir/build_times" 2>/dev/null || echo 0); steps: ${#counted[@]} A/Bs, $spent s building and measuring; this invocation $(( $(date +%s) - started )) s; work directory $work_dir"
