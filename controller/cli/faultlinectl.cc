@@ -26,6 +26,7 @@
 #include "controller/cli/html_report.h"
 #include "controller/cli/param_args.h"
 #include "controller/cli/repeated_flag.h"
+#include "controller/cli/run_args.h"
 #include "controller/cli/results_table.h"
 #include "controller/cli/selector.h"
 #include "controller/validation/request_validation.h"
@@ -76,6 +77,16 @@ ABSL_FLAG(std::string, replication, "auto",
           "compare/gate: the block a comparison replicates over: run, boot, or auto (boot when "
           "both sides span several boots).");
 
+ABSL_FLAG(std::string, on, "",
+          "run: a target, in selector syntax (kernel_label, kernel_release, arch, host_class, "
+          "agent, target=NAME); once per kernel, the first is the baseline.");
+ABSL_FLAG(int, repetitions, 10, "run: measured repetitions per target.");
+ABSL_FLAG(int, repetitions_per_job, 1,
+          "run: repetitions per job (one run each); targets alternate in rounds of this many.");
+ABSL_FLAG(bool, compare, false,
+          "run: when the campaign is done, compare its targets (the first --on is the baseline) "
+          "instead of printing its results; takes compare's --format, --html, --min_effect, "
+          "--fdr_level, --metrics.");
 ABSL_FLAG(std::string, params, "",
           "changepoints: only runs with these parameter values, name=value[,name=value...].");
 ABSL_FLAG(std::string, where, "",
@@ -101,6 +112,11 @@ constexpr char kUsage[] = R"(faultlinectl [--controller=HOST:PORT] [--plaintext 
 Commands:
   submit FILE [--wait]   submit a campaign (protobuf text format, docs/campaigns.md);
                          with --wait, show progress and print its results when done
+  run BENCHMARK [NAME=VALUE ...] --on=SEL --on=SEL ... [--repetitions=10]
+          [--repetitions_per_job=1] [--compare [--format=table|json|csv] [--html=FILE]]
+                         run one benchmark on each --on target in an interleaved, paired
+                         campaign, wait, then print its results or, with --compare, compare
+                         the targets against the first (docs/campaigns.md)
   watch ID               show a campaign's progress until it finishes
   get ID                 show a campaign
   list                   list campaigns, newest first
@@ -138,6 +154,12 @@ compare: 0 when compared (whatever the verdicts); 3 on an error.)";
 std::vector<std::string>& Candidates() {
   static auto* const candidates = new std::vector<std::string>();
   return *candidates;
+}
+
+// Every --on given to run, in order (the same way).
+std::vector<std::string>& OnSelectors() {
+  static auto* const on = new std::vector<std::string>();
+  return *on;
 }
 
 // compare and gate keep 0/1/2 for verdicts, so their own errors exit 3.
@@ -401,21 +423,62 @@ class Cli {
   int Submit(const std::string& path) {
     auto spec = faultline::controller::cli::ReadCampaignFile(path);
     if (!spec.ok()) return Fail(std::string(spec.status().message()));
-    v1::SubmitCampaignRequest request;
-    *request.mutable_spec() = *spec;
-    if (!Utf8OrFail(request)) return 2;
-    v1::Campaign campaign;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
-    grpc::Status status = stub_->SubmitCampaign(&ctx, request, &campaign);
-    if (!status.ok()) return Fail(status);
-    std::printf("%s\n", campaign.id().c_str());
+    std::string id;
+    if (int rc = SubmitSpec(*spec, &id, /*field_terms=*/false); rc != 0) return rc;
+    std::printf("%s\n", id.c_str());
     std::fflush(stdout);
     if (!absl::GetFlag(FLAGS_wait)) return 0;
-    int rc = Watch(campaign.id());
+    int rc = Watch(id);
     if (rc == 2) return rc;
-    int results_rc = Results(campaign.id());
+    int results_rc = Results(id);
     return rc != 0 ? rc : results_rc;
+  }
+
+  // `run BENCHMARK [NAME=VALUE ...] --on=SEL ...`: builds the campaign (run_args.h), submits it,
+  // waits, then prints its results or, with --compare, compares its targets (the first --on is
+  // the baseline). stdout carries only the results or the comparison, so --format=json parses.
+  int Run(const std::vector<std::string>& positional) {
+    faultline::controller::cli::RunArgs run;
+    run.benchmark = positional.empty() ? "" : positional[0];
+    if (!positional.empty()) run.params.assign(positional.begin() + 1, positional.end());
+    run.on = OnSelectors();
+    run.repetitions = absl::GetFlag(FLAGS_repetitions);
+    run.repetitions_per_job = absl::GetFlag(FLAGS_repetitions_per_job);
+    absl::StatusOr<v1::CampaignSpec> spec = faultline::controller::cli::CampaignFromRunArgs(run);
+    if (!spec.ok()) return Fail(std::string(spec.status().message()));
+    const bool compare = absl::GetFlag(FLAGS_compare);
+    const std::string format = absl::GetFlag(FLAGS_format);
+    if (compare && spec->targets_size() < 2) {
+      return Fail("--compare: needs at least two --on (the first is the baseline)");
+    }
+    if (format != "table" && format != "json" && format != "csv") {
+      return Fail(absl::StrCat("--format: \"", format, "\" is not one of table|csv|json"));
+    }
+    // Checked before anything runs, so a bad option does not cost the campaign.
+    v1::CompareOptions options;
+    if (compare && !Options(&options)) return 2;
+    if (compare) {
+      absl::Status valid = faultline::controller::analysis::ValidateCompareOptions(
+          faultline::controller::service::CompareOptionsFromProto(options));
+      if (!valid.ok()) return Fail(absl::StrCat("--", valid.message()));
+    }
+    std::string id;
+    if (int rc = SubmitSpec(*spec, &id, /*field_terms=*/true); rc != 0) return rc;
+    std::fprintf(stderr, "campaign %s: %s, %d repetitions on each of %d targets, interleaved\n",
+                 id.c_str(), spec->name().c_str(), run.repetitions, spec->targets_size());
+    const int rc = Watch(id);
+    if (rc != 0) return rc;
+    if (!compare) return Results(id);
+    auto side = [&](int t) {
+      v1::ResultSelector selector;
+      selector.set_campaign_id(id);
+      selector.set_target_name(spec->targets(t).name());
+      return Side{run.on[t], selector};
+    };
+    std::vector<Side> candidates;
+    for (int t = 1; t < spec->targets_size(); ++t) candidates.push_back(side(t));
+    // run keeps submit's exit codes: a comparison that could not be made is 2 like any error.
+    return CompareSides(side(0), candidates) == 0 ? 0 : 2;
   }
 
   int Watch(const std::string& id) {
@@ -598,6 +661,29 @@ class Cli {
   }
 
  private:
+  // Submits `spec`; 0 with its id, else 2 after saying why. With `field_terms` the controller's
+  // field paths are spelled as `run`'s arguments (run_args.h).
+  int SubmitSpec(const v1::CampaignSpec& spec, std::string* id, bool field_terms) {
+    v1::SubmitCampaignRequest request;
+    *request.mutable_spec() = spec;
+    if (!Utf8OrFail(request)) return 2;
+    v1::Campaign campaign;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + kShortCallTimeout));
+    grpc::Status status = stub_->SubmitCampaign(&ctx, request, &campaign);
+    if (!status.ok() && field_terms) {
+      status = grpc::Status(status.error_code(),
+                            std::string(faultline::controller::cli::InCommandLineTerms(
+                                            absl::Status(static_cast<absl::StatusCode>(
+                                                             status.error_code()),
+                                                         status.error_message()))
+                                            .message()));
+    }
+    if (!status.ok()) return Fail(status);
+    *id = campaign.id();
+    return 0;
+  }
+
   int Selectors(v1::ResultSelector* baseline, v1::ResultSelector* candidate) {
     auto a = faultline::controller::cli::ParseSelector(absl::GetFlag(FLAGS_baseline), "--baseline");
     if (!a.ok()) {
@@ -720,6 +806,10 @@ int main(int argc, char** argv) {
     return kAnalysisError;
   }
   Candidates() = *candidates;
+  absl::StatusOr<std::vector<std::string>> on =
+      faultline::controller::cli::TakeRepeatedFlag(&argv_list, "on");
+  if (!on.ok()) return Fail(std::string(on.status().message()));
+  OnSelectors() = *on;
   std::vector<char*> args =
       absl::ParseCommandLine(static_cast<int>(argv_list.size()), argv_list.data());
   if (args.size() < 2) return Fail(absl::StrCat("missing command\n\n", kUsage));
@@ -750,6 +840,9 @@ int main(int argc, char** argv) {
     if (command == "watch") return cli.Watch(id);
     if (command == "get") return cli.Get(id);
     return cli.Cancel(id);
+  }
+  if (command == "run") {
+    return cli.Run(std::vector<std::string>(args.begin() + 2, args.end()));
   }
   if (command == "changepoints") {
     if (args.size() != 4) {
