@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "agent/bench/runner.h"
 #include "agent/catalog_proto.h"
 #include "agent/fingerprint.h"
@@ -401,6 +402,79 @@ TEST_F(AgentTest, RefusedRegistrationWaitsAtLeastTheRetryHint) {
           << "hint in metadata: " << in_metadata << ", retry " << i;
     }
   }
+}
+
+// A controller bounds the calls open on one connection (faultline-controller
+// --max_streams_per_connection); a call over the bound waits in the client and, past its
+// deadline, fails there with DEADLINE_EXCEEDED without reaching the controller. The agent
+// retries that like an outage, and registers once the connection has room.
+TEST(AgentStreamBoundTest, RegistrationHeldPastItsDeadlineIsRetried) {
+  FakeController fake;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 1);
+  builder.RegisterService(&fake);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  auto blocker_stub = v1::AgentService::NewStub(channel);
+  // Another call fills the connection's one stream for about a second.
+  grpc::ClientContext blocker_ctx;
+  blocker_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::PollWorkRequest blocker_request;
+  blocker_request.set_agent_id("other");
+  blocker_request.set_wait_seconds(1);
+  v1::PollWorkResponse blocker_response;
+  absl::Notification blocker_done;
+  blocker_stub->async()->PollWork(&blocker_ctx, &blocker_request, &blocker_response,
+                                  [&](grpc::Status) { blocker_done.Notify(); });
+  bool blocking = false;
+  for (int i = 0; i < 1000 && !blocking; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+    absl::MutexLock lock(&fake.mu);
+    blocking = !fake.poll_times.empty();
+  }
+  ASSERT_TRUE(blocking);
+
+  AgentOptions options;
+  options.agent_id = "held-agent";
+  options.agent_version = "test";
+  absl::StatusOr<v1::HostFingerprint> host = ReadHostFingerprint(FingerprintOptions{});
+  ASSERT_TRUE(host.ok()) << host.status();
+  options.host = *host;
+  for (const bench::BenchmarkInfo& info : bench::Catalog()) {
+    options.catalog.push_back(BenchmarkSpecToProto(info));
+  }
+  options.spool_dir = TestTempDir() + "/spool_held";
+  options.max_jobs = 0;
+  options.poll_wait_seconds = 1;
+  options.initial_backoff = absl::Milliseconds(20);
+  options.max_backoff = absl::Milliseconds(100);
+  // Far shorter than the blocker holds the stream: the first attempts time out in the client.
+  options.rpc_timeout = absl::Milliseconds(150);
+  Agent agent(std::move(options), v1::AgentService::NewStub(channel));
+  absl::Status run_status;
+  std::thread runner([&] { run_status = agent.Run(); });
+  bool registered = false;
+  for (int i = 0; i < 500 && !registered; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::MutexLock lock(&fake.mu);
+    registered = !fake.registers.empty();
+  }
+  agent.RequestDrain();
+  runner.join();
+  EXPECT_TRUE(run_status.ok()) << run_status;
+  ASSERT_TRUE(blocker_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  server->Shutdown(absl::ToChronoTime(absl::Now()));
+  absl::MutexLock lock(&fake.mu);
+  ASSERT_TRUE(registered);
+  // The held attempts never reached the controller: it saw one Register, after the stream freed.
+  ASSERT_EQ(fake.register_times.size(), 1u);
+  // The fake answers the blocker when its one-second wait is over.
+  EXPECT_GE(fake.register_times[0], fake.poll_times[0] + absl::Seconds(1));
+  EXPECT_EQ(fake.registers[0].agent_id(), "held-agent");
 }
 
 TEST_F(AgentTest, PollTurnedAwayWaitsBeforePollingAgain) {

@@ -58,6 +58,11 @@ ABSL_FLAG(int, max_concurrent_reports, 32,
 ABSL_FLAG(int, max_parked_polls, 20000,
           "PollWork long-polls parked at once; over it a poll is answered at once with no work "
           "and a retry hint (0: unbounded).");
+ABSL_FLAG(int, max_streams_per_connection,
+          faultline::controller::ControllerOptions().max_streams_per_connection,
+          "Calls one client connection may have open at once (HTTP/2 max concurrent streams); "
+          "a client holds further calls until one of its own ends (0: gRPC's default, "
+          "unbounded). An agent needs 3.");
 
 namespace {
 
@@ -132,11 +137,13 @@ int main(int argc, char** argv) {
   options.register_burst = absl::GetFlag(FLAGS_register_burst);
   options.max_concurrent_reports = absl::GetFlag(FLAGS_max_concurrent_reports);
   options.max_parked_polls = absl::GetFlag(FLAGS_max_parked_polls);
+  options.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   if (options.max_concurrent_registers < 0 || options.max_concurrent_reports < 0 ||
       options.max_parked_polls < 0 || options.register_rate_per_second < 0 ||
-      options.register_burst < 0) {
+      options.register_burst < 0 || options.max_streams_per_connection < 0) {
     return Fail("--max_concurrent_registers, --register_rate, --register_burst, "
-                "--max_concurrent_reports and --max_parked_polls must be >= 0");
+                "--max_concurrent_reports, --max_parked_polls and --max_streams_per_connection "
+                "must be >= 0");
   }
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   auto server = ControllerServer::Start(store->get(), options);

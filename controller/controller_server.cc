@@ -163,6 +163,10 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
   // gRPC sets SO_REUSEPORT by default: a second controller on a taken port would then share it
   // and clients would alternate between two stores. Off, the second one fails to bind.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_streams_per_connection > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               options.max_streams_per_connection);
+  }
   builder.AddListeningPort(options.listen, *credentials, &p->port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(p->agent_service.get());

@@ -41,6 +41,15 @@ struct ControllerOptions {
   // retry-after-ms hint of about poll_retry_after.
   int max_parked_polls = 20000;
   absl::Duration poll_retry_after = absl::Seconds(5);
+  // Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS,
+  // gRPC's GRPC_ARG_MAX_CONCURRENT_STREAMS); 0 leaves gRPC's default, unbounded. This bounds the
+  // queue in front of the handlers, which the in-handler bounds above cannot: a gRPC client
+  // holds a call over the bound in its own channel until one of its calls on that connection
+  // ends (RFC 9113 section 5.1.2), so the controller never holds more than this many calls per
+  // connection. A faultline-agent has at most 3 open (a parked PollWork, a Heartbeat, a
+  // RenewLease or ReportResult), faultlinectl one or two; 32 leaves room for tools that
+  // multiplex, and tests/load/README.md has the storm with and without it.
+  int max_streams_per_connection = 32;
   // Plaintext (on loopback only) by default so in-process tests need no certificates; the
   // faultline-controller binary makes its users choose.
   security::ServerTransport transport = security::ServerTransport::LoopbackPlaintext();

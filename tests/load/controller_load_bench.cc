@@ -41,7 +41,10 @@ ABSL_FLAG(int, steady_seconds, 30, "Length of the steady phase (heartbeats + par
 ABSL_FLAG(int, jobs, 2000, "Jobs in the scheduling/ingestion phase.");
 ABSL_FLAG(int, repetitions, 20, "Repetitions per synthetic result.");
 ABSL_FLAG(int, metrics, 10, "Metrics per repetition (samples per result = reps x metrics).");
-ABSL_FLAG(int, channels, 64, "gRPC channels (TCP connections) the agents are spread over.");
+ABSL_FLAG(int, agents_per_channel, 10,
+          "Simulated agents sharing one gRPC channel (TCP connection). 10 keeps their open calls "
+          "(at most 3 each) within the controller's --max_streams_per_connection (32), as real "
+          "agents, one to a connection, are; more and the connection itself holds their calls.");
 ABSL_FLAG(std::string, controller_binary, "", "faultline-controller to start (default: runfiles).");
 ABSL_FLAG(bool, poll, true, "Keep a long-poll parked per agent during the steady phase.");
 ABSL_FLAG(std::string, store_flag, "",
@@ -285,7 +288,7 @@ int main(int argc, char** argv) {
     storm.launch.heartbeat_seconds = heartbeat_s;
     storm.launch.extra_flags = absl::GetFlag(FLAGS_controller_flags);
     storm.agents = n;
-    storm.channels = absl::GetFlag(FLAGS_channels);
+    storm.agents_per_channel = absl::GetFlag(FLAGS_agents_per_channel);
     storm.window = absl::Seconds(std::clamp(absl::GetFlag(FLAGS_storm_window_seconds), 0, 600));
     storm.warmup = absl::Seconds(std::clamp(absl::GetFlag(FLAGS_storm_warmup_seconds), 0, 600));
     const std::string signal = absl::GetFlag(FLAGS_restart_signal);
@@ -319,7 +322,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<v1::AgentService::Stub>> stubs;
-  for (int c = 0; c < std::max(1, absl::GetFlag(FLAGS_channels)); ++c) {
+  for (int c = 0; c < faultline::load::ChannelsFor(n, absl::GetFlag(FLAGS_agents_per_channel));
+       ++c) {
     grpc::ChannelArguments args;
     args.SetInt("faultline.load.channel", c);  // Distinct args: a distinct connection.
     channels.push_back(

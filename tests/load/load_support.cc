@@ -53,8 +53,14 @@ ProcStats ReadProc(pid_t pid) {
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stoll(line.substr(6));
     if (line.rfind("VmHWM:", 0) == 0) s.peak_rss_kib = std::stoll(line.substr(6));
+    if (line.rfind("Threads:", 0) == 0) s.threads = std::stoi(line.substr(8));
   }
   return s;
+}
+
+int ChannelsFor(int agents, int agents_per_channel) {
+  const int per = std::max(1, agents_per_channel);
+  return std::max(1, (agents + per - 1) / per);
 }
 
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {

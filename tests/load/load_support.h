@@ -37,9 +37,17 @@ struct ProcStats {
   int64_t rss_kib = 0;
   // Peak resident set since the process started (VmHWM).
   int64_t peak_rss_kib = 0;
+  int threads = 0;
 };
 
 ProcStats ReadProc(pid_t pid);
+
+// Connections for `agents` simulated agents, `agents_per_channel` to a connection. The
+// controller bounds the calls open on one connection (--max_streams_per_connection, 32 by
+// default) as a real agent, alone on its connection, never exceeds it with its 3; ten simulated
+// agents with at most 3 calls open each stay within it too. More per connection and the
+// connection's own bound, not the controller, holds their calls.
+int ChannelsFor(int agents, int agents_per_channel);
 
 // Polls `done` every 50 ms until it holds or `timeout` passes; returns its last value.
 bool WaitFor(const std::function<bool()>& done, absl::Duration timeout);

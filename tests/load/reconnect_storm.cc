@@ -58,6 +58,9 @@ class Storm {
   std::atomic<int> attempts{0};
   std::atomic<int> refused{0};
   std::atomic<int> unavailable{0};
+  // Held in the client past the call's deadline (the connection's streams were all open) or
+  // not answered in time.
+  std::atomic<int> deadline_exceeded{0};
   std::atomic<int> other_failures{0};
   std::atomic<int> polls_turned_away{0};
   std::atomic<int> poll_failures{0};
@@ -121,7 +124,7 @@ class Storm {
 
   // Sets what the counters and latencies collect from now on.
   void ResetFigures() {
-    registered = attempts = refused = unavailable = other_failures = 0;
+    registered = attempts = refused = unavailable = deadline_exceeded = other_failures = 0;
     polls_turned_away = poll_failures = heartbeat_failures = 0;
     admitted_latency.Clear();
     refused_latency.Clear();
@@ -201,9 +204,10 @@ class Storm {
               ++refused;
               refused_latency.Add(now - call->start);
               hint = TrailingMilliseconds(call->ctx, kRetryAfter);
-            } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                       s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+            } else if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
               ++unavailable;
+            } else if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+              ++deadline_exceeded;
             } else {
               ++other_failures;
             }
@@ -306,7 +310,7 @@ int RunReconnectStorm(const StormOptions& options) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<v1::AgentService::Stub>> stubs;
   std::vector<v1::AgentService::Stub*> stub_ptrs;
-  for (int c = 0; c < std::max(1, options.channels); ++c) {
+  for (int c = 0; c < ChannelsFor(n, options.agents_per_channel); ++c) {
     grpc::ChannelArguments args;
     args.SetInt("faultline.load.channel", c);  // Distinct args: a distinct connection.
     channels.push_back(
@@ -317,9 +321,9 @@ int RunReconnectStorm(const StormOptions& options) {
   const std::string flags =
       options.launch.extra_flags.empty() ? "defaults"
                                          : absl::StrJoin(options.launch.extra_flags, " ");
-  std::printf("reconnect storm: %d agents over %d channels, heartbeat %ds, re-registration "
+  std::printf("reconnect storm: %d agents over %d channels (%d per channel), heartbeat %ds, re-registration "
               "window %.0fs, restart by %s; controller admission flags: %s\n",
-              n, int(stubs.size()), options.launch.heartbeat_seconds,
+              n, int(stubs.size()), options.agents_per_channel, options.launch.heartbeat_seconds,
               absl::ToDoubleSeconds(options.window),
               options.restart_signal == SIGKILL ? "SIGKILL" : "SIGTERM", flags.c_str());
 
@@ -359,12 +363,15 @@ int RunReconnectStorm(const StormOptions& options) {
     restarted = true;
   });
   int64_t peak_sampled_kib = 0;
+  int peak_threads = 0;
   const absl::Time storm_deadline = kill + options.window + options.storm_timeout;
   absl::Time next_sample = kill;
   storm.Run(
       [&] {
         if (restarted && second.running() && absl::Now() >= next_sample) {
-          peak_sampled_kib = std::max(peak_sampled_kib, ReadProc(second.pid()).rss_kib);
+          const ProcStats now = ReadProc(second.pid());
+          peak_sampled_kib = std::max(peak_sampled_kib, now.rss_kib);
+          peak_threads = std::max(peak_threads, now.threads);
           next_sample = absl::Now() + absl::Milliseconds(250);
         }
         return restarted && storm.registered.load() >= n;
@@ -384,9 +391,10 @@ int RunReconnectStorm(const StormOptions& options) {
               "controller served)\n",
               storm.registered.load(), n, absl::ToDoubleSeconds(all_back - kill),
               absl::ToDoubleSeconds(all_back - serving));
-  std::printf("           %d Register attempts: %d refused RESOURCE_EXHAUSTED, %d unavailable, "
-              "%d other errors; %d retries\n",
-              storm.attempts.load(), storm.refused.load(), storm.unavailable.load(),
+  std::printf("           %d Register attempts: %d admitted, %d refused RESOURCE_EXHAUSTED, %d "
+              "unavailable, %d deadline exceeded, %d other errors; %d retries\n",
+              storm.attempts.load(), storm.registered.load(), storm.refused.load(),
+              storm.unavailable.load(), storm.deadline_exceeded.load(),
               storm.other_failures.load(), storm.attempts.load() - storm.registered.load());
   std::printf("           register latency, admitted: %s\n",
               storm.admitted_latency.Summary().c_str());
@@ -402,6 +410,8 @@ int RunReconnectStorm(const StormOptions& options) {
               "%.1f MiB\n",
               MiB(during.peak_rss_kib), MiB(std::max(peak_sampled_kib, during.rss_kib)),
               MiB(during.rss_kib));
+  std::printf("           controller threads: peak sampled %d, now %d\n",
+              std::max(peak_threads, during.threads), during.threads);
 
   // Phase 3: the fleet settles again; then the store must hold every agent exactly once.
   storm.heartbeat_latency.Clear();

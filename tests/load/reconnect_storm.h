@@ -14,7 +14,7 @@ namespace faultline::load {
 struct StormOptions {
   ControllerLaunch launch;
   int agents = 10000;
-  int channels = 64;
+  int agents_per_channel = 10;
   // Initial registrations are spread over this, then the fleet heartbeats for `warmup`.
   absl::Duration initial_window = absl::Seconds(5);
   absl::Duration warmup = absl::Seconds(10);
