@@ -120,7 +120,9 @@ void Decide(const CompareOptions& options, int family_size, MetricComparison& m)
       std::max(std::isnan(m.baseline_robust_cv) ? 0 : m.baseline_robust_cv,
                std::isnan(m.candidate_robust_cv) ? 0 : m.candidate_robust_cv);
   const bool noise_known = have >= kMinBlocksToEstimateNoise;
-  const double planning_alpha = options.fdr_level / std::max(1, family_size);
+  const double planning_alpha =
+      (options.planning_fdr_level > 0 ? options.planning_fdr_level : options.fdr_level) /
+      std::max(1, family_size);
   if (have < options.min_blocks_per_side || std::isnan(m.ratio) || std::isnan(m.p_value)) {
     m.verdict = Verdict::kInconclusive;
     if (have < options.min_blocks_per_side) {
@@ -293,6 +295,10 @@ absl::Status ValidateCompareOptions(const CompareOptions& o) {
   if (!(o.fdr_level > 0 && o.fdr_level < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("fdr_level: ", o.fdr_level,
                                                    " is not in (0, 1)"));
+  }
+  if (!(o.planning_fdr_level >= 0 && o.planning_fdr_level < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("planning_fdr_level: ", o.planning_fdr_level,
+                                                   " is not 0 or in (0, 1)"));
   }
   if (!(o.min_effect >= 0 && o.min_effect < 1)) {
     return absl::InvalidArgumentError(absl::StrCat("min_effect: ", o.min_effect,

@@ -122,6 +122,9 @@ struct CompareOptions {
   std::string block_unit = "run";
   // Power aimed at when estimating the repetitions an inconclusive metric needs.
   double planning_power = 0.8;
+  // The level that estimate plans for; 0: fdr_level. A look of a campaign that runs until it
+  // can decide tests at its share of the level but plans for the whole (sequential_plan.h).
+  double planning_fdr_level = 0;
   // Bootstrap of the median ratio (seeded; 0 resamples skips it).
   int bootstrap_resamples = 2000;
   unsigned long long bootstrap_seed = 0x5eedfa1711e00001ULL;

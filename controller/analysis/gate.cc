@@ -112,7 +112,9 @@ GateMetricFinding Judge(const GateRule& rule, const CompareOptions& options,
                              std::isnan(c.candidate_robust_cv) ? 0 : c.candidate_robust_cv);
   // Repetitions to tell the estimate from the budget at the rule's confidence.
   const double distance = std::max(0.005, std::fabs(f.regression - rule.max_regression));
-  const int needed = RepetitionsToResolve(cv, distance, 2 * (1 - rule.confidence), 0.8);
+  const double planned =
+      rule.planning_confidence > 0 ? rule.planning_confidence : rule.confidence;
+  const int needed = RepetitionsToResolve(cv, distance, 2 * (1 - planned), 0.8);
   f.additional_blocks = std::max(1, needed - std::min(c.baseline_blocks, c.candidate_blocks));
   f.reason = absl::StrCat("cannot tell against the budget: ", evidence,
                           f.regression_lower > rule.max_regression

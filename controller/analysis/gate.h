@@ -36,6 +36,10 @@ struct GateRule {
   double max_regression = 0.05;
   // One-sided confidence required to pass or to fail, in (0.5, 1).
   double confidence = 0.95;
+  // The confidence the estimate of further blocks plans for; 0: confidence. A look of a campaign
+  // that runs until it can decide tests at a higher confidence but plans for this one
+  // (sequential_plan.h).
+  double planning_confidence = 0;
 };
 
 struct GatePolicy {

@@ -26,6 +26,12 @@
 //             compare.py).
 // "faultline, repetitions pooled" is faultline's rule with every repetition its own block: what
 // compare did before blocks.
+//
+// Runs until it can decide: faultline's rule with the sequential extension the gate, submit and
+// the lab use (sequential_plan.h, the same functions): a first look at 10 runs per side, more runs
+// while an inconclusive metric's estimate fits a 30-run budget, each look at its Lan-DeMets
+// O'Brien-Fleming share of the level; beside it the same looks at the full level, and the anchors
+// looked at again at 10, 20 and 30 runs (a metric flagged at any look counts).
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -36,7 +42,7 @@
 #include "controller/analysis/descriptive.h"
 #include "controller/analysis/deterministic_random.h"
 #include "controller/analysis/mann_whitney.h"
-#include "controller/analysis/sequential.h"
+#include "controller/analysis/sequential_plan.h"
 
 namespace faultline::controller::analysis {
 namespace {
@@ -199,37 +205,46 @@ std::vector<MetricSamples> FirstRuns(const std::vector<MetricSamples>& suite, in
   return out;
 }
 
-// A campaign that runs until it can decide: looks after `looks` runs per side (the suite holds
-// the last look's runs), adding runs only while some metric is inconclusive and its estimate
-// says the remaining budget could resolve it. A metric's verdict is final at the first look that
-// flags it. `spending`: each look tests at its share of the FDR level (sequential.h); without it
-// every look tests at the full level, the naive way that inflates false alarms.
-Rule SequentialRule(const CompareOptions& options, std::vector<int> looks, int repetitions_per_run,
+// A campaign that runs until it can decide, by the rule the gate, submit and the lab use
+// (sequential_plan.h): a first look at `first` runs per side, then more runs only while some
+// metric is inconclusive and its estimate says the budget (`max` runs per side) could decide
+// it, the next look after the largest estimate that fits (DecideLook). `spending`: each look tests
+// at its Lan-DeMets O'Brien-Fleming share of the FDR level (CompareOptionsAtLook); without it
+// every look tests at the full level, the naive way that inflates false alarms. The verdicts are
+// the last look's, as the campaign reports them.
+Rule SequentialRule(const CompareOptions& options, int first, int max, int repetitions_per_run,
                     bool spending) {
   return [=](const std::vector<MetricSamples>& suite) {
     std::vector<int> flags(suite.size(), 0);
-    double t_previous = 0;
-    const double budget = looks.back();
-    for (int runs : looks) {
-      CompareOptions look = options;
-      if (spending) {
-        look.fdr_level = SequentialLookLevel(options.fdr_level, t_previous, runs / budget);
-      }
-      t_previous = runs / budget;
+    SequentialLook look{0, first, max};
+    while (true) {
+      const CompareOptions at_look = spending ? CompareOptionsAtLook(options, look) : options;
       absl::StatusOr<SuiteComparison> c =
-          CompareSuite(FirstRuns(suite, runs, repetitions_per_run), look);
+          CompareSuite(FirstRuns(suite, look.blocks, repetitions_per_run), at_look);
       if (!c.ok()) return flags;
-      bool more_could_decide = false;
       for (size_t i = 0; i < suite.size(); ++i) {
-        const MetricComparison& m = c->metrics[i];
-        if (flags[i] == 0 && m.verdict == Verdict::kRegression) flags[i] = 1;
-        if (flags[i] == 0 && m.verdict == Verdict::kImprovement) flags[i] = -1;
-        if (flags[i] == 0 && m.verdict == Verdict::kInconclusive && m.additional_blocks > 0 &&
-            runs + m.additional_blocks <= budget) {
-          more_could_decide = true;
-        }
+        const Verdict v = c->metrics[i].verdict;
+        flags[i] = v == Verdict::kRegression ? 1 : v == Verdict::kImprovement ? -1 : 0;
       }
-      if (!more_could_decide) break;
+      const LookOutcome next = DecideLook(UndecidedEstimates(*c), look, "run");
+      if (next.decision != LookDecision::kMoreBlocks) break;
+      look = {look.blocks, look.blocks + next.additional_blocks, max};
+    }
+    return flags;
+  };
+}
+
+// An anchor's rule looked at again until it flags: at `looks` runs per side, a metric flagged
+// at any look stays flagged (these tools have no estimate to stop on, so a user re-runs until
+// the budget).
+Rule LookAgain(Rule rule, std::vector<int> looks, int repetitions_per_run) {
+  return [=](const std::vector<MetricSamples>& suite) {
+    std::vector<int> flags(suite.size(), 0);
+    for (int runs : looks) {
+      const std::vector<int> now = rule(FirstRuns(suite, runs, repetitions_per_run));
+      for (size_t i = 0; i < suite.size(); ++i) {
+        if (flags[i] == 0) flags[i] = now[i];
+      }
     }
     return flags;
   };
@@ -391,8 +406,9 @@ void Run() {
       {"10 runs x 3 reps, between-run sd = 3x within", {10, 3, 3.0}},
       {"1 run x 10 reps, between-run sd = within", {1, 10, 1.0}},
   };
-  // Runs until it can decide: looks at 10, 20 and 30 runs per side (one repetition each, or
-  // three with between-run noise), against the fixed 10-run campaign.
+  // Runs until it can decide, per rule: the fixed 10-run campaign beside the same rule
+  // extended up to 30 runs per side (faultline: the sequential rule with alpha spending, and
+  // without it for contrast; the anchors: looked at again at 10, 20 and 30 runs).
   struct SequentialCase {
     std::string name;
     Design design;
@@ -405,16 +421,28 @@ void Run() {
   for (const SequentialCase& c : sequential) {
     const int r = c.design.repetitions_per_run;
     std::printf("\nlognormal noise, sequential, %s:\n", c.name.c_str());
-    std::printf("%-40s %14s %14s %14s %14s\n", "rule", "A/A flagged", "power 20/20",
+    std::printf("%-52s %14s %14s %14s %14s\n", "rule", "A/A flagged", "power 20/20",
                 "power 5/20", "power 1/20");
+    auto fixed = [r](Rule rule) { return LookAgain(std::move(rule), {10}, r); };
+    auto again = [r](Rule rule) { return LookAgain(std::move(rule), {10, 20, 30}, r); };
     const std::vector<NamedRule> rules_here = {
-        {"fixed: 10 runs, one look", SequentialRule(defaults, {10}, r, false)},
-        {"looks 10/20/30, OBF alpha spending", SequentialRule(defaults, {10, 20, 30}, r, true)},
-        {"looks 10/20/30, full level each look", SequentialRule(defaults, {10, 20, 30}, r, false)},
+        {"faultline: fixed 10 runs", SequentialRule(defaults, 10, 10, r, false)},
+        {"faultline: until decided <=30, OBF alpha spending",
+         SequentialRule(defaults, 10, 30, r, true)},
+        {"faultline: until decided <=30, full level each look",
+         SequentialRule(defaults, 10, 30, r, false)},
+        {"faultline pooled: fixed 10 runs", fixed(FaultlineRule(defaults, /*pool=*/true))},
+        {"faultline pooled: looks 10/20/30", again(FaultlineRule(defaults, /*pool=*/true))},
+        {"LKP: fixed 10 runs", fixed(LkpRule)},
+        {"LKP: looks 10/20/30", again(LkpRule)},
+        {"mmtests: fixed 10 runs", fixed(MmtestsRule)},
+        {"mmtests: looks 10/20/30", again(MmtestsRule)},
+        {"MWU p<0.05: fixed 10 runs", fixed(PlainMwuRule)},
+        {"MWU p<0.05: looks 10/20/30", again(PlainMwuRule)},
     };
     for (const NamedRule& rule : rules_here) {
       const Rates rates = Measure(Noise::kLognormal, rule.rule, c.design);
-      std::printf("%-40s %13.1f%% %13.1f%% %13.1f%% %13.1f%%\n", rule.name.c_str(),
+      std::printf("%-52s %13.1f%% %13.1f%% %13.1f%% %13.1f%%\n", rule.name.c_str(),
                   100 * rates.aa_suites_flagged, 100 * rates.power_all,
                   100 * rates.power_quarter, 100 * rates.power_one);
       std::fflush(stdout);

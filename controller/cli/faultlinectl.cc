@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +74,14 @@ ABSL_FLAG(std::optional<double>, fdr_level, std::nullopt,
 ABSL_FLAG(std::vector<std::string>, metrics, {},
           "compare: compare only these metrics, comma-separated globs over BENCHMARK:METRIC or "
           "METRIC (e.g. fault_anon:ns_per_fault); the false-discovery family is then theirs.");
+ABSL_FLAG(bool, until_decided, false,
+          "gate --suite: keep adding interleaved rounds while the gate is undecided and its "
+          "estimate says more rounds could decide it, within --budget and/or --max_rounds.");
+ABSL_FLAG(absl::Duration, budget, absl::ZeroDuration(),
+          "--until_decided: most wall time for all rounds, e.g. 30m (0: only --max_rounds).");
+ABSL_FLAG(int, max_rounds, 0,
+          "--until_decided: most rounds (runs per side) in all, the first campaign's included "
+          "(0: only --budget).");
 ABSL_FLAG(std::string, replication, "auto",
           "compare/gate: the block a comparison replicates over: run, boot, or auto (boot when "
           "both sides span several boots).");
@@ -135,7 +144,9 @@ Commands:
                          change points in a metric's stored history, each at the first
                          run (or kernel) after the change (docs/analysis.md)
   gate --baseline=SEL --candidate=SEL --policy=FILE [--suite=FILE] [--confirm=false]
-                         decide an upgrade gate; with --suite, run that campaign first
+       [--until_decided --budget=DURATION --max_rounds=N]
+                         decide an upgrade gate; with --suite, run that campaign first;
+                         with --until_decided, add rounds until decided or out of budget
   token new --role=agent|read|submit --name=NAME
                          make a bearer token: prints the token (give it to the user) and
                          the access-policy line holding only its hash (docs/security.md)
@@ -373,6 +384,18 @@ class Cli {
     const int timeout = absl::GetFlag(FLAGS_timeout_seconds);
     request.set_timeout_seconds(static_cast<uint32_t>(std::max(timeout, 1)));
     const std::string suite = absl::GetFlag(FLAGS_suite);
+    // The longest the call may take: a campaign, a confirmation, and the rounds' budget.
+    absl::Duration deadline = absl::Seconds(2 * timeout + 120);
+    if (absl::GetFlag(FLAGS_until_decided)) {
+      if (!SequentialPlanFromFlags(request.mutable_sequential())) return kAnalysisError;
+      if (suite.empty()) {
+        Fail("gate --until_decided: needs --suite (rounds are added to a campaign the gate runs)");
+        return kAnalysisError;
+      }
+      deadline += request.sequential().budget_seconds() > 0
+                      ? absl::Seconds(request.sequential().budget_seconds())
+                      : absl::Seconds(timeout) * request.sequential().max_rounds();
+    }
     if (!suite.empty()) {
       auto spec = faultline::controller::cli::ReadCampaignFile(suite);
       if (!spec.ok()) {
@@ -386,8 +409,7 @@ class Cli {
     if (!Utf8OrFail(request)) return kAnalysisError;
     v1::GateResponse response;
     grpc::ClientContext ctx;
-    // A campaign, then perhaps a confirmation campaign, each bounded by the timeout.
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2 * timeout + 120)));
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     grpc::Status status = analysis_->Gate(&ctx, request, &response);
     if (!status.ok()) {
       Fail(status);
@@ -406,6 +428,7 @@ class Cli {
     const std::string verdict = faultline::controller::analysis::FormatGateResult(
         faultline::controller::service::GateResultFromProto(response));
     std::fwrite(verdict.data(), 1, verdict.size(), stdout);
+    if (response.has_sequential()) PrintSequential(response.sequential());
     for (const v1::GateConfirmation& c : response.confirmations()) {
       const std::string campaign =
           c.campaign_id().empty() ? "" : absl::StrCat(" (campaign ", c.campaign_id(), ")");
@@ -703,6 +726,42 @@ class Cli {
     *baseline = *a;
     *candidate = *b;
     return 0;
+  }
+
+  // --budget and --max_rounds; fails (and returns false) when neither bounds the rounds.
+  static bool SequentialPlanFromFlags(v1::SequentialPlan* plan) {
+    const absl::Duration budget = absl::GetFlag(FLAGS_budget);
+    const int max_rounds = absl::GetFlag(FLAGS_max_rounds);
+    if (budget < absl::ZeroDuration()) {
+      Fail("--budget: must not be negative");
+      return false;
+    }
+    if (max_rounds < 0) {
+      Fail("--max_rounds: must not be negative");
+      return false;
+    }
+    if (budget == absl::ZeroDuration() && max_rounds == 0) {
+      Fail("--until_decided: set --budget=DURATION (e.g. 30m) and/or --max_rounds=N");
+      return false;
+    }
+    plan->set_budget_seconds(static_cast<uint32_t>(
+        std::min<int64_t>(absl::ToInt64Seconds(budget), std::numeric_limits<uint32_t>::max())));
+    plan->set_max_rounds(static_cast<uint32_t>(max_rounds));
+    return true;
+  }
+
+  // One line per look, then which look decided or why it stopped.
+  static void PrintSequential(const v1::SequentialOutcome& s) {
+    for (int i = 0; i < s.looks_size(); ++i) {
+      const v1::SequentialLook& l = s.looks(i);
+      std::printf("until decided: look %d at %u of %u rounds per side (level %.3g, %.0f s): %s: %s\n",
+                  i + 1, l.rounds(), l.max_rounds(), l.level(), l.elapsed_seconds(),
+                  l.decision().c_str(), l.reason().c_str());
+    }
+    std::string campaigns;
+    for (const std::string& id : s.campaign_ids()) absl::StrAppend(&campaigns, " ", id);
+    std::printf("until decided: %u rounds in %d looks (campaigns%s); %s\n", s.rounds(),
+                s.looks_size(), campaigns.c_str(), s.stop_reason().c_str());
   }
 
   // Fails (and returns false) on a --replication that is not a unit.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "controller/analysis/sequential_plan.h"
 #include "controller/scheduling/glob.h"
 #include "controller/scheduling/target_matcher.h"
 
@@ -75,6 +76,97 @@ std::map<std::pair<std::string, std::string>, GateOutcome> OutcomeByMetric(
   }
   return out;
 }
+
+uint32_t RepetitionsPerRound(const v1::CampaignSpec& spec) {
+  return std::max<uint32_t>(1, spec.repetitions_per_job());
+}
+
+// Rounds (runs per side) of the gate's campaign: its fewest repetitions over one job's.
+int RoundsOf(const v1::CampaignSpec& spec) {
+  const uint32_t per_round = RepetitionsPerRound(spec);
+  uint32_t fewest = 0;
+  for (const v1::BenchmarkInvocation& inv : spec.suite()) {
+    const uint32_t reps = inv.repetitions() != 0 ? inv.repetitions() : spec.repetitions();
+    const uint32_t rounds = (reps + per_round - 1) / per_round;
+    fewest = fewest == 0 ? rounds : std::min(fewest, rounds);
+  }
+  return static_cast<int>(std::max<uint32_t>(1, fewest));
+}
+
+// The gate's campaign shrunk or grown to `rounds` rounds: the next step of a campaign that runs
+// until it can decide.
+v1::CampaignSpec RoundsSpec(const v1::CampaignSpec& first, const std::string& first_id, int step,
+                            int rounds) {
+  v1::CampaignSpec out = first;
+  const uint32_t reps = static_cast<uint32_t>(rounds) * RepetitionsPerRound(first);
+  out.set_repetitions(reps);
+  for (v1::BenchmarkInvocation& inv : *out.mutable_suite()) inv.set_repetitions(reps);
+  out.set_name(absl::StrCat(first.name().substr(0, 100), " step ", step));
+  (*out.mutable_labels())["rounds_of"] = first_id;
+  return out;
+}
+
+// The gate's RoundSource: each step is a campaign; each look compares all of them.
+class GateRounds : public RoundSource {
+ public:
+  using SubmitAndWait = std::function<absl::StatusOr<v1::Campaign>(const v1::CampaignSpec&)>;
+  GateRounds(store::Store* store, const GateSpec& spec, const analysis::GatePolicy& policy,
+             const v1::CampaignSpec& campaign, SubmitAndWait submit_and_wait)
+      : store_(store),
+        spec_(spec),
+        policy_(policy),
+        campaign_(campaign),
+        submit_and_wait_(std::move(submit_and_wait)) {}
+
+  absl::Status AddRounds(int rounds) override {
+    const v1::CampaignSpec spec =
+        campaign_ids.empty() ? campaign_
+                             : RoundsSpec(campaign_, campaign_ids.front(),
+                                          static_cast<int>(campaign_ids.size()) + 1, rounds);
+    absl::StatusOr<v1::Campaign> done = submit_and_wait_(spec);
+    if (!done.ok()) return done.status();
+    campaign_ids.push_back(done->id());
+    if (done->state() == v1::CAMPAIGN_STATE_FAILED) {
+      reasons.push_back(absl::StrCat("campaign ", done->id(),
+                                     " had failed jobs; deciding on the runs that succeeded"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<int>> Look(const analysis::SequentialLook& look) override {
+    RunSelector baseline, candidate;
+    baseline.campaign_ids = candidate.campaign_ids = campaign_ids;
+    baseline.target_name = "baseline";
+    candidate.target_name = "candidate";
+    baseline.benchmark = spec_.baseline.benchmark;
+    candidate.benchmark = spec_.candidate.benchmark;
+    absl::StatusOr<KernelComparison> c =
+        CompareKernels(store_, baseline, candidate,
+                       analysis::CompareOptionsAtLook(spec_.options, look), spec_.replication_unit);
+    if (!c.ok()) return c.status();
+    std::vector<analysis::MetricSamples> inputs;
+    for (const ComparedMetric& m : c->metrics) inputs.push_back(m.samples);
+    absl::StatusOr<analysis::GateResult> r = analysis::EvaluateGate(
+        analysis::GatePolicyAtLook(policy_, look), inputs, c->suite.options);
+    if (!r.ok()) return r.status();
+    comparison = *std::move(c);
+    result = *std::move(r);
+    return analysis::UndecidedEstimates(result);
+  }
+
+  std::vector<std::string> campaign_ids;
+  std::vector<std::string> reasons;
+  // The last look's.
+  KernelComparison comparison;
+  analysis::GateResult result;
+
+ private:
+  store::Store* const store_;
+  const GateSpec& spec_;
+  const analysis::GatePolicy& policy_;
+  const v1::CampaignSpec& campaign_;
+  const SubmitAndWait submit_and_wait_;
+};
 
 }  // namespace
 
@@ -146,7 +238,18 @@ absl::StatusOr<GateReport> GateRunner::Run(const GateSpec& spec,
   GateReport report;
   RunSelector baseline = spec.baseline;
   RunSelector candidate = spec.candidate;
-  if (spec.campaign.has_value()) {
+  if (spec.until_decided.has_value() && !spec.campaign.has_value()) {
+    return absl::InvalidArgumentError(
+        "sequential: needs campaign: a gate adds rounds only to a campaign it runs itself");
+  }
+  if (spec.until_decided.has_value()) {
+    absl::StatusOr<v1::CampaignSpec> campaign_spec = GateCampaignSpec(spec);
+    if (!campaign_spec.ok()) return campaign_spec.status();
+    if (absl::Status s = RunUntilDecided(spec, *policy, *campaign_spec, cancelled, report);
+        !s.ok()) {
+      return s;
+    }
+  } else if (spec.campaign.has_value()) {
     absl::StatusOr<v1::CampaignSpec> campaign_spec = GateCampaignSpec(spec);
     if (!campaign_spec.ok()) return campaign_spec.status();
     absl::StatusOr<v1::Campaign> submitted = campaigns_->Submit(*campaign_spec);
@@ -163,16 +266,18 @@ absl::StatusOr<GateReport> GateRunner::Run(const GateSpec& spec,
     baseline = CampaignSide(done->id(), "baseline", spec.baseline.benchmark);
     candidate = CampaignSide(done->id(), "candidate", spec.candidate.benchmark);
   }
-  absl::StatusOr<KernelComparison> comparison =
-      CompareKernels(store_, baseline, candidate, spec.options, spec.replication_unit);
-  if (!comparison.ok()) return comparison.status();
-  std::vector<analysis::MetricSamples> inputs;
-  for (const ComparedMetric& m : comparison->metrics) inputs.push_back(m.samples);
-  absl::StatusOr<analysis::GateResult> result =
-      analysis::EvaluateGate(*policy, inputs, comparison->suite.options);
-  if (!result.ok()) return result.status();
-  report.comparison = std::move(*comparison);
-  report.original = std::move(*result);
+  if (!spec.until_decided.has_value()) {
+    absl::StatusOr<KernelComparison> comparison =
+        CompareKernels(store_, baseline, candidate, spec.options, spec.replication_unit);
+    if (!comparison.ok()) return comparison.status();
+    std::vector<analysis::MetricSamples> inputs;
+    for (const ComparedMetric& m : comparison->metrics) inputs.push_back(m.samples);
+    absl::StatusOr<analysis::GateResult> result =
+        analysis::EvaluateGate(*policy, inputs, comparison->suite.options);
+    if (!result.ok()) return result.status();
+    report.comparison = std::move(*comparison);
+    report.original = std::move(*result);
+  }
   report.outcome = report.original.outcome;
   for (const analysis::GateRuleResult& rule : report.original.rules) {
     report.reasons.push_back(absl::StrCat(rule.rule.benchmark_glob, " ", rule.rule.metric_glob,
@@ -180,12 +285,39 @@ absl::StatusOr<GateReport> GateRunner::Run(const GateSpec& spec,
                                           analysis::GateOutcomeName(rule.outcome), ": ",
                                           rule.reason));
   }
+  if (report.sequential.has_value()) {
+    report.reasons.push_back(absl::StrCat("until decided: ", report.sequential->stop_reason));
+  }
   if (report.outcome == GateOutcome::kFail && !spec.skip_confirmation) {
     if (absl::Status s = Confirm(spec, *policy, cancelled, report); !s.ok()) return s;
   }
   if (on_verdict_) on_verdict_(spec.policy_name.empty() ? "gate" : spec.policy_name,
                                report.outcome);
   return report;
+}
+
+absl::Status GateRunner::RunUntilDecided(const GateSpec& spec,
+                                         const analysis::GatePolicy& policy,
+                                         const v1::CampaignSpec& campaign,
+                                         const std::function<bool()>& cancelled,
+                                         GateReport& report) {
+  GateRounds rounds(store_, spec, policy, campaign,
+                    [&](const v1::CampaignSpec& step) -> absl::StatusOr<v1::Campaign> {
+                      absl::StatusOr<v1::Campaign> submitted = campaigns_->Submit(step);
+                      if (!submitted.ok()) return submitted.status();
+                      return WaitForCampaign(submitted->id(), spec.campaign_timeout, cancelled);
+                    });
+  absl::StatusOr<RoundsReport> record =
+      runs::RunUntilDecided(rounds, RoundsOf(campaign), *spec.until_decided,
+                            spec.options.fdr_level, "run", [] { return absl::Now(); });
+  if (!record.ok()) return record.status();
+  report.campaign_id = rounds.campaign_ids.front();
+  report.round_campaign_ids = rounds.campaign_ids;
+  report.reasons = rounds.reasons;
+  report.comparison = std::move(rounds.comparison);
+  report.original = std::move(rounds.result);
+  report.sequential = *std::move(record);
+  return absl::OkStatus();
 }
 
 absl::Status GateRunner::Confirm(const GateSpec& spec, const analysis::GatePolicy& policy,

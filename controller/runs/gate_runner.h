@@ -24,6 +24,7 @@
 #include "controller/analysis/compare.h"
 #include "controller/analysis/gate.h"
 #include "controller/runs/kernel_comparison.h"
+#include "controller/runs/rounds_until_decided.h"
 #include "controller/scheduling/campaigns.h"
 #include "controller/scheduling/fleet.h"
 #include "controller/store/store.h"
@@ -41,6 +42,10 @@ struct GateSpec {
   // Run this campaign first (targets made from the selectors) and decide on its results.
   std::optional<v1::CampaignSpec> campaign;
   bool skip_confirmation = false;
+  // With campaign: keep adding interleaved rounds until the gate is decided or this budget is
+  // spent (rounds_until_decided.h). Each extra step is a campaign of its own (the spec with
+  // repetitions for the step's rounds); the looks compare all of them at their spending level.
+  std::optional<RoundBudget> until_decided;
   // Longest wait for each campaign the gate runs.
   absl::Duration campaign_timeout = absl::Hours(1);
 };
@@ -70,6 +75,10 @@ struct GateReport {
   std::string campaign_id;
   std::vector<GateConfirmation> confirmations;
   std::vector<std::string> reasons;
+  // With GateSpec::until_decided: the looks and why it stopped, and every round's campaign
+  // (campaign_id first).
+  std::optional<RoundsReport> sequential;
+  std::vector<std::string> round_campaign_ids;
 };
 
 class GateRunner {
@@ -96,6 +105,11 @@ class GateRunner {
                                                const std::function<bool()>& cancelled);
   absl::Status Confirm(const GateSpec& spec, const analysis::GatePolicy& policy,
                        const std::function<bool()>& cancelled, GateReport& report);
+  // The gate's campaign, then rounds until decided; fills the report's comparison, verdict on
+  // the original results, campaigns and sequential record.
+  absl::Status RunUntilDecided(const GateSpec& spec, const analysis::GatePolicy& policy,
+                               const v1::CampaignSpec& campaign,
+                               const std::function<bool()>& cancelled, GateReport& report);
 
   store::Store* const store_;
   scheduling::Fleet* const fleet_;

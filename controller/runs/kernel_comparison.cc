@@ -67,7 +67,7 @@ std::string BlockUnitName(ReplicationUnit unit) {
 }
 
 bool RunSelector::empty() const {
-  return campaign_id.empty() && target_name.empty() && kernel_label.empty() &&
+  return campaign_id.empty() && campaign_ids.empty() && target_name.empty() && kernel_label.empty() &&
          kernel_release.empty() && arch == 0 && host_class.empty() && benchmark.empty() &&
          agent_id.empty();
 }
@@ -78,6 +78,7 @@ std::string DescribeSelector(const RunSelector& s) {
     if (!value.empty()) parts.push_back(absl::StrCat(key, "=", value));
   };
   add("campaign", s.campaign_id);
+  add("campaigns", absl::StrJoin(s.campaign_ids, "+"));
   add("target", s.target_name);
   add("kernel_label", s.kernel_label);
   add("kernel_release", s.kernel_release);
@@ -103,16 +104,24 @@ absl::StatusOr<std::vector<store::StoredRunRecord>> SelectRuns(store::Store* sto
         absl::StrCat(field, ".arch: unknown architecture ", selector.arch));
   }
   store::RunQuery query;
-  query.campaign_id = selector.campaign_id;
   if (!HasGlobChars(selector.benchmark)) query.benchmark = selector.benchmark;
   query.arch = selector.arch;
   query.kernel_label_glob = selector.kernel_label;
   if (!HasGlobChars(selector.agent_id)) query.agent_id = selector.agent_id;
   query.limit = kMaxRuns;
-  absl::StatusOr<std::vector<store::StoredRunRecord>> runs = store->QueryRuns(query);
-  if (!runs.ok()) return runs.status();
+  std::vector<std::string> campaigns = selector.campaign_ids;
+  if (!selector.campaign_id.empty() || campaigns.empty()) {
+    campaigns.insert(campaigns.begin(), selector.campaign_id);
+  }
+  std::vector<store::StoredRunRecord> runs;
+  for (const std::string& campaign : std::set<std::string>(campaigns.begin(), campaigns.end())) {
+    query.campaign_id = campaign;
+    absl::StatusOr<std::vector<store::StoredRunRecord>> some = store->QueryRuns(query);
+    if (!some.ok()) return some.status();
+    for (store::StoredRunRecord& run : *some) runs.push_back(std::move(run));
+  }
   std::vector<store::StoredRunRecord> kept;
-  for (store::StoredRunRecord& run : *runs) {
+  for (store::StoredRunRecord& run : runs) {
     const v1::RunResult& r = run.result;
     if (r.state() != v1::RUN_STATE_OK) continue;
     if (!selector.target_name.empty() && run.target_name != selector.target_name) continue;

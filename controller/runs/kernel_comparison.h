@@ -22,6 +22,9 @@ enum class ReplicationUnit { kAuto, kRun, kBoot };
 // (mirrors v1::ResultSelector). Globs: kernel_label, host_class, benchmark.
 struct RunSelector {
   std::string campaign_id;
+  // Runs of any of these campaigns (with campaign_id: of it too), e.g. the rounds of a campaign
+  // that runs until it can decide.
+  std::vector<std::string> campaign_ids;
   std::string target_name;
   std::string kernel_label;
   std::string kernel_release;

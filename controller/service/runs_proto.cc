@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/time/time.h"
+#include "controller/analysis/sequential_plan.h"
 #include "controller/service/analysis_proto.h"
 #include "controller/store/store_encoding.h"
 
@@ -87,6 +89,12 @@ runs::GateSpec GateSpecFromProto(const v1::GateRequest& request) {
   spec.replication_unit = ReplicationUnitFromProto(request.options().replication_unit());
   if (request.has_campaign()) spec.campaign = request.campaign();
   spec.skip_confirmation = request.skip_confirmation();
+  if (request.has_sequential()) {
+    runs::RoundBudget budget;
+    budget.max_rounds = static_cast<int>(request.sequential().max_rounds());
+    budget.time = absl::Seconds(request.sequential().budget_seconds());
+    spec.until_decided = budget;
+  }
   spec.campaign_timeout =
       absl::Seconds(request.timeout_seconds() == 0 ? 3600 : request.timeout_seconds());
   return spec;
@@ -119,6 +127,29 @@ v1::GateResponse GateResponseToProto(const runs::GateReport& report) {
     pc->set_reason(c.reason);
   }
   for (const std::string& r : report.reasons) out.add_reasons(r);
+  if (report.sequential.has_value()) {
+    const runs::RoundsReport& in = *report.sequential;
+    v1::SequentialOutcome* seq = out.mutable_sequential();
+    for (const runs::LookRecord& l : in.looks) {
+      v1::SequentialLook* pl = seq->add_looks();
+      pl->set_previous_rounds(static_cast<uint32_t>(l.look.previous_blocks));
+      pl->set_rounds(static_cast<uint32_t>(l.look.blocks));
+      pl->set_max_rounds(static_cast<uint32_t>(l.look.max_blocks));
+      pl->set_level(l.level);
+      pl->set_decision(analysis::LookDecisionName(l.outcome.decision));
+      pl->set_undecided(static_cast<uint32_t>(l.outcome.undecided));
+      pl->set_additional_rounds(static_cast<uint32_t>(l.outcome.additional_blocks));
+      pl->set_reason(l.outcome.reason);
+      pl->set_elapsed_seconds(absl::ToDoubleSeconds(l.elapsed));
+    }
+    seq->set_rounds(static_cast<uint32_t>(in.rounds));
+    seq->set_max_rounds(static_cast<uint32_t>(in.max_rounds));
+    seq->set_decided(in.decided);
+    seq->set_decided_at_look(static_cast<uint32_t>(in.decided_at_look));
+    seq->set_additional_rounds_needed(static_cast<uint32_t>(in.additional_rounds_needed));
+    seq->set_stop_reason(in.stop_reason);
+    for (const std::string& id : report.round_campaign_ids) seq->add_campaign_ids(id);
+  }
   return out;
 }
 

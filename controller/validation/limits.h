@@ -81,6 +81,10 @@ inline constexpr uint32_t kMaxQueryResults = 10000;
 inline constexpr uint32_t kMaxChangePointRuns = 100000;
 // A gate waits this long at most for each campaign it runs: a week of a busy fleet.
 inline constexpr uint32_t kMaxGateTimeoutSeconds = 7 * 24 * 3600;
+// A campaign that runs until it can decide (SequentialPlan): at most this many rounds (one run
+// per side each, like a repetition), and at most a week.
+inline constexpr uint32_t kMaxSequentialRounds = kMaxRepetitions;
+inline constexpr uint32_t kMaxSequentialBudgetSeconds = 7 * 24 * 3600;
 // CompareOptions.min_samples_per_side: more than a campaign can ever produce per side is a typo.
 inline constexpr uint32_t kMaxMinSamplesPerSide = 1'000'000;
 // Metric globs of one comparison (CompareOptions.metrics): a benchmark reports at most

@@ -641,6 +641,20 @@ absl::Status ValidateChangePointsRequest(const v1::ChangePointsRequest& request)
   return CheckAtMost(request.limit(), "limit", limits::kMaxChangePointRuns);
 }
 
+namespace {
+
+absl::Status CheckSequentialPlan(const v1::SequentialPlan& plan, const std::string& field) {
+  if (plan.max_rounds() == 0 && plan.budget_seconds() == 0) {
+    return Invalid(field, "set max_rounds or budget_seconds (an open-ended campaign never stops)");
+  }
+  RETURN_IF_ERROR(
+      CheckAtMost(plan.max_rounds(), field + ".max_rounds", limits::kMaxSequentialRounds));
+  return CheckAtMost(plan.budget_seconds(), field + ".budget_seconds",
+                     limits::kMaxSequentialBudgetSeconds);
+}
+
+}  // namespace
+
 absl::Status ValidateGateRequest(const v1::GateRequest& request) {
   if (request.policy().empty()) return Invalid("policy", "must be set");
   RETURN_IF_ERROR(CheckLength(request.policy(), "policy", limits::kMaxPolicyBytes));
@@ -670,6 +684,13 @@ absl::Status ValidateGateRequest(const v1::GateRequest& request) {
   if (request.has_campaign()) {
     RETURN_IF_ERROR(
         ValidateCampaignSpecShape(request.campaign(), "campaign", /*targets_required=*/false));
+  }
+  if (request.has_sequential()) {
+    RETURN_IF_ERROR(CheckSequentialPlan(request.sequential(), "sequential"));
+    if (!request.has_campaign()) {
+      return Invalid("sequential",
+                     "needs campaign: a gate adds rounds only to a campaign it runs itself");
+    }
   }
   return CheckAtMost(request.timeout_seconds(), "timeout_seconds", limits::kMaxGateTimeoutSeconds);
 }

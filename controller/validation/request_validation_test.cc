@@ -742,6 +742,27 @@ TEST(GateTest, EachBoundNamesItsField) {
                  "campaign.suite[0].warmup");
 }
 
+TEST(GateTest, SequentialPlanNamesItsField) {
+  v1::GateRequest r = GoodGate();
+  r.mutable_campaign()->add_suite()->set_benchmark("fault_anon");
+  r.mutable_sequential()->set_max_rounds(30);
+  EXPECT_TRUE(ValidateGateRequest(r).ok()) << ValidateGateRequest(r);
+  r.mutable_sequential()->set_max_rounds(0);
+  r.mutable_sequential()->set_budget_seconds(900);
+  EXPECT_TRUE(ValidateGateRequest(r).ok()) << ValidateGateRequest(r);
+  r.mutable_sequential()->set_budget_seconds(0);
+  EXPECT_INVALID(ValidateGateRequest(r), "sequential");  // bounds nothing
+  r.mutable_sequential()->set_max_rounds(limits::kMaxSequentialRounds + 1);
+  EXPECT_INVALID(ValidateGateRequest(r), "sequential.max_rounds");
+  r.mutable_sequential()->set_max_rounds(30);
+  r.mutable_sequential()->set_budget_seconds(limits::kMaxSequentialBudgetSeconds + 1);
+  EXPECT_INVALID(ValidateGateRequest(r), "sequential.budget_seconds");
+  // Rounds are added to a campaign the gate runs, not to stored results.
+  r = GoodGate();
+  r.mutable_sequential()->set_max_rounds(30);
+  EXPECT_INVALID(ValidateGateRequest(r), "sequential");
+}
+
 TEST(Utf8Test, NamesTheFirstInvalidStringAtAnyDepth) {
   v1::SubmitCampaignRequest request;
   v1::CampaignSpec* spec = request.mutable_spec();

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -257,6 +258,92 @@ TEST_F(GateE2eTest, SingleHostFailureIsConfirmedOnASecondHostOfTheClass) {
   for (const v1::StoredRun& run : runs) {
     EXPECT_EQ(run.agent_id(), run.target_name() == "candidate" ? "box-patched-2" : "box-stock");
   }
+}
+
+// A gate that runs until it can decide, on one kernel: however many rounds it adds, it never
+// fails, it stops decided or for its budget, and what it reports is what ran: as many rounds
+// per side in the comparison as it says, one campaign per look, never past --max_rounds.
+TEST_F(GateE2eTest, SameKernelUntilDecidedNeverFailsAndStopsWithinItsBudget) {
+  ASSERT_TRUE(PinProcess(fleet_->agent("box-stock")->pid(), 0));
+  ASSERT_TRUE(PinProcess(fleet_->agent("box-patched")->pid(), 0));
+  // A budget an A/A passes only with many runs, beside one loose enough that a few more decide
+  // it: the loose rule's estimate is what adds rounds, the tight one what keeps the gate open.
+  const std::string policy = WriteFile(fleet_->dir(), "rounds.policy",
+                                       "fault_anon ns_per_fault 5%\nfault_anon faults_per_sec 60%\n");
+  // Five rounds of 2 repetitions first (five runs per side: the fewest a verdict needs), as the
+  // A/A above interleaves them.
+  const std::string suite = WriteFile(fleet_->dir(), "rounds.textproto", R"(
+name: "gate-rounds"
+repetitions: 10
+repetitions_per_job: 2
+suite {
+  benchmark: "fault_anon"
+  warmup: 1
+  params { key: "region_mib" value { int_value: 16 } }
+  params { key: "passes" value { int_value: 2 } }
+}
+)");
+  constexpr int kMaxRounds = 16;
+  testing::CommandResult r = fleet_->Ctl(
+      {"gate", "--baseline=kernel_label=stock", "--candidate=kernel_label=patched/*",
+       "--policy=" + policy, "--suite=" + suite, "--timeout_seconds=100", "--confirm=false",
+       "--until_decided", absl::StrCat("--max_rounds=", kMaxRounds), "--budget=90s"},
+      absl::Seconds(300));
+  std::printf("A/A gate until decided (exit %d):\n%s\n", r.exit_code, r.output.c_str());
+  EXPECT_NE(r.exit_code, 1) << r.output << r.errors << fleet_->Logs();
+  ASSERT_NE(r.exit_code, 3) << r.errors << fleet_->Logs();
+  EXPECT_THAT(r.output, Not(HasSubstr("gate: fail")));
+  // "until decided: N rounds in L looks (campaigns c-1 c-2 ...); decided at look ... | stopped
+  // for budget ..."
+  const size_t at = r.output.find(" looks (campaigns");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const size_t line = r.output.rfind("until decided: ", at);
+  int rounds = 0, looks = 0;
+  ASSERT_EQ(std::sscanf(r.output.c_str() + line, "until decided: %d rounds in %d looks", &rounds,
+                        &looks),
+            2)
+      << r.output;
+  EXPECT_GE(rounds, 5);
+  EXPECT_LE(rounds, kMaxRounds);
+  EXPECT_GE(looks, 1);
+  const std::string summary = r.output.substr(line, r.output.find('\n', line) - line);
+  std::vector<std::string> campaigns;
+  for (absl::string_view word : absl::StrSplit(summary, ' ')) {
+    if (absl::StartsWith(word, "c-")) campaigns.emplace_back(absl::StripSuffix(word, ");"));
+  }
+  EXPECT_EQ(static_cast<int>(campaigns.size()), looks) << summary;
+  const bool decided = summary.find("decided at look") != std::string::npos;
+  const bool out_of_budget = summary.find("stopped for budget") != std::string::npos;
+  EXPECT_TRUE(decided != out_of_budget) << summary;
+  if (decided) {
+    EXPECT_THAT(r.output, HasSubstr("gate: pass"));
+  }
+  // The comparison the verdict rests on has every round as a run per side.
+  EXPECT_THAT(RatioOf(r.output, "ns_per_fault"), HasSubstr(absl::StrCat(rounds, "/", rounds)));
+  // And the campaigns hold them: the first its five rounds, each later one the rounds of its step.
+  int stored = 0;
+  for (const std::string& id : campaigns) {
+    for (const v1::StoredRun& run : fleet_->Runs(id)) stored += run.target_name() == "candidate";
+  }
+  EXPECT_EQ(stored, rounds);
+}
+
+TEST_F(GateE2eTest, UntilDecidedNeedsABudgetAndASuite) {
+  testing::CommandResult r = fleet_->Ctl(
+      {"gate", "--baseline=kernel_label=stock", "--candidate=kernel_label=patched/*",
+       "--policy=" + policy_, "--suite=" + suite_, "--until_decided"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.errors, HasSubstr("--until_decided: set --budget=DURATION"));
+  r = fleet_->Ctl({"gate", "--baseline=kernel_label=stock", "--candidate=kernel_label=patched/*",
+                   "--policy=" + policy_, "--until_decided", "--max_rounds=5"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.errors, HasSubstr("needs --suite"));
+  // The controller's bound names the field.
+  r = fleet_->Ctl({"gate", "--baseline=kernel_label=stock", "--candidate=kernel_label=patched/*",
+                   "--policy=" + policy_, "--suite=" + suite_, "--until_decided",
+                   "--max_rounds=100000"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.errors, HasSubstr("INVALID_ARGUMENT: sequential.max_rounds"));
 }
 
 TEST_F(GateE2eTest, UsageErrorsExitThreeAndNameTheProblem) {
