@@ -26,6 +26,7 @@
 #include "agent/fingerprint.h"
 #include "agent/log.h"
 #include "agent/metrics/agent_metrics.h"
+#include "agent/metrics/metrics_endpoint_flags.h"
 #include "agent/metrics/metrics_exposer.h"
 #include "controller/security/client_flags.h"
 #include "grpcpp/grpcpp.h"
@@ -58,7 +59,8 @@ ABSL_FLAG(int, max_jobs, 0, "Exit after this many jobs; 0 runs until SIGTERM/SIG
 ABSL_FLAG(int, poll_wait_seconds, 20, "Long-poll wait for work, 1..60 s.");
 ABSL_FLAG(std::string, metrics_listen, "",
           "Address to serve Prometheus metrics on at /metrics (host:port, e.g. 127.0.0.1:9465; "
-          "port 0 picks a free port); empty serves none.");
+          "port 0 picks a free port); empty serves none. Plain http unless --metrics_tls_cert "
+          "is given.");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "If set, the chosen metrics port is written here once metrics are served.");
 ABSL_FLAG(bool, print_fingerprint, false,
@@ -159,8 +161,9 @@ int AgentMain(int argc, char** argv) {
   auto metrics = std::make_shared<agent::metrics::AgentMetrics>();
   std::unique_ptr<agent::metrics::MetricsExposer> exposer;
   if (const std::string listen = absl::GetFlag(FLAGS_metrics_listen); !listen.empty()) {
-    auto started = agent::metrics::MetricsExposer::Start(listen, metrics->registry());
-    if (!started.ok()) return Fail("--metrics_listen: " + started.status().ToString());
+    auto started = agent::metrics::MetricsExposer::Start(
+        agent::metrics::MetricsEndpointFromFlags(listen), metrics->registry());
+    if (!started.ok()) return Fail("metrics endpoint: " + started.status().ToString());
     exposer = *std::move(started);
     if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file); !file.empty()) {
       absl::Status written = agent::metrics::WritePortFile(file, exposer->port());

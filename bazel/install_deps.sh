@@ -14,6 +14,7 @@ packages=(
 )
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(postgresql-15 sqlite3 procps util-linux prometheus chromium)
+  packages+=(curl)  # tests/security: the https metrics endpoints, as a scraper sees them
   packages+=(clang libclang-rt-14-dev)  # tests/fuzz
   packages+=(qemu-system-x86 qemu-system-arm busybox-static cpio e2fsprogs file jq bsdextrautils)  # tests/lab
   # tests/lab builds 6.12 kernels: kconfig, objtool and the arm64 cross compiler

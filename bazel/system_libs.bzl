@@ -25,6 +25,7 @@ _PACKAGES = {
     "absl_random": ["absl_random_random"],
     "absl_hash": ["absl_hash", "absl_raw_hash_set"],
     "libcrypto": ["libcrypto"],
+    "libssl": ["libssl"],
     "zlib": ["zlib"],
 }
 

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/controller_server.h"
+#include "agent/metrics/metrics_endpoint_flags.h"
 #include "agent/metrics/metrics_exposer.h"
 #include "controller/store/postgres_store.h"
 #include "controller/store/sqlite_store.h"
@@ -39,7 +40,7 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, the chosen port is written here once the server is listening.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "Address to serve Prometheus metrics on at /metrics (host:port; port 0 picks a free "
-          "port; empty disables).");
+          "port; empty disables). Plain http unless --metrics_tls_cert is given.");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "If set, the chosen metrics port is written here once metrics are served.");
 ABSL_FLAG(int, lease_seconds, 60, "Lease length granted to agents for a job (10..3600).");
@@ -145,7 +146,8 @@ int main(int argc, char** argv) {
                 "--max_concurrent_reports, --max_parked_polls and --max_streams_per_connection "
                 "must be >= 0");
   }
-  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.metrics =
+      faultline::agent::metrics::MetricsEndpointFromFlags(absl::GetFlag(FLAGS_metrics_listen));
   auto server = ControllerServer::Start(store->get(), options);
   if (!server.ok()) return Fail(std::string(server.status().ToString()));
 

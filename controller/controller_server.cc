@@ -183,9 +183,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(
     health->SetServingStatus(v1::CampaignService::service_full_name(), true);
     health->SetServingStatus(v1::AnalysisService::service_full_name(), true);
   }
-  if (!options.metrics_listen.empty()) {
+  if (!options.metrics.listen.empty()) {
     absl::StatusOr<std::unique_ptr<agent::metrics::MetricsExposer>> exposer =
-        agent::metrics::MetricsExposer::Start(options.metrics_listen, p->metrics);
+        agent::metrics::MetricsExposer::Start(options.metrics, p->metrics);
     if (!exposer.ok()) {
       p->dispatcher->Shutdown();
       p->server->Shutdown();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agent/metrics/metrics_exposer.h"
 #include "controller/metrics/controller_metrics.h"
 #include "controller/security/access_policy.h"
 #include "controller/security/transport.h"
@@ -26,9 +27,10 @@ struct ControllerOptions {
   absl::Duration reaper_interval = absl::Seconds(1);
   // Largest request accepted (results with histograms are the big ones).
   int max_receive_message_bytes = 32 * 1024 * 1024;
-  // host:port serving Prometheus metrics at /metrics; empty serves none (metrics are still
-  // collected). Port 0 picks a free one (see ControllerServer::metrics_port()).
-  std::string metrics_listen;
+  // Prometheus metrics at /metrics: metrics.listen is host:port, empty serves none (metrics are
+  // still collected), port 0 picks a free one (see ControllerServer::metrics_port()); optionally
+  // https with a bearer token (docs/security.md).
+  agent::metrics::MetricsEndpointOptions metrics;
   // Admission control (0: unbounded). Registrations and result reports write to the store: past
   // these bounds they are refused at once with RESOURCE_EXHAUSTED and a retry-after-ms hint
   // (message text and trailing metadata) instead of queueing, so a fleet reconnecting at once
@@ -66,7 +68,7 @@ class ControllerServer {
   ~ControllerServer();
 
   int port() const;
-  // The metrics port, or 0 when options.metrics_listen was empty.
+  // The metrics port, or 0 when options.metrics.listen was empty.
   int metrics_port() const;
   // Never null; lives as long as the server (e.g. for RecordGateVerdict).
   metrics::ControllerMetrics* metrics() const;
