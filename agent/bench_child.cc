@@ -37,6 +37,12 @@ v1::RunResult RunInvocation(const v1::BenchmarkInvocation& invocation) {
   bench::RunOptions options;
   options.repetitions = static_cast<int>(invocation.repetitions());
   options.warmup = static_cast<int>(invocation.warmup());
+  if (invocation.has_trace_repetitions()) {
+    options.trace_repetitions = static_cast<int>(invocation.trace_repetitions());
+  }
+  if (invocation.has_profile_repetitions()) {
+    options.profile_repetitions = static_cast<int>(invocation.profile_repetitions());
+  }
   // The job's timeout is the benchmark's own time limit: it stops between repetitions and
   // reports what it has; the parent kills it only if it overruns that by a grace period.
   if (invocation.timeout_seconds() > 0) options.time_limit_seconds = invocation.timeout_seconds();

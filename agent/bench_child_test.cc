@@ -33,6 +33,23 @@ TEST(RunInvocationTest, RunsFaultAnon) {
   EXPECT_TRUE(found);
 }
 
+TEST(RunInvocationTest, TheInvocationSetsTracingAndProfilingRepetitions) {
+  // Unset: one of each, whatever this host can give (a profile or the reason there is none).
+  v1::RunResult result = RunInvocation(SmallFaultAnon());
+  ASSERT_EQ(result.state(), v1::RUN_STATE_OK) << result.diagnostic();
+  ASSERT_TRUE(result.has_profile());
+  EXPECT_TRUE(result.profile().repetitions() == 1 || !result.profile().unavailable_reason().empty())
+      << result.profile().DebugString();
+  // 0 turns both off: no tracing repetition, no profile, and no reason either.
+  v1::BenchmarkInvocation off = SmallFaultAnon();
+  off.set_trace_repetitions(0);
+  off.set_profile_repetitions(0);
+  result = RunInvocation(off);
+  ASSERT_EQ(result.state(), v1::RUN_STATE_OK) << result.diagnostic();
+  EXPECT_EQ(result.tracing_repetitions_size(), 0);
+  EXPECT_FALSE(result.has_profile());
+}
+
 TEST(RunInvocationTest, UnknownBenchmarkFails) {
   v1::BenchmarkInvocation invocation;
   invocation.set_benchmark("no_such_benchmark");

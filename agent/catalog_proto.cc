@@ -189,6 +189,23 @@ v1::RunResult RunOutputToProto(const bench::BenchmarkInfo& info, const bench::Pa
       *named->mutable_histogram() = HistogramToProto(histogram, HistogramUnit(name));
     }
   }
+  const bench::KernelProfile& profile = output.profile;
+  if (profile.repetitions > 0 || !profile.unavailable_reason.empty()) {
+    v1::KernelProfile* p = out.mutable_profile();
+    p->set_method(profile.method);
+    p->set_repetitions(static_cast<uint32_t>(profile.repetitions));
+    p->set_wall_ns(profile.wall_ns);
+    p->set_samples(profile.samples);
+    p->set_kernel_samples(profile.kernel_samples);
+    p->set_lost_samples(profile.lost_samples);
+    p->set_unavailable_reason(profile.unavailable_reason);
+    for (const bench::ProfileSymbol& s : profile.symbols) {
+      v1::ProfileSymbol* symbol = p->add_symbols();
+      symbol->set_name(s.name);
+      symbol->set_self_samples(s.self_samples);
+      symbol->set_total_samples(s.total_samples);
+    }
+  }
   return out;
 }
 

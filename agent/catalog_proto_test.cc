@@ -164,6 +164,30 @@ TEST(RunOutputToProtoTest, CarriesRepetitionsWithUnits) {
   EXPECT_EQ(second.wall_ns(), 2000000);
 }
 
+TEST(RunOutputToProtoTest, CarriesTheProfileOrWhyThereIsNone) {
+  bench::RunOutput output;
+  output.repetitions.resize(1);
+  v1::RunResult none = RunOutputToProto(TestInfo(), {}, output);
+  EXPECT_FALSE(none.has_profile());
+  output.profile.unavailable_reason = "perf events are turned off";
+  v1::RunResult unavailable = RunOutputToProto(TestInfo(), {}, output);
+  EXPECT_EQ(unavailable.profile().unavailable_reason(), "perf events are turned off");
+  EXPECT_EQ(unavailable.profile().samples(), 0u);
+  output.profile = {"perf cpu-clock 4000 Hz, kernel call chains", 1, 5000, 100, 80, 2,
+                    {{"do_anonymous_page", 10, 60}}, ""};
+  v1::RunResult profiled = RunOutputToProto(TestInfo(), {}, output);
+  EXPECT_EQ(profiled.profile().method(), "perf cpu-clock 4000 Hz, kernel call chains");
+  EXPECT_EQ(profiled.profile().repetitions(), 1u);
+  EXPECT_EQ(profiled.profile().wall_ns(), 5000);
+  EXPECT_EQ(profiled.profile().samples(), 100u);
+  EXPECT_EQ(profiled.profile().kernel_samples(), 80u);
+  EXPECT_EQ(profiled.profile().lost_samples(), 2u);
+  ASSERT_EQ(profiled.profile().symbols_size(), 1);
+  EXPECT_EQ(profiled.profile().symbols(0).name(), "do_anonymous_page");
+  EXPECT_EQ(profiled.profile().symbols(0).self_samples(), 10u);
+  EXPECT_EQ(profiled.profile().symbols(0).total_samples(), 60u);
+}
+
 TEST(RunStatusToProtoTest, MapsEveryStatus) {
   EXPECT_EQ(RunStatusToProto(bench::RunStatus::kOk), v1::RUN_STATE_OK);
   EXPECT_EQ(RunStatusToProto(bench::RunStatus::kFailed), v1::RUN_STATE_FAILED);

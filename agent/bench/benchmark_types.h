@@ -78,6 +78,37 @@ struct RepetitionResult {
 
 enum class RunStatus { kOk, kFailed, kSkipped, kRefused };
 
+// One kernel function of a profile (kernel_profile.h).
+struct ProfileSymbol {
+  // "do_anonymous_page", or "name [module]".
+  std::string name;
+  // Samples taken while the CPU was in this function (the interrupted address).
+  uint64_t self_samples = 0;
+  // Samples with this function anywhere on the kernel call chain (itself included, once).
+  uint64_t total_samples = 0;
+};
+
+// Where the run's tasks spent their CPU time, from the profiling repetitions
+// (RunOptions::profile_repetitions). Shares are of `samples`: every sample of the run's own
+// tasks, in user space or in the kernel, so a share is a share of the benchmark's CPU time.
+struct KernelProfile {
+  // How it was taken: "perf cpu-clock 4000 Hz, kernel call chains".
+  std::string method;
+  // Repetitions the samples are from, and their wall time.
+  int repetitions = 0;
+  int64_t wall_ns = 0;
+  uint64_t samples = 0;
+  uint64_t kernel_samples = 0;
+  // Samples the ring buffer had no room for; the shares are then of the samples kept.
+  uint64_t lost_samples = 0;
+  // The kernel functions with the most self or total samples (at most kMaxProfileSymbols),
+  // most total samples first.
+  std::vector<ProfileSymbol> symbols;
+  // Why there is no profile (no perf events, no permission, hidden kernel symbols, the time
+  // limit); empty when there is one or none was asked for.
+  std::string unavailable_reason;
+};
+
 struct RunOutput {
   RunStatus status = RunStatus::kOk;
   // Why the run did not end kOk ("skipped: no swap", "refused: region_mib x threads ...").
@@ -89,6 +120,9 @@ struct RunOutput {
   // Run after the measured ones with tracing on (RunOptions::trace_repetitions): they carry
   // only what the tracing saw (mmap_lock.*), never timing figures, which tracing perturbs.
   std::vector<RepetitionResult> tracing_repetitions;
+  // From the profiling repetitions run after those; `repetitions` 0 when none ran (with the
+  // reason when some were asked for).
+  KernelProfile profile;
   double timer_overhead_ns = 0;
   int warmup = 0;
   // The parameters the run used: as given, with defaults filled in once they resolved.
@@ -114,6 +148,10 @@ struct RunOptions {
   // (mmap_lock_trace.h); 0 turns tracing off. Separate because tracing costs the traced
   // threads time (agent/bench/README.md has the figure).
   int trace_repetitions = 1;
+  // Repetitions run after those with the kernel profiler sampling the run's tasks
+  // (kernel_profile.h); 0 turns it off. Separate for the same reason (its cost is in the
+  // README too).
+  int profile_repetitions = 1;
 };
 
 }  // namespace faultline::agent::bench

@@ -3,7 +3,8 @@
 //   faultline-bench list [--json]
 //   faultline-bench run NAME [--param k=v]... [--repetitions N] [--warmup N]
 //                       [--max_memory_share F] [--max_scratch_share F] [--max_tasks_per_cpu N]
-//                       [--time_limit_seconds N] [--trace_repetitions N] [--aslr] [--json]
+//                       [--time_limit_seconds N] [--trace_repetitions N]
+//                       [--profile_repetitions N] [--aslr] [--json]
 #include <sys/personality.h>
 #include <unistd.h>
 
@@ -25,7 +26,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: faultline-bench list [--json]\n"
     "       faultline-bench run NAME [--param k=v]... [--repetitions N] [--warmup N]\n"
-    "                          [--trace_repetitions N]"
+    "                          [--trace_repetitions N] [--profile_repetitions N]"
     "\n"
     "                          [--max_memory_share F] [--max_scratch_share F]"
     " [--max_tasks_per_cpu N]\n"
@@ -81,7 +82,8 @@ int Main(int argc, char** argv) {
       if (eq == nullptr) return Usage("--param needs k=v");
       raw_params.emplace_back(std::string(kv, eq), std::string(eq + 1));
     } else if (arg == "--repetitions" || arg == "--warmup" || arg == "--time_limit_seconds" ||
-               arg == "--max_tasks_per_cpu" || arg == "--trace_repetitions") {
+               arg == "--max_tasks_per_cpu" || arg == "--trace_repetitions" ||
+               arg == "--profile_repetitions") {
       const char* v = value(argv[i]);
       int64_t n;
       if (v == nullptr || !absl::SimpleAtoi(v, &n)) {
@@ -92,6 +94,7 @@ int Main(int argc, char** argv) {
       if (arg == "--time_limit_seconds") options.time_limit_seconds = n;
       if (arg == "--max_tasks_per_cpu") options.max_tasks_per_cpu = n;
       if (arg == "--trace_repetitions") options.trace_repetitions = static_cast<int>(n);
+      if (arg == "--profile_repetitions") options.profile_repetitions = static_cast<int>(n);
     } else if (arg == "--max_memory_share" || arg == "--max_scratch_share") {
       const char* v = value(argv[i]);
       double* share =

@@ -243,6 +243,23 @@ std::string RunOutputText(const std::string& name, const Params& params, const R
     }
     absl::StrAppend(&text, "\n");
   }
+  absl::StrAppend(&text, ProfileText(out.profile));
+  return text;
+}
+
+std::string ProfileText(const KernelProfile& p) {
+  if (!p.unavailable_reason.empty()) return absl::StrCat("profile unavailable: ", p.unavailable_reason, "\n");
+  if (p.repetitions == 0) return "";
+  std::string text = absl::StrFormat(
+      "profile (%s, %d repetitions, %.1f ms): %d samples, %.1f%% in the kernel%s\n"
+      "  %7s %7s  kernel function\n",
+      p.method, p.repetitions, p.wall_ns / 1e6, p.samples,
+      p.samples > 0 ? 100.0 * p.kernel_samples / p.samples : 0.0,
+      p.lost_samples > 0 ? absl::StrCat(", ", p.lost_samples, " lost") : "", "total", "self");
+  for (const ProfileSymbol& s : p.symbols) {
+    absl::StrAppendFormat(&text, "  %6.2f%% %6.2f%%  %s\n", 100.0 * s.total_samples / p.samples,
+                          100.0 * s.self_samples / p.samples, s.name);
+  }
   return text;
 }
 
@@ -272,12 +289,25 @@ std::string RunOutputJson(const std::string& name, const Params& params, const R
   std::vector<std::string> reps, tracing;
   for (const RepetitionResult& rep : out.repetitions) reps.push_back(rep_json(rep));
   for (const RepetitionResult& rep : out.tracing_repetitions) tracing.push_back(rep_json(rep));
+  std::vector<std::string> symbols;
+  for (const ProfileSymbol& s : out.profile.symbols) {
+    symbols.push_back(absl::StrCat("{\"name\":", JsonString(s.name), ",\"self_samples\":",
+                                   s.self_samples, ",\"total_samples\":", s.total_samples, "}"));
+  }
+  const KernelProfile& p = out.profile;
+  const std::string profile = absl::StrCat(
+      "{\"method\":", JsonString(p.method), ",\"repetitions\":", p.repetitions,
+      ",\"wall_ns\":", p.wall_ns, ",\"samples\":", p.samples,
+      ",\"kernel_samples\":", p.kernel_samples, ",\"lost_samples\":", p.lost_samples,
+      ",\"unavailable_reason\":", JsonString(p.unavailable_reason), ",\"symbols\":[",
+      absl::StrJoin(symbols, ","), "]}");
   return absl::StrCat("{\"benchmark\":", JsonString(name), ",\"params\":", JsonParams(params),
                       ",\"status\":", JsonString(RunStatusName(out.status)),
                       ",\"diagnostic\":", JsonString(out.diagnostic),
                       ",\"timer_overhead_ns\":", JsonNumber(out.timer_overhead_ns),
                       ",\"warmup\":", out.warmup, ",\"repetitions\":[", absl::StrJoin(reps, ","),
-                      "],\"tracing_repetitions\":[", absl::StrJoin(tracing, ","), "]}\n");
+                      "],\"tracing_repetitions\":[", absl::StrJoin(tracing, ","),
+                      "],\"profile\":", profile, "}\n");
 }
 
 }  // namespace faultline::agent::bench

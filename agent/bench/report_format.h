@@ -16,6 +16,8 @@ const char* RunStatusName(RunStatus status);
 // Per-repetition metrics and counters, then mean and coefficient of variation per metric.
 std::string RunOutputText(const std::string& name, const Params& params, const RunOutput& out);
 std::string RunOutputJson(const std::string& name, const Params& params, const RunOutput& out);
+// The kernel profile: total and self share of the samples per function, or why there is none.
+std::string ProfileText(const KernelProfile& profile);
 
 // Mean and coefficient of variation (stddev / mean, sample stddev) of a metric over the
 // repetitions (measured and tracing: each metric comes from one kind); cv is 0 with fewer than two repetitions.

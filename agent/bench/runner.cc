@@ -10,6 +10,7 @@
 #include "agent/bench/host_limits.h"
 #include "agent/bench/host_noise.h"
 #include "agent/bench/kernel_counters.h"
+#include "agent/bench/kernel_profile.h"
 #include "agent/bench/mmap_lock_trace.h"
 #include "agent/bench/params.h"
 #include "agent/bench/scratch_file.h"
@@ -56,6 +57,109 @@ void MarkTracingUnavailable(const std::vector<TraceScope>& scopes, const std::st
     for (const std::string& name : MmapLockNames(scopes)) rep.unavailable_counters.push_back(name);
     rep.unavailable_reasons[kMmapLockFamily] = reason;
   }
+}
+
+
+std::string LateFor(const RunOptions& options, const char* what, int i) {
+  return absl::StrCat("the time limit of ", options.time_limit_seconds, " s was reached before ",
+                      what, " repetition ", i, " completed");
+}
+
+// Tracing, in repetitions of its own after the measured ones. The instance is filtered to this
+// process and what it starts from now on, which is every worker of these repetitions. An error
+// is a repetition that failed (the run fails); tracing that cannot be done is listed unavailable.
+absl::Status TraceRepetitions(BenchmarkRun& run, const std::vector<TraceScope>& scopes,
+                              const RunOptions& options, int64_t deadline_ns, RunOutput& out) {
+  absl::StatusOr<std::unique_ptr<MmapLockTracer>> tracer = MmapLockTracer::Open();
+  if (!tracer.ok()) {
+    MarkTracingUnavailable(scopes, std::string(tracer.status().message()), out);
+    return absl::OkStatus();
+  }
+  for (int i = 0; i < options.trace_repetitions; ++i) {
+    // Every measured repetition is in: the time limit only costs the tracing figures.
+    if (MonotonicNowNs() > deadline_ns) {
+      MarkTracingUnavailable(scopes, LateFor(options, "tracing", i), out);
+      return absl::OkStatus();
+    }
+    RepetitionResult rep;
+    if (absl::Status s = (*tracer)->Start(); !s.ok()) {
+      MarkTracingUnavailable(scopes, std::string(s.message()), out);
+      return absl::OkStatus();
+    }
+    const int64_t start_ns = MonotonicNowNs();
+    absl::Status status = run.Repeat(rep);
+    rep.wall_ns = MonotonicNowNs() - start_ns;
+    if (MonotonicNowNs() > deadline_ns) {
+      (*tracer)->Stop().IgnoreError();
+      MarkTracingUnavailable(scopes, LateFor(options, "tracing", i), out);
+      return absl::OkStatus();
+    }
+    if (!status.ok()) {
+      return absl::InternalError(absl::StrCat("tracing repetition ", i, ": ", status.message()));
+    }
+    RepetitionResult figures;
+    figures.wall_ns = rep.wall_ns;
+    figures.task_scopes = std::move(rep.task_scopes);
+    figures.scope_ops = std::move(rep.scope_ops);
+    if (absl::Status s = (*tracer)->Finish(scopes, figures); !s.ok()) {
+      MarkTracingUnavailable(scopes, std::string(s.message()), out);
+      return absl::OkStatus();
+    }
+    out.tracing_repetitions.push_back(std::move(figures));
+  }
+  return absl::OkStatus();
+}
+
+// The kernel profile, in repetitions of its own after the tracing ones (the sampler's
+// interrupts cost the sampled tasks time too). Opened here, after the measured repetitions:
+// the workers of each repetition are started by this thread later, so they inherit it. A
+// profile that cannot be taken, or is cut short by the time limit, is unavailable with the
+// reason: never an empty one.
+absl::Status ProfileRepetitions(BenchmarkRun& run, const RunOptions& options,
+                                int64_t deadline_ns, RunOutput& out) {
+  absl::StatusOr<std::unique_ptr<KernelProfiler>> profiler = KernelProfiler::Open();
+  if (!profiler.ok()) {
+    out.profile.unavailable_reason = std::string(profiler.status().message());
+    return absl::OkStatus();
+  }
+  KernelProfile profile;
+  for (int i = 0; i < options.profile_repetitions; ++i) {
+    if (MonotonicNowNs() > deadline_ns) {
+      out.profile.unavailable_reason = LateFor(options, "profiling", i);
+      return absl::OkStatus();
+    }
+    if (absl::Status s = (*profiler)->Start(); !s.ok()) {
+      out.profile.unavailable_reason = std::string(s.message());
+      return absl::OkStatus();
+    }
+    RepetitionResult discarded;
+    const int64_t start_ns = MonotonicNowNs();
+    absl::Status status = run.Repeat(discarded);
+    const int64_t wall_ns = MonotonicNowNs() - start_ns;
+    if (MonotonicNowNs() > deadline_ns) {
+      (*profiler)->Abandon().IgnoreError();
+      out.profile.unavailable_reason = LateFor(options, "profiling", i);
+      return absl::OkStatus();
+    }
+    if (!status.ok()) {
+      return absl::InternalError(absl::StrCat("profiling repetition ", i, ": ", status.message()));
+    }
+    if (absl::Status s = (*profiler)->Finish(); !s.ok()) {
+      out.profile.unavailable_reason = std::string(s.message());
+      return absl::OkStatus();
+    }
+    profile.repetitions += 1;
+    profile.wall_ns += wall_ns;
+  }
+  (*profiler)->Fill(profile);
+  if (profile.samples == 0) {
+    out.profile.unavailable_reason = absl::StrCat(
+        "the profiler took no samples in ", profile.repetitions, " repetitions (",
+        profile.wall_ns / 1000000, " ms)");
+    return absl::OkStatus();
+  }
+  out.profile = std::move(profile);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -128,6 +232,12 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
   if (options.trace_repetitions < 0 || options.trace_repetitions > 100) {
     return Ended(RunStatus::kFailed,
                  absl::StrCat("trace_repetitions: ", options.trace_repetitions,
+                              " is out of range [0, 100]"),
+                 *resolved);
+  }
+  if (options.profile_repetitions < 0 || options.profile_repetitions > 100) {
+    return Ended(RunStatus::kFailed,
+                 absl::StrCat("profile_repetitions: ", options.profile_repetitions,
                               " is out of range [0, 100]"),
                  *resolved);
   }
@@ -228,50 +338,17 @@ RunOutput RunBenchmark(const BenchmarkInfo& benchmark, const Params& params,
     }
     out.repetitions.push_back(std::move(rep));
   }
-  if (options.trace_repetitions == 0 || def->trace_scopes.empty()) return out;
-
-  // Tracing, in repetitions of its own after the measured ones. The instance is filtered to
-  // this process and what it starts from now on, which is every worker of these repetitions.
-  absl::StatusOr<std::unique_ptr<MmapLockTracer>> tracer = MmapLockTracer::Open();
-  if (!tracer.ok()) {
-    MarkTracingUnavailable(def->trace_scopes, std::string(tracer.status().message()), out);
-    return out;
+  if (options.trace_repetitions > 0 && !def->trace_scopes.empty()) {
+    if (absl::Status s = TraceRepetitions(**run, def->trace_scopes, options, context.deadline_ns,
+                                          out);
+        !s.ok()) {
+      return Ended(RunStatus::kFailed, std::string(s.message()), *resolved);
+    }
   }
-  for (int i = 0; i < options.trace_repetitions; ++i) {
-    // Every measured repetition is in: the time limit only costs the tracing figures.
-    const std::string late = absl::StrCat("the time limit of ", options.time_limit_seconds,
-                                          " s was reached before tracing repetition ", i,
-                                          " completed");
-    if (MonotonicNowNs() > context.deadline_ns) {
-      MarkTracingUnavailable(def->trace_scopes, late, out);
-      return out;
+  if (options.profile_repetitions > 0) {
+    if (absl::Status s = ProfileRepetitions(**run, options, context.deadline_ns, out); !s.ok()) {
+      return Ended(RunStatus::kFailed, std::string(s.message()), *resolved);
     }
-    RepetitionResult rep;
-    if (absl::Status s = (*tracer)->Start(); !s.ok()) {
-      MarkTracingUnavailable(def->trace_scopes, std::string(s.message()), out);
-      return out;
-    }
-    const int64_t start_ns = MonotonicNowNs();
-    absl::Status status = (*run)->Repeat(rep);
-    rep.wall_ns = MonotonicNowNs() - start_ns;
-    if (MonotonicNowNs() > context.deadline_ns) {
-      (*tracer)->Stop().IgnoreError();
-      MarkTracingUnavailable(def->trace_scopes, late, out);
-      return out;
-    }
-    if (!status.ok()) {
-      return Ended(RunStatus::kFailed,
-                   absl::StrCat("tracing repetition ", i, ": ", status.message()), *resolved);
-    }
-    RepetitionResult figures;
-    figures.wall_ns = rep.wall_ns;
-    figures.task_scopes = std::move(rep.task_scopes);
-    figures.scope_ops = std::move(rep.scope_ops);
-    if (absl::Status s = (*tracer)->Finish(def->trace_scopes, figures); !s.ok()) {
-      MarkTracingUnavailable(def->trace_scopes, std::string(s.message()), out);
-      return out;
-    }
-    out.tracing_repetitions.push_back(std::move(figures));
   }
   return out;
 }

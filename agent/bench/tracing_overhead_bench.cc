@@ -1,8 +1,9 @@
-// tracing_overhead_bench: what the mmap_lock tracepoints cost the benchmarks they watch. Each
-// benchmark runs alternately without tracing and with this process's trace instance recording
-// (the same instance and filter a tracing repetition uses), one repetition at a time, and the
-// ratio traced / untraced of the medians is printed per figure. This is the figure behind
-// running the tracing in repetitions of its own (agent/bench/README.md).
+// tracing_overhead_bench: what the mmap_lock tracepoints and the kernel profiler cost the
+// benchmarks they watch. Each benchmark runs alternately without either, with this process's
+// trace instance recording (the same instance and filter a tracing repetition uses) and with
+// the kernel profiler sampling (as a profiling repetition does), one repetition at a time, and
+// the ratios traced / plain and profiled / plain of the medians are printed per figure. These
+// are the figures behind running both in repetitions of their own (agent/bench/README.md).
 //
 //   bazel run -c opt //agent/bench:tracing_overhead_bench [-- --rounds=N]
 #include <algorithm>
@@ -12,8 +13,9 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "agent/bench/runner.h"
+#include "agent/bench/kernel_profile.h"
 #include "agent/bench/mmap_lock_trace.h"
+#include "agent/bench/runner.h"
 
 namespace faultline::agent::bench {
 namespace {
@@ -51,6 +53,11 @@ int Main(int argc, char** argv) {
     fprintf(stderr, "cannot trace: %s\n", std::string(tracer.status().message()).c_str());
     return 1;
   }
+  absl::StatusOr<std::unique_ptr<KernelProfiler>> profiler = KernelProfiler::Open();
+  if (!profiler.ok()) {
+    fprintf(stderr, "cannot profile: %s\n", std::string(profiler.status().message()).c_str());
+    return 1;
+  }
   const std::vector<Case> cases = {
       {"fault_anon", {{"threads", int64_t{1}}}, {"ns_per_fault"}},
       {"fault_anon", {{"threads", int64_t{2}}}, {"ns_per_fault"}},
@@ -71,8 +78,9 @@ int Main(int argc, char** argv) {
   options.warmup = 1;
   options.repetitions = 1;
   options.trace_repetitions = 0;
-  printf("tracing overhead: traced / untraced median over %d alternating rounds "
-         "(ns: >1 is slower; per sec: <1 is slower)\n",
+  options.profile_repetitions = 0;
+  printf("tracing and profiling overhead: traced / plain and profiled / plain median over %d "
+         "alternating rounds (ns: >1 is slower; per sec: <1 is slower)\n",
          rounds);
   for (const Case& c : cases) {
     absl::StatusOr<Params> params = ResolveParams(c.benchmark, c.params);
@@ -80,24 +88,28 @@ int Main(int argc, char** argv) {
       fprintf(stderr, "%s: %s\n", c.benchmark.c_str(), std::string(params.status().message()).c_str());
       return 1;
     }
-    std::vector<std::vector<double>> plain(c.figures.size()), traced(c.figures.size());
+    enum Mode { kPlain, kTraced, kProfiled };
+    std::vector<std::vector<double>> figures[3];
+    for (auto& f : figures) f.resize(c.figures.size());
     int64_t lost = 0;
     std::string skipped;
     for (int r = 0; r < rounds && skipped.empty(); ++r) {
-      for (bool trace : {false, true}) {
-        if (trace && !(*tracer)->Start().ok()) return 1;
+      for (Mode mode : {kPlain, kTraced, kProfiled}) {
+        if (mode == kTraced && !(*tracer)->Start().ok()) return 1;
+        if (mode == kProfiled && !(*profiler)->Start().ok()) return 1;
         RunOutput out = RunBenchmark(c.benchmark, *params, options);
-        if (trace) {
+        if (mode == kTraced) {
           RepetitionResult seen;
           if (!(*tracer)->Finish({}, seen).ok()) return 1;
           lost += seen.counters["mmap_lock.lost_events"];
         }
+        if (mode == kProfiled && !(*profiler)->Abandon().ok()) return 1;
         if (out.status != RunStatus::kOk) {
           skipped = out.diagnostic;
           break;
         }
         for (size_t f = 0; f < c.figures.size(); ++f) {
-          (trace ? traced : plain)[f].push_back(MetricOf(out, c.figures[f]));
+          figures[mode][f].push_back(MetricOf(out, c.figures[f]));
         }
       }
     }
@@ -112,9 +124,10 @@ int Main(int argc, char** argv) {
       continue;
     }
     for (size_t f = 0; f < c.figures.size(); ++f) {
-      const double a = Median(plain[f]), b = Median(traced[f]);
-      printf("  %-52s %-16s untraced %12.1f  traced %12.1f  ratio %.3f%s\n", label.c_str(),
-             c.figures[f].c_str(), a, b, a > 0 ? b / a : 0,
+      const double a = Median(figures[kPlain][f]), b = Median(figures[kTraced][f]),
+                   p = Median(figures[kProfiled][f]);
+      printf("  %-48s %-15s plain %11.1f  traced %.3f  profiled %.3f%s\n", label.c_str(),
+             c.figures[f].c_str(), a, a > 0 ? b / a : 0, a > 0 ? p / a : 0,
              f == 0 && lost > 0 ? "  (events lost while tracing)" : "");
     }
   }

@@ -27,6 +27,20 @@ targets { name: "patched" kernel_label: "patched/*" }
   EXPECT_EQ(spec->targets(1).kernel_label(), "patched/*");
 }
 
+TEST(CampaignFileTest, AnInvocationSetsItsTracingAndProfilingRepetitions) {
+  auto spec = ParseCampaignText(R"(name: "x"
+suite { benchmark: "fault_anon" trace_repetitions: 0 profile_repetitions: 3 }
+suite { benchmark: "fork_mapped" }
+)", "p.textproto");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->suite(0).has_trace_repetitions());
+  EXPECT_EQ(spec->suite(0).trace_repetitions(), 0u);
+  EXPECT_EQ(spec->suite(0).profile_repetitions(), 3u);
+  // Unset is not 0: the agent then runs one of each.
+  EXPECT_FALSE(spec->suite(1).has_trace_repetitions());
+  EXPECT_FALSE(spec->suite(1).has_profile_repetitions());
+}
+
 TEST(CampaignFileTest, ErrorsNameFileLineAndColumn) {
   auto spec = ParseCampaignText("name: \"x\"\nsuite {\n  benchmrk: \"fault_anon\"\n}\n",
                                 "bad.textproto");

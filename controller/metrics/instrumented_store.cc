@@ -156,6 +156,10 @@ absl::StatusOr<std::vector<store::MetricSummary>> InstrumentedStore::GetRunSumma
   return Timed("get_run_summaries", [&] { return store_->GetRunSummaries(run_id); });
 }
 
+absl::StatusOr<std::vector<store::ProfileRow>> InstrumentedStore::GetRunProfile(int64_t run_id) {
+  return Timed("get_run_profile", [&] { return store_->GetRunProfile(run_id); });
+}
+
 absl::StatusOr<int64_t> InstrumentedStore::PruneSamples(absl::Time older_than) {
   return Timed("prune_samples", [&] { return store_->PruneSamples(older_than); });
 }

@@ -56,6 +56,7 @@ class InstrumentedStore final : public store::Store {
       const std::string& job_id, uint32_t attempt, const std::string& lease_id,
       const std::string& agent_id, const v1::RunResult& result, absl::Time now) override;
   absl::StatusOr<std::vector<store::MetricSummary>> GetRunSummaries(int64_t run_id) override;
+  absl::StatusOr<std::vector<store::ProfileRow>> GetRunProfile(int64_t run_id) override;
   absl::StatusOr<int64_t> PruneSamples(absl::Time older_than) override;
   absl::StatusOr<std::unique_ptr<store::QueueListener>> ListenForQueuedJobs() override;
 

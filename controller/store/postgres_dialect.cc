@@ -115,6 +115,24 @@ CREATE TABLE run_summaries (
 CREATE INDEX run_summaries_by_series ON run_summaries(benchmark, metric, arch, kernel_label, time);
 )sql";
 
+// Version 2: each run's kernel profile, one row per kernel function (RunResult.profile).
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE run_profiles (
+  run_id bigint NOT NULL,
+  function text NOT NULL,
+  self_samples bigint NOT NULL,
+  total_samples bigint NOT NULL,
+  samples bigint NOT NULL,
+  benchmark text NOT NULL,
+  arch text NOT NULL,
+  kernel_label text NOT NULL,
+  host_class text NOT NULL,
+  time timestamptz NOT NULL,
+  PRIMARY KEY (run_id, function)
+);
+CREATE INDEX run_profiles_by_series ON run_profiles(benchmark, function, arch, kernel_label, time);
+)sql";
+
 // The LISTEN/NOTIFY channel of queued jobs.
 constexpr char kJobsQueuedChannel[] = "faultline_jobs_queued";
 
@@ -130,7 +148,7 @@ const SqlDialect& PostgresDialect() {
       /*migration_lock=*/"SELECT pg_advisory_xact_lock(7352046180)",
       /*glob_as_regex=*/true,
       /*insert_samples_from_arrays=*/true,
-      /*migrations=*/{kSchemaV1},
+      /*migrations=*/{kSchemaV1, kSchemaV2},
       // Notifications with the same channel and payload in one transaction are delivered once.
       /*announce_jobs_queued=*/absl::StrCat("NOTIFY ", kJobsQueuedChannel),
       /*jobs_queued_channel=*/kJobsQueuedChannel,

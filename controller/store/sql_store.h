@@ -70,6 +70,7 @@ class SqlStore : public Store {
 
   absl::StatusOr<std::vector<SampleRecord>> QuerySamples(const SampleQuery& query) override;
   absl::StatusOr<std::vector<MetricSummary>> GetRunSummaries(int64_t run_id) override;
+  absl::StatusOr<std::vector<ProfileRow>> GetRunProfile(int64_t run_id) override;
   absl::StatusOr<int64_t> PruneSamples(absl::Time older_than) override;
 
  protected:

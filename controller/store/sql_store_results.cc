@@ -203,6 +203,23 @@ absl::StatusOr<ReportOutcome> SqlStore::StoreResult(const std::string& job_id, u
                                    "median", "min", "max", "stddev", "benchmark", "arch",
                                    "kernel_label", "host_class", "time"},
                                   summary_rows));
+    SqlParams profile_rows;
+    for (const v1::ProfileSymbol& symbol : result.profile().symbols()) {
+      for (SqlValue v : {SqlValue::Int(run_id), SqlValue::Text(symbol.name()),
+                         SqlValue::Int(static_cast<int64_t>(symbol.self_samples())),
+                         SqlValue::Int(static_cast<int64_t>(symbol.total_samples())),
+                         SqlValue::Int(static_cast<int64_t>(result.profile().samples())),
+                         SqlValue::Text(result.benchmark()), SqlValue::Text(arch),
+                         SqlValue::Text(kernel_label), SqlValue::Text(host_class),
+                         SqlValue::Time(started)}) {
+        profile_rows.push_back(std::move(v));
+      }
+    }
+    FL_RETURN_IF_ERROR(InsertRows("run_profiles",
+                                  {"run_id", "function", "self_samples", "total_samples",
+                                   "samples", "benchmark", "arch", "kernel_label", "host_class",
+                                   "time"},
+                                  profile_rows));
 
     std::string diagnostic = job[4].AsString();
     if (job_state == v1::JOB_STATE_FAILED) {
@@ -430,6 +447,25 @@ absl::StatusOr<std::vector<MetricSummary>> SqlStore::GetRunSummaries(int64_t run
     summaries.push_back(std::move(s));
   }
   return summaries;
+}
+
+absl::StatusOr<std::vector<ProfileRow>> SqlStore::GetRunProfile(int64_t run_id) {
+  absl::MutexLock lock(&mu_);
+  FL_ASSIGN_OR_RETURN(SqlRows exists, db_->Query("SELECT 1 FROM runs WHERE run_id = ?",
+                                                 {SqlValue::Int(run_id)}));
+  if (exists.empty()) return absl::NotFoundError(absl::StrCat("run_id: no run ", run_id));
+  FL_ASSIGN_OR_RETURN(
+      SqlRows rows,
+      db_->Query("SELECT function, self_samples, total_samples, samples FROM run_profiles "
+                 "WHERE run_id = ? ORDER BY total_samples DESC, self_samples DESC, function",
+                 {SqlValue::Int(run_id)}));
+  std::vector<ProfileRow> profile;
+  for (const SqlRow& row : rows) {
+    profile.push_back({row[0].AsString(), static_cast<uint64_t>(row[1].AsInt()),
+                       static_cast<uint64_t>(row[2].AsInt()),
+                       static_cast<uint64_t>(row[3].AsInt())});
+  }
+  return profile;
 }
 
 absl::StatusOr<int64_t> SqlStore::PruneSamples(absl::Time older_than) {

@@ -111,6 +111,24 @@ CREATE TABLE run_summaries (
 CREATE INDEX run_summaries_by_series ON run_summaries(benchmark, metric, arch, kernel_label, time);
 )sql";
 
+// Version 2: each run's kernel profile, one row per kernel function (RunResult.profile).
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE run_profiles (
+  run_id INTEGER NOT NULL,
+  function TEXT NOT NULL,
+  self_samples INTEGER NOT NULL,
+  total_samples INTEGER NOT NULL,
+  samples INTEGER NOT NULL,
+  benchmark TEXT NOT NULL,
+  arch TEXT NOT NULL,
+  kernel_label TEXT NOT NULL,
+  host_class TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  PRIMARY KEY (run_id, function)
+) WITHOUT ROWID;
+CREATE INDEX run_profiles_by_series ON run_profiles(benchmark, function, arch, kernel_label, time);
+)sql";
+
 }  // namespace
 
 const SqlDialect& SqliteDialect() {
@@ -122,7 +140,7 @@ const SqlDialect& SqliteDialect() {
       /*migration_lock=*/"",
       /*glob_as_regex=*/false,
       /*insert_samples_from_arrays=*/false,
-      /*migrations=*/{kSchemaV1},
+      /*migrations=*/{kSchemaV1, kSchemaV2},
       // One controller process writes a SQLite file; nobody to tell.
       /*announce_jobs_queued=*/"",
       /*jobs_queued_channel=*/"",

@@ -116,6 +116,15 @@ struct MetricSummary {
   double stddev = 0;
 };
 
+// One kernel function of a stored run's profile, as the run_profiles table holds it.
+struct ProfileRow {
+  std::string function;
+  uint64_t self_samples = 0;
+  uint64_t total_samples = 0;
+  // The profile's samples in all: the base of the function's share.
+  uint64_t samples = 0;
+};
+
 struct StoredRunRecord {
   int64_t run_id = 0;
   std::string campaign_id;
@@ -216,6 +225,11 @@ class Store {
   // Per-metric summaries of one run, by metric name. NOT_FOUND for an unknown run.
   virtual absl::StatusOr<std::vector<MetricSummary>> GetRunSummaries(int64_t run_id) {
     return absl::UnimplementedError("GetRunSummaries is not implemented by this store");
+  }
+  // The kernel profile of one run, most total samples first; empty for a run without one.
+  // NOT_FOUND for an unknown run.
+  virtual absl::StatusOr<std::vector<ProfileRow>> GetRunProfile(int64_t run_id) {
+    return absl::UnimplementedError("GetRunProfile is not implemented by this store");
   }
   // Deletes the raw samples of runs started before `older_than`: their sample rows and the
   // repetitions inside their stored RunResult. Run metadata and per-run summaries stay. Returns

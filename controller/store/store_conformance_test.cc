@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -537,6 +538,85 @@ TEST_P(StoreConformanceTest, TracingRepetitionsAreStoredAsSamplesAfterTheMeasure
   ASSERT_EQ(summaries->size(), 3u);
   EXPECT_EQ((*summaries)[1].metric, "mmap_lock.contended.faulter.acquisitions_per_fault");
   EXPECT_DOUBLE_EQ((*summaries)[1].mean, 1.5);
+}
+
+v1::KernelProfile MakeProfile() {
+  v1::KernelProfile p;
+  p.set_method("perf cpu-clock 4000 Hz, kernel call chains");
+  p.set_repetitions(1);
+  p.set_wall_ns(400'000'000);
+  p.set_samples(1000);
+  p.set_kernel_samples(900);
+  for (const auto& [name, self, total] :
+       {std::tuple<const char*, int, int>{"asm_exc_page_fault", 0, 800},
+        {"do_anonymous_page", 20, 600},
+        {"clear_page_erms", 300, 300},
+        {"kvm_mmu_page_fault [kvm]", 5, 5}}) {
+    v1::ProfileSymbol* s = p.add_symbols();
+    s->set_name(name);
+    s->set_self_samples(self);
+    s->set_total_samples(total);
+  }
+  return p;
+}
+
+TEST_P(StoreConformanceTest, TheKernelProfileIsStoredWithTheRunAndOneRowPerFunction) {
+  std::string c = Create(*store_, 3);
+  v1::RunResult profiled = MakeResult();
+  *profiled.mutable_profile() = MakeProfile();
+  Complete(*store_, JobId(c, 1), profiled);
+  v1::RunResult unavailable = MakeResult();
+  unavailable.mutable_profile()->set_unavailable_reason(
+      "perf_event_open(cpu-clock sampling with kernel call chains): Permission denied");
+  Complete(*store_, JobId(c, 2), unavailable);
+  Complete(*store_, JobId(c, 3), MakeResult());
+
+  absl::StatusOr<std::vector<StoredRunRecord>> runs = store_->QueryRuns(RunQuery{});
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 3u);
+  // Newest first: the run without a profile, the unavailable one, the profiled one.
+  const StoredRunRecord& first = (*runs)[2];
+  EXPECT_EQ(first.result.profile().SerializeAsString(), MakeProfile().SerializeAsString());
+  EXPECT_EQ((*runs)[1].result.profile().unavailable_reason(),
+            unavailable.profile().unavailable_reason());
+  EXPECT_FALSE((*runs)[0].result.has_profile());
+
+  absl::StatusOr<std::vector<ProfileRow>> rows = store_->GetRunProfile(first.run_id);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[0].function, "asm_exc_page_fault");
+  EXPECT_EQ((*rows)[1].function, "do_anonymous_page");
+  EXPECT_EQ((*rows)[1].self_samples, 20u);
+  EXPECT_EQ((*rows)[1].total_samples, 600u);
+  EXPECT_EQ((*rows)[1].samples, 1000u);
+  EXPECT_EQ((*rows)[3].function, "kvm_mmu_page_fault [kvm]");
+  EXPECT_TRUE(store_->GetRunProfile((*runs)[1].run_id)->empty());
+  EXPECT_EQ(store_->GetRunProfile(12345).status().code(), absl::StatusCode::kNotFound);
+  // Retention prunes samples, never profiles (they are a run's summary, like run_summaries).
+  ASSERT_TRUE(store_->PruneSamples(kT0 + absl::Hours(1)).ok());
+  EXPECT_EQ(store_->GetRunProfile(first.run_id)->size(), 4u);
+  EXPECT_EQ(store_->QueryRuns(RunQuery{})->back().result.profile().symbols_size(), 4);
+}
+
+TEST_P(StoreConformanceTest, AProfileThatDoesNotAddUpIsRejectedAndNothingIsStored) {
+  std::string c = Create(*store_, 1);
+  const std::string job = JobId(c, 1);
+  ASSERT_TRUE(store_->LeaseJob(job, "a", "lease-1", kT0 + absl::Minutes(5), kT0).value());
+  v1::RunResult bad = MakeResult();
+  *bad.mutable_profile() = MakeProfile();
+  bad.mutable_profile()->mutable_symbols(2)->set_self_samples(301);  // more than its total
+  absl::StatusOr<ReportOutcome> outcome = store_->RecordResult(job, 1, "lease-1", "a", bad, kT0);
+  ASSERT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(outcome.status().message(), "result.profile.symbols[2]"))
+      << outcome.status();
+  *bad.mutable_profile() = MakeProfile();
+  *bad.mutable_profile()->add_symbols() = bad.profile().symbols(0);  // a function twice
+  outcome = store_->RecordResult(job, 1, "lease-1", "a", bad, kT0);
+  ASSERT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(outcome.status().message(), "appears more than once"))
+      << outcome.status();
+  EXPECT_TRUE(store_->QueryRuns(RunQuery{})->empty());
+  EXPECT_EQ(FindJob(*store_, job).state(), v1::JOB_STATE_RUNNING);
 }
 
 TEST_P(StoreConformanceTest, ATracingRepetitionReusingAMeasuredIndexIsRejected) {

@@ -48,6 +48,10 @@ inline constexpr int kMaxHostFeatures = 256;
 inline constexpr int kMaxResultRepetitions = 1000;
 // Tracing repetitions (agent/bench RunOptions::trace_repetitions, at most 100).
 inline constexpr int kMaxTracingRepetitions = 100;
+// Profiling repetitions (RunOptions::profile_repetitions, at most 100) and the functions of one
+// profile (the agent keeps 40: agent/bench/kernel_profile.h).
+inline constexpr uint32_t kMaxProfileRepetitions = 100;
+inline constexpr int kMaxProfileSymbols = 64;
 inline constexpr int kMaxMetricsPerRepetition = 256;
 inline constexpr int kMaxCountersPerRepetition = 256;
 inline constexpr int kMaxHistogramsPerRepetition = 32;

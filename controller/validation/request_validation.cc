@@ -294,6 +294,40 @@ absl::Status CheckRepetition(const v1::Repetition& rep, const std::string& field
   return absl::OkStatus();
 }
 
+absl::Status CheckProfile(const v1::KernelProfile& p, const std::string& field) {
+  RETURN_IF_ERROR(CheckLength(p.method(), field + ".method", limits::kMaxTextLength));
+  RETURN_IF_ERROR(CheckLength(p.unavailable_reason(), field + ".unavailable_reason",
+                              limits::kMaxTextLength));
+  RETURN_IF_ERROR(CheckAtMost(p.repetitions(), field + ".repetitions",
+                              limits::kMaxProfileRepetitions));
+  if (p.wall_ns() < 0) return Invalid(field + ".wall_ns", "negative");
+  if (p.kernel_samples() > p.samples()) {
+    return Invalid(field + ".kernel_samples",
+                   absl::StrCat(p.kernel_samples(), " is more than the ", p.samples(),
+                                " samples in all"));
+  }
+  RETURN_IF_ERROR(CheckCount(p.symbols_size(), field + ".symbols", limits::kMaxProfileSymbols,
+                             "symbols"));
+  std::set<absl::string_view> names;
+  for (int i = 0; i < p.symbols_size(); ++i) {
+    const v1::ProfileSymbol& s = p.symbols(i);
+    const std::string sfield = Index(field + ".symbols", i);
+    // Kernel function names run longer than metric names ("x.cold.constprop.0 [module]").
+    if (s.name().empty()) return Invalid(sfield + ".name", "required");
+    RETURN_IF_ERROR(CheckLength(s.name(), sfield + ".name", limits::kMaxPatternLength));
+    // Stored by (run, function).
+    if (!names.insert(s.name()).second) {
+      return Invalid(sfield + ".name", absl::StrCat("'", s.name(), "' appears more than once"));
+    }
+    if (s.self_samples() > s.total_samples() || s.total_samples() > p.kernel_samples()) {
+      return Invalid(sfield, absl::StrCat("needs self_samples <= total_samples <= kernel_samples (",
+                                          s.self_samples(), ", ", s.total_samples(), ", ",
+                                          p.kernel_samples(), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckRunResult(const v1::RunResult& result, const std::string& field) {
   RETURN_IF_ERROR(CheckEnum(result.state(), field + ".state", v1::RunState_IsValid,
                             /*required=*/true));
@@ -339,6 +373,7 @@ absl::Status CheckRunResult(const v1::RunResult& result, const std::string& fiel
     }
   }
   RETURN_IF_ERROR(CheckHost(result.host(), field + ".host", /*required=*/false));
+  RETURN_IF_ERROR(CheckProfile(result.profile(), field + ".profile"));
   if (!std::isfinite(result.timer_overhead_ns()) || result.timer_overhead_ns() < 0) {
     return Invalid(field + ".timer_overhead_ns", "must be a finite number >= 0");
   }
@@ -371,6 +406,10 @@ absl::Status CheckInvocation(const v1::BenchmarkInvocation& inv, const std::stri
   RETURN_IF_ERROR(
       CheckAtMost(inv.repetitions(), field + ".repetitions", limits::kMaxRepetitions));
   RETURN_IF_ERROR(CheckAtMost(inv.warmup(), field + ".warmup", limits::kMaxWarmup));
+  RETURN_IF_ERROR(CheckAtMost(inv.trace_repetitions(), field + ".trace_repetitions",
+                              static_cast<uint32_t>(limits::kMaxTracingRepetitions)));
+  RETURN_IF_ERROR(CheckAtMost(inv.profile_repetitions(), field + ".profile_repetitions",
+                              limits::kMaxProfileRepetitions));
   return CheckAtMost(inv.timeout_seconds(), field + ".timeout_seconds",
                      limits::kMaxTimeoutSeconds);
 }

@@ -395,6 +395,23 @@ TEST(ReportResultTest, EachBoundNamesItsField) {
   EXPECT_INVALID(with([](auto& r) { r.mutable_result()->set_timer_overhead_ns(-1); }),
                  "result.timer_overhead_ns");
   EXPECT_INVALID(with([](auto& r) { r.mutable_result()->set_warmup(101); }), "result.warmup");
+  EXPECT_INVALID(with([](auto& r) {
+                   v1::KernelProfile* p = r.mutable_result()->mutable_profile();
+                   p->set_samples(10);
+                   p->set_kernel_samples(11);
+                 }),
+                 "result.profile.kernel_samples");
+  EXPECT_INVALID(with([](auto& r) {
+                   v1::KernelProfile* p = r.mutable_result()->mutable_profile();
+                   p->set_samples(10);
+                   p->set_kernel_samples(10);
+                   for (int i = 0; i < 65; ++i) {
+                     p->add_symbols()->set_name(absl::StrCat("f", i));
+                   }
+                 }),
+                 "result.profile.symbols");
+  EXPECT_INVALID(with([](auto& r) { r.mutable_result()->mutable_profile()->add_symbols(); }),
+                 "result.profile.symbols[0].name");
 }
 
 TEST(ReportResultTest, HistogramBucketsAreBoundedAcrossTheResult) {
@@ -485,6 +502,10 @@ TEST(SubmitCampaignTest, EachBoundNamesItsField) {
                  "spec.suite[0].warmup");
   EXPECT_INVALID(with([](auto& s) { s.mutable_suite(0)->set_timeout_seconds(86401); }),
                  "spec.suite[0].timeout_seconds");
+  EXPECT_INVALID(with([](auto& s) { s.mutable_suite(0)->set_trace_repetitions(101); }),
+                 "spec.suite[0].trace_repetitions");
+  EXPECT_INVALID(with([](auto& s) { s.mutable_suite(0)->set_profile_repetitions(101); }),
+                 "spec.suite[0].profile_repetitions");
   EXPECT_INVALID(with([](auto& s) {
                    (*s.mutable_suite(0)->mutable_params())["ratio"].set_double_value(std::nan(""));
                  }),
