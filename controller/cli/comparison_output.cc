@@ -1,5 +1,6 @@
 #include "controller/cli/comparison_output.h"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "controller/analysis/latency_quantiles.h"
 #include "controller/cli/results_table.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -81,15 +83,73 @@ std::string CsvRow(const v1::CompareResponse& response, const v1::MetricComparis
   return absl::StrJoin(row, ",");
 }
 
+// One quantile of a latency histogram in kCsvHeader's columns: metric "HISTOGRAM.pNN", not
+// tested (verdict "not_tested"), the per-side medians of the block values as a_median/b_median.
+std::string QuantileCsvRow(const v1::CompareResponse& response,
+                           const v1::DistributionComparison& d, const v1::QuantileComparison& q) {
+  const v1::CompareOptions& o = response.options();
+  const std::string unit = EnumTail(v1::ReplicationUnit_Name(response.replication_unit()),
+                                    "REPLICATION_UNIT_");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<std::string> row = {
+      CsvField(d.benchmark()),
+      "",
+      CsvField(absl::StrCat(d.histogram(), ".", analysis::QuantileName(q.quantile()))),
+      CsvField(d.unit()),
+      "lower_is_better",
+      "false",
+      absl::StrCat(q.baseline_blocks_size()),
+      absl::StrCat(d.baseline_blocks()),
+      Num(q.baseline()),
+      Num(nan),
+      Num(nan),
+      Num(nan),
+      absl::StrCat(q.candidate_blocks_size()),
+      absl::StrCat(d.candidate_blocks()),
+      Num(q.candidate()),
+      Num(nan),
+      Num(nan),
+      Num(nan),
+      Num(q.ratio()),
+      Num(q.ratio_lower()),
+      Num(q.ratio_upper()),
+      Num(o.confidence()),
+      Num((q.ratio() - 1) * 100),
+      Num(nan),
+      Num(nan),
+      Num(q.p_value()),
+      Num(nan),
+      Num(o.fdr_level()),
+      Num(o.min_effect()),
+      "not_tested",
+      "false",
+      "false",
+      "0",
+      unit,
+      CsvField(d.reason()),
+  };
+  return absl::StrJoin(row, ",");
+}
+
+// Every row of `response`: its metrics, then its histograms' quantiles.
+std::vector<std::string> CsvRows(const v1::CompareResponse& response) {
+  std::vector<std::string> rows;
+  for (const v1::MetricComparison& m : response.metrics()) rows.push_back(CsvRow(response, m));
+  for (const v1::DistributionComparison& d : response.distributions()) {
+    for (const v1::QuantileComparison& q : d.quantiles()) {
+      rows.push_back(QuantileCsvRow(response, d, q));
+    }
+  }
+  return rows;
+}
+
 }  // namespace
 
 std::string FormatComparisonJson(const v1::CompareResponse& response) { return Json(response); }
 
 std::string FormatComparisonCsv(const v1::CompareResponse& response) {
   std::string out = absl::StrCat(kCsvHeader, "\n");
-  for (const v1::MetricComparison& m : response.metrics()) {
-    absl::StrAppend(&out, CsvRow(response, m), "\n");
-  }
+  for (const std::string& row : CsvRows(response)) absl::StrAppend(&out, row, "\n");
   return out;
 }
 
@@ -100,8 +160,8 @@ std::string FormatKernelsJson(const v1::KernelsComparison& comparison) {
 std::string FormatKernelsCsv(const v1::KernelsComparison& comparison) {
   std::string out = absl::StrCat("candidate,", kCsvHeader, "\n");
   for (const v1::CandidateComparison& c : comparison.candidates()) {
-    for (const v1::MetricComparison& m : c.comparison().metrics()) {
-      absl::StrAppend(&out, CsvField(c.name()), ",", CsvRow(c.comparison(), m), "\n");
+    for (const std::string& row : CsvRows(c.comparison())) {
+      absl::StrAppend(&out, CsvField(c.name()), ",", row, "\n");
     }
   }
   return out;

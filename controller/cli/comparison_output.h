@@ -15,7 +15,9 @@ namespace faultline::controller::cli {
 // "NaN" as the proto3 JSON mapping writes non-finite doubles).
 std::string FormatComparisonJson(const v1::CompareResponse& response);
 
-// Header line, then one line per metric.
+// Header line, then one line per metric and one per latency histogram quantile (metric
+// "fault_latency_ns.p99", verdict "not_tested", a_median/b_median the medians of the block
+// values; statistics a quantile does not have are NaN).
 std::string FormatComparisonCsv(const v1::CompareResponse& response);
 
 // Several candidates against one baseline: the whole faultline.v1.KernelsComparison as JSON, and

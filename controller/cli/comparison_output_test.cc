@@ -126,6 +126,49 @@ TEST(ComparisonOutputTest, CsvHasEveryStatisticAndTheReason) {
   EXPECT_EQ(cell(missing, "reason"), "B: not measured");
 }
 
+TEST(ComparisonOutputTest, CsvHasARowPerHistogramQuantile) {
+  v1::CompareResponse r = Response();
+  v1::DistributionComparison* d = r.add_distributions();
+  d->set_benchmark("fault_anon");
+  d->set_histogram("fault_latency_ns");
+  d->set_unit("ns");
+  d->set_baseline_blocks(6);
+  d->set_candidate_blocks(6);
+  d->set_reason("");
+  for (double q : {0.5, 0.9, 0.99, 0.999}) {
+    v1::QuantileComparison* pq = d->add_quantiles();
+    pq->set_quantile(q);
+    pq->set_baseline(1000);
+    pq->set_candidate(1100);
+    pq->set_ratio(1.1);
+    pq->set_ratio_lower(1.05);
+    pq->set_ratio_upper(1.16);
+    pq->set_p_value(0.0022);
+    for (int b = 0; b < 6; ++b) pq->add_baseline_blocks(1000);
+  }
+  const std::string csv = FormatComparisonCsv(r);
+  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 1u + 2 + 4) << csv;
+  const std::vector<std::string> header = CsvFields(lines[0]);
+  const std::vector<std::string> p999 = CsvFields(lines[6]);
+  ASSERT_EQ(p999.size(), header.size()) << lines[6];
+  auto cell = [&](const std::string& name) {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return p999[i];
+    }
+    return std::string("(no column ") + name + ")";
+  };
+  EXPECT_EQ(cell("metric"), "fault_latency_ns.p99.9");
+  EXPECT_EQ(cell("tested"), "false");
+  EXPECT_EQ(cell("verdict"), "not_tested");
+  EXPECT_EQ(cell("a_blocks"), "6");
+  EXPECT_EQ(std::stod(cell("b_median")), 1100);
+  EXPECT_EQ(std::stod(cell("ratio_upper")), 1.16);
+  EXPECT_EQ(std::stod(cell("p")), 0.0022);
+  EXPECT_EQ(cell("q"), "nan");
+  EXPECT_EQ(cell("block_unit"), "boot");
+}
+
 v1::KernelsComparison Kernels() {
   v1::KernelsComparison k;
   k.set_baseline_name("kernel_label=stock");

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "controller/analysis/gate.h"
+#include "controller/analysis/latency_quantiles.h"
 #include "controller/analysis/report_text.h"
 #include "controller/cli/campaign_file.h"
 #include "controller/cli/change_points_output.h"
@@ -316,7 +317,8 @@ class Cli {
         text = absl::StrCat(ComparisonHeader(response, baseline.name, candidates[0].name),
                             faultline::controller::analysis::FormatComparisonTable(
                                 faultline::controller::service::SuiteComparisonFromProto(
-                                    response)));
+                                    response)),
+                            DistributionsText(response));
       }
       html = cli::RenderComparisonHtml(response, baseline.name, candidates[0].name);
     } else {
@@ -336,6 +338,10 @@ class Cli {
           }
         }
         absl::StrAppend(&text, faultline::controller::analysis::FormatKernelsTable(names, suites));
+        for (int i = 0; i < kernels.candidates_size(); ++i) {
+          const std::string d = DistributionsText(kernels.candidates(i).comparison());
+          if (!d.empty()) absl::StrAppend(&text, "\nB", i + 1, " against A:", d);
+        }
       }
       html = cli::RenderKernelsHtml(kernels);
     }
@@ -422,7 +428,8 @@ class Cli {
         ComparisonHeader(response.comparison(), absl::GetFlag(FLAGS_baseline),
                          Candidates()[0]),
         faultline::controller::analysis::FormatComparisonTable(
-            faultline::controller::service::SuiteComparisonFromProto(response.comparison())));
+            faultline::controller::service::SuiteComparisonFromProto(response.comparison())),
+        DistributionsText(response.comparison()));
     std::fwrite(table.data(), 1, table.size(), stdout);
     std::printf("\n");
     const std::string verdict = faultline::controller::analysis::FormatGateResult(
@@ -795,6 +802,17 @@ class Cli {
       return false;
     }
     return true;
+  }
+
+  // The latency distributions' table (analysis/latency_quantiles.h); "" when there are none.
+  static std::string DistributionsText(const v1::CompareResponse& r) {
+    std::vector<faultline::controller::analysis::LatencyDistribution> distributions;
+    for (const v1::DistributionComparison& d : r.distributions()) {
+      distributions.push_back(faultline::controller::service::DistributionFromProto(d));
+    }
+    return faultline::controller::analysis::FormatDistributionTable(
+        distributions, r.options().confidence(),
+        r.replication_unit() == v1::REPLICATION_UNIT_BOOT ? "boot" : "run");
   }
 
   static std::string ComparisonHeader(const v1::CompareResponse& r, const std::string& baseline,

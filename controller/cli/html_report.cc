@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -205,6 +206,103 @@ std::string Plot(const v1::MetricComparison& m, double min_effect, const std::st
   return svg;
 }
 
+// x of quantile q on the "nines" axis: -log10(1 - q), the maximum (q = 1) a quarter past p99.9.
+double Nines(double q) { return q >= 1 ? 3.25 : -std::log10(1 - q); }
+
+// Quantile curves of both sides (their histograms merged over all blocks) on a nines axis and a
+// log latency axis, with each block's p50/p90/p99/p99.9 as dots: the spread the intervals rest on.
+std::string QuantilePlot(const v1::DistributionComparison& d, const std::string& id) {
+  constexpr double kTop = 24, kPlotHeight = 180, kBottom = kTop + kPlotHeight;
+  constexpr double kQuantileHeight = kBottom + 44;
+  double lo = INFINITY, hi = 0;
+  auto extend = [&](double v) {
+    if (v > 0 && std::isfinite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  };
+  for (double v : d.baseline_curve()) extend(v);
+  for (double v : d.candidate_curve()) extend(v);
+  for (const v1::QuantileComparison& q : d.quantiles()) {
+    for (double v : q.baseline_blocks()) extend(v);
+    for (double v : q.candidate_blocks()) extend(v);
+  }
+  if (!(hi > 0)) lo = hi = 1;
+  const Scale x{0, 3.25, kLeft, kWidth - kRight};
+  const Scale ylog{std::log10(lo) - 0.05, std::log10(hi) + 0.05, kBottom, kTop};
+  auto y = [&](double v) { return ylog(std::log10(v)); };
+  const std::string title = absl::StrCat(d.benchmark(), " ", d.histogram(), ": quantiles");
+  std::string svg = absl::StrFormat(
+      "<figure class=\"fl-quantiles\" id=\"quantiles-%s\"><figcaption>%s</figcaption>"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+      "viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s\">",
+      id, HtmlEscape(title), kWidth, kQuantileHeight, kWidth, kQuantileHeight, HtmlEscape(title));
+  // Axes: nines below, latency (log) on the left.
+  absl::StrAppendFormat(&svg,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>"
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>",
+                        kLeft, kBottom, kWidth - kRight, kBottom, kLeft, kTop, kLeft, kBottom);
+  const std::pair<double, const char*> ticks[] = {
+      {0, "min"}, {0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}, {0.999, "p99.9"}, {1, "max"}};
+  for (const auto& [q, label] : ticks) {
+    absl::StrAppendFormat(&svg,
+                          "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                          "stroke=\"#ddd\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
+                          "text-anchor=\"middle\">%s</text>",
+                          x(Nines(q)), kTop, x(Nines(q)), kBottom, x(Nines(q)), kBottom + 14,
+                          label);
+  }
+  for (int i = 0; i <= 3; ++i) {
+    const double v = std::pow(10.0, std::log10(lo) + (std::log10(hi) - std::log10(lo)) * i / 3);
+    absl::StrAppendFormat(&svg,
+                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
+                          "text-anchor=\"end\">%s</text>",
+                          kLeft - 4, y(v) + 4, Num(v));
+  }
+  absl::StrAppendFormat(&svg, "<text x=\"4\" y=\"%.1f\" font-size=\"11\">%s (log)</text>",
+                        kTop - 8, HtmlEscape(d.unit()));
+  struct Side {
+    const char* label;
+    const google::protobuf::RepeatedField<double>* curve;
+    bool baseline;
+    const char* colour;
+  };
+  const Side sides[2] = {{"baseline (A)", &d.baseline_curve(), true, "#1f77b4"},
+                         {"candidate (B)", &d.candidate_curve(), false, "#d62728"}};
+  for (int s = 0; s < 2; ++s) {
+    std::string points;
+    for (int i = 0; i < sides[s].curve->size() && i < d.curve_quantiles_size(); ++i) {
+      const double v = sides[s].curve->Get(i);
+      if (!(v > 0)) continue;
+      absl::StrAppendFormat(&points, "%s%.1f,%.1f", points.empty() ? "" : " ",
+                            x(Nines(d.curve_quantiles(i))), y(v));
+    }
+    if (!points.empty()) {
+      absl::StrAppendFormat(&svg,
+                            "<polyline class=\"fl-curve\" points=\"%s\" fill=\"none\" "
+                            "stroke=\"%s\" stroke-width=\"2\"/>",
+                            points, sides[s].colour);
+    }
+    for (const v1::QuantileComparison& q : d.quantiles()) {
+      const auto& blocks = sides[s].baseline ? q.baseline_blocks() : q.candidate_blocks();
+      int i = 0;
+      for (double v : blocks) {
+        if (!(v > 0)) continue;
+        const double jitter = ((i++ * 37) % 17 - 8) * 0.8 + (sides[s].baseline ? -5 : 5);
+        absl::StrAppendFormat(&svg,
+                              "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\" "
+                              "fill-opacity=\"0.6\"/>",
+                              x(Nines(q.quantile())) + jitter, y(v), sides[s].colour);
+      }
+    }
+    absl::StrAppendFormat(&svg,
+                          "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"%s\">%s</text>",
+                          kLeft + 10 + s * 120, kBottom + 34, sides[s].colour, sides[s].label);
+  }
+  svg += "</svg></figure>\n";
+  return svg;
+}
+
 }  // namespace
 
 std::string HtmlEscape(const std::string& text) {
@@ -296,6 +394,31 @@ std::string PairSection(const v1::CompareResponse& response, const std::string& 
   int plots = 0;
   for (const v1::MetricComparison& m : response.metrics()) {
     html += Plot(m, min_effect, absl::StrCat(id_prefix, plots++));
+  }
+  if (response.distributions().empty()) return html;
+  absl::StrAppend(
+      &html, "<h3>Latency distributions</h3>\n<p>Each ", unit.substr(0, unit.size() - 1),
+      "'s histograms merged, one value per ", unit.substr(0, unit.size() - 1),
+      " and quantile; reported with intervals, not tested.</p>\n"
+      "<table class=\"fl-distributions\"><tr><th>benchmark</th><th>histogram</th>"
+      "<th>quantile</th><th>unit</th><th>A</th><th>B</th><th>B/A</th><th>interval</th><th>p</th>"
+      "<th>", unit, " A/B</th><th>note</th></tr>\n");
+  for (const v1::DistributionComparison& d : response.distributions()) {
+    for (const v1::QuantileComparison& q : d.quantiles()) {
+      absl::StrAppend(&html, "<tr><td>", HtmlEscape(d.benchmark()), "</td><td>",
+                      HtmlEscape(d.histogram()), "</td><td>",
+                      absl::StrFormat("p%g", q.quantile() * 100), "</td><td>",
+                      HtmlEscape(d.unit()), "</td><td>", Num(q.baseline()), "</td><td>",
+                      Num(q.candidate()), "</td><td>", Num(q.ratio()), "</td><td>[",
+                      Num(q.ratio_lower()), ", ", Num(q.ratio_upper()), "]</td><td>",
+                      Num(q.p_value()), "</td><td>", d.baseline_blocks(), "/",
+                      d.candidate_blocks(), "</td><td>", HtmlEscape(d.reason()), "</td></tr>\n");
+    }
+  }
+  html += "</table>\n";
+  int curves = 0;
+  for (const v1::DistributionComparison& d : response.distributions()) {
+    html += QuantilePlot(d, absl::StrCat(id_prefix, curves++));
   }
   return html;
 }

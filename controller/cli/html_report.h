@@ -4,7 +4,9 @@
 // and reason) and, for every metric, one inline SVG figure (class "fl-plot") with both kernels'
 // repetitions as a strip plot, each block's median as a ring (class "fl-block") when blocks hold
 // several repetitions, the median of the block medians as a bar, and the ratio B/A with its
-// confidence interval against 1 and the minimum-effect band.
+// confidence interval against 1 and the minimum-effect band. Latency histograms get a table of
+// their quantiles (class "fl-distributions") and one figure each (class "fl-quantiles"): both
+// sides' quantile curves (class "fl-curve") on a nines axis, with every block's p50/p90/p99/p99.9.
 #ifndef FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_
 #define FAULTLINE_CONTROLLER_CLI_HTML_REPORT_H_
 

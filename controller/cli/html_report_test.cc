@@ -112,5 +112,61 @@ TEST(HtmlReportTest, SeveralKernelsHaveAColumnEachAndEveryPairPlotted) {
   EXPECT_THAT(html, Not(HasSubstr("href=")));
 }
 
+v1::DistributionComparison Distribution(int blocks) {
+  v1::DistributionComparison d;
+  d.set_benchmark("fault_anon");
+  d.set_histogram("fault_latency_ns");
+  d.set_unit("ns");
+  d.set_baseline_blocks(blocks);
+  d.set_candidate_blocks(blocks);
+  for (double q : {0.5, 0.9, 0.99, 0.999}) {
+    v1::QuantileComparison* pq = d.add_quantiles();
+    pq->set_quantile(q);
+    pq->set_baseline(1000 / (1 - q));
+    pq->set_candidate(1100 / (1 - q));
+    pq->set_ratio(1.1);
+    pq->set_ratio_lower(1.05);
+    pq->set_ratio_upper(1.15);
+    pq->set_p_value(0.008);
+    for (int b = 0; b < blocks; ++b) {
+      pq->add_baseline_blocks(1000 / (1 - q) + b);
+      pq->add_candidate_blocks(1100 / (1 - q) + b);
+    }
+  }
+  for (int i = 0; i <= 24; ++i) {
+    const double q = 1 - std::pow(10.0, -i / 8.0);
+    d.add_curve_quantiles(q);
+    d.add_baseline_curve(1000 / (1 - q + 0.0005));
+    d.add_candidate_curve(1100 / (1 - q + 0.0005));
+  }
+  return d;
+}
+
+TEST(HtmlReportTest, LatencyDistributionsHaveATableAndQuantileCurves) {
+  v1::CompareResponse r;
+  r.set_replication_unit(v1::REPLICATION_UNIT_BOOT);
+  *r.add_metrics() = Metric("ns_per_fault", v1::VERDICT_REGRESSION, 1.1);
+  *r.add_distributions() = Distribution(5);
+  v1::DistributionComparison fork = Distribution(1);
+  fork.set_benchmark("fork_mapped");
+  fork.set_histogram("fork_latency_ns");
+  fork.set_reason("A: 1 boot; B: 1 boot; intervals need at least 2 boots per side");
+  fork.clear_candidate_curve();
+  *r.add_distributions() = fork;
+  const std::string html = RenderComparisonHtml(r, "a", "b");
+  EXPECT_EQ(Count(html, "class=\"fl-distributions\""), 1);
+  EXPECT_THAT(html, HasSubstr("Each boot's histograms merged, one value per boot and quantile"));
+  EXPECT_THAT(html, HasSubstr("<th>boots A/B</th>"));
+  EXPECT_THAT(html, HasSubstr("<td>p99.9</td>"));
+  EXPECT_THAT(html, HasSubstr("intervals need at least 2 boots per side"));
+  EXPECT_EQ(Count(html, "class=\"fl-quantiles\""), 2);
+  // Two curves for fault_anon, one for fork_mapped (its candidate recorded nothing).
+  EXPECT_EQ(Count(html, "class=\"fl-curve\""), 3);
+  EXPECT_EQ(Count(html, "<svg"), 3);
+  // Every block's value at each of the four quantiles, per side: 5 * 4 * 2 + 1 * 4 * 2.
+  EXPECT_EQ(Count(html, "r=\"2.5\""), 40 + 8);
+  EXPECT_THAT(html, Not(HasSubstr("nan")));
+}
+
 }  // namespace
 }  // namespace faultline::controller::cli

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "controller/runs/latency_distributions.h"
 #include "controller/runs/metric_direction.h"
 #include "controller/scheduling/glob.h"
 #include "controller/scheduling/param_validation.h"
@@ -46,10 +47,6 @@ std::string BootKey(const store::StoredRunRecord& run) {
   return absl::StrCat(run.agent_id, "/", boot);
 }
 
-std::string BlockKey(const store::StoredRunRecord& run, ReplicationUnit unit) {
-  if (unit == ReplicationUnit::kBoot) return BootKey(run);
-  return absl::StrCat("run:", run.run_id);
-}
 
 // Distinct (agent, boot) of the runs that carry a boot_id.
 std::set<std::string> Boots(const std::vector<store::StoredRunRecord>& runs) {
@@ -61,6 +58,11 @@ std::set<std::string> Boots(const std::vector<store::StoredRunRecord>& runs) {
 }
 
 }  // namespace
+
+std::string BlockKeyOf(const store::StoredRunRecord& run, ReplicationUnit unit) {
+  if (unit == ReplicationUnit::kBoot) return BootKey(run);
+  return absl::StrCat("run:", run.run_id);
+}
 
 std::string BlockUnitName(ReplicationUnit unit) {
   return unit == ReplicationUnit::kBoot ? "boot" : "run";
@@ -192,7 +194,7 @@ absl::StatusOr<KernelComparison> CollectComparison(
       std::map<std::string, v1::ParamValue> params = ParamsOf(r);
       const std::string canonical = CanonicalParams(params);
       param_sets[r.benchmark()].insert(canonical);
-      const std::string block_key = BlockKey(run, unit);
+      const std::string block_key = BlockKeyOf(run, unit);
       for (const v1::Repetition* rep : v1::AllRepetitions(r)) {
         for (const v1::MetricValue& m : rep->metrics()) {
           Accumulator& a = acc[{r.benchmark(), canonical, m.name()}];
@@ -289,6 +291,11 @@ absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSe
   absl::StatusOr<analysis::SuiteComparison> suite = analysis::CompareSuite(inputs, blocked);
   if (!suite.ok()) return suite.status();
   comparison->suite = std::move(*suite);
+  // Named metrics were asked for; histograms are not among them.
+  if (metric_globs.empty()) {
+    comparison->distributions =
+        CompareLatencyDistributions(*a, *b, *comparison, blocked.confidence);
+  }
   return comparison;
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "controller/analysis/compare.h"
+#include "controller/analysis/latency_quantiles.h"
 #include "controller/store/store.h"
 #include "proto/faultline/v1/benchmark.pb.h"
 
@@ -73,6 +74,8 @@ struct KernelComparison {
   std::vector<std::string> baseline_kernel_labels;
   std::vector<std::string> candidate_kernel_labels;
   std::vector<std::string> warnings;
+  // Latency histograms per quantile (latency_distributions.h); reported, not tested.
+  std::vector<analysis::LatencyDistribution> distributions;
 };
 
 // The metric inputs of a comparison of two sets of runs (ordered by benchmark display name,
@@ -84,6 +87,10 @@ absl::StatusOr<KernelComparison> CollectComparison(
     const std::vector<store::StoredRunRecord>& baseline,
     const std::vector<store::StoredRunRecord>& candidate,
     ReplicationUnit unit = ReplicationUnit::kAuto);
+
+// The block `run` belongs to with `unit` (kRun or kBoot): its run, or its agent's boot
+// (agent_id + HostFingerprint.boot_id; a run without a boot id is its own block).
+std::string BlockKeyOf(const store::StoredRunRecord& run, ReplicationUnit unit);
 
 // "run" or "boot": what one block is, for reasons and reports.
 std::string BlockUnitName(ReplicationUnit unit);

@@ -145,6 +145,61 @@ analysis::MetricComparison MetricComparisonFromProto(const v1::MetricComparison&
   return out;
 }
 
+void DistributionToProto(const analysis::LatencyDistribution& in, v1::DistributionComparison* out) {
+  out->set_benchmark(in.benchmark);
+  out->set_histogram(in.histogram);
+  out->set_unit(in.unit);
+  out->set_baseline_blocks(static_cast<uint32_t>(in.baseline_blocks));
+  out->set_candidate_blocks(static_cast<uint32_t>(in.candidate_blocks));
+  out->set_baseline_values(in.baseline_values);
+  out->set_candidate_values(in.candidate_values);
+  for (const analysis::QuantileComparison& q : in.quantiles) {
+    v1::QuantileComparison* pq = out->add_quantiles();
+    pq->set_quantile(q.quantile);
+    pq->set_baseline(q.baseline);
+    pq->set_candidate(q.candidate);
+    pq->set_ratio(q.ratio);
+    pq->set_ratio_lower(q.ratio_lower);
+    pq->set_ratio_upper(q.ratio_upper);
+    pq->set_p_value(q.p_value);
+    pq->mutable_baseline_blocks()->Add(q.baseline_blocks.begin(), q.baseline_blocks.end());
+    pq->mutable_candidate_blocks()->Add(q.candidate_blocks.begin(), q.candidate_blocks.end());
+  }
+  out->mutable_curve_quantiles()->Add(in.curve_quantiles.begin(), in.curve_quantiles.end());
+  out->mutable_baseline_curve()->Add(in.baseline_curve.begin(), in.baseline_curve.end());
+  out->mutable_candidate_curve()->Add(in.candidate_curve.begin(), in.candidate_curve.end());
+  out->set_reason(in.reason);
+}
+
+analysis::LatencyDistribution DistributionFromProto(const v1::DistributionComparison& in) {
+  analysis::LatencyDistribution out;
+  out.benchmark = in.benchmark();
+  out.histogram = in.histogram();
+  out.unit = in.unit();
+  out.baseline_blocks = static_cast<int>(in.baseline_blocks());
+  out.candidate_blocks = static_cast<int>(in.candidate_blocks());
+  out.baseline_values = in.baseline_values();
+  out.candidate_values = in.candidate_values();
+  for (const v1::QuantileComparison& pq : in.quantiles()) {
+    analysis::QuantileComparison q;
+    q.quantile = pq.quantile();
+    q.baseline = pq.baseline();
+    q.candidate = pq.candidate();
+    q.ratio = pq.ratio();
+    q.ratio_lower = pq.ratio_lower();
+    q.ratio_upper = pq.ratio_upper();
+    q.p_value = pq.p_value();
+    q.baseline_blocks.assign(pq.baseline_blocks().begin(), pq.baseline_blocks().end());
+    q.candidate_blocks.assign(pq.candidate_blocks().begin(), pq.candidate_blocks().end());
+    out.quantiles.push_back(std::move(q));
+  }
+  out.curve_quantiles.assign(in.curve_quantiles().begin(), in.curve_quantiles().end());
+  out.baseline_curve.assign(in.baseline_curve().begin(), in.baseline_curve().end());
+  out.candidate_curve.assign(in.candidate_curve().begin(), in.candidate_curve().end());
+  out.reason = in.reason();
+  return out;
+}
+
 analysis::SuiteComparison SuiteComparisonFromProto(const v1::CompareResponse& response) {
   analysis::SuiteComparison out;
   out.options = CompareOptionsFromProto(response.options());

@@ -6,6 +6,7 @@
 
 #include "controller/analysis/compare.h"
 #include "controller/analysis/gate.h"
+#include "controller/analysis/latency_quantiles.h"
 #include "proto/faultline/v1/analysis.pb.h"
 
 namespace faultline::controller::service {
@@ -22,6 +23,9 @@ analysis::GateOutcome GateOutcomeFromProto(v1::GateOutcome outcome);
 // The statistics fields only (samples, params and agents are the caller's).
 void MetricComparisonToProto(const analysis::MetricComparison& in, v1::MetricComparison* out);
 analysis::MetricComparison MetricComparisonFromProto(const v1::MetricComparison& in);
+
+void DistributionToProto(const analysis::LatencyDistribution& in, v1::DistributionComparison* out);
+analysis::LatencyDistribution DistributionFromProto(const v1::DistributionComparison& in);
 
 analysis::SuiteComparison SuiteComparisonFromProto(const v1::CompareResponse& response);
 void GateRulesToProto(const analysis::GateResult& result, v1::GateResponse* out);

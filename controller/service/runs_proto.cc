@@ -76,6 +76,9 @@ v1::CompareResponse CompareResponseToProto(const runs::KernelComparison& c) {
   out.set_replication_unit(c.replication_unit == runs::ReplicationUnit::kBoot
                                ? v1::REPLICATION_UNIT_BOOT
                                : v1::REPLICATION_UNIT_RUN);
+  for (const analysis::LatencyDistribution& d : c.distributions) {
+    DistributionToProto(d, out.add_distributions());
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 // each side is one block, and `faultlinectl compare` must say so instead of a verdict, in the
 // table and in the JSON (parsed here) alike.
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -83,11 +84,28 @@ targets { name: "b" kernel_label: "stock/b" }
     for (uint32_t block : m.baseline_sample_blocks()) EXPECT_EQ(block, 0u);
   }
   EXPECT_GT(tested, 0);
+  // The latency histograms: one block a side is no interval either, whatever the fault count.
+  ASSERT_FALSE(response.distributions().empty());
+  for (const v1::DistributionComparison& d : response.distributions()) {
+    EXPECT_EQ(d.baseline_blocks(), 1u) << d.histogram();
+    EXPECT_EQ(d.reason(), "A: 1 run; B: 1 run; intervals need at least 2 runs per side")
+        << d.histogram();
+    for (const v1::QuantileComparison& q : d.quantiles()) {
+      EXPECT_TRUE(std::isnan(q.ratio())) << d.histogram() << " " << q.quantile();
+      EXPECT_GT(q.baseline(), 0) << d.histogram() << " " << q.quantile();
+    }
+  }
+  EXPECT_THAT(table.output, HasSubstr("latency distributions: each run's histograms merged"));
 
   // The same numbers as CSV: a header and one row per metric.
   testing::CommandResult csv = fleet.Ctl({"compare", a, b, "--format=csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.errors;
-  EXPECT_EQ(std::count(csv.output.begin(), csv.output.end(), '\n'), response.metrics_size() + 1);
+  int quantile_rows = 0;
+  for (const v1::DistributionComparison& d : response.distributions()) {
+    quantile_rows += d.quantiles_size();
+  }
+  EXPECT_EQ(std::count(csv.output.begin(), csv.output.end(), '\n'),
+            response.metrics_size() + quantile_rows + 1);
   EXPECT_THAT(csv.output, HasSubstr("needs at least 5 runs per side"));
 
   // A format that does not exist is refused, naming the flag.

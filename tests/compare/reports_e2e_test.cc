@@ -4,6 +4,9 @@
 // (one column per candidate), `compare` with --candidate twice over the stored runs, and
 // `changepoints` over the stored history.
 #include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -86,6 +89,40 @@ TEST(ReportsE2eTest, RunCompareKernelsAndChangePoints) {
   EXPECT_NE(ns->verdict(), v1::VERDICT_UNSPECIFIED);
   EXPECT_FALSE(ns->reason().empty());
   EXPECT_EQ(Campaigns(fleet), 1);
+  // fault_anon's latency histogram per quantile, five runs a side as blocks: intervals.
+  ASSERT_EQ(response.distributions_size(), 1) << pair.output;
+  const v1::DistributionComparison& latency = response.distributions(0);
+  EXPECT_EQ(latency.histogram(), "fault_latency_ns");
+  EXPECT_EQ(latency.unit(), "ns");
+  EXPECT_EQ(latency.baseline_blocks(), 5u);
+  EXPECT_EQ(latency.candidate_blocks(), 5u);
+  // 4 MiB of 4 KiB pages, 4 passes, 5 repetitions.
+  EXPECT_EQ(latency.baseline_values(), 1024u * 4 * 5);
+  EXPECT_EQ(latency.reason(), "");
+  ASSERT_EQ(latency.quantiles_size(), 4);
+  double previous = 0;
+  for (const v1::QuantileComparison& q : latency.quantiles()) {
+    EXPECT_EQ(q.baseline_blocks_size(), 5) << q.quantile();
+    EXPECT_GE(q.baseline(), previous) << q.quantile();
+    previous = q.baseline();
+    EXPECT_TRUE(std::isfinite(q.ratio())) << q.quantile();
+    EXPECT_LE(q.ratio_lower(), q.ratio()) << q.quantile();
+    EXPECT_GE(q.ratio_upper(), q.ratio()) << q.quantile();
+    EXPECT_TRUE(q.p_value() > 0 && q.p_value() <= 1) << q.quantile();
+  }
+  EXPECT_EQ(latency.baseline_curve_size(), latency.curve_quantiles_size());
+  // The same comparison as a table and an HTML page, from the stored runs.
+  const std::string html = fleet.dir() + "/pair.html";
+  testing::CommandResult pair_table = fleet.Ctl(
+      {"compare", "--baseline=campaign=c-000001,target=stock",
+       "--candidate=campaign=c-000001,target=patched/x", "--html=" + html});
+  ASSERT_EQ(pair_table.exit_code, 0) << pair_table.errors;
+  EXPECT_THAT(pair_table.output, HasSubstr("latency distributions: each run's histograms merged"));
+  EXPECT_THAT(pair_table.output, HasSubstr("fault_latency_ns  p99.9"));
+  std::ifstream page(html);
+  const std::string page_text((std::istreambuf_iterator<char>(page)),
+                              std::istreambuf_iterator<char>());
+  EXPECT_THAT(page_text, HasSubstr("class=\"fl-quantiles\""));
 
   // Three kernels: a KernelsComparison, one candidate per further --on.
   testing::CommandResult three = fleet.Ctl(

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/analysis/compare.h"
+#include "controller/analysis/latency_quantiles.h"
 #include "controller/cli/html_report.h"
 #include "controller/service/analysis_proto.h"
 #include "gmock/gmock.h"
@@ -126,6 +127,64 @@ TEST(HtmlReportBrowserTest, LoadsWithoutErrorsWithOnePlotPerMetric) {
   EXPECT_EQ(Count(browser.dom, "<circle"), metrics * (2 * 12 + 2 * 6 + 1));
   EXPECT_THAT(browser.dom, HasSubstr("patched/&lt;v3&gt;"));
   // No console errors, uncaught exceptions or blocked loads.
+  EXPECT_THAT(browser.log, Not(HasSubstr("Uncaught")));
+  EXPECT_THAT(browser.log, Not(HasSubstr(":CONSOLE(")));
+  EXPECT_THAT(browser.log, Not(HasSubstr("net::ERR_")));
+}
+
+// A latency histogram's distribution through the real block statistics: 6 blocks a side, B's
+// tail 10% longer.
+v1::DistributionComparison Distribution() {
+  controller::analysis::LatencyDistribution d;
+  d.benchmark = "fault_anon";
+  d.histogram = "fault_latency_ns";
+  d.unit = "ns";
+  d.baseline_blocks = d.candidate_blocks = 6;
+  d.curve_quantiles = controller::analysis::CurveQuantiles();
+  for (double q : d.curve_quantiles) {
+    d.baseline_curve.push_back(1000 + 30000 * q * q * q);
+    d.candidate_curve.push_back(1000 + 33000 * q * q * q);
+  }
+  for (double quantile : controller::analysis::kReportedQuantiles) {
+    controller::analysis::QuantileComparison q;
+    q.quantile = quantile;
+    for (int b = 0; b < 6; ++b) {
+      q.baseline_blocks.push_back((1000 + 30000 * quantile * quantile * quantile) * (1 + b / 100.0));
+      q.candidate_blocks.push_back((1000 + 33000 * quantile * quantile * quantile) * (1 + b / 90.0));
+    }
+    controller::analysis::CompareQuantileBlocks(0.95, "run", &q);
+    d.quantiles.push_back(q);
+  }
+  v1::DistributionComparison out;
+  controller::service::DistributionToProto(d, &out);
+  return out;
+}
+
+TEST(HtmlReportBrowserTest, SeveralKernelsAndQuantileCurvesLoadWithoutErrors) {
+  ASSERT_EQ(access(kChromium, X_OK), 0)
+      << kChromium << " is missing: run bazel/install_deps.sh --test (installs chromium)";
+  v1::KernelsComparison kernels;
+  kernels.set_baseline_name("kernel_label=stock");
+  for (const char* name : {"kernel_label=patched/v2", "kernel_label=patched/v3"}) {
+    v1::CandidateComparison* c = kernels.add_candidates();
+    c->set_name(name);
+    *c->mutable_comparison() = Comparison();
+    *c->mutable_comparison()->add_distributions() = Distribution();
+  }
+  const int metrics = kernels.candidates(0).comparison().metrics_size();
+  const std::string dir = testing::MakeTempDir("html-kernels");
+  const std::string path = dir + "/kernels.html";
+  std::ofstream(path) << controller::cli::RenderKernelsHtml(kernels);
+  BrowserResult browser = LoadInChromium(path, dir);
+  ASSERT_EQ(browser.exit_code, 0) << browser.log;
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-kernels\""), 1);
+  // Every pair's metrics plotted, and each pair's histogram as two quantile curves.
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-plot\""), 2 * metrics) << browser.dom;
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-quantiles\""), 2);
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-curve\""), 4);
+  EXPECT_EQ(Count(browser.dom, "<svg"), 2 * metrics + 2);
+  EXPECT_EQ(Count(browser.dom, "class=\"fl-distributions\""), 2);
+  EXPECT_THAT(browser.dom, Not(HasSubstr("NaN")));
   EXPECT_THAT(browser.log, Not(HasSubstr("Uncaught")));
   EXPECT_THAT(browser.log, Not(HasSubstr(":CONSOLE(")));
   EXPECT_THAT(browser.log, Not(HasSubstr("net::ERR_")));
