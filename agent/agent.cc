@@ -74,23 +74,6 @@ bool IsPermanent(grpc::StatusCode code) {
 
 }  // namespace
 
-absl::Status ValidateAgentId(const std::string& agent_id) {
-  if (agent_id.empty() || agent_id.size() > 128) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("agent_id: must be 1..128 characters, got ", agent_id.size()));
-  }
-  for (char c : agent_id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == ':' || c == '-';
-    if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "agent_id: \"", agent_id, "\" contains '", std::string(1, c),
-          "'; allowed are A-Z a-z 0-9 . _ : -"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 Agent::Agent(AgentOptions options, std::unique_ptr<v1::AgentService::StubInterface> stub)
     : options_(std::move(options)),
       stub_(std::move(stub)),
@@ -288,7 +271,10 @@ void Agent::HeartbeatLoop() {
 }
 
 absl::Status Agent::Run() {
-  if (absl::Status status = ValidateAgentId(options_.agent_id); !status.ok()) return status;
+  if (absl::Status status = controller::validation::ValidateAgentId(options_.agent_id, "agent_id");
+      !status.ok()) {
+    return status;
+  }
   if (options_.poll_wait_seconds < 1 || options_.poll_wait_seconds > 60) {
     return absl::InvalidArgumentError(absl::StrCat("poll_wait_seconds: must be 1..60, got ",
                                                    options_.poll_wait_seconds));

@@ -67,9 +67,6 @@ struct AgentOptions {
   std::function<std::unique_ptr<v1::AgentService::StubInterface>()> fresh_stub;
 };
 
-// Checks an agent id against the API's rule: 1..128 characters of [A-Za-z0-9._:-].
-absl::Status ValidateAgentId(const std::string& agent_id);
-
 class Agent {
  public:
   Agent(AgentOptions options, std::unique_ptr<v1::AgentService::StubInterface> stub);

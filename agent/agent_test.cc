@@ -517,14 +517,5 @@ TEST_F(AgentTest, DrainInterruptsLongPoll) {
   EXPECT_EQ(agent.jobs_handled(), 0);
 }
 
-TEST(ValidateAgentIdTest, ChecksLengthAndCharacters) {
-  EXPECT_TRUE(ValidateAgentId("host-1.lab:a_b").ok());
-  EXPECT_EQ(ValidateAgentId("").code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ValidateAgentId(std::string(129, 'a')).code(), absl::StatusCode::kInvalidArgument);
-  absl::Status bad = ValidateAgentId("host 1");
-  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.message().find("agent_id"), std::string::npos);
-}
-
 }  // namespace
 }  // namespace faultline::agent

@@ -29,6 +29,7 @@
 #include "agent/metrics/metrics_endpoint_flags.h"
 #include "agent/metrics/metrics_exposer.h"
 #include "controller/security/client_flags.h"
+#include "controller/validation/request_validation.h"
 #include "grpcpp/grpcpp.h"
 
 ABSL_FLAG(std::string, controller, "127.0.0.1:7070", "Controller address, host:port.");
@@ -144,7 +145,9 @@ int AgentMain(int argc, char** argv) {
   const int wait = absl::GetFlag(FLAGS_poll_wait_seconds);
   if (wait < 1 || wait > 60) return Fail("--poll_wait_seconds: must be 1..60");
   options.poll_wait_seconds = static_cast<uint32_t>(wait);
-  if (absl::Status status = ValidateAgentId(options.agent_id); !status.ok()) {
+  if (absl::Status status =
+          controller::validation::ValidateAgentId(options.agent_id, "--agent_id");
+      !status.ok()) {
     return Fail(status.ToString());
   }
 

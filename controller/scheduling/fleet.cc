@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "controller/validation/request_validation.h"
 
 namespace faultline::controller::scheduling {
 namespace {
@@ -34,20 +35,6 @@ absl::Status ValidateCatalog(const std::vector<v1::BenchmarkSpec>& catalog) {
 }
 
 }  // namespace
-
-absl::Status ValidateAgentId(const std::string& agent_id, const std::string& field) {
-  if (agent_id.empty() || agent_id.size() > 128) {
-    return Invalid(field, "must be 1..128 characters");
-  }
-  for (char c : agent_id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != ':' && c != '-') {
-      return Invalid(field, absl::StrCat("character '", std::string(1, c),
-                                         "' is not allowed (use [A-Za-z0-9._:-])"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 Fleet::Fleet(store::Store* store, Options options, Clock clock, std::function<void()> on_change)
     : store_(store), options_(options), clock_(std::move(clock)), on_change_(std::move(on_change)) {
@@ -92,7 +79,7 @@ absl::Status Fleet::FlushHeartbeats() {
 }
 
 absl::Status Fleet::Register(store::AgentRecord agent) {
-  if (absl::Status s = ValidateAgentId(agent.agent_id, "agent_id"); !s.ok()) return s;
+  if (absl::Status s = validation::ValidateAgentId(agent.agent_id, "agent_id"); !s.ok()) return s;
   if (!v1::Arch_IsValid(agent.host.arch()) || agent.host.arch() == v1::ARCH_UNSPECIFIED) {
     return Invalid("host.arch", "must be a known architecture");
   }
@@ -115,7 +102,7 @@ absl::Status Fleet::Register(store::AgentRecord agent) {
 
 absl::StatusOr<bool> Fleet::Heartbeat(const std::string& agent_id, int state,
                                       const std::string& job_id) {
-  if (absl::Status s = ValidateAgentId(agent_id, "agent_id"); !s.ok()) return s;
+  if (absl::Status s = validation::ValidateAgentId(agent_id, "agent_id"); !s.ok()) return s;
   if (!v1::AgentState_IsValid(state) || state == v1::AGENT_STATE_LOST) {
     return Invalid("state", absl::StrCat("agents may not report state ", state));
   }

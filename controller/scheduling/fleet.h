@@ -73,9 +73,6 @@ class Fleet {
   std::thread flusher_;
 };
 
-// 1..128 characters of [A-Za-z0-9._:-]; INVALID_ARGUMENT naming `field` otherwise.
-absl::Status ValidateAgentId(const std::string& agent_id, const std::string& field);
-
 }  // namespace faultline::controller::scheduling
 
 #endif  // FAULTLINE_CONTROLLER_SCHEDULING_FLEET_H_

@@ -468,6 +468,10 @@ absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field
   return CheckId(value, field, required, /*agent=*/false);
 }
 
+absl::Status ValidateAgentId(absl::string_view agent_id, absl::string_view field) {
+  return CheckAgentId(agent_id, field, /*required=*/true);
+}
+
 absl::Status ValidateRunResult(const v1::RunResult& result, const std::string& field) {
   return CheckRunResult(result, field);
 }

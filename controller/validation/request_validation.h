@@ -49,6 +49,10 @@ absl::Status ValidateGateRequest(const v1::GateRequest& request);
 
 // 1..kMaxIdentifierLength characters of [A-Za-z0-9._:@/-] (`required`), or that or empty.
 absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, bool required);
+// An agent id: 1..kMaxIdentifierLength characters of [A-Za-z0-9._:-]. The one check of it: the
+// agent runs it on its --agent_id before dialing, the services on every request, Fleet on what
+// it stores.
+absl::Status ValidateAgentId(absl::string_view agent_id, absl::string_view field);
 // INVALID_ARGUMENT naming the first string field under `field` (at any depth, in repeated
 // fields and maps too) that is not valid UTF-8, e.g. "spec.targets[0].kernel_label: not valid
 // UTF-8". Clients run it before sending: proto3 strings must be UTF-8, so the server cannot even

@@ -50,6 +50,17 @@ TEST(IdentifierTest, RefusesEmptyLongAndOddCharacters) {
   }
 }
 
+TEST(IdentifierTest, AgentIdsAreNarrower) {
+  EXPECT_TRUE(ValidateAgentId("host-1.lab:a_b", "agent_id").ok());
+  EXPECT_INVALID(ValidateAgentId("", "--agent_id"), "--agent_id");
+  EXPECT_INVALID(ValidateAgentId(std::string(limits::kMaxIdentifierLength + 1, 'a'), "agent_id"),
+                 "agent_id");
+  // Identifiers the controller makes may hold '@' and '/'; agent ids may not.
+  for (const char* id : {"host 1", "user@example", "c-1/j-2", "a*"}) {
+    EXPECT_INVALID(ValidateAgentId(id, "agent_id"), "agent_id");
+  }
+}
+
 // --- AgentService ---
 
 v1::RegisterRequest GoodRegister() {

@@ -134,7 +134,7 @@ void CheckRegister(const faultline::v1::RegisterRequest& request) {
   }
   if (status.ok()) {
     if (store.writes != 1) std::abort();
-    if (!faultline::controller::scheduling::ValidateAgentId(request.agent_id(), "agent_id").ok()) {
+    if (!faultline::controller::validation::ValidateAgentId(request.agent_id(), "agent_id").ok()) {
       std::abort();
     }
     return;
