@@ -98,11 +98,15 @@ absl::StatusOr<v1::HostFingerprint> ReadHostFingerprint(const FingerprintOptions
       ReadOrEmpty(root + "/sys/devices/system/clocksource/clocksource0/available_clocksource"),
       "kvm-clock");
   host.set_virtualization(options.virtualization.value_or(ClassifyVirtualization(cpu, kvm_clock)));
+  if (host.virtualization() == v1::VIRTUALIZATION_EMULATED_ICOUNT) {
+    host.set_icount_shift(options.icount_shift);
+  }
 
   host.set_host_class(!options.host_class.empty()
                           ? options.host_class
                           : DeriveHostClass(host.arch(), host.cpu_model(), host.cpu_count(),
-                                            host.memory_bytes(), host.virtualization()));
+                                            host.memory_bytes(), host.virtualization(),
+                                            host.icount_shift()));
 
   if (HasVmaLockStats(ReadOrEmpty(root + "/proc/vmstat"))) {
     host.add_features("per_vma_lock_stats");

@@ -19,6 +19,8 @@ struct FingerprintOptions {
   // Replaces the detected virtualization (e.g. VIRTUALIZATION_EMULATED for a TCG guest whose CPU
   // model does not give it away).
   std::optional<v1::Virtualization> virtualization;
+  // qemu's -icount shift of a VIRTUALIZATION_EMULATED_ICOUNT guest (the guest cannot tell).
+  uint32_t icount_shift = 0;
   // Prefix for /proc, /sys and /boot paths; tests point it at a fixture tree.
   std::string root;
 };

@@ -117,10 +117,12 @@ std::string Slugify(absl::string_view text) {
 }
 
 std::string DeriveHostClass(v1::Arch arch, absl::string_view cpu_model, uint32_t cpu_count,
-                            uint64_t memory_bytes, v1::Virtualization virtualization) {
-  const char* virt = "bare";
+                            uint64_t memory_bytes, v1::Virtualization virtualization,
+                            uint32_t icount_shift) {
+  std::string virt = "bare";
   if (virtualization == v1::VIRTUALIZATION_HARDWARE) virt = "hvm";
   if (virtualization == v1::VIRTUALIZATION_EMULATED) virt = "tcg";
+  if (virtualization == v1::VIRTUALIZATION_EMULATED_ICOUNT) virt = absl::StrCat("icount", icount_shift);
   const double gib = static_cast<double>(memory_bytes) / (1024.0 * 1024.0 * 1024.0);
   // A host class always names its architecture: "unknown" where the API has no spelling.
   const std::string arch_name = v1::ArchName(arch);

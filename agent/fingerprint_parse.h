@@ -50,10 +50,13 @@ v1::Virtualization ClassifyVirtualization(const CpuInfo& cpu, bool kvm_clock_ava
 // "AMD EPYC 7B13 64-Core Processor" -> "amd-epyc-7b13-64-core-processor".
 std::string Slugify(absl::string_view text);
 
-// "<arch>-<cpu model slug>-<n>cpu-<GiB>g-<virt>", virt being "bare", "hvm" or "tcg". Memory is
-// rounded to the nearest GiB so hosts of one shape agree although MemTotal varies by a few MiB.
+// "<arch>-<cpu model slug>-<n>cpu-<GiB>g-<virt>", virt being "bare", "hvm", "tcg" or, for an
+// instruction-counting TCG guest, "icount<shift>" (its times are not real time: a class of their
+// own per shift). Memory is rounded to the nearest GiB so hosts of one shape agree although
+// MemTotal varies by a few MiB.
 std::string DeriveHostClass(v1::Arch arch, absl::string_view cpu_model, uint32_t cpu_count,
-                            uint64_t memory_bytes, v1::Virtualization virtualization);
+                            uint64_t memory_bytes, v1::Virtualization virtualization,
+                            uint32_t icount_shift);
 
 }  // namespace faultline::agent
 

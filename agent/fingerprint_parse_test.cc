@@ -103,13 +103,29 @@ TEST(ClassifyVirtualizationTest, DistinguishesBareHardwareAndTcg) {
 
 TEST(DeriveHostClassTest, CombinesArchModelCpusMemoryAndVirt) {
   EXPECT_EQ(DeriveHostClass(v1::ARCH_X86_64, "AMD EPYC 7B13 64-Core Processor", 2,
-                            uint64_t{24522340} * 1024, v1::VIRTUALIZATION_HARDWARE),
+                            uint64_t{24522340} * 1024, v1::VIRTUALIZATION_HARDWARE, 0),
             "x86_64-amd-epyc-7b13-64-core-processor-2cpu-23g-hvm");
   EXPECT_EQ(DeriveHostClass(v1::ARCH_ARM64, "arm-0x41-0xd0c", 4, uint64_t{8} << 30,
-                            v1::VIRTUALIZATION_EMULATED),
+                            v1::VIRTUALIZATION_EMULATED, 0),
             "arm64-arm-0x41-0xd0c-4cpu-8g-tcg");
-  EXPECT_EQ(DeriveHostClass(v1::ARCH_UNSPECIFIED, "", 1, 0, v1::VIRTUALIZATION_NONE),
+  EXPECT_EQ(DeriveHostClass(v1::ARCH_UNSPECIFIED, "", 1, 0, v1::VIRTUALIZATION_NONE, 0),
             "unknown-unknown-1cpu-0g-bare");
+}
+
+// An instruction-counting guest never shares a class with a real-time one, nor with another
+// shift: its nanoseconds are 2^shift per instruction.
+TEST(DeriveHostClassTest, IcountGuestsAreAClassPerShift) {
+  const uint64_t gib = uint64_t{1} << 30;
+  const std::string real_time =
+      DeriveHostClass(v1::ARCH_X86_64, "QEMU Virtual CPU version 2.5+", 1, gib,
+                      v1::VIRTUALIZATION_EMULATED, 3);
+  const std::string icount3 = DeriveHostClass(v1::ARCH_X86_64, "QEMU Virtual CPU version 2.5+", 1,
+                                              gib, v1::VIRTUALIZATION_EMULATED_ICOUNT, 3);
+  const std::string icount2 = DeriveHostClass(v1::ARCH_X86_64, "QEMU Virtual CPU version 2.5+", 1,
+                                              gib, v1::VIRTUALIZATION_EMULATED_ICOUNT, 2);
+  EXPECT_EQ(real_time, "x86_64-qemu-virtual-cpu-version-2-5-1cpu-1g-tcg");
+  EXPECT_EQ(icount3, "x86_64-qemu-virtual-cpu-version-2-5-1cpu-1g-icount3");
+  EXPECT_EQ(icount2, "x86_64-qemu-virtual-cpu-version-2-5-1cpu-1g-icount2");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "agent/file_util.h"
 #include "gtest/gtest.h"
 
@@ -104,6 +105,24 @@ TEST(ReadHostFingerprintTest, OverridesWin) {
   EXPECT_EQ(host->host_class(), "lab-box-a");
   EXPECT_EQ(host->virtualization(), v1::VIRTUALIZATION_NONE);
   EXPECT_EQ(host->kernel_label(), "stock");
+}
+
+TEST(ReadHostFingerprintTest, IcountGuestCarriesItsShift) {
+  std::string root = MakeFixtureRoot("fixture_icount");
+  FingerprintOptions options;
+  options.root = root;
+  options.virtualization = v1::VIRTUALIZATION_EMULATED_ICOUNT;
+  options.icount_shift = 3;
+  absl::StatusOr<v1::HostFingerprint> host = ReadHostFingerprint(options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_EQ(host->icount_shift(), 3u);
+  EXPECT_TRUE(absl::EndsWith(host->host_class(), "-2g-icount3")) << host->host_class();
+  // A real-time guest has no shift, whatever the options say.
+  options.virtualization = v1::VIRTUALIZATION_EMULATED;
+  host = ReadHostFingerprint(options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_EQ(host->icount_shift(), 0u);
+  EXPECT_TRUE(absl::EndsWith(host->host_class(), "-2g-tcg")) << host->host_class();
 }
 
 TEST(KernelConfigHashTest, GzipAndPlainConfigHashAlike) {

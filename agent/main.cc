@@ -50,7 +50,11 @@ ABSL_FLAG(std::vector<std::string>, tags, {}, "Comma-separated operator tags, e.
 ABSL_FLAG(std::string, host_class, "",
           "Hardware class; default derived as <arch>-<cpu>-<n>cpu-<GiB>g-<bare|hvm|tcg>.");
 ABSL_FLAG(std::string, virtualization, "",
-          "Override detected virtualization: none, hardware or emulated (a TCG guest).");
+          "Override detected virtualization: none, hardware, emulated (a TCG guest) or "
+          "emulated_icount (a TCG guest whose clock counts instructions; needs --icount_shift).");
+ABSL_FLAG(int, icount_shift, -1,
+          "qemu's -icount shift of an emulated_icount guest (guest ns per instruction = "
+          "2^shift), part of its host class.");
 ABSL_FLAG(std::string, spool_dir, "/var/spool/faultline-agent",
           "Directory where results wait until the controller acknowledges them.");
 ABSL_FLAG(bool, bench_aslr, false,
@@ -91,8 +95,21 @@ int AgentMain(int argc, char** argv) {
     fingerprint_options.virtualization = v1::VIRTUALIZATION_HARDWARE;
   } else if (virt == "emulated") {
     fingerprint_options.virtualization = v1::VIRTUALIZATION_EMULATED;
+  } else if (virt == "emulated_icount") {
+    fingerprint_options.virtualization = v1::VIRTUALIZATION_EMULATED_ICOUNT;
   } else if (!virt.empty()) {
-    return Fail("--virtualization: \"" + virt + "\" is not one of none, hardware, emulated");
+    return Fail("--virtualization: \"" + virt +
+                "\" is not one of none, hardware, emulated, emulated_icount");
+  }
+  // The shift scales every time the guest measures, so a guest that does not say it has no
+  // host class to join.
+  const int icount_shift = absl::GetFlag(FLAGS_icount_shift);
+  if (virt == "emulated_icount") {
+    // The controller bounds it (Register's host.icount_shift).
+    if (icount_shift < 0) return Fail("--icount_shift: needed with --virtualization=emulated_icount");
+    fingerprint_options.icount_shift = static_cast<uint32_t>(icount_shift);
+  } else if (icount_shift != -1) {
+    return Fail("--icount_shift: only with --virtualization=emulated_icount");
   }
   const std::string label_file = absl::GetFlag(FLAGS_kernel_label_file);
   // The label file, when it exists, is the running kernel's word on its own label.

@@ -47,6 +47,9 @@ faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [opti
                        (default: a throwaway CA in the work directory)
   --host_agent         also run an agent on this machine as one more target
   --accel=auto|kvm|tcg acceleration (auto: KVM when it boots a guest, else TCG)
+  --icount[=SHIFT]     TCG with qemu's -icount shift=SHIFT,sleep=off (default SHIFT 3): guest
+                       time counts executed instructions (2^SHIFT ns each), not the host's
+                       clock; its results form their own host class (...-icountSHIFT)
   --qemu_cpu=MODEL     qemu -cpu model (default: qemu64 on x86_64, max on arm64)
   --policy=FILE        also decide a gate with this policy (faultlinectl gate)
   --register_timeout=S seconds to wait for every agent to register (default 240)
@@ -96,7 +99,7 @@ fi
 
 # --- arguments ------------------------------------------------------------------------------
 arch=x86_64
-cpus=2
+cpus=""
 rounds=5
 first_round=1
 run_id=""
@@ -109,6 +112,7 @@ controller=""
 pki_dir=""
 host_agent=0
 accel=auto
+icount=""
 qemu_cpu=""
 policy=""
 register_timeout=240
@@ -144,6 +148,8 @@ for arg in "$@"; do
     --pki_dir=*) pki_dir="${arg#*=}" ;;
     --host_agent) host_agent=1 ;;
     --accel=*) accel="${arg#*=}" ;;
+    --icount) icount=3 ;;
+    --icount=*) icount="${arg#*=}" ;;
     --qemu_cpu=*) qemu_cpu="${arg#*=}" ;;
     --policy=*) policy="${arg#*=}" ;;
     --register_timeout=*) register_timeout="${arg#*=}" ;;
@@ -161,10 +167,21 @@ case "$arch" in
   *) die "--arch: \"$arch\" is not one of x86_64, arm64" ;;
 esac
 (( ${#kernels[@]} >= 1 )) || die "--kernel: give at least one kernel image (two to compare)"
+# An icount guest is one vCPU: qemu 7.2's icount runs vCPUs round-robin on one thread, and an
+# x86_64 guest's second CPU never comes up under it (the boot CPU's wait for it does not yield).
+[[ -n "$cpus" ]] || if [[ -n "$icount" ]]; then cpus=1; else cpus=2; fi
 [[ "$cpus" =~ ^[0-9]+$ ]] && (( cpus >= 1 && cpus <= 64 )) || die "--cpus: \"$cpus\" is not 1..64"
 [[ "$memory" =~ ^[0-9]+$ ]] && (( memory >= 256 && memory <= 65536 )) ||
   die "--memory: \"$memory\" is not 256..65536 MiB"
 [[ "$accel" =~ ^(auto|kvm|tcg)$ ]] || die "--accel: \"$accel\" is not one of auto, kvm, tcg"
+# -icount counts TCG's instructions: KVM has none to count. SHIFT above 10 (1 us an instruction)
+# puts a 64 MiB first-touch pass into guest minutes.
+if [[ -n "$icount" ]]; then
+  [[ "$icount" =~ ^([0-9]|10)$ ]] || die "--icount: \"$icount\" is not a shift of 0..10"
+  [[ "$accel" != kvm ]] || die "--icount: needs TCG (qemu counts instructions only when it emulates them), not --accel=kvm"
+  (( cpus == 1 )) || die "--icount: one vCPU only (--cpus=$cpus): under qemu's icount an x86_64 guest's second CPU never comes up"
+  accel=tcg
+fi
 [[ -z "$qemu_cpu" || "$qemu_cpu" =~ ^[A-Za-z0-9._,=+-]+$ ]] || die "--qemu_cpu: \"$qemu_cpu\" is not a cpu model"
 [[ -z "$repetitions" || "$repetitions" =~ ^[0-9]+$ ]] || die "--repetitions: not a number"
 [[ "$rounds" =~ ^[0-9]+$ ]] && (( rounds >= 1 && rounds <= 100 )) || die "--rounds: \"$rounds\" is not 1..100"
@@ -302,6 +319,7 @@ qemu_machine_args() {
     echo "-M virt -cpu ${qemu_cpu:-max}"
   fi
 }
+icount_args() { [[ -z "$icount" ]] || echo "-icount shift=$icount,sleep=off"; }
 console_device() { [[ "$arch" == x86_64 ]] && echo ttyS0 || echo ttyAMA0; }
 
 # KVM counts only if a guest actually runs under it: with nested virtualization /dev/kvm can
@@ -392,7 +410,8 @@ ctl() { "$ctl_bin" --controller="$controller" $(tls_flags "$ctl_name") "$@"; }
 
 mode="$(detect_accel)"
 if [[ "$mode" == kvm ]]; then virtualization=hardware; else virtualization=emulated; fi
-log "acceleration: $mode (agents report virtualization=$virtualization: their own host class)"
+[[ -z "$icount" ]] || virtualization=emulated_icount
+log "acceleration: $mode${icount:+ $(icount_args)} (agents report virtualization=$virtualization${icount:+, icount shift $icount}: their own host class)"
 
 initramfs="$work_dir/initramfs-$arch.cpio.gz"
 build_initramfs "$initramfs" "${kernels[0]}"
@@ -488,6 +507,7 @@ boot_vm() {  # boot_vm MACHINE ROUND: starts the machine and waits for its agent
   cmdline+=" ${appends[i]}"
   cmdline+=" faultline.label=${labels[i]} faultline.controller=10.0.2.2:$port"
   cmdline+=" faultline.agent_id=$id faultline.virtualization=$virtualization"
+  [[ -z "$icount" ]] || cmdline+=" faultline.icount_shift=$icount"
   cmdline+=" faultline.epoch=$(date +%s)"
   local start
   start="$(date +%s.%N)"
@@ -495,7 +515,7 @@ boot_vm() {  # boot_vm MACHINE ROUND: starts the machine and waits for its agent
   # terminal's Ctrl-C) kills the VM too; the EXIT trap stops it by pid otherwise.
   # -no-reboot + panic=-1: a panicking guest ends its qemu.
   # shellcheck disable=SC2046
-  $qemu -accel "$mode" $(qemu_machine_args) -smp "$cpus" -m "$memory" \
+  $qemu -accel "$mode" $(icount_args) $(qemu_machine_args) -smp "$cpus" -m "$memory" \
     -display none -monitor none -no-reboot -serial "file:$vm_console" \
     -kernel "${kernels[i]}" -initrd "$vm_initramfs" -append "$cmdline" \
     -nic none -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
@@ -677,7 +697,7 @@ if (( ${#kernels[@]} >= 2 )); then
 fi
 while read -r machine boot took; do
   i="${machine#vm}"
-  echo "boot $machine $boot (${labels[i]}, $arch, $mode): agent registered $took s after start"
+  echo "boot $machine $boot (${labels[i]}, $arch, $mode${icount:+ $(icount_args)}): agent registered $took s after start"
 done <"$work_dir/boot_times"
 echo "lab run: $(elapsed) s; work directory $work_dir"
 exit "$compare_rc"

@@ -25,6 +25,7 @@ for word in $(cat /proc/cmdline); do
     faultline.agent_id=*) agent_id="${word#*=}" ;;
     faultline.virtualization=*) virtualization="${word#*=}" ;;
     faultline.epoch=*) epoch="${word#*=}" ;;
+    faultline.icount_shift=*) icount_shift="${word#*=}" ;;
   esac
 done
 [ -n "$label" ] && [ -n "$controller" ] && [ -n "$agent_id" ] || \
@@ -90,7 +91,10 @@ say "kernel: $(cat /proc/version)"
 
 say "up: release $(uname -r) arch $(uname -m) uptime $(cut -d' ' -f1 /proc/uptime)s label $label"
 export LD_LIBRARY_PATH="$(cat /lab/library_path)"
-/bin/faultline-agent --controller="$controller" --agent_id="$agent_id" \
+# An instruction-counting guest cannot tell its shift, which scales every time it measures.
+icount_flags=""
+[ -n "$icount_shift" ] && icount_flags="--icount_shift=$icount_shift"
+/bin/faultline-agent $icount_flags --controller="$controller" --agent_id="$agent_id" \
   --tls_ca=/lab/tls/ca.pem --tls_cert=/lab/tls/agent.pem --tls_key=/lab/tls/agent.key \
   --kernel_label="$label" --virtualization="$virtualization" --tags=lab \
   --spool_dir=/tmp/spool --poll_wait_seconds=5

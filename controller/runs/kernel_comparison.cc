@@ -57,6 +57,14 @@ std::set<std::string> Boots(const std::vector<store::StoredRunRecord>& runs) {
   return boots;
 }
 
+// What a run's nanoseconds are: real time, or (a qemu -icount guest) 2^shift per executed
+// instruction. Two clocks are never compared: their ratio is neither the kernel's nor the
+// hardware's, and a host class set by hand could otherwise hide the difference.
+std::string ClockOf(const v1::HostFingerprint& host) {
+  if (host.virtualization() != v1::VIRTUALIZATION_EMULATED_ICOUNT) return "real time";
+  return absl::StrCat("icount shift ", host.icount_shift());
+}
+
 }  // namespace
 
 std::string BlockKeyOf(const store::StoredRunRecord& run, ReplicationUnit unit) {
@@ -159,6 +167,7 @@ absl::StatusOr<KernelComparison> CollectComparison(
   const std::vector<store::StoredRunRecord>* sides[2] = {&baseline, &candidate};
   const char* side_names[2] = {"baseline", "candidate"};
   std::string host_class[2];
+  std::set<std::string> clocks[2];
   std::vector<std::string> labels[2];
   // (benchmark, params, metric) -> samples; std::map keeps the report order stable.
   std::map<std::tuple<std::string, std::string, std::string>, Accumulator> acc;
@@ -190,6 +199,7 @@ absl::StatusOr<KernelComparison> CollectComparison(
     for (const store::StoredRunRecord& run : *sides[side]) {
       const v1::RunResult& r = run.result;
       classes.insert(r.host().host_class());
+      clocks[side].insert(ClockOf(r.host()));
       kernel_labels.insert(r.host().kernel_label());
       std::map<std::string, v1::ParamValue> params = ParamsOf(r);
       const std::string canonical = CanonicalParams(params);
@@ -222,6 +232,13 @@ absl::StatusOr<KernelComparison> CollectComparison(
     }
     host_class[side] = *classes.begin();
     labels[side].assign(kernel_labels.begin(), kernel_labels.end());
+  }
+  if (clocks[0].size() > 1 || clocks[1].size() > 1 || clocks[0] != clocks[1]) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "baseline's times are ", absl::StrJoin(clocks[0], " and "), ", candidate's ",
+        absl::StrJoin(clocks[1], " and "),
+        ": an instruction-counting guest's (qemu -icount) are comparable only with another's of "
+        "the same shift"));
   }
   out.baseline_runs = static_cast<int>(baseline.size());
   out.candidate_runs = static_cast<int>(candidate.size());

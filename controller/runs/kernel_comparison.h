@@ -82,7 +82,8 @@ struct KernelComparison {
 // then metric), each sample labelled with its block: its run, or with `unit` BOOT its agent's
 // boot (agent_id + HostFingerprint.boot_id); AUTO is BOOT when both sides span at least two
 // boots, RUN otherwise. FAILED_PRECONDITION when a side has no runs or spans several host
-// classes.
+// classes, or when the sides' clocks differ (real time against a qemu -icount guest's
+// instruction count, or two icount shifts).
 absl::StatusOr<KernelComparison> CollectComparison(
     const std::vector<store::StoredRunRecord>& baseline,
     const std::vector<store::StoredRunRecord>& candidate,

@@ -294,6 +294,46 @@ TEST(ReplicationUnitTest, OneBootPerSideFallsBackToRunsAndSaysSo) {
   EXPECT_THAT(boots->metrics[0].samples.baseline_blocks, ElementsAre(0, 0, 0, 0, 0, 0));
 }
 
+TEST(CollectComparisonTest, NeverComparesAnIcountGuestWithARealTimeOne) {
+  auto runs = [](const std::string& agent, v1::Virtualization virt, uint32_t shift,
+                 const std::string& host_class) {
+    std::vector<store::StoredRunRecord> side;
+    for (int i = 0; i < 3; ++i) {
+      side.push_back(BootRun(i + 1, agent, agent + std::to_string(i), 1000, 2));
+      side.back().result.mutable_host()->set_virtualization(virt);
+      side.back().result.mutable_host()->set_icount_shift(shift);
+      side.back().result.mutable_host()->set_host_class(host_class);
+    }
+    return side;
+  };
+  const auto tcg = runs("tcg", v1::VIRTUALIZATION_EMULATED, 0, "qemu64-1cpu-tcg");
+  const auto icount3 = runs("ic3", v1::VIRTUALIZATION_EMULATED_ICOUNT, 3, "qemu64-1cpu-icount3");
+  const auto other3 = runs("ic3b", v1::VIRTUALIZATION_EMULATED_ICOUNT, 3, "qemu64-1cpu-icount3");
+  const auto icount2 = runs("ic2", v1::VIRTUALIZATION_EMULATED_ICOUNT, 2, "qemu64-1cpu-icount2");
+  // Host classes that differ across the sides are only a warning for real-time machines; a
+  // different clock is a refusal, in either order, and for two shifts.
+  auto mixed = CollectComparison(tcg, icount3);
+  EXPECT_EQ(mixed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(mixed.status().message(),
+              HasSubstr("baseline's times are real time, candidate's icount shift 3"));
+  EXPECT_EQ(CollectComparison(icount3, tcg).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CollectComparison(icount3, icount2).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A host class set by hand to the real-time one does not let icount runs in.
+  auto disguised = runs("ic3c", v1::VIRTUALIZATION_EMULATED_ICOUNT, 3, "qemu64-1cpu-tcg");
+  auto hidden = CollectComparison(tcg, disguised);
+  EXPECT_EQ(hidden.status().code(), absl::StatusCode::kFailedPrecondition);
+  std::vector<store::StoredRunRecord> both = tcg;
+  both.insert(both.end(), disguised.begin(), disguised.end());
+  EXPECT_EQ(CollectComparison(both, tcg).status().code(), absl::StatusCode::kFailedPrecondition);
+  // Two icount guests of one shift compare as any two machines of one class.
+  auto same = CollectComparison(icount3, other3);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->baseline_host_class, "qemu64-1cpu-icount3");
+  EXPECT_TRUE(same->warnings.empty());
+}
+
 TEST_F(AnalysisDomainTest, ComparesEachInvocationAndMetricOfTwoTargets) {
   auto agents = Register({Agent("stock-1", "stock"), Agent("patched-1", "patched/v3")});
   FakeAgents run(scheduler_.get(), reports_.get(), agents,

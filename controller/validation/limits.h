@@ -42,6 +42,8 @@ inline constexpr int kMaxAgentTags = 64;
 inline constexpr int kMaxProvisionableKernels = 64;
 inline constexpr int kMaxHostSysctls = 256;
 inline constexpr int kMaxHostFeatures = 256;
+// qemu's own bound on -icount shift (MAX_ICOUNT_SHIFT, softmmu/icount.c): 2^10 ns an instruction.
+inline constexpr uint32_t kMaxIcountShift = 10;
 
 // ReportResult: one run. Repetitions match the campaign limit (1000); a repetition of our
 // benchmarks reports under 10 metrics, about 10 counters and at most 2 histograms.

@@ -153,6 +153,13 @@ absl::Status CheckHost(const v1::HostFingerprint& host, const std::string& field
   RETURN_IF_ERROR(CheckEnum(host.arch(), field + ".arch", v1::Arch_IsValid, required));
   RETURN_IF_ERROR(CheckEnum(host.virtualization(), field + ".virtualization",
                             v1::Virtualization_IsValid, false));
+  if (host.icount_shift() > limits::kMaxIcountShift) {
+    return Invalid(field + ".icount_shift",
+                   absl::StrCat(host.icount_shift(), " is not 0..", limits::kMaxIcountShift));
+  }
+  if (host.icount_shift() != 0 && host.virtualization() != v1::VIRTUALIZATION_EMULATED_ICOUNT) {
+    return Invalid(field + ".icount_shift", "set without virtualization EMULATED_ICOUNT");
+  }
   if (required && host.kernel_release().empty()) {
     return Invalid(field + ".kernel_release", "must be set");
   }

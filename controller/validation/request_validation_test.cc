@@ -119,6 +119,13 @@ TEST(RegisterTest, EachBoundNamesItsField) {
                  }),
                  "host.virtualization");
   EXPECT_INVALID(with([](auto& r) {
+                   r.mutable_host()->set_virtualization(v1::VIRTUALIZATION_EMULATED_ICOUNT);
+                   r.mutable_host()->set_icount_shift(limits::kMaxIcountShift + 1);
+                 }),
+                 "host.icount_shift");
+  EXPECT_INVALID(with([](auto& r) { r.mutable_host()->set_icount_shift(3); }),
+                 "host.icount_shift");
+  EXPECT_INVALID(with([](auto& r) {
                    r.mutable_host()->set_cmdline(std::string(limits::kMaxCmdlineLength + 1, 'x'));
                  }),
                  "host.cmdline");

@@ -27,6 +27,9 @@ expect_refused "--pki_dir: no readable ca.pem and ca.key in \"$scratch/empty_pki
 expect_refused '--cpus: "0" is not 1..64' --kernel=debian:cloud --cpus=0
 expect_refused '--memory: "64" is not 256..65536 MiB' --kernel=debian:cloud --memory=64
 expect_refused '--accel: "xen" is not one of auto, kvm, tcg' --kernel=debian:cloud --accel=xen
+expect_refused '--icount: "11" is not a shift of 0..10' --kernel=debian:cloud --icount=11
+expect_refused "--icount: needs TCG" --kernel=debian:cloud --icount --accel=kvm
+expect_refused "--icount: one vCPU only \(--cpus=2\)" --kernel=debian:cloud --icount --cpus=2
 expect_refused "--kernel: cannot read \"$scratch/missing\"" --kernel="$scratch/missing"
 expect_refused '--suite: cannot read' --kernel=debian:cloud --suite="$scratch/missing.textproto"
 expect_refused 'unknown argument "--cpu=2"' --kernel=debian:cloud --cpu=2
