@@ -33,6 +33,9 @@ faultline-lab bisect --source=SOURCE --series=DIR --suite=FILE --metric=BENCH:ME
   --max_rounds=N      the most rounds a step may take before it is called (default 9)
   --repetitions=N     repetitions per boot (default: the suite's)
   --kernel_config=F   a config fragment for every build
+  --icount[=SHIFT]    boot the machines under qemu's -icount (faultline-lab --icount): guest
+                      time counts instructions, so a step's verdict does not move with the
+                      host's load; sees instruction cost only (docs/lab.md)
   --work_dir=DIR      state, logs and the store (default: a new /tmp/faultline-bisect-* dir);
                       the same DIR resumes a bisect
   --cache_dir=DIR     the lab's cache (kernels, sources)
@@ -50,6 +53,7 @@ rounds=5
 max_rounds=9
 repetitions=""
 kernel_configs=()
+lab_mode=()
 work_dir=""
 cache_args=()
 for arg in "$@"; do
@@ -65,6 +69,7 @@ for arg in "$@"; do
     --max_rounds=*) max_rounds="${arg#*=}" ;;
     --repetitions=*) repetitions="${arg#*=}" ;;
     --kernel_config=*) kernel_configs+=("$arg") ;;
+    --icount | --icount=*) lab_mode=("$arg") ;;
     --work_dir=*) work_dir="${arg#*=}" ;;
     --cache_dir=*) cache_args=("$arg") ;;
     -h | --help) usage; exit 0 ;;
@@ -108,7 +113,7 @@ started=$(date +%s)
 steps="$work_dir/steps"   # one line per decided step: KIND N METRIC VERDICT RATIO LO HI ROUNDS BUILD_S MEASURE_S BOOT_S
 touch "$steps"
 # The inputs a work directory was started with; a resume with other inputs is refused.
-inputs="$( { echo "$source_arg $arch $good $bad"; sha256sum "$series"/* "$suite" | cut -c1-64; printf '%s\n' "${metrics[@]}"; } | sha256sum | cut -c1-64)"
+inputs="$( { echo "$source_arg $arch $good $bad${lab_mode[*]:+ ${lab_mode[*]}}"; sha256sum "$series"/* "$suite" | cut -c1-64; printf '%s\n' "${metrics[@]}"; } | sha256sum | cut -c1-64)"
 if [[ -f "$work_dir/inputs" && "$(cat "$work_dir/inputs")" != "$inputs" ]]; then
   die "--work_dir: $work_dir holds a bisect of other inputs (a series, suite or metric changed)"
 fi
@@ -195,7 +200,7 @@ measure() {  # measure A B TAG
           --kernel="build:$source_arg+$series@$a" --label="$(label_for "$a")" \
           --kernel="build:$source_arg+$series@$b" --label="$(label_for "$b")" \
           --suite="$suite" --rounds="$add" --first_round=$((done_rounds + 1)) \
-          ${repetitions:+--repetitions=$repetitions} \
+          ${repetitions:+--repetitions=$repetitions} "${lab_mode[@]}" \
           "${kernel_configs[@]}" "${cache_args[@]}" --work_dir="$dir" >"$dir.out" 2>&1 || rc=$?
         # The lab exits 0 whatever the comparison says; anything else is a machine that failed.
         (( rc == 0 )) || { tail -20 "$dir.out" >&2; return 1; }
