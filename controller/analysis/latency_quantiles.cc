@@ -19,11 +19,6 @@ bool AllPositive(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return x > 0 && std::isfinite(x); });
 }
 
-std::string Number(double v) {
-  if (std::isnan(v)) return "-";
-  return absl::StrFormat("%.4g", v);
-}
-
 std::string Blocks(size_t n, const std::string& unit) {
   return absl::StrCat(n, " ", unit, n == 1 ? "" : "s");
 }
@@ -70,45 +65,6 @@ std::string CompareQuantileBlocks(double confidence, const std::string& block_un
   absl::StatusOr<MannWhitneyResult> u = MannWhitneyU(q->baseline_blocks, q->candidate_blocks);
   if (u.ok()) q->p_value = u->p_value;
   return "";
-}
-
-std::string FormatDistributionTable(const std::vector<LatencyDistribution>& distributions,
-                                    double confidence, const std::string& block_unit) {
-  if (distributions.empty()) return "";
-  std::vector<std::vector<std::string>> rows = {
-      {"benchmark", "histogram", "quantile", "unit", "A", "B",
-       absl::StrFormat("B/A [%.0f%% CI]", confidence * 100), "change", "p",
-       absl::StrCat(block_unit, "s A/B"), "note"}};
-  for (const LatencyDistribution& d : distributions) {
-    for (const QuantileComparison& q : d.quantiles) {
-      const bool ratio = !std::isnan(q.ratio);
-      rows.push_back(
-          {d.benchmark, d.histogram, QuantileName(q.quantile), d.unit.empty() ? "-" : d.unit,
-           Number(q.baseline), Number(q.candidate),
-           ratio ? absl::StrFormat("%.3f [%.3f, %.3f]", q.ratio, q.ratio_lower, q.ratio_upper)
-                 : "-",
-           ratio ? absl::StrFormat("%+.1f%%", (q.ratio - 1) * 100) : "-", Number(q.p_value),
-           absl::StrCat(d.baseline_blocks, "/", d.candidate_blocks), d.reason});
-    }
-  }
-  std::vector<size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  std::string out = absl::StrFormat(
-      "\nlatency distributions: each %s's histograms merged, one value per %s and quantile "
-      "(reported, not tested)\n",
-      block_unit, block_unit);
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      absl::StrAppend(&line, row[c]);
-      if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    absl::StrAppend(&out, line, "\n");
-  }
-  return out;
 }
 
 }  // namespace faultline::controller::analysis

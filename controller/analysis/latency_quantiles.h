@@ -80,12 +80,6 @@ std::vector<double> CurveQuantiles();
 std::string CompareQuantileBlocks(double confidence, const std::string& block_unit,
                                   QuantileComparison* q);
 
-// One row per histogram x quantile: benchmark, histogram, quantile, unit, per side the median
-// of the block quantiles, B/A with its interval, change, p, blocks per side, and the reason when
-// intervals are missing. "" for no distributions.
-std::string FormatDistributionTable(const std::vector<LatencyDistribution>& distributions,
-                                    double confidence, const std::string& block_unit);
-
 }  // namespace faultline::controller::analysis
 
 #endif  // FAULTLINE_CONTROLLER_ANALYSIS_LATENCY_QUANTILES_H_

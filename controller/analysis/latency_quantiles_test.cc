@@ -9,8 +9,6 @@
 namespace faultline::controller::analysis {
 namespace {
 
-using ::testing::HasSubstr;
-
 TEST(LatencyQuantilesTest, Names) {
   EXPECT_EQ(QuantileName(0.5), "p50");
   EXPECT_EQ(QuantileName(0.9), "p90");
@@ -60,29 +58,6 @@ TEST(LatencyQuantilesTest, OneBlockOfManyValuesIsNoInterval) {
   missing.baseline_blocks = {1, 2};
   EXPECT_EQ(CompareQuantileBlocks(0.95, "boot", &missing), "B: not recorded");
   EXPECT_TRUE(std::isnan(missing.candidate));
-}
-
-TEST(LatencyQuantilesTest, TableHasARowPerQuantile) {
-  LatencyDistribution d;
-  d.benchmark = "fault_anon";
-  d.histogram = "fault_latency_ns";
-  d.unit = "ns";
-  d.baseline_blocks = d.candidate_blocks = 5;
-  for (double quantile : kReportedQuantiles) {
-    QuantileComparison q;
-    q.quantile = quantile;
-    q.baseline_blocks = {1000, 1010, 990, 1005, 995};
-    for (double v : q.baseline_blocks) q.candidate_blocks.push_back(v * 1.1);
-    CompareQuantileBlocks(0.95, "run", &q);
-    d.quantiles.push_back(q);
-  }
-  const std::string table = FormatDistributionTable({d}, 0.95, "run");
-  EXPECT_THAT(table, HasSubstr("(reported, not tested)"));
-  EXPECT_THAT(table, HasSubstr("B/A [95% CI]"));
-  EXPECT_THAT(table, HasSubstr("runs A/B"));
-  EXPECT_THAT(table, HasSubstr("fault_anon  fault_latency_ns  p99.9     ns    1000  1100  1.100 ["));
-  EXPECT_THAT(table, HasSubstr("+10.0%"));
-  EXPECT_EQ(FormatDistributionTable({}, 0.95, "run"), "");
 }
 
 }  // namespace

@@ -48,8 +48,9 @@ std::string MeanCell(int count, double mean, double cv) {
 
 std::string MedianCell(int count, double median) { return count == 0 ? "-" : Number(median); }
 
-// Pads every column to its widest cell; the last column is left ragged.
-std::string Render(const std::vector<std::vector<std::string>>& rows) {
+}  // namespace
+
+std::string RenderColumns(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()), 0);
@@ -68,7 +69,31 @@ std::string Render(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-}  // namespace
+std::string FormatDistributionTable(const std::vector<LatencyDistribution>& distributions,
+                                    double confidence, const std::string& block_unit) {
+  if (distributions.empty()) return "";
+  std::vector<std::vector<std::string>> rows = {
+      {"benchmark", "histogram", "quantile", "unit", "A", "B",
+       absl::StrFormat("B/A [%.0f%% CI]", confidence * 100), "change", "p",
+       absl::StrCat(block_unit, "s A/B"), "note"}};
+  for (const LatencyDistribution& d : distributions) {
+    for (const QuantileComparison& q : d.quantiles) {
+      const bool ratio = !std::isnan(q.ratio);
+      rows.push_back(
+          {d.benchmark, d.histogram, QuantileName(q.quantile), d.unit.empty() ? "-" : d.unit,
+           Number(q.baseline), Number(q.candidate),
+           ratio ? absl::StrFormat("%.3f [%.3f, %.3f]", q.ratio, q.ratio_lower, q.ratio_upper)
+                 : "-",
+           ratio ? absl::StrFormat("%+.1f%%", (q.ratio - 1) * 100) : "-", Number(q.p_value),
+           absl::StrCat(d.baseline_blocks, "/", d.candidate_blocks), d.reason});
+    }
+  }
+  return absl::StrCat(
+      absl::StrFormat("\nlatency distributions: each %s's histograms merged, one value per %s "
+                      "and quantile (reported, not tested)\n",
+                      block_unit, block_unit),
+      RenderColumns(rows));
+}
 
 std::string FormatComparisonTable(const SuiteComparison& comparison) {
   const std::string& unit = comparison.options.block_unit;
@@ -87,7 +112,7 @@ std::string FormatComparisonTable(const SuiteComparison& comparison) {
                     VerdictName(m.verdict), m.reason});
   }
   return absl::StrCat(
-      Render(rows),
+      RenderColumns(rows),
       absl::StrFormat("%d metrics: %d regression, %d improvement, %d no_change, %d inconclusive "
                       "(FDR %.2g, minimum effect %.1f%%, one %s per block)\n",
                       static_cast<int>(comparison.metrics.size()), comparison.regressions,
@@ -149,7 +174,7 @@ std::string FormatKernelsTable(const std::vector<std::string>& names,
     }
     rows.push_back(std::move(row));
   }
-  absl::StrAppend(&out, Render(rows));
+  absl::StrAppend(&out, RenderColumns(rows));
   for (size_t i = 0; i < candidates.size(); ++i) {
     const SuiteComparison& c = candidates[i];
     absl::StrAppend(

@@ -9,6 +9,7 @@
 
 #include "controller/analysis/compare.h"
 #include "controller/analysis/gate.h"
+#include "controller/analysis/latency_quantiles.h"
 
 namespace faultline::controller::analysis {
 
@@ -27,6 +28,17 @@ std::string FormatComparisonTable(const SuiteComparison& comparison);
 // names[i] the candidate of candidates[i - 1]; the header calls them A, B1, B2, ...
 std::string FormatKernelsTable(const std::vector<std::string>& names,
                                const std::vector<SuiteComparison>& candidates);
+
+// One row per histogram x quantile (latency_quantiles.h): benchmark, histogram, quantile, unit,
+// per side the median of the block quantiles, B/A with its interval, change, p, blocks per side,
+// and the reason when intervals are missing, under a line saying what a value is. "" for no
+// distributions.
+std::string FormatDistributionTable(const std::vector<LatencyDistribution>& distributions,
+                                    double confidence, const std::string& block_unit);
+
+// `rows` with every column padded to its widest cell (two spaces between columns, trailing
+// blanks trimmed), one line each: the layout of every table here.
+std::string RenderColumns(const std::vector<std::vector<std::string>>& rows);
 
 // One line per rule and one indented line per metric finding that is not a pass, then the
 // overall outcome and the exit code a pipeline sees.

@@ -73,6 +73,31 @@ TEST(ReportTextTest, KernelsTableHasAColumnPerCandidate) {
   EXPECT_EQ(table.find("B1 fault_anon ns_per_unmap"), std::string::npos) << table;
 }
 
+TEST(ReportTextTest, DistributionTableHasARowPerQuantile) {
+  LatencyDistribution d;
+  d.benchmark = "fault_anon";
+  d.histogram = "fault_latency_ns";
+  d.unit = "ns";
+  d.baseline_blocks = d.candidate_blocks = 5;
+  for (double quantile : kReportedQuantiles) {
+    QuantileComparison q;
+    q.quantile = quantile;
+    q.baseline_blocks = {1000, 1010, 990, 1005, 995};
+    for (double v : q.baseline_blocks) q.candidate_blocks.push_back(v * 1.1);
+    CompareQuantileBlocks(0.95, "run", &q);
+    d.quantiles.push_back(q);
+  }
+  const std::string table = FormatDistributionTable({d}, 0.95, "run");
+  EXPECT_NE(table.find("(reported, not tested)"), std::string::npos) << table;
+  EXPECT_NE(table.find("B/A [95% CI]"), std::string::npos) << table;
+  EXPECT_NE(table.find("runs A/B"), std::string::npos) << table;
+  EXPECT_NE(table.find("fault_anon  fault_latency_ns  p99.9     ns    1000  1100  1.100 ["),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("+10.0%"), std::string::npos) << table;
+  EXPECT_EQ(FormatDistributionTable({}, 0.95, "run"), "");
+}
+
 TEST(ReportTextTest, GateResultShowsFailuresAndExitCode) {
   GatePolicy policy;
   policy.rules.push_back(GateRule{"fault_anon", "ns_per_*", 0.05, 0.95});

@@ -8,7 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
+#include "controller/analysis/report_text.h"
+#include "controller/cli/comparison_output.h"
 
 namespace faultline::controller::cli {
 namespace {
@@ -67,18 +68,7 @@ std::string FormatChangePointsTable(const v1::ChangePointsResponse& r, const std
                                   : absl::StrFormat("<- %+.1f%% %s", c->second->relative_change() * 100,
                                                     VerdictText(c->second->verdict()))});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      absl::StrAppend(&line, row[c], std::string(width[c] - row[c].size() + 2, ' '));
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    absl::StrAppend(&out, line, "\n");
-  }
+  absl::StrAppend(&out, analysis::RenderColumns(rows));
   if (r.points().empty()) {
     absl::StrAppend(&out, "no stored successful run measured this metric (check the benchmark and "
                           "metric names, --params and --where)\n");
@@ -97,13 +87,7 @@ std::string FormatChangePointsTable(const v1::ChangePointsResponse& r, const std
 }
 
 std::string FormatChangePointsJson(const v1::ChangePointsResponse& response) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(response, &json, options);
-  return json;
+  return FormatProtoJson(response);
 }
 
 }  // namespace faultline::controller::cli

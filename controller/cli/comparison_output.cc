@@ -22,16 +22,6 @@ std::string EnumTail(const std::string& name, absl::string_view prefix) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, prefix));
 }
 
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
-}
-
 constexpr char kCsvHeader[] =
     "benchmark,params,metric,unit,direction,tested,a_repetitions,a_blocks,a_median,a_mean,"
     "a_cv,a_robust_cv,b_repetitions,b_blocks,b_median,b_mean,b_cv,b_robust_cv,ratio,"
@@ -145,7 +135,19 @@ std::vector<std::string> CsvRows(const v1::CompareResponse& response) {
 
 }  // namespace
 
-std::string FormatComparisonJson(const v1::CompareResponse& response) { return Json(response); }
+std::string FormatProtoJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+std::string FormatComparisonJson(const v1::CompareResponse& response) {
+  return FormatProtoJson(response);
+}
 
 std::string FormatComparisonCsv(const v1::CompareResponse& response) {
   std::string out = absl::StrCat(kCsvHeader, "\n");
@@ -154,7 +156,7 @@ std::string FormatComparisonCsv(const v1::CompareResponse& response) {
 }
 
 std::string FormatKernelsJson(const v1::KernelsComparison& comparison) {
-  return Json(comparison);
+  return FormatProtoJson(comparison);
 }
 
 std::string FormatKernelsCsv(const v1::KernelsComparison& comparison) {

@@ -11,6 +11,10 @@
 
 namespace faultline::controller::cli {
 
+// Any message in proto3 JSON as every JSON output of faultlinectl writes it: field names as in
+// the .proto, every field printed, indented.
+std::string FormatProtoJson(const google::protobuf::Message& message);
+
 // The response in proto3 JSON (field names as in analysis.proto, every field printed, NaN as
 // "NaN" as the proto3 JSON mapping writes non-finite doubles).
 std::string FormatComparisonJson(const v1::CompareResponse& response);

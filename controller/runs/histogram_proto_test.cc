@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "agent/catalog_proto.h"
 #include "gtest/gtest.h"
 
 namespace faultline::controller::runs {
@@ -9,22 +10,8 @@ namespace {
 
 using agent::bench::Histogram;
 
-// The sparse form the agent stores (agent/catalog_proto.cc writes the same).
-v1::Histogram ToProto(const Histogram& h) {
-  v1::Histogram out;
-  out.set_unit("ns");
-  out.set_sub_bucket_bits(h.sub_bucket_bits());
-  for (uint32_t i = 0; i < h.counts().size(); ++i) {
-    if (h.counts()[i] == 0) continue;
-    out.add_bucket_index(i);
-    out.add_count(h.counts()[i]);
-  }
-  out.set_total_count(h.total_count());
-  out.set_min(static_cast<double>(h.min()));
-  out.set_max(static_cast<double>(h.max()));
-  out.set_sum(h.sum());
-  return out;
-}
+// The sparse form the agent stores, by the agent's own writer.
+v1::Histogram ToProto(const Histogram& h) { return agent::HistogramToProto(h, "ns"); }
 
 TEST(HistogramFromProtoTest, QuantilesAreTheRecordedHistogramsWithinTheBucketError) {
   Histogram recorded(5);

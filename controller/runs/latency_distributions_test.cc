@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/bench/histogram.h"
+#include "agent/catalog_proto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -18,19 +19,7 @@ v1::Histogram Latencies(uint64_t base, int values) {
   Histogram h(5);
   // 1% of the values 8x slower: a tail p99.9 sees and p50 does not.
   for (int i = 0; i < values; ++i) h.Record(i % 100 == 0 ? base * 8 : base + i % 16);
-  v1::Histogram out;
-  out.set_unit("ns");
-  out.set_sub_bucket_bits(h.sub_bucket_bits());
-  for (uint32_t i = 0; i < h.counts().size(); ++i) {
-    if (h.counts()[i] == 0) continue;
-    out.add_bucket_index(i);
-    out.add_count(h.counts()[i]);
-  }
-  out.set_total_count(h.total_count());
-  out.set_min(static_cast<double>(h.min()));
-  out.set_max(static_cast<double>(h.max()));
-  out.set_sum(h.sum());
-  return out;
+  return agent::HistogramToProto(h, "ns");
 }
 
 // A run of `reps` repetitions, each with one fault_latency_ns histogram around `base` ns and an
