@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -329,12 +330,22 @@ class Cli {
       } else {
         std::vector<std::string> names = {baseline.name};
         std::vector<faultline::controller::analysis::SuiteComparison> suites;
+        // A warning every pair gives (the baseline's own) is said once, the others per pair.
+        std::map<std::string, int> pairs_warning;
         for (const v1::CandidateComparison& c : kernels.candidates()) {
+          for (const std::string& w : c.comparison().warnings()) ++pairs_warning[w];
+        }
+        for (const auto& [w, n] : pairs_warning) {
+          if (n == kernels.candidates_size()) absl::StrAppend(&text, "warning: ", w, "\n");
+        }
+        for (int i = 0; i < kernels.candidates_size(); ++i) {
+          const v1::CandidateComparison& c = kernels.candidates(i);
           names.push_back(c.name());
           suites.push_back(
               faultline::controller::service::SuiteComparisonFromProto(c.comparison()));
           for (const std::string& w : c.comparison().warnings()) {
-            absl::StrAppend(&text, "warning (", c.name(), "): ", w, "\n");
+            if (pairs_warning[w] == kernels.candidates_size()) continue;
+            absl::StrAppend(&text, "warning (B", i + 1, "): ", w, "\n");
           }
         }
         absl::StrAppend(&text, faultline::controller::analysis::FormatKernelsTable(names, suites));

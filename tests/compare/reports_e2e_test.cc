@@ -157,6 +157,10 @@ TEST(ReportsE2eTest, RunCompareKernelsAndChangePoints) {
                                       "B2: kernel_label=patched/y\n"));
   EXPECT_THAT(table.output, HasSubstr("B2 median change [95% CI] verdict"));
   EXPECT_THAT(table.output, HasSubstr("within B2's metrics"));
+  // The baseline's warning, which every pair gives, is said once.
+  const std::string one_boot = "warning: baseline: every run is from one boot of agent box-a";
+  EXPECT_EQ(table.output.find(one_boot), table.output.rfind(one_boot)) << table.output;
+  EXPECT_NE(table.output.find(one_boot), std::string::npos) << table.output;
   std::vector<std::string> csv_args = sides;
   csv_args.push_back("--format=csv");
   testing::CommandResult csv = fleet.Ctl(csv_args);
