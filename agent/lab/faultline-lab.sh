@@ -35,6 +35,13 @@ faultline-lab --kernel=IMAGE --label=LABEL [--append=CMDLINE] --kernel=... [opti
                        and each boot is one block of the comparison
   --first_round=N      number this run's rounds from N (default 1), to add rounds to an earlier
                        run of the same --run_id on the same controller
+  --until_decided      after the --rounds, keep booting rounds while a compared metric is
+                       undecided and its estimate says more rounds could decide it within
+                       the budget; each look at its alpha-spending level (two machines)
+  --budget_minutes=M   --until_decided: most minutes of boots in all (0: only --max_rounds)
+  --max_rounds=N       --until_decided: most rounds in all (default 30, at most 100)
+  --metrics=GLOBS      compare (and decide on) only these metrics, BENCHMARK:METRIC globs,
+                       comma-separated (faultlinectl compare --metrics)
   --run_id=ID          the suffix of this run's agent ids (default: from the work directory)
   --swap_mib=N         a swap disk of N MiB per machine, for fault_swapin (default 256; 0: none)
   --memory=MIB         memory per machine in MiB (default 1024)
@@ -115,6 +122,10 @@ accel=auto
 icount=""
 qemu_cpu=""
 policy=""
+until_decided=0
+budget_minutes=0
+max_rounds=30
+metrics=""
 register_timeout=240
 campaign_timeout=1800
 work_dir=""
@@ -152,6 +163,10 @@ for arg in "$@"; do
     --icount=*) icount="${arg#*=}" ;;
     --qemu_cpu=*) qemu_cpu="${arg#*=}" ;;
     --policy=*) policy="${arg#*=}" ;;
+    --until_decided) until_decided=1 ;;
+    --budget_minutes=*) budget_minutes="${arg#*=}" ;;
+    --max_rounds=*) max_rounds="${arg#*=}" ;;
+    --metrics=*) metrics="${arg#*=}" ;;
     --register_timeout=*) register_timeout="${arg#*=}" ;;
     --campaign_timeout=*) campaign_timeout="${arg#*=}" ;;
     --work_dir=*) work_dir="${arg#*=}" ;;
@@ -192,6 +207,18 @@ for c in "${kernel_configs[@]}"; do [[ -r "$c" ]] || die "--kernel_config: canno
 [[ "$register_timeout" =~ ^[0-9]+$ ]] || die "--register_timeout: not a number of seconds"
 [[ "$campaign_timeout" =~ ^[0-9]+$ ]] || die "--campaign_timeout: not a number of seconds"
 [[ -z "$policy" || -r "$policy" ]] || die "--policy: cannot read \"$policy\""
+[[ "$budget_minutes" =~ ^[0-9]+$ ]] || die "--budget_minutes: \"$budget_minutes\" is not a number of minutes"
+[[ "$max_rounds" =~ ^[0-9]+$ ]] && (( max_rounds >= 1 && max_rounds <= 100 )) ||
+  die "--max_rounds: \"$max_rounds\" is not 1..100"
+metrics_re='^[][A-Za-z0-9._:*?,=/-]+$'
+[[ -z "$metrics" || "$metrics" =~ $metrics_re ]] || die "--metrics: \"$metrics\" is not BENCHMARK:METRIC globs"
+if (( until_decided )); then
+  (( ${#kernels[@]} == 2 )) || die "--until_decided: decides one A/B, so give exactly two --kernel"
+  (( ! host_agent )) || die "--until_decided: not with --host_agent (the A/B is between the two machines)"
+  [[ -z "$policy" ]] || die "--until_decided: decides on the comparison, not with --policy (faultlinectl gate --until_decided runs a gate until decided)"
+  (( max_rounds >= first_round + rounds - 1 )) ||
+    die "--max_rounds: $max_rounds is fewer than the first look's $(( first_round + rounds - 1 )) rounds"
+fi
 if [[ -n "$controller" && ! "$controller" =~ ^127\.0\.0\.1:[0-9]+$ ]]; then
   # qemu's gateway reaches the host's loopback only.
   die "--controller: \"$controller\" must be 127.0.0.1:PORT (guests reach it through qemu's gateway)"
@@ -349,10 +376,13 @@ detect_accel() {
 # apart and treat each as one block; their names are fixed, and certified, before anything starts.
 [[ -n "$run_id" ]] || run_id="$(basename "$work_dir" | tr -c 'A-Za-z0-9\n' - | tail -c 9)"
 last_round=$(( first_round + rounds - 1 ))
+# --until_decided may boot up to --max_rounds: every boot's name is certified before anything starts.
+cert_last_round=$last_round
+(( until_decided )) && cert_last_round=$max_rounds
 boot_agent_id() { echo "lab-$arch-vm$1-b$2-$run_id"; }  # boot_agent_id MACHINE ROUND
 machine_agent_glob() { echo "lab-$arch-vm$1-b*-$run_id"; }
 agent_ids=()
-for (( r = first_round; r <= last_round; r++ )); do
+for (( r = first_round; r <= cert_last_round; r++ )); do
   for i in "${!kernels[@]}"; do agent_ids+=("$(boot_agent_id "$i" "$r")"); done
 done
 host_agent_id="lab-host-$run_id"
@@ -577,10 +607,8 @@ run_campaign() {  # run_campaign FILE WATCHED_PID: submits and waits; sets last_
 # Two machines side by side on this host's two cores would share them while measuring, and every
 # repetition of one boot shares its memory layout and page cache: machines take turns, and each
 # boot is recorded as its own agent, the block a comparison treats as one sample of its kernel.
-: >"$work_dir/campaigns"
-: >"$work_dir/boot_times"
-campaigns_start=$(date +%s)
-for (( r = first_round; r <= last_round; r++ )); do
+run_round() {  # run_round R: every machine boots once, in order, and runs its campaign
+  local r="$1" i file id
   for i in "${!kernels[@]}"; do
     boot_vm "$i" "$r"
     file="$work_dir/campaign-vm$i-b$r.textproto"
@@ -616,7 +644,71 @@ for (( r = first_round; r <= last_round; r++ )); do
     kill -TERM "$host_pid" 2>/dev/null || true
     wait "$host_pid" 2>/dev/null || true
   fi
-done
+}
+: >"$work_dir/campaigns"
+: >"$work_dir/boot_times"
+campaigns_start=$(date +%s)
+for (( r = first_round; r <= last_round; r++ )); do run_round "$r"; done
+
+# --- until decided: more rounds while the comparison's estimate says they could decide it -------
+# Each look compares every boot so far at its Lan-DeMets O'Brien-Fleming share of the level
+# (faultlinectl compare --look, controller/analysis/sequential_plan.h) and says "decided",
+# "more_blocks N" or "out_of_budget N". The most rounds (the looks' information-fraction
+# denominator) is fixed here, before the first look, from the budget and the first rounds' pace.
+compare_base_args=()
+[[ -n "$metrics" ]] && compare_base_args+=(--metrics="$metrics")
+look_args=()
+if (( until_decided )); then
+  baseline_sel="kernel_label=${labels[0]},agent=$(machine_agent_glob 0)"
+  candidate_sel="kernel_label=${labels[1]},agent=$(machine_agent_glob 1)"
+  spent=$(( $(date +%s) - campaigns_start ))
+  per_round=$(( (spent + rounds - 1) / rounds ))
+  plan_max=$max_rounds
+  if (( budget_minutes > 0 )); then
+    fit=$(( (budget_minutes * 60 - spent) / (per_round > 0 ? per_round : 1) ))
+    (( fit < 0 )) && fit=0
+    (( last_round + fit < plan_max )) && plan_max=$(( last_round + fit ))
+  fi
+  (( plan_max < last_round )) && plan_max=$last_round
+  within=""
+  (( budget_minutes > 0 )) && within=" within $budget_minutes min"
+  log "until decided: $last_round rounds in ${spent} s (${per_round} s a round); at most $plan_max rounds$within"
+  previous=0
+  look=0
+  : >"$work_dir/looks"
+  while :; do
+    look=$(( look + 1 ))
+    look_args=(--look="$previous:$last_round:$plan_max")
+    ctl compare --baseline="$baseline_sel" --candidate="$candidate_sel" "${compare_base_args[@]}" \
+      "${look_args[@]}" >"$work_dir/look-$look.txt" 2>&1 || die "look $look: faultlinectl compare failed: $(tail -1 "$work_dir/look-$look.txt")"
+    line="$(grep '^until decided: look at ' "$work_dir/look-$look.txt" | tail -1)"
+    [[ -n "$line" ]] || die "look $look: no decision in $work_dir/look-$look.txt"
+    decision="$(sed -nE 's/^until decided: look at [0-9]+ of [0-9]+ rounds per side \(level [^)]*\): ([a-z_]+) ([0-9]+): .*/\1 \2/p' <<<"$line")"
+    read -r what more <<<"$decision"
+    echo "look $look $(( $(date +%s) - campaigns_start )) s: $line" >>"$work_dir/looks"
+    log "look $look (${last_round} rounds, $(( $(date +%s) - campaigns_start )) s): ${line#until decided: }"
+    [[ "$what" == more_blocks ]] || break
+    left=$(( plan_max - last_round ))
+    (( more > left )) && more=$left
+    if (( budget_minutes > 0 )); then
+      spent=$(( $(date +%s) - campaigns_start ))
+      per_round=$(( (spent + last_round - first_round) / (last_round - first_round + 1) ))
+      fit=$(( (budget_minutes * 60 - spent) / (per_round > 0 ? per_round : 1) ))
+      (( more > fit )) && more=$fit
+    fi
+    if (( more < 1 )); then
+      line="until decided: stopped for budget after look $look at $last_round rounds: the time budget ($budget_minutes min) has no room for another round; ${line#*: }"
+      echo "$line" >>"$work_dir/looks"
+      log "${line#until decided: }"
+      break
+    fi
+    for (( r = last_round + 1; r <= last_round + more; r++ )); do run_round "$r"; done
+    previous=$last_round
+    last_round=$(( last_round + more ))
+    rounds=$(( last_round - first_round + 1 ))
+  done
+  log "until decided: $look looks, $last_round rounds, $(( $(date +%s) - campaigns_start )) s of boots"
+fi
 head -1 "$work_dir/campaigns" | cut -d' ' -f1 >"$work_dir/campaign.id"
 log "$(wc -l <"$work_dir/campaigns") boots in $(( $(date +%s) - campaigns_start )) s"
 ctl agents --all >"$work_dir/agents.txt" 2>/dev/null || true
@@ -683,9 +775,9 @@ if (( ${#kernels[@]} >= 2 )); then
     candidate="kernel_label=${labels[i]},agent=$(machine_agent_glob "$i")"
     echo
     echo "== ${labels[0]} (vm0) vs ${labels[i]} (vm$i), $rounds boots each"
-    ctl compare --baseline="$baseline" --candidate="$candidate" \
-      --html="$work_dir/compare-vm0-vm$i.html" | tee "$work_dir/compare-vm0-vm$i.txt" ||
-      compare_rc=$?
+    ctl compare --baseline="$baseline" --candidate="$candidate" "${compare_base_args[@]}" \
+      "${look_args[@]}" --html="$work_dir/compare-vm0-vm$i.html" |
+      tee "$work_dir/compare-vm0-vm$i.txt" || compare_rc=$?
     if [[ -n "$policy" ]]; then
       gate_rc=0
       ctl gate --baseline="$baseline" --candidate="$candidate" --policy="$policy" \
@@ -699,5 +791,10 @@ while read -r machine boot took; do
   i="${machine#vm}"
   echo "boot $machine $boot (${labels[i]}, $arch, $mode${icount:+ $(icount_args)}): agent registered $took s after start"
 done <"$work_dir/boot_times"
+if (( until_decided )); then
+  echo
+  echo "== until decided"
+  cat "$work_dir/looks"
+fi
 echo "lab run: $(elapsed) s; work directory $work_dir"
 exit "$compare_rc"

@@ -17,19 +17,20 @@ std::string Metrics(int n) { return absl::StrCat(n, n == 1 ? " metric" : " metri
 
 }  // namespace
 
-absl::Status ValidateSequentialLook(const SequentialLook& look, absl::string_view field) {
+absl::Status ValidateSequentialLook(const SequentialLook& look, absl::string_view field,
+                                    absl::string_view unit) {
   if (look.max_blocks < 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".max_blocks: must be at least 1, got ", look.max_blocks));
+        absl::StrCat(field, ".max_", unit, ": must be at least 1, got ", look.max_blocks));
   }
   if (look.blocks < 1 || look.blocks > look.max_blocks) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".blocks: must be in 1..max_blocks (",
-                                                   look.max_blocks, "), got ", look.blocks));
+    return absl::InvalidArgumentError(absl::StrCat(field, ".", unit, ": must be in 1..max_", unit,
+                                                   " (", look.max_blocks, "), got ", look.blocks));
   }
   if (look.previous_blocks < 0 || look.previous_blocks >= look.blocks) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ".previous_blocks: must be in 0..blocks-1 (", look.blocks - 1,
-                     "), got ", look.previous_blocks));
+    return absl::InvalidArgumentError(absl::StrCat(field, ".previous_", unit, ": must be in 0..",
+                                                   look.blocks - 1, ", got ",
+                                                   look.previous_blocks));
   }
   return absl::OkStatus();
 }

@@ -40,9 +40,10 @@ struct SequentialLook {
   int max_blocks = 0;
 };
 
-// INVALID_ARGUMENT naming `field` (e.g. "sequential") unless 0 <= previous_blocks < blocks <=
-// max_blocks.
-absl::Status ValidateSequentialLook(const SequentialLook& look, absl::string_view field);
+// INVALID_ARGUMENT naming the field unless 0 <= previous_blocks < blocks <= max_blocks; the
+// fields are named FIELD.previous_UNIT, FIELD.UNIT and FIELD.max_UNIT ("look.max_rounds").
+absl::Status ValidateSequentialLook(const SequentialLook& look, absl::string_view field,
+                                    absl::string_view unit = "blocks");
 
 // The level a look tests at, for an overall level `alpha`: what the O'Brien-Fleming spending
 // function spends between the previous look's information fraction and this one's. A look at

@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -36,7 +37,10 @@
 #include "controller/security/access_policy.h"
 #include "controller/security/client_flags.h"
 #include "controller/security/token_hash.h"
+#include "controller/runs/campaign_rounds.h"
+#include "controller/runs/rounds_until_decided.h"
 #include "controller/service/analysis_proto.h"
+#include "controller/service/sequential_proto.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/faultline/v1/analysis.grpc.pb.h"
 #include "proto/faultline/v1/campaign_service.grpc.pb.h"
@@ -77,13 +81,18 @@ ABSL_FLAG(std::vector<std::string>, metrics, {},
           "compare: compare only these metrics, comma-separated globs over BENCHMARK:METRIC or "
           "METRIC (e.g. fault_anon:ns_per_fault); the false-discovery family is then theirs.");
 ABSL_FLAG(bool, until_decided, false,
-          "gate --suite: keep adding interleaved rounds while the gate is undecided and its "
-          "estimate says more rounds could decide it, within --budget and/or --max_rounds.");
+          "gate --suite / submit: keep adding interleaved rounds while the gate (submit: the "
+          "comparison of the campaign's two targets) is undecided and its estimate says more "
+          "rounds could decide it, within --budget and/or --max_rounds.");
 ABSL_FLAG(absl::Duration, budget, absl::ZeroDuration(),
           "--until_decided: most wall time for all rounds, e.g. 30m (0: only --max_rounds).");
 ABSL_FLAG(int, max_rounds, 0,
           "--until_decided: most rounds (runs per side) in all, the first campaign's included "
           "(0: only --budget).");
+ABSL_FLAG(std::string, look, "",
+          "compare: one look of a campaign that runs until it can decide, PREVIOUS:ROUNDS:MAX "
+          "rounds per side (e.g. 5:9:14): test at the look's alpha-spending level and say "
+          "whether more rounds could decide (faultline-lab --until_decided).");
 ABSL_FLAG(std::string, replication, "auto",
           "compare/gate: the block a comparison replicates over: run, boot, or auto (boot when "
           "both sides span several boots).");
@@ -123,6 +132,9 @@ constexpr char kUsage[] = R"(faultlinectl [--controller=HOST:PORT] [--plaintext 
 Commands:
   submit FILE [--wait]   submit a campaign (protobuf text format, docs/campaigns.md);
                          with --wait, show progress and print its results when done
+  submit FILE --until_decided --budget=DURATION|--max_rounds=N [--metrics=...]
+                         run the campaign (two targets, interleaved), then more rounds
+                         while its targets' comparison is undecided and could be decided
   run BENCHMARK [NAME=VALUE ...] --on=SEL --on=SEL ... [--repetitions=10]
           [--repetitions_per_job=1] [--compare [--format=table|json|csv] [--html=FILE]]
                          run one benchmark on each --on target in an interleaved, paired
@@ -138,9 +150,10 @@ Commands:
                          print stored results
   compare --baseline=SEL --candidate=SEL [--candidate=SEL ...] [--format=table|json|csv]
           [--output=FILE] [--html=FILE] [--min_effect=F] [--fdr_level=F]
-          [--replication=auto|run|boot] [--metrics=BENCH:METRIC,...]
+          [--replication=auto|run|boot] [--metrics=BENCH:METRIC,...] [--look=P:R:M]
                          compare kernels' stored results (docs/analysis.md); with several
-                         --candidate, one column per candidate against the baseline
+                         --candidate, one column per candidate against the baseline;
+                         --look: one look of rounds until decided (faultline-lab)
   changepoints BENCHMARK METRIC [--params=NAME=VALUE,...] [--where=SEL]
           [--order=time|kernel] [--max_p_value=F] [--limit=N] [--format=table|json]
                          change points in a metric's stored history, each at the first
@@ -292,6 +305,9 @@ class Cli {
       *request.mutable_baseline() = baseline.selector;
       *request.mutable_candidate() = candidate.selector;
       *request.mutable_options() = options;
+      if (!absl::GetFlag(FLAGS_look).empty() && !LookFromFlag(request.mutable_look())) {
+        return kAnalysisError;
+      }
       if (!Utf8OrFail(request)) return kAnalysisError;
       v1::CandidateComparison* c = kernels.add_candidates();
       *c->mutable_selector() = candidate.selector;
@@ -320,6 +336,7 @@ class Cli {
                                 faultline::controller::service::SuiteComparisonFromProto(
                                     response)),
                             DistributionsText(response));
+        if (response.has_look()) absl::StrAppend(&text, LookLine(response.look()));
       }
       html = cli::RenderComparisonHtml(response, baseline.name, candidates[0].name);
     } else {
@@ -446,7 +463,11 @@ class Cli {
     const std::string verdict = faultline::controller::analysis::FormatGateResult(
         faultline::controller::service::GateResultFromProto(response));
     std::fwrite(verdict.data(), 1, verdict.size(), stdout);
-    if (response.has_sequential()) PrintSequential(response.sequential());
+    if (response.has_sequential()) {
+      std::fputs(
+          faultline::controller::service::FormatSequentialOutcome(response.sequential()).c_str(),
+          stdout);
+    }
     for (const v1::GateConfirmation& c : response.confirmations()) {
       const std::string campaign =
           c.campaign_id().empty() ? "" : absl::StrCat(" (campaign ", c.campaign_id(), ")");
@@ -464,6 +485,7 @@ class Cli {
   int Submit(const std::string& path) {
     auto spec = faultline::controller::cli::ReadCampaignFile(path);
     if (!spec.ok()) return Fail(std::string(spec.status().message()));
+    if (absl::GetFlag(FLAGS_until_decided)) return SubmitUntilDecided(*spec);
     std::string id;
     if (int rc = SubmitSpec(*spec, &id, /*field_terms=*/false); rc != 0) return rc;
     std::printf("%s\n", id.c_str());
@@ -474,6 +496,117 @@ class Cli {
     int results_rc = Results(id);
     return rc != 0 ? rc : results_rc;
   }
+
+  // submit --until_decided: the campaign, then further steps (campaigns of the rounds the
+  // estimate asks for) while the comparison of its first target (the baseline) with its second
+  // is undecided on a metric of interest (--metrics, or all), within --budget / --max_rounds:
+  // runs::RunUntilDecided over the Rounds below. Prints the last look's comparison and the looks;
+  // exit 0, 1 when a step's campaign had failed jobs, 2 on an error.
+  int SubmitUntilDecided(const v1::CampaignSpec& spec) {
+    if (spec.targets_size() != 2 || !spec.interleave()) {
+      return Fail("submit --until_decided: the campaign needs two targets (the baseline first, "
+                  "the candidate second) and interleave: true");
+    }
+    v1::SequentialPlan plan;
+    if (!SequentialPlanFromFlags(&plan)) return 2;
+    v1::CompareOptions options;
+    if (!Options(&options)) return 2;
+    for (const std::string& glob : absl::GetFlag(FLAGS_metrics)) options.add_metrics(glob);
+    const faultline::controller::analysis::CompareOptions checked =
+        faultline::controller::service::CompareOptionsFromProto(options);
+    if (absl::Status valid = faultline::controller::analysis::ValidateCompareOptions(checked);
+        !valid.ok()) {
+      return Fail(absl::StrCat("--", valid.message()));
+    }
+    Rounds rounds(this, spec, options);
+    faultline::controller::runs::RoundBudget budget;
+    budget.max_rounds = static_cast<int>(plan.max_rounds());
+    budget.time = absl::Seconds(plan.budget_seconds());
+    absl::StatusOr<faultline::controller::runs::RoundsReport> report =
+        faultline::controller::runs::RunUntilDecided(
+            rounds, faultline::controller::runs::CampaignRounds(spec), budget, checked.fdr_level,
+            "run", [] { return absl::Now(); });
+    if (!report.ok()) {
+      // The source said why already (a refused submission, a failed watch or compare).
+      if (!rounds.failed_loudly) Fail(std::string(report.status().message()));
+      return 2;
+    }
+    const v1::CompareResponse& last = rounds.last;
+    std::string text = absl::StrCat(
+        ComparisonHeader(last, spec.targets(0).name(), spec.targets(1).name()),
+        faultline::controller::analysis::FormatComparisonTable(
+            faultline::controller::service::SuiteComparisonFromProto(last)),
+        "\n",
+        faultline::controller::service::FormatSequentialOutcome(
+            faultline::controller::service::RoundsReportToProto(*report, rounds.campaign_ids)));
+    if (!WriteOutput(text)) return 2;
+    return rounds.any_failed ? 1 : 0;
+  }
+
+  // A step is a campaign (the file's first, then runs::CampaignStep); a look compares every
+  // step's two targets at the look's level (CompareRequest.look).
+  class Rounds : public faultline::controller::runs::RoundSource {
+   public:
+    Rounds(Cli* cli, const v1::CampaignSpec& spec, const v1::CompareOptions& options)
+        : cli_(cli), spec_(spec), options_(options) {}
+
+    absl::Status AddRounds(int rounds) override {
+      const v1::CampaignSpec step =
+          campaign_ids.empty()
+              ? spec_
+              : faultline::controller::runs::CampaignStep(
+                    spec_, campaign_ids.front(), static_cast<int>(campaign_ids.size()) + 1, rounds);
+      std::string id;
+      if (cli_->SubmitSpec(step, &id, /*field_terms=*/false) != 0) return Loud("submission");
+      std::fprintf(stderr, "campaign %s: %d rounds\n", id.c_str(), rounds);
+      campaign_ids.push_back(id);
+      const int rc = cli_->Watch(id);
+      if (rc == 2) return Loud("watch");
+      any_failed |= rc != 0;
+      return absl::OkStatus();
+    }
+
+    absl::StatusOr<std::vector<int>> Look(
+        const faultline::controller::analysis::SequentialLook& look) override {
+      v1::CompareRequest request;
+      for (int side = 0; side < 2; ++side) {
+        v1::ResultSelector* s = side == 0 ? request.mutable_baseline() : request.mutable_candidate();
+        for (const std::string& id : campaign_ids) s->add_campaign_ids(id);
+        s->set_target_name(spec_.targets(side).name());
+      }
+      *request.mutable_options() = options_;
+      faultline::controller::service::SequentialLookToProto(look, request.mutable_look());
+      grpc::ClientContext ctx;
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(300)));
+      v1::CompareResponse response;
+      grpc::Status status = cli_->analysis_->Compare(&ctx, request, &response);
+      if (!status.ok()) {
+        Fail(status);
+        return Loud("compare");
+      }
+      std::fprintf(stderr, "look at %d of %d rounds: %s %u: %s\n", look.blocks, look.max_blocks,
+                   response.look().decision().c_str(), response.look().additional_rounds(),
+                   response.look().reason().c_str());
+      last = std::move(response);
+      return faultline::controller::analysis::UndecidedEstimates(
+          faultline::controller::service::SuiteComparisonFromProto(last));
+    }
+
+    std::vector<std::string> campaign_ids;
+    v1::CompareResponse last;
+    bool any_failed = false;
+    bool failed_loudly = false;
+
+   private:
+    absl::Status Loud(const char* what) {
+      failed_loudly = true;
+      return absl::UnknownError(absl::StrCat(what, " failed"));
+    }
+
+    Cli* const cli_;
+    const v1::CampaignSpec& spec_;
+    const v1::CompareOptions options_;
+  };
 
   // `run BENCHMARK [NAME=VALUE ...] --on=SEL ...`: builds the campaign (run_args.h), submits it,
   // waits, then prints its results or, with --compare, compares its targets (the first --on is
@@ -746,6 +879,31 @@ class Cli {
     return 0;
   }
 
+  // --look=PREVIOUS:ROUNDS:MAX; fails (and returns false) when it is not three numbers (their
+  // order is the controller's to check).
+  static bool LookFromFlag(v1::SequentialLookAt* look) {
+    const std::string text = absl::GetFlag(FLAGS_look);
+    std::vector<std::string> parts = absl::StrSplit(text, ':');
+    uint32_t values[3] = {0, 0, 0};
+    bool ok = parts.size() == 3;
+    for (size_t i = 0; ok && i < 3; ++i) ok = absl::SimpleAtoi(parts[i], &values[i]);
+    if (!ok) {
+      Fail(absl::StrCat("--look: \"", text, "\" is not PREVIOUS:ROUNDS:MAX (e.g. 5:9:14)"));
+      return false;
+    }
+    look->set_previous_rounds(values[0]);
+    look->set_rounds(values[1]);
+    look->set_max_rounds(values[2]);
+    return true;
+  }
+
+  // "until decided: look at 9 of 14 rounds per side (level 0.0021): more_blocks 4: REASON".
+  static std::string LookLine(const v1::SequentialLook& l) {
+    return absl::StrFormat("until decided: look at %u of %u rounds per side (level %.3g): %s %u: %s\n",
+                           l.rounds(), l.max_rounds(), l.level(), l.decision(),
+                           l.additional_rounds(), l.reason());
+  }
+
   // --budget and --max_rounds; fails (and returns false) when neither bounds the rounds.
   static bool SequentialPlanFromFlags(v1::SequentialPlan* plan) {
     const absl::Duration budget = absl::GetFlag(FLAGS_budget);
@@ -766,20 +924,6 @@ class Cli {
         std::min<int64_t>(absl::ToInt64Seconds(budget), std::numeric_limits<uint32_t>::max())));
     plan->set_max_rounds(static_cast<uint32_t>(max_rounds));
     return true;
-  }
-
-  // One line per look, then which look decided or why it stopped.
-  static void PrintSequential(const v1::SequentialOutcome& s) {
-    for (int i = 0; i < s.looks_size(); ++i) {
-      const v1::SequentialLook& l = s.looks(i);
-      std::printf("until decided: look %d at %u of %u rounds per side (level %.3g, %.0f s): %s: %s\n",
-                  i + 1, l.rounds(), l.max_rounds(), l.level(), l.elapsed_seconds(),
-                  l.decision().c_str(), l.reason().c_str());
-    }
-    std::string campaigns;
-    for (const std::string& id : s.campaign_ids()) absl::StrAppend(&campaigns, " ", id);
-    std::printf("until decided: %u rounds in %d looks (campaigns%s); %s\n", s.rounds(),
-                s.looks_size(), campaigns.c_str(), s.stop_reason().c_str());
   }
 
   // Fails (and returns false) on a --replication that is not a unit.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "controller/analysis/sequential_plan.h"
+#include "controller/runs/campaign_rounds.h"
 #include "controller/scheduling/glob.h"
 #include "controller/scheduling/target_matcher.h"
 
@@ -26,7 +27,7 @@ bool IsFinal(v1::CampaignState s) {
 }
 
 absl::StatusOr<v1::TargetSelector> TargetFrom(const RunSelector& s, const std::string& name) {
-  if (!s.campaign_id.empty() || !s.target_name.empty()) {
+  if (!s.campaign_id.empty() || !s.campaign_ids.empty() || !s.target_name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         name, ": a gate that runs its campaign selects machines, so the selector must not name "
               "a campaign or target (use kernel_label, kernel_release, arch, host_class, agent)"));
@@ -77,35 +78,6 @@ std::map<std::pair<std::string, std::string>, GateOutcome> OutcomeByMetric(
   return out;
 }
 
-uint32_t RepetitionsPerRound(const v1::CampaignSpec& spec) {
-  return std::max<uint32_t>(1, spec.repetitions_per_job());
-}
-
-// Rounds (runs per side) of the gate's campaign: its fewest repetitions over one job's.
-int RoundsOf(const v1::CampaignSpec& spec) {
-  const uint32_t per_round = RepetitionsPerRound(spec);
-  uint32_t fewest = 0;
-  for (const v1::BenchmarkInvocation& inv : spec.suite()) {
-    const uint32_t reps = inv.repetitions() != 0 ? inv.repetitions() : spec.repetitions();
-    const uint32_t rounds = (reps + per_round - 1) / per_round;
-    fewest = fewest == 0 ? rounds : std::min(fewest, rounds);
-  }
-  return static_cast<int>(std::max<uint32_t>(1, fewest));
-}
-
-// The gate's campaign shrunk or grown to `rounds` rounds: the next step of a campaign that runs
-// until it can decide.
-v1::CampaignSpec RoundsSpec(const v1::CampaignSpec& first, const std::string& first_id, int step,
-                            int rounds) {
-  v1::CampaignSpec out = first;
-  const uint32_t reps = static_cast<uint32_t>(rounds) * RepetitionsPerRound(first);
-  out.set_repetitions(reps);
-  for (v1::BenchmarkInvocation& inv : *out.mutable_suite()) inv.set_repetitions(reps);
-  out.set_name(absl::StrCat(first.name().substr(0, 100), " step ", step));
-  (*out.mutable_labels())["rounds_of"] = first_id;
-  return out;
-}
-
 // The gate's RoundSource: each step is a campaign; each look compares all of them.
 class GateRounds : public RoundSource {
  public:
@@ -121,8 +93,8 @@ class GateRounds : public RoundSource {
   absl::Status AddRounds(int rounds) override {
     const v1::CampaignSpec spec =
         campaign_ids.empty() ? campaign_
-                             : RoundsSpec(campaign_, campaign_ids.front(),
-                                          static_cast<int>(campaign_ids.size()) + 1, rounds);
+                             : CampaignStep(campaign_, campaign_ids.front(),
+                                            static_cast<int>(campaign_ids.size()) + 1, rounds);
     absl::StatusOr<v1::Campaign> done = submit_and_wait_(spec);
     if (!done.ok()) return done.status();
     campaign_ids.push_back(done->id());
@@ -308,7 +280,7 @@ absl::Status GateRunner::RunUntilDecided(const GateSpec& spec,
                       return WaitForCampaign(submitted->id(), spec.campaign_timeout, cancelled);
                     });
   absl::StatusOr<RoundsReport> record =
-      runs::RunUntilDecided(rounds, RoundsOf(campaign), *spec.until_decided,
+      runs::RunUntilDecided(rounds, CampaignRounds(campaign), *spec.until_decided,
                             spec.options.fdr_level, "run", [] { return absl::Now(); });
   if (!record.ok()) return record.status();
   report.campaign_id = rounds.campaign_ids.front();

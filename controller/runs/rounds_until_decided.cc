@@ -17,6 +17,16 @@ int RoundsFitting(absl::Duration left, absl::Duration per_round) {
 
 }  // namespace
 
+LookRecord RecordLook(const analysis::SuiteComparison& comparison,
+                      const analysis::SequentialLook& look, double alpha,
+                      const std::string& block_unit) {
+  LookRecord record;
+  record.look = look;
+  record.level = analysis::LookLevel(alpha, look);
+  record.outcome = analysis::DecideLook(analysis::UndecidedEstimates(comparison), look, block_unit);
+  return record;
+}
+
 absl::StatusOr<RoundsReport> RunUntilDecided(RoundSource& source, int first_rounds,
                                              const RoundBudget& budget, double alpha,
                                              const std::string& block_unit,

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/analysis/compare.h"
 #include "controller/analysis/sequential_plan.h"
 
 namespace faultline::controller::runs {
@@ -61,6 +62,13 @@ struct RoundsReport {
   // One sentence: which look decided, or why it stopped.
   std::string stop_reason;
 };
+
+// One look at a comparison made with analysis::CompareOptionsAtLook(options, look): the level it
+// tested at (for an overall `alpha`) and DecideLook over its undecided tested metrics. For
+// callers that run the rounds themselves (faultlinectl compare --look, for the lab).
+LookRecord RecordLook(const analysis::SuiteComparison& comparison,
+                      const analysis::SequentialLook& look, double alpha,
+                      const std::string& block_unit);
 
 // Runs `first_rounds` rounds, looks, and keeps adding what DecideLook asks for while it fits in
 // `budget` (time: by the pace so far; a step is cut to the rounds that fit, and no round starts

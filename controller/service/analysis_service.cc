@@ -2,9 +2,12 @@
 
 #include <utility>
 
+#include "controller/analysis/sequential_plan.h"
+#include "controller/runs/rounds_until_decided.h"
 #include "controller/service/analysis_proto.h"
 #include "controller/service/handler.h"
 #include "controller/service/runs_proto.h"
+#include "controller/service/sequential_proto.h"
 #include "controller/validation/request_validation.h"
 
 namespace faultline::controller::service {
@@ -21,14 +24,21 @@ grpc::ServerUnaryReactor* AnalysisServiceImpl::Compare(grpc::CallbackServerConte
       !refused.ok()) {
     return FinishNow(ctx, refused);
   }
+  const analysis::CompareOptions options = CompareOptionsFromProto(request->options());
+  const analysis::SequentialLook look = SequentialLookFromProto(request->look());
   absl::StatusOr<runs::KernelComparison> c = runs::CompareKernels(
       store_, RunSelectorFromProto(request->baseline()), RunSelectorFromProto(request->candidate()),
-      CompareOptionsFromProto(request->options()),
+      request->has_look() ? analysis::CompareOptionsAtLook(options, look) : options,
       ReplicationUnitFromProto(request->options().replication_unit()),
       {request->options().metrics().begin(), request->options().metrics().end()});
   if (c.ok()) {
     *response = CompareResponseToProto(*c);
     *response->mutable_options()->mutable_metrics() = request->options().metrics();
+    if (request->has_look()) {
+      LookRecordToProto(runs::RecordLook(c->suite, look, options.fdr_level,
+                                         runs::BlockUnitName(c->replication_unit)),
+                        response->mutable_look());
+    }
   }
   return FinishNow(ctx, c.status());
 }

@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "controller/analysis/sequential_plan.h"
 #include "controller/service/analysis_proto.h"
+#include "controller/service/sequential_proto.h"
 #include "controller/store/store_encoding.h"
 
 namespace faultline::controller::service {
@@ -46,6 +47,7 @@ runs::ReplicationUnit ReplicationUnitFromProto(v1::ReplicationUnit unit) {
 runs::RunSelector RunSelectorFromProto(const v1::ResultSelector& s) {
   runs::RunSelector out;
   out.campaign_id = s.campaign_id();
+  out.campaign_ids.assign(s.campaign_ids().begin(), s.campaign_ids().end());
   out.target_name = s.target_name();
   out.kernel_label = s.kernel_label();
   out.kernel_release = s.kernel_release();
@@ -131,27 +133,7 @@ v1::GateResponse GateResponseToProto(const runs::GateReport& report) {
   }
   for (const std::string& r : report.reasons) out.add_reasons(r);
   if (report.sequential.has_value()) {
-    const runs::RoundsReport& in = *report.sequential;
-    v1::SequentialOutcome* seq = out.mutable_sequential();
-    for (const runs::LookRecord& l : in.looks) {
-      v1::SequentialLook* pl = seq->add_looks();
-      pl->set_previous_rounds(static_cast<uint32_t>(l.look.previous_blocks));
-      pl->set_rounds(static_cast<uint32_t>(l.look.blocks));
-      pl->set_max_rounds(static_cast<uint32_t>(l.look.max_blocks));
-      pl->set_level(l.level);
-      pl->set_decision(analysis::LookDecisionName(l.outcome.decision));
-      pl->set_undecided(static_cast<uint32_t>(l.outcome.undecided));
-      pl->set_additional_rounds(static_cast<uint32_t>(l.outcome.additional_blocks));
-      pl->set_reason(l.outcome.reason);
-      pl->set_elapsed_seconds(absl::ToDoubleSeconds(l.elapsed));
-    }
-    seq->set_rounds(static_cast<uint32_t>(in.rounds));
-    seq->set_max_rounds(static_cast<uint32_t>(in.max_rounds));
-    seq->set_decided(in.decided);
-    seq->set_decided_at_look(static_cast<uint32_t>(in.decided_at_look));
-    seq->set_additional_rounds_needed(static_cast<uint32_t>(in.additional_rounds_needed));
-    seq->set_stop_reason(in.stop_reason);
-    for (const std::string& id : report.round_campaign_ids) seq->add_campaign_ids(id);
+    *out.mutable_sequential() = RoundsReportToProto(*report.sequential, report.round_campaign_ids);
   }
   return out;
 }

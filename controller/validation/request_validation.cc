@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "controller/analysis/gate.h"
+#include "controller/analysis/sequential_plan.h"
 
 namespace faultline::controller::validation {
 namespace {
@@ -428,6 +429,15 @@ absl::Status CheckSelector(const v1::ResultSelector& s, const std::string& field
     return Invalid(field, "empty selector; set a campaign, kernel label or other filter");
   }
   RETURN_IF_ERROR(CheckId(s.campaign_id(), field + ".campaign_id", false, false));
+  if (s.campaign_ids_size() > static_cast<int>(limits::kMaxSequentialRounds)) {
+    return Invalid(field + ".campaign_ids", absl::StrCat(s.campaign_ids_size(),
+                                                         " campaigns, at most ",
+                                                         limits::kMaxSequentialRounds));
+  }
+  for (int i = 0; i < s.campaign_ids_size(); ++i) {
+    RETURN_IF_ERROR(CheckId(s.campaign_ids(i), absl::StrCat(field, ".campaign_ids[", i, "]"),
+                            /*required=*/true, false));
+  }
   RETURN_IF_ERROR(CheckName(s.target_name(), field + ".target_name", false));
   RETURN_IF_ERROR(
       CheckLength(s.kernel_label(), field + ".kernel_label", limits::kMaxPatternLength));
@@ -675,6 +685,19 @@ absl::Status ValidateQueryResultsRequest(const v1::QueryResultsRequest& request)
 absl::Status ValidateCompareRequest(const v1::CompareRequest& request) {
   RETURN_IF_ERROR(CheckSelector(request.baseline(), "baseline"));
   RETURN_IF_ERROR(CheckSelector(request.candidate(), "candidate"));
+  if (request.has_look()) {
+    const v1::SequentialLookAt& look = request.look();
+    RETURN_IF_ERROR(
+        CheckAtMost(look.max_rounds(), "look.max_rounds", limits::kMaxSequentialRounds));
+    RETURN_IF_ERROR(CheckAtMost(look.rounds(), "look.rounds", limits::kMaxSequentialRounds));
+    RETURN_IF_ERROR(
+        CheckAtMost(look.previous_rounds(), "look.previous_rounds", limits::kMaxSequentialRounds));
+    // The look's order (previous < rounds <= max) is the analysis's own rule.
+    RETURN_IF_ERROR(analysis::ValidateSequentialLook(
+        {static_cast<int>(look.previous_rounds()), static_cast<int>(look.rounds()),
+         static_cast<int>(look.max_rounds())},
+        "look", "rounds"));
+  }
   return CheckCompareOptions(request.options(), "options");
 }
 

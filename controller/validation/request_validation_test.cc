@@ -781,6 +781,25 @@ TEST(GateTest, EachBoundNamesItsField) {
                  "campaign.suite[0].warmup");
 }
 
+TEST(CompareTest, SequentialLookNamesItsField) {
+  v1::CompareRequest r;
+  r.mutable_baseline()->set_kernel_label("stock");
+  r.mutable_candidate()->set_kernel_label("patched/*");
+  r.mutable_look()->set_rounds(5);
+  r.mutable_look()->set_max_rounds(14);
+  EXPECT_TRUE(ValidateCompareRequest(r).ok()) << ValidateCompareRequest(r);
+  r.mutable_look()->set_previous_rounds(5);
+  EXPECT_INVALID(ValidateCompareRequest(r), "look.previous_rounds");
+  r.mutable_look()->set_previous_rounds(0);
+  r.mutable_look()->set_rounds(15);
+  EXPECT_INVALID(ValidateCompareRequest(r), "look.rounds");
+  r.mutable_look()->set_max_rounds(limits::kMaxSequentialRounds + 1);
+  EXPECT_INVALID(ValidateCompareRequest(r), "look.max_rounds");
+  r.mutable_look()->set_max_rounds(0);
+  r.mutable_look()->set_rounds(0);
+  EXPECT_INVALID(ValidateCompareRequest(r), "look.max_rounds");
+}
+
 TEST(GateTest, SequentialPlanNamesItsField) {
   v1::GateRequest r = GoodGate();
   r.mutable_campaign()->add_suite()->set_benchmark("fault_anon");

@@ -328,6 +328,72 @@ suite {
   EXPECT_EQ(stored, rounds);
 }
 
+// submit --until_decided: the campaign file's two targets compared after each step, more steps
+// while the comparison's estimate fits the budget; what it reports is what ran.
+TEST_F(GateE2eTest, SubmitUntilDecidedComparesItsTwoTargetsOverItsSteps) {
+  ASSERT_TRUE(PinProcess(fleet_->agent("box-stock")->pid(), 0));
+  ASSERT_TRUE(PinProcess(fleet_->agent("box-patched")->pid(), 0));
+  const std::string file = WriteFile(fleet_->dir(), "ab.textproto", R"(
+name: "ab-rounds"
+repetitions: 10
+repetitions_per_job: 2
+interleave: true
+paired: true
+targets { name: "stock" kernel_label: "stock" }
+targets { name: "patched" kernel_label: "patched/*" }
+suite {
+  benchmark: "fault_anon"
+  warmup: 1
+  params { key: "region_mib" value { int_value: 16 } }
+  params { key: "passes" value { int_value: 2 } }
+}
+)");
+  constexpr int kMaxRounds = 12;
+  testing::CommandResult r = fleet_->Ctl(
+      {"submit", file, "--until_decided", absl::StrCat("--max_rounds=", kMaxRounds),
+       "--budget=90s", "--metrics=fault_anon:ns_per_fault,fault_anon:faults_per_sec",
+       "--timeout_seconds=100"},
+      absl::Seconds(300));
+  std::printf("submit until decided (exit %d):\n%s\n%s\n", r.exit_code, r.output.c_str(),
+              r.errors.c_str());
+  ASSERT_EQ(r.exit_code, 0) << r.errors << fleet_->Logs();
+  const size_t at = r.output.find(" looks (campaigns");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const size_t line = r.output.rfind("until decided: ", at);
+  int rounds = 0, looks = 0;
+  ASSERT_EQ(std::sscanf(r.output.c_str() + line, "until decided: %d rounds in %d looks", &rounds,
+                        &looks),
+            2)
+      << r.output;
+  EXPECT_GE(rounds, 5);
+  EXPECT_LE(rounds, kMaxRounds);
+  // Only the metrics asked about are compared, each over every round.
+  EXPECT_THAT(RatioOf(r.output, "ns_per_fault"), HasSubstr(absl::StrCat(rounds, "/", rounds)));
+  EXPECT_THAT(r.output, Not(HasSubstr("pages_touched")));
+  EXPECT_THAT(r.errors, HasSubstr("look at 5 of "));
+  const std::string summary = r.output.substr(line, r.output.find('\n', line) - line);
+  int campaigns = 0, stored = 0;
+  for (absl::string_view word : absl::StrSplit(summary, ' ')) {
+    if (!absl::StartsWith(word, "c-")) continue;
+    ++campaigns;
+    for (const v1::StoredRun& run : fleet_->Runs(std::string(absl::StripSuffix(word, ");")))) {
+      stored += run.target_name() == "patched";
+    }
+  }
+  EXPECT_EQ(campaigns, looks) << summary;
+  EXPECT_EQ(stored, rounds);
+  // A campaign that cannot be compared as an A/B is refused before anything runs.
+  const std::string one = WriteFile(fleet_->dir(), "one.textproto", R"(
+name: "one"
+interleave: true
+targets { name: "stock" kernel_label: "stock" }
+suite { benchmark: "fault_anon" }
+)");
+  r = fleet_->Ctl({"submit", one, "--until_decided", "--max_rounds=8"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.errors, HasSubstr("needs two targets"));
+}
+
 TEST_F(GateE2eTest, UntilDecidedNeedsABudgetAndASuite) {
   testing::CommandResult r = fleet_->Ctl(
       {"gate", "--baseline=kernel_label=stock", "--candidate=kernel_label=patched/*",

@@ -33,4 +33,14 @@ expect_refused "--icount: one vCPU only \(--cpus=2\)" --kernel=debian:cloud --ic
 expect_refused "--kernel: cannot read \"$scratch/missing\"" --kernel="$scratch/missing"
 expect_refused '--suite: cannot read' --kernel=debian:cloud --suite="$scratch/missing.textproto"
 expect_refused 'unknown argument "--cpu=2"' --kernel=debian:cloud --cpu=2
+expect_refused '--until_decided: decides one A/B, so give exactly two --kernel' \
+  --kernel=debian:cloud --until_decided
+expect_refused '--max_rounds: "0" is not 1..100' --kernel=debian:cloud --kernel=debian:cloud \
+  --until_decided --max_rounds=0
+expect_refused "--max_rounds: 4 is fewer than the first look's 5 rounds" \
+  --kernel=debian:cloud --kernel=debian:cloud --until_decided --max_rounds=4
+expect_refused '--budget_minutes: "soon" is not a number of minutes' --kernel=debian:cloud \
+  --budget_minutes=soon
+expect_refused '--until_decided: decides on the comparison, not with --policy' \
+  --kernel=debian:cloud --kernel=debian:cloud --until_decided --policy="$0"
 echo PASS
