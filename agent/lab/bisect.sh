@@ -259,8 +259,8 @@ if [[ -z "$(decided confirm "$bad")" ]]; then
   mapfile -t results <"$work_dir/measure.tmp"
   t=$(( $(date +%s) - t0 ))
   for i in "${!metrics[@]}"; do
-    read -r v r lo hi rn boot <<<"${results[i]}"
-    record confirm "$bad" "${metrics[i]}" "$v" "$r" "$lo" "$hi" "$rn" \
+    read -r v r r_lo r_hi rn boot <<<"${results[i]}"
+    record confirm "$bad" "${metrics[i]}" "$v" "$r" "$r_lo" "$r_hi" "$rn" \
       "$(awk -v n="$bad" '$1 == n { print $2 }' "$work_dir/build_times" | tail -1)" "$t" "$boot"
   done
 fi
@@ -325,8 +325,8 @@ for m in "${metrics[@]}"; do
         fi
         t=$(( $(date +%s) - t0 ))
         for i in "${!metrics[@]}"; do
-          read -r v r lo hi rn boot <<<"${results[i]}"
-          record step "$c" "${metrics[i]}" "$v" "$r" "$lo" "$hi" "$rn" "$bs" "$t" "$boot"
+          read -r v r r_lo r_hi rn boot <<<"${results[i]}"
+          record step "$c" "${metrics[i]}" "$v" "$r" "$r_lo" "$r_hi" "$rn" "$bs" "$t" "$boot"
         done
       fi
       chosen="$c"
