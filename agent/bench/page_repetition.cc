@@ -13,12 +13,16 @@ absl::Status RepeatPageWorkers(const WorkerOptions& options, const PageMetricNam
   if (!group.ok()) return group.status();
   uint64_t pages = 0;
   int64_t busy_ns = 0;
+  int64_t cpu_ns = 0;
+  bool cpu_known = true;
   Histogram latency(HistogramImage::kSubBucketBits);
   for (const WorkerReport& r : group->reports) {
     // Every page-touching benchmark has one trace scope: its faulting workers.
     AddTaskScope(out, r.tid, "faulter", r.ops);
     pages += r.ops;
     busy_ns += r.busy_ns;
+    cpu_known = cpu_known && r.cpu_ns >= 0;
+    cpu_ns += r.cpu_ns;
     latency.Merge(r.latency.ToHistogram());
   }
   if (pages == 0 || (names.per_second != nullptr && group->wall_ns <= 0)) {
@@ -27,6 +31,9 @@ absl::Status RepeatPageWorkers(const WorkerOptions& options, const PageMetricNam
   AddMetric(out, names.ns_per_page, static_cast<double>(busy_ns) / pages);
   if (names.per_second != nullptr) {
     AddMetric(out, names.per_second, pages * 1e9 / group->wall_ns);
+  }
+  if (names.cpu_ns_per_page != nullptr && cpu_known) {
+    AddMetric(out, names.cpu_ns_per_page, static_cast<double>(cpu_ns) / pages);
   }
   AddMetric(out, "pages_touched", static_cast<double>(pages));
   if (names.latency_histogram != nullptr) {

@@ -22,6 +22,9 @@ struct PageMetricNames {
   const char* latency_histogram = nullptr;
   // The error when no page was touched.
   const char* nothing_touched = "no page was touched";
+  // The workers' on-CPU nanoseconds per page (WorkerReport.cpu_ns), e.g. "cpu_ns_per_fault";
+  // nullptr when not reported.
+  const char* cpu_ns_per_page = nullptr;
 };
 
 // One repetition: runs `worker` on every worker of `options` and adds, to `out`, the metrics

@@ -107,6 +107,12 @@ int64_t ThreadRunDelayNs() {
   return static_cast<int64_t>(delay);
 }
 
+int64_t ThreadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
 std::atomic<int64_t> run_delay_total{0};
 
 void RunOneWorker(const WorkerFn& fn, int index, const std::vector<int>& pin_to,
@@ -123,6 +129,7 @@ void RunOneWorker(const WorkerFn& fn, int index, const std::vector<int>& pin_to,
   if (!report.failed()) fn(index, gate, report);
   const int64_t delay_after = ThreadRunDelayNs();
   report.run_delay_ns = delay_before >= 0 && delay_after >= 0 ? delay_after - delay_before : -1;
+  report.cpu_ns = gate.released_cpu_ns() >= 0 ? ThreadCpuNs() - gate.released_cpu_ns() : -1;
   // A worker that failed during setup still counts as arrived, so the release is not held up.
   if (!gate.arrived()) control->ready.fetch_add(1);
   report.finish_ns = MonotonicNowNs();
@@ -230,7 +237,9 @@ bool StartGate::ArriveAndWait() {
     // More workers than CPUs is allowed: do not starve the ones still setting up.
     if (spins > 1000) sched_yield();
   }
-  return control_->stop.load() == 0;
+  if (control_->stop.load() != 0) return false;
+  released_cpu_ns_ = ThreadCpuNs();
+  return true;
 }
 
 absl::StatusOr<WorkerGroupResult> RunWorkers(const WorkerOptions& options, const WorkerFn& fn) {

@@ -43,6 +43,10 @@ struct WorkerReport {
   // Time the worker was runnable but waiting for a CPU (/proc/thread-self/schedstat), over
   // its whole run; -1 when the kernel does not keep schedstats.
   int64_t run_delay_ns;
+  // The worker thread's CPU time (CLOCK_THREAD_CPUTIME_ID: user and kernel, its faults
+  // included) from its release at the start line to its end; -1 when it never got released.
+  // Unlike busy_ns it leaves out the time the worker waited for a CPU.
+  int64_t cpu_ns;
   // Benchmark-specific figures (e.g. a second kind of latency sum).
   double extra[4];
   // Empty when the worker succeeded.
@@ -83,10 +87,13 @@ class StartGate {
   }
   int64_t deadline_ns() const { return control_->deadline_ns; }
   bool arrived() const { return arrived_; }
+  // The thread's CPU time when it was released; -1 before (or without) a release.
+  int64_t released_cpu_ns() const { return released_cpu_ns_; }
 
  private:
   WorkerControl* control_;
   bool arrived_ = false;
+  int64_t released_cpu_ns_ = -1;
 };
 
 // A single thread worker runs on the calling thread, so the measured mm has one thread during the

@@ -44,6 +44,29 @@ TEST_P(WorkersTest, EveryWorkerRunsAndReports) {
   EXPECT_GE(result->wall_ns, 0);
 }
 
+// On-CPU time counts what the worker computed after its release, never the time it slept (or,
+// on a busy host, waited for a CPU), nor a worker that was never released.
+TEST_P(WorkersTest, CpuTimeLeavesOutTimeOffCpu) {
+  WorkerOptions options;
+  options.mode = GetParam();
+  options.workers = 2;
+  absl::StatusOr<WorkerGroupResult> result =
+      RunWorkers(options, [](int index, StartGate& gate, WorkerReport& report) {
+        if (index == 1) return;  // leaves without reaching the start line
+        if (!gate.ArriveAndWait()) return;
+        const int64_t start = MonotonicNowNs();
+        usleep(200 * 1000);
+        report.busy_ns = MonotonicNowNs() - start;
+        report.ops = 1;
+      });
+  ASSERT_TRUE(result.ok()) << result.status();
+  const WorkerReport& slept = result->reports[0];
+  EXPECT_GE(slept.busy_ns, 200 * 1000 * 1000);
+  EXPECT_GE(slept.cpu_ns, 0);
+  EXPECT_LT(slept.cpu_ns, slept.busy_ns / 4);
+  EXPECT_EQ(result->reports[1].cpu_ns, -1);
+}
+
 TEST_P(WorkersTest, AWorkerErrorFailsTheGroup) {
   WorkerOptions options;
   options.mode = GetParam();

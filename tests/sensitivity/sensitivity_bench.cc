@@ -107,7 +107,7 @@ std::vector<std::string> MetricsOf(const std::string& benchmark) {
   if (benchmark == "fork_fault_contention" || benchmark == "mmap_writer_contention") {
     return {"fault_p99_ns", "baseline_fault_p99_ns", "p99_penalty_ratio"};
   }
-  if (benchmark == "fault_anon") return {"ns_per_fault"};
+  if (benchmark == "fault_anon") return {"ns_per_fault", "cpu_ns_per_fault"};
   if (benchmark == "mmap_munmap") return {"ns_per_op"};
   if (benchmark == "fork_mapped") return {"fork_ns"};
   return {"ns_per_page"};
