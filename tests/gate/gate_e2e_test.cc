@@ -94,6 +94,31 @@ std::string RatioOf(const std::string& table, const std::string& metric) {
   return "(no row for " + metric + ")";
 }
 
+// The outcome line of a campaign that ran until decided: "until decided: N rounds in L looks
+// (campaigns c-1 c-2 ...); decided at look ... | stopped for budget ...".
+struct UntilDecided {
+  int rounds = -1;
+  int looks = -1;
+  std::vector<std::string> campaigns;
+  std::string line;
+};
+UntilDecided ParseUntilDecided(const std::string& output) {
+  UntilDecided out;
+  const size_t at = output.find(" looks (campaigns");
+  if (at == std::string::npos) return out;
+  const size_t line = output.rfind("until decided: ", at);
+  if (line == std::string::npos) return out;
+  out.line = output.substr(line, output.find('\n', line) - line);
+  if (std::sscanf(out.line.c_str(), "until decided: %d rounds in %d looks", &out.rounds,
+                  &out.looks) != 2) {
+    out.rounds = out.looks = -1;
+  }
+  for (absl::string_view word : absl::StrSplit(out.line, ' ')) {
+    if (absl::StartsWith(word, "c-")) out.campaigns.emplace_back(absl::StripSuffix(word, ");"));
+  }
+  return out;
+}
+
 class GateE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -293,25 +318,13 @@ suite {
   EXPECT_NE(r.exit_code, 1) << r.output << r.errors << fleet_->Logs();
   ASSERT_NE(r.exit_code, 3) << r.errors << fleet_->Logs();
   EXPECT_THAT(r.output, Not(HasSubstr("gate: fail")));
-  // "until decided: N rounds in L looks (campaigns c-1 c-2 ...); decided at look ... | stopped
-  // for budget ..."
-  const size_t at = r.output.find(" looks (campaigns");
-  ASSERT_NE(at, std::string::npos) << r.output;
-  const size_t line = r.output.rfind("until decided: ", at);
-  int rounds = 0, looks = 0;
-  ASSERT_EQ(std::sscanf(r.output.c_str() + line, "until decided: %d rounds in %d looks", &rounds,
-                        &looks),
-            2)
-      << r.output;
+  const UntilDecided u = ParseUntilDecided(r.output);
+  ASSERT_GE(u.looks, 1) << r.output;
+  const int rounds = u.rounds;
+  const std::string& summary = u.line;
   EXPECT_GE(rounds, 5);
   EXPECT_LE(rounds, kMaxRounds);
-  EXPECT_GE(looks, 1);
-  const std::string summary = r.output.substr(line, r.output.find('\n', line) - line);
-  std::vector<std::string> campaigns;
-  for (absl::string_view word : absl::StrSplit(summary, ' ')) {
-    if (absl::StartsWith(word, "c-")) campaigns.emplace_back(absl::StripSuffix(word, ");"));
-  }
-  EXPECT_EQ(static_cast<int>(campaigns.size()), looks) << summary;
+  EXPECT_EQ(static_cast<int>(u.campaigns.size()), u.looks) << summary;
   const bool decided = summary.find("decided at look") != std::string::npos;
   const bool out_of_budget = summary.find("stopped for budget") != std::string::npos;
   EXPECT_TRUE(decided != out_of_budget) << summary;
@@ -322,7 +335,7 @@ suite {
   EXPECT_THAT(RatioOf(r.output, "ns_per_fault"), HasSubstr(absl::StrCat(rounds, "/", rounds)));
   // And the campaigns hold them: the first its five rounds, each later one the rounds of its step.
   int stored = 0;
-  for (const std::string& id : campaigns) {
+  for (const std::string& id : u.campaigns) {
     for (const v1::StoredRun& run : fleet_->Runs(id)) stored += run.target_name() == "candidate";
   }
   EXPECT_EQ(stored, rounds);
@@ -357,30 +370,20 @@ suite {
   std::printf("submit until decided (exit %d):\n%s\n%s\n", r.exit_code, r.output.c_str(),
               r.errors.c_str());
   ASSERT_EQ(r.exit_code, 0) << r.errors << fleet_->Logs();
-  const size_t at = r.output.find(" looks (campaigns");
-  ASSERT_NE(at, std::string::npos) << r.output;
-  const size_t line = r.output.rfind("until decided: ", at);
-  int rounds = 0, looks = 0;
-  ASSERT_EQ(std::sscanf(r.output.c_str() + line, "until decided: %d rounds in %d looks", &rounds,
-                        &looks),
-            2)
-      << r.output;
+  const UntilDecided u = ParseUntilDecided(r.output);
+  ASSERT_GE(u.looks, 1) << r.output;
+  const int rounds = u.rounds;
   EXPECT_GE(rounds, 5);
   EXPECT_LE(rounds, kMaxRounds);
   // Only the metrics asked about are compared, each over every round.
   EXPECT_THAT(RatioOf(r.output, "ns_per_fault"), HasSubstr(absl::StrCat(rounds, "/", rounds)));
   EXPECT_THAT(r.output, Not(HasSubstr("pages_touched")));
   EXPECT_THAT(r.errors, HasSubstr("look at 5 of "));
-  const std::string summary = r.output.substr(line, r.output.find('\n', line) - line);
-  int campaigns = 0, stored = 0;
-  for (absl::string_view word : absl::StrSplit(summary, ' ')) {
-    if (!absl::StartsWith(word, "c-")) continue;
-    ++campaigns;
-    for (const v1::StoredRun& run : fleet_->Runs(std::string(absl::StripSuffix(word, ");")))) {
-      stored += run.target_name() == "patched";
-    }
+  int stored = 0;
+  for (const std::string& id : u.campaigns) {
+    for (const v1::StoredRun& run : fleet_->Runs(id)) stored += run.target_name() == "patched";
   }
-  EXPECT_EQ(campaigns, looks) << summary;
+  EXPECT_EQ(static_cast<int>(u.campaigns.size()), u.looks) << u.line;
   EXPECT_EQ(stored, rounds);
   // A campaign that cannot be compared as an A/B is refused before anything runs.
   const std::string one = WriteFile(fleet_->dir(), "one.textproto", R"(
