@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 
 namespace faultline::controller::analysis {
@@ -191,6 +192,73 @@ std::string FormatKernelsTable(const std::vector<std::string>& names,
     }
   }
   return out;
+}
+
+bool IsMechanismMetric(absl::string_view metric) {
+  for (absl::string_view arm : {"", "baseline.", "contended."}) {
+    for (absl::string_view family : {"mmap_lock.", "vmstat."}) {
+      if (absl::StartsWith(metric, absl::StrCat(arm, family))) return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+// LKP's "%change": of the means, "-" when the baseline's is 0 or a side is missing.
+std::string MeanChangeCell(const MetricComparison& m) {
+  if (m.baseline_count == 0 || m.candidate_count == 0) return "-";
+  if (m.baseline_mean == 0) return m.candidate_mean == 0 ? "0.0%" : "-";
+  return absl::StrFormat("%+.1f%%", (m.candidate_mean / m.baseline_mean - 1) * 100);
+}
+
+std::string LkpMeanCell(int count, double mean, double cv) {
+  if (count == 0) return "-";
+  return absl::StrFormat("%s +-%3.0f%%", Number(mean), std::isnan(cv) ? 0.0 : cv * 100);
+}
+
+std::string Points(double share) { return absl::StrFormat("%.1f%%", share * 100); }
+
+}  // namespace
+
+std::string FormatCounterTable(const SuiteComparison& comparison,
+                               const SuiteComparison& counters) {
+  std::vector<const MetricComparison*> mechanism;
+  for (const MetricComparison& m : comparison.metrics) {
+    if (IsMechanismMetric(m.metric)) mechanism.push_back(&m);
+  }
+  if (mechanism.empty() && counters.metrics.empty()) return "";
+  std::vector<std::vector<std::string>> rows = {
+      {"benchmark", "A mean +-%stddev", "%change", "B mean +-%stddev", "counter", "verdict"}};
+  auto row = [&](const MetricComparison& m, std::string verdict) {
+    rows.push_back({m.benchmark, LkpMeanCell(m.baseline_count, m.baseline_mean, m.baseline_cv),
+                    MeanChangeCell(m),
+                    LkpMeanCell(m.candidate_count, m.candidate_mean, m.candidate_cv), m.metric,
+                    std::move(verdict)});
+  };
+  for (const MetricComparison* m : mechanism) row(*m, VerdictName(m->verdict));
+  for (const MetricComparison& m : counters.metrics) row(m, m.shifted ? "shifted" : "-");
+  return absl::StrCat(
+      "kernel counters (mean +-%stddev over all repetitions, %change of the means; per-operation "
+      "figures carry their verdict, raw counts say whether they shifted; vmstat.* is "
+      "system-wide):\n",
+      RenderColumns(rows));
+}
+
+std::string FormatProfileChanges(const std::vector<ProfileChange>& changes) {
+  if (changes.empty()) return "";
+  std::vector<std::vector<std::string>> rows = {{"benchmark", "A total", "B total", "change",
+                                                 "A self", "B self", "profiles A/B", "function"}};
+  for (const ProfileChange& c : changes) {
+    rows.push_back({c.benchmark, Points(c.baseline_total_share), Points(c.candidate_total_share),
+                    absl::StrFormat("%+.1f pt", c.total_change() * 100),
+                    Points(c.baseline_self_share), Points(c.candidate_self_share),
+                    absl::StrCat(c.baseline_profiles, "/", c.candidate_profiles), c.function});
+  }
+  return absl::StrCat(
+      "kernel profile: the functions whose share of the benchmark's CPU time changed most "
+      "(total: on the kernel call chain; self: the CPU in it; mean over each side's runs):\n",
+      RenderColumns(rows));
 }
 
 std::string FormatGateResult(const GateResult& result) {

@@ -7,9 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "controller/analysis/compare.h"
 #include "controller/analysis/gate.h"
 #include "controller/analysis/latency_quantiles.h"
+#include "controller/analysis/profile_diff.h"
 
 namespace faultline::controller::analysis {
 
@@ -39,6 +41,23 @@ std::string FormatDistributionTable(const std::vector<LatencyDistribution>& dist
 // `rows` with every column padded to its widest cell (two spaces between columns, trailing
 // blanks trimmed), one line each: the layout of every table here.
 std::string RenderColumns(const std::vector<std::vector<std::string>>& rows);
+
+// Whether a metric is a per-operation figure of the kernel's own mechanism (mmap_lock.*,
+// vmstat.vma_lock_*_per_fault, per arm baseline./contended.vmstat.*) rather than a timing: shown
+// among the counter rows too, with its verdict.
+bool IsMechanismMetric(absl::string_view metric);
+
+// The kernel's figures in LKP's style, one row per benchmark x figure: A mean +-%stddev,
+// %change of the means, B mean +-%stddev, then the verdict: the mechanism metrics of
+// `comparison` (IsMechanismMetric) with theirs, and every raw counter of `counters` (neutral:
+// "shifted" when its distribution moved, "-" otherwise). Empty when there are none.
+std::string FormatCounterTable(const SuiteComparison& comparison,
+                               const SuiteComparison& counters);
+
+// The kernel functions whose share of the samples changed most, per invocation: total share
+// (on the call chain) A -> B with the change in percentage points, self share A -> B, profiles
+// per side. Empty when there are none.
+std::string FormatProfileChanges(const std::vector<ProfileChange>& changes);
 
 // One line per rule and one indented line per metric finding that is not a pass, then the
 // overall outcome and the exit code a pipeline sees.

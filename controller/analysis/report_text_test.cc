@@ -36,6 +36,47 @@ TEST(ReportTextTest, ComparisonTableHasAlignedRowsAndVerdicts) {
   EXPECT_NE(lines[3].find("1 regression, 0 improvement, 1 no_change"), std::string::npos);
 }
 
+TEST(ReportTextTest, CounterTableShowsMechanismMetricsWithVerdictsAndRawCountersLkpStyle) {
+  MetricSamples per_fault = Shifted("mmap_lock.contended.faulter.acquisitions_per_fault", 0.5);
+  absl::StatusOr<SuiteComparison> metrics =
+      CompareSuite({Shifted("ns_per_fault", 1.0), per_fault});
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  MetricSamples raw = Shifted("mmap_lock.contended.faulter.read_acquisitions", 0.5);
+  raw.direction = MetricDirection::kNeutral;
+  absl::StatusOr<SuiteComparison> counters = CompareSuite({raw});
+  ASSERT_TRUE(counters.ok()) << counters.status();
+  const std::string table = FormatCounterTable(*metrics, *counters);
+  const std::vector<std::string> lines = absl::StrSplit(table, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << table;  // title, header, one mechanism metric, one counter
+  EXPECT_NE(lines[1].find("%change"), std::string::npos);
+  EXPECT_NE(lines[2].find("acquisitions_per_fault"), std::string::npos) << table;
+  EXPECT_NE(lines[2].find("-50.0%"), std::string::npos) << table;
+  EXPECT_NE(lines[2].find("improvement"), std::string::npos) << table;
+  EXPECT_NE(lines[3].find("read_acquisitions"), std::string::npos) << table;
+  EXPECT_NE(lines[3].find("shifted"), std::string::npos) << table;
+  EXPECT_EQ(table.find(" ns_per_fault"), std::string::npos) << table;
+  EXPECT_EQ(FormatCounterTable(SuiteComparison{}, SuiteComparison{}), "");
+  EXPECT_TRUE(IsMechanismMetric("baseline.vmstat.vma_lock_retry_per_fault"));
+  EXPECT_FALSE(IsMechanismMetric("fault_p99_ns"));
+}
+
+TEST(ReportTextTest, ProfileChangesShowSharesAndTheirChangeInPoints) {
+  ProfileChange c;
+  c.benchmark = "mmap_writer_contention";
+  c.function = "lock_mm_and_find_vma";
+  c.baseline_profiles = 5;
+  c.candidate_profiles = 5;
+  c.baseline_total_share = 0.312;
+  c.candidate_total_share = 0.02;
+  c.baseline_self_share = 0.011;
+  c.candidate_self_share = 0.001;
+  const std::string text = FormatProfileChanges({c});
+  EXPECT_NE(text.find("31.2%"), std::string::npos) << text;
+  EXPECT_NE(text.find("-29.2 pt"), std::string::npos) << text;
+  EXPECT_NE(text.find("5/5"), std::string::npos) << text;
+  EXPECT_EQ(FormatProfileChanges({}), "");
+}
+
 TEST(ReportTextTest, KernelsTableHasAColumnPerCandidate) {
   absl::StatusOr<SuiteComparison> b1 =
       CompareSuite({Shifted("ns_per_fault", 1.10), Shifted("ns_per_unmap", 1.0)});

@@ -26,10 +26,12 @@ constexpr char kCsvHeader[] =
     "benchmark,params,metric,unit,direction,tested,a_repetitions,a_blocks,a_median,a_mean,"
     "a_cv,a_robust_cv,b_repetitions,b_blocks,b_median,b_mean,b_cv,b_robust_cv,ratio,"
     "ratio_lower,ratio_upper,confidence,change_percent,median_ratio_lower,median_ratio_upper,"
-    "p,q,fdr_level,min_effect,verdict,noisy,shifted,additional_blocks,block_unit,reason";
+    "p,q,fdr_level,min_effect,verdict,noisy,shifted,additional_blocks,block_unit,reason,kind";
 
-// One metric of `response`, the columns of kCsvHeader.
-std::string CsvRow(const v1::CompareResponse& response, const v1::MetricComparison& m) {
+// One metric, counter or profile share of `response`, the columns of kCsvHeader; `kind` is the
+// last one: "metric", "counter" or "profile".
+std::string CsvRow(const v1::CompareResponse& response, const v1::MetricComparison& m,
+                   const std::string& kind) {
   const v1::CompareOptions& o = response.options();
   const std::string unit = EnumTail(v1::ReplicationUnit_Name(response.replication_unit()),
                                     "REPLICATION_UNIT_");
@@ -63,12 +65,13 @@ std::string CsvRow(const v1::CompareResponse& response, const v1::MetricComparis
       Num(m.q_value()),
       Num(o.fdr_level()),
       Num(o.min_effect()),
-      EnumTail(v1::Verdict_Name(m.verdict()), "VERDICT_"),
+      kind == "profile" ? "" : EnumTail(v1::Verdict_Name(m.verdict()), "VERDICT_"),
       m.noisy() ? "true" : "false",
       m.shifted() ? "true" : "false",
       absl::StrCat(m.additional_repetitions()),
       unit,
       CsvField(m.reason()),
+      kind,
   };
   return absl::StrJoin(row, ",");
 }
@@ -117,17 +120,69 @@ std::string QuantileCsvRow(const v1::CompareResponse& response,
       "0",
       unit,
       CsvField(d.reason()),
+      "distribution",
   };
   return absl::StrJoin(row, ",");
 }
 
-// Every row of `response`: its metrics, then its histograms' quantiles.
+// A profile change as two rows of shares, "profile.total_share.<function>" and
+// "profile.self_share.<function>": per side the mean share (median and mean columns alike) over
+// its profiles (the repetitions and blocks columns), and B/A; nothing is tested.
+std::vector<v1::MetricComparison> ProfileRows(const v1::ProfileChange& c) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<v1::MetricComparison> rows;
+  for (bool total : {true, false}) {
+    v1::MetricComparison m;
+    m.set_benchmark(c.benchmark());
+    *m.mutable_params() = c.params();
+    m.set_metric(absl::StrCat(total ? "profile.total_share." : "profile.self_share.",
+                              c.function()));
+    m.set_unit("share");
+    m.set_direction(v1::DIRECTION_NEUTRAL);
+    const double a = total ? c.baseline_total_share() : c.baseline_self_share();
+    const double b = total ? c.candidate_total_share() : c.candidate_self_share();
+    m.set_baseline_count(c.baseline_profiles());
+    m.set_baseline_blocks(c.baseline_profiles());
+    m.set_candidate_count(c.candidate_profiles());
+    m.set_candidate_blocks(c.candidate_profiles());
+    m.set_baseline_median(a);
+    m.set_baseline_mean(a);
+    m.set_candidate_median(b);
+    m.set_candidate_mean(b);
+    m.set_baseline_cv(total && a > 0 ? c.baseline_total_sd() / a : nan);
+    m.set_candidate_cv(total && b > 0 ? c.candidate_total_sd() / b : nan);
+    for (auto set : {&v1::MetricComparison::set_baseline_robust_cv,
+                     &v1::MetricComparison::set_candidate_robust_cv,
+                     &v1::MetricComparison::set_ratio_lower, &v1::MetricComparison::set_ratio_upper,
+                     &v1::MetricComparison::set_median_ratio_lower,
+                     &v1::MetricComparison::set_median_ratio_upper,
+                     &v1::MetricComparison::set_p_value, &v1::MetricComparison::set_q_value}) {
+      (m.*set)(nan);
+    }
+    m.set_ratio(a > 0 ? b / a : nan);
+    rows.push_back(std::move(m));
+  }
+  return rows;
+}
+
+// Every row of `response`: its metrics, its histograms' quantiles, its counters, then its
+// profile shares.
 std::vector<std::string> CsvRows(const v1::CompareResponse& response) {
   std::vector<std::string> rows;
-  for (const v1::MetricComparison& m : response.metrics()) rows.push_back(CsvRow(response, m));
+  for (const v1::MetricComparison& m : response.metrics()) {
+    rows.push_back(CsvRow(response, m, "metric"));
+  }
   for (const v1::DistributionComparison& d : response.distributions()) {
     for (const v1::QuantileComparison& q : d.quantiles()) {
       rows.push_back(QuantileCsvRow(response, d, q));
+    }
+  }
+  for (const v1::MetricComparison& m : response.counters()) {
+    rows.push_back(CsvRow(response, m, "counter"));
+  }
+  for (const v1::ProfileChange& c : response.profile_changes()) {
+    for (const v1::MetricComparison& m : ProfileRows(c)) {
+      rows.push_back(CsvRow(response, m, "profile"));
     }
   }
   return rows;

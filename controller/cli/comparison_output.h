@@ -1,7 +1,8 @@
 // Machine-readable renderings of a comparison (or of several candidates against one baseline) for `faultlinectl compare --format=json|csv`.
 // Both carry every number the table and the HTML report show, with the verdict's reason: the JSON
 // is the whole faultline.v1.CompareResponse (samples and their blocks included); the CSV has one
-// row per metric with every per-metric statistic.
+// row per metric with every per-metric statistic, then one per kernel counter and two per
+// profile function (their shares), told apart by the last column, `kind`.
 #ifndef FAULTLINE_CONTROLLER_CLI_COMPARISON_OUTPUT_H_
 #define FAULTLINE_CONTROLLER_CLI_COMPARISON_OUTPUT_H_
 
@@ -19,9 +20,11 @@ std::string FormatProtoJson(const google::protobuf::Message& message);
 // "NaN" as the proto3 JSON mapping writes non-finite doubles).
 std::string FormatComparisonJson(const v1::CompareResponse& response);
 
-// Header line, then one line per metric and one per latency histogram quantile (metric
-// "fault_latency_ns.p99", verdict "not_tested", a_median/b_median the medians of the block
-// values; statistics a quantile does not have are NaN).
+// Header line, then one line per metric ("kind" metric), latency histogram quantile ("kind"
+// distribution: metric "fault_latency_ns.p99", verdict "not_tested", a_median/b_median the
+// medians of the block values; statistics a quantile does not have are NaN), kernel counter
+// ("kind" counter) and profile share ("kind" profile: metric "profile.total_share.<function>"
+// and "profile.self_share.<function>").
 std::string FormatComparisonCsv(const v1::CompareResponse& response);
 
 // Several candidates against one baseline: the whole faultline.v1.KernelsComparison as JSON, and

@@ -169,6 +169,60 @@ TEST(ComparisonOutputTest, CsvHasARowPerHistogramQuantile) {
   EXPECT_EQ(cell("block_unit"), "boot");
 }
 
+TEST(ComparisonOutputTest, CsvHasCounterAndProfileRowsToldApartByKind) {
+  v1::CompareResponse r = Response();
+  v1::MetricComparison* counter = r.add_counters();
+  counter->set_benchmark("fault_anon");
+  counter->set_metric("mmap_lock.faulter.read_acquisitions");
+  counter->set_unit("count");
+  counter->set_direction(v1::DIRECTION_NEUTRAL);
+  counter->set_baseline_mean(4096);
+  counter->set_candidate_mean(8);
+  counter->set_shifted(true);
+  counter->set_verdict(v1::VERDICT_NO_CHANGE);
+  v1::ProfileChange* p = r.add_profile_changes();
+  p->set_benchmark("fault_anon");
+  (*p->mutable_params())["region_mib"].set_int_value(64);
+  p->set_function("lock_mm_and_find_vma");
+  p->set_baseline_profiles(5);
+  p->set_candidate_profiles(4);
+  p->set_baseline_total_share(0.3);
+  p->set_candidate_total_share(0.03);
+  p->set_baseline_self_share(0.01);
+  p->set_candidate_self_share(0.002);
+  p->set_baseline_total_sd(0.03);
+  const std::string csv = FormatComparisonCsv(r);
+  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 6u) << csv;  // header, 2 metrics, 1 counter, 2 profile shares
+  const std::vector<std::string> header = CsvFields(lines[0]);
+  EXPECT_EQ(header.back(), "kind");
+  auto cell = [&](size_t line, const std::string& name) {
+    const std::vector<std::string> row = CsvFields(lines[line]);
+    EXPECT_EQ(row.size(), header.size()) << lines[line];
+    for (size_t i = 0; i < header.size() && i < row.size(); ++i) {
+      if (header[i] == name) return row[i];
+    }
+    return std::string("(no column ") + name + ")";
+  };
+  EXPECT_EQ(cell(1, "kind"), "metric");
+  EXPECT_EQ(cell(3, "kind"), "counter");
+  EXPECT_EQ(cell(3, "metric"), "mmap_lock.faulter.read_acquisitions");
+  EXPECT_EQ(cell(3, "b_mean"), "8");
+  EXPECT_EQ(cell(3, "shifted"), "true");
+  EXPECT_EQ(cell(4, "kind"), "profile");
+  EXPECT_EQ(cell(4, "metric"), "profile.total_share.lock_mm_and_find_vma");
+  EXPECT_EQ(cell(4, "params"), "region_mib=64");
+  EXPECT_EQ(std::stod(cell(4, "a_mean")), 0.3);
+  EXPECT_EQ(std::stod(cell(4, "b_mean")), 0.03);
+  EXPECT_EQ(cell(4, "a_repetitions"), "5");
+  EXPECT_EQ(cell(4, "b_repetitions"), "4");
+  EXPECT_NEAR(std::stod(cell(4, "a_cv")), 0.1, 1e-12);
+  EXPECT_NEAR(std::stod(cell(4, "ratio")), 0.1, 1e-12);
+  EXPECT_EQ(cell(4, "verdict"), "");
+  EXPECT_EQ(cell(5, "metric"), "profile.self_share.lock_mm_and_find_vma");
+  EXPECT_EQ(std::stod(cell(5, "b_mean")), 0.002);
+}
+
 v1::KernelsComparison Kernels() {
   v1::KernelsComparison k;
   k.set_baseline_name("kernel_label=stock");

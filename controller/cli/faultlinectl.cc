@@ -331,12 +331,17 @@ class Cli {
       } else if (format == "csv") {
         text = cli::FormatComparisonCsv(response);
       } else {
+        namespace service = faultline::controller::service;
+        namespace analysis = faultline::controller::analysis;
+        const analysis::SuiteComparison suite = service::SuiteComparisonFromProto(response);
         text = absl::StrCat(ComparisonHeader(response, baseline.name, candidates[0].name),
-                            faultline::controller::analysis::FormatComparisonTable(
-                                faultline::controller::service::SuiteComparisonFromProto(
-                                    response)),
-                            DistributionsText(response));
+                            analysis::FormatComparisonTable(suite), DistributionsText(response));
         if (response.has_look()) absl::StrAppend(&text, LookLine(response.look()));
+        for (const std::string& section :
+             {analysis::FormatCounterTable(suite, service::CounterSuiteFromProto(response)),
+              analysis::FormatProfileChanges(service::ProfileChangesFromProto(response))}) {
+          if (!section.empty()) absl::StrAppend(&text, "\n", section);
+        }
       }
       html = cli::RenderComparisonHtml(response, baseline.name, candidates[0].name);
     } else {

@@ -8,9 +8,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "controller/analysis/report_text.h"
 
 namespace faultline::controller::cli {
 namespace {
+
+namespace analysis = faultline::controller::analysis;
 
 constexpr double kWidth = 720;
 constexpr double kLeft = 110;   // room for row labels
@@ -354,6 +357,63 @@ const char* VerdictClass(v1::Verdict v) {
 }
 
 // One pair's sides, counts, warnings, table and plots; plot ids start with `id_prefix`.
+// LKP's "%change" of the means; "-" without a base.
+std::string MeanChange(const v1::MetricComparison& m) {
+  if (m.baseline_count() == 0 || m.candidate_count() == 0 || m.baseline_mean() == 0) return "-";
+  return absl::StrFormat("%+.1f%%", (m.candidate_mean() / m.baseline_mean() - 1) * 100);
+}
+
+// The kernel's figures (class "fl-counters"): the mechanism metrics with their verdicts, then
+// the raw counters ("shifted" when their distribution moved).
+std::string CounterTable(const v1::CompareResponse& response) {
+  std::vector<std::pair<const v1::MetricComparison*, std::string>> rows;
+  for (const v1::MetricComparison& m : response.metrics()) {
+    if (analysis::IsMechanismMetric(m.metric())) rows.emplace_back(&m, VerdictText(m.verdict()));
+  }
+  for (const v1::MetricComparison& m : response.counters()) {
+    rows.emplace_back(&m, m.shifted() ? "shifted" : "-");
+  }
+  if (rows.empty()) return "";
+  std::string html =
+      "<h3>Kernel counters</h3>\n<p>Mean &plusmn; %stddev over all repetitions and %change of "
+      "the means (LKP's style). Per-operation figures carry their verdict; raw counts say whether "
+      "they shifted. vmstat.* is system-wide.</p>\n<table class=\"fl-counters\"><tr>"
+      "<th>benchmark</th><th>counter</th><th>A mean &plusmn; sd</th><th>%change</th>"
+      "<th>B mean &plusmn; sd</th><th>verdict</th></tr>\n";
+  for (const auto& [m, verdict] : rows) {
+    absl::StrAppend(&html, "<tr><td>", HtmlEscape(m->benchmark()), "</td><td>",
+                    HtmlEscape(m->metric()), "</td><td>",
+                    MeanSd(m->baseline_count(), m->baseline_mean(), m->baseline_cv()),
+                    "</td><td>", MeanChange(*m), "</td><td>",
+                    MeanSd(m->candidate_count(), m->candidate_mean(), m->candidate_cv()),
+                    "</td><td title=\"", HtmlEscape(m->reason()), "\">", verdict,
+                    "</td></tr>\n");
+  }
+  return html + "</table>\n";
+}
+
+// The functions whose share of the samples changed most (class "fl-profile").
+std::string ProfileTable(const v1::CompareResponse& response) {
+  if (response.profile_changes().empty()) return "";
+  std::string html =
+      "<h3>Kernel profile</h3>\n<p>The kernel functions whose share of the benchmark's CPU "
+      "time changed most: total (on the kernel call chain) and self (the CPU in it), mean over "
+      "each side's runs.</p>\n<table class=\"fl-profile\"><tr><th>benchmark</th>"
+      "<th>function</th><th>A total</th><th>B total</th><th>change</th><th>A self</th>"
+      "<th>B self</th><th>profiles A/B</th></tr>\n";
+  for (const v1::ProfileChange& c : response.profile_changes()) {
+    absl::StrAppend(
+        &html, "<tr><td>", HtmlEscape(c.benchmark()), "</td><td>", HtmlEscape(c.function()),
+        absl::StrFormat("</td><td>%.1f%%</td><td>%.1f%%</td><td>%+.1f pt</td><td>%.1f%%</td>"
+                        "<td>%.1f%%</td><td>%u/%u</td></tr>\n",
+                        c.baseline_total_share() * 100, c.candidate_total_share() * 100,
+                        (c.candidate_total_share() - c.baseline_total_share()) * 100,
+                        c.baseline_self_share() * 100, c.candidate_self_share() * 100,
+                        c.baseline_profiles(), c.candidate_profiles()));
+  }
+  return html + "</table>\n";
+}
+
 std::string PairSection(const v1::CompareResponse& response, const std::string& baseline,
                         const std::string& candidate, const std::string& id_prefix) {
   const double min_effect = response.options().min_effect();
@@ -395,6 +455,8 @@ std::string PairSection(const v1::CompareResponse& response, const std::string& 
   for (const v1::MetricComparison& m : response.metrics()) {
     html += Plot(m, min_effect, absl::StrCat(id_prefix, plots++));
   }
+  html += CounterTable(response);
+  html += ProfileTable(response);
   if (response.distributions().empty()) return html;
   absl::StrAppend(
       &html, "<h3>Latency distributions</h3>\n<p>Each ", unit.substr(0, unit.size() - 1),

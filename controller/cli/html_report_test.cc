@@ -73,6 +73,44 @@ TEST(HtmlReportTest, EveryMetricIsPlottedWithItsBlocks) {
   EXPECT_THAT(html, HasSubstr("minimum effect 0%"));
 }
 
+TEST(HtmlReportTest, CountersAndProfileChangesHaveTablesOfTheirOwn) {
+  v1::CompareResponse r;
+  *r.add_metrics() = Metric("ns_per_fault", v1::VERDICT_NO_CHANGE, 1.0);
+  v1::MetricComparison mechanism =
+      Metric("mmap_lock.contended.faulter.acquisitions_per_fault", v1::VERDICT_IMPROVEMENT, 0.01);
+  mechanism.set_baseline_count(10);
+  mechanism.set_candidate_count(10);
+  mechanism.set_baseline_mean(1.0);
+  mechanism.set_candidate_mean(0.01);
+  *r.add_metrics() = mechanism;
+  v1::MetricComparison counter = Metric("rusage.majflt", v1::VERDICT_NO_CHANGE, 1.0);
+  counter.set_shifted(true);
+  *r.add_counters() = counter;
+  v1::ProfileChange* p = r.add_profile_changes();
+  p->set_benchmark("fault_anon");
+  p->set_function("lock_mm_and_find_vma");
+  p->set_baseline_total_share(0.3);
+  p->set_candidate_total_share(0.01);
+  const std::string html = RenderComparisonHtml(r, "stock", "patched");
+  const size_t counters = html.find("<table class=\"fl-counters\">");
+  ASSERT_NE(counters, std::string::npos) << html;
+  const std::string table = html.substr(counters, html.find("</table>", counters) - counters);
+  EXPECT_THAT(table, HasSubstr("mmap_lock.contended.faulter.acquisitions_per_fault"));
+  EXPECT_THAT(table, HasSubstr("-99.0%"));
+  EXPECT_THAT(table, HasSubstr("improvement"));
+  EXPECT_THAT(table, HasSubstr("rusage.majflt"));
+  EXPECT_THAT(table, HasSubstr("shifted"));
+  EXPECT_THAT(table, Not(HasSubstr(">ns_per_fault<")));
+  EXPECT_THAT(html, HasSubstr("<table class=\"fl-profile\">"));
+  EXPECT_THAT(html, HasSubstr("<td>lock_mm_and_find_vma</td><td>30.0%</td><td>1.0%</td>"
+                              "<td>-29.0 pt</td>"));
+  // Neither table without rows.
+  v1::CompareResponse plain;
+  *plain.add_metrics() = Metric("ns_per_fault", v1::VERDICT_NO_CHANGE, 1.0);
+  EXPECT_THAT(RenderComparisonHtml(plain, "a", "b"), Not(HasSubstr("fl-counters")));
+  EXPECT_THAT(RenderComparisonHtml(plain, "a", "b"), Not(HasSubstr("fl-profile")));
+}
+
 TEST(HtmlReportTest, ASideThatNeverMeasuredAMetricSaysSo) {
   v1::CompareResponse r;
   v1::MetricComparison m = Metric("vma_lock_retries", v1::VERDICT_INCONCLUSIVE, 1.0);

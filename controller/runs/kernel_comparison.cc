@@ -41,6 +41,8 @@ struct Accumulator {
   std::set<std::string> agents[2];
 };
 
+using AccumulatorMap = std::map<std::tuple<std::string, std::string, std::string>, Accumulator>;
+
 std::string BootKey(const store::StoredRunRecord& run) {
   const std::string& boot = run.result.host().boot_id();
   if (boot.empty()) return absl::StrCat("run:", run.run_id);
@@ -63,6 +65,48 @@ std::set<std::string> Boots(const std::vector<store::StoredRunRecord>& runs) {
 std::string ClockOf(const v1::HostFingerprint& host) {
   if (host.virtualization() != v1::VIRTUALIZATION_EMULATED_ICOUNT) return "real time";
   return absl::StrCat("icount shift ", host.icount_shift());
+}
+
+std::string DisplayName(const std::map<std::string, std::set<std::string>>& param_sets,
+                        const std::string& benchmark, const std::string& canonical) {
+  auto it = param_sets.find(benchmark);
+  return it != param_sets.end() && it->second.size() > 1
+             ? absl::StrCat(benchmark, "[", canonical, "]")
+             : benchmark;
+}
+
+// The accumulated samples as comparison inputs; `warnings` (when given) hears of figures
+// measured on one side only.
+std::vector<ComparedMetric> ToCompared(
+    AccumulatorMap& acc, const std::map<std::string, std::set<std::string>>& param_sets,
+    std::vector<std::string>* warnings) {
+  std::vector<ComparedMetric> metrics;
+  for (auto& [key, a] : acc) {
+    ComparedMetric m;
+    m.benchmark_name = a.benchmark_name;
+    m.params = a.params;
+    const std::string& canonical = std::get<1>(key);
+    m.samples.benchmark = DisplayName(param_sets, a.benchmark_name, canonical);
+    m.samples.metric = a.metric;
+    m.samples.unit = a.unit;
+    m.samples.direction = runs::DirectionFromProto(static_cast<v1::Direction>(a.direction));
+    m.samples.baseline = std::move(a.values[0]);
+    m.samples.candidate = std::move(a.values[1]);
+    m.samples.baseline_blocks = std::move(a.blocks[0]);
+    m.samples.candidate_blocks = std::move(a.blocks[1]);
+    m.samples.baseline_disturbed = std::move(a.disturbed[0]);
+    m.samples.candidate_disturbed = std::move(a.disturbed[1]);
+    m.baseline_agents.assign(a.agents[0].begin(), a.agents[0].end());
+    m.candidate_agents.assign(a.agents[1].begin(), a.agents[1].end());
+    if (warnings != nullptr && (m.samples.baseline.empty() || m.samples.candidate.empty())) {
+      warnings->push_back(absl::StrCat(m.samples.benchmark, " ", m.samples.metric,
+                                       ": measured on the ",
+                                       m.samples.baseline.empty() ? "candidate" : "baseline",
+                                       " side only"));
+    }
+    metrics.push_back(std::move(m));
+  }
+  return metrics;
 }
 
 }  // namespace
@@ -170,7 +214,9 @@ absl::StatusOr<KernelComparison> CollectComparison(
   std::set<std::string> clocks[2];
   std::vector<std::string> labels[2];
   // (benchmark, params, metric) -> samples; std::map keeps the report order stable.
-  std::map<std::tuple<std::string, std::string, std::string>, Accumulator> acc;
+  AccumulatorMap acc;
+  AccumulatorMap counter_acc;
+  std::map<std::pair<std::string, std::string>, ComparedProfiles> profiles;
   std::map<std::string, std::set<std::string>> param_sets;  // benchmark -> canonical params
   for (int side = 0; side < 2; ++side) {
     if (sides[side]->empty()) {
@@ -205,23 +251,44 @@ absl::StatusOr<KernelComparison> CollectComparison(
       const std::string canonical = CanonicalParams(params);
       param_sets[r.benchmark()].insert(canonical);
       const std::string block_key = BlockKeyOf(run, unit);
+      auto add = [&](AccumulatorMap& into, const v1::Repetition& rep, const std::string& name,
+                     const std::string& unit_name, int direction, double value) {
+        Accumulator& a = into[{r.benchmark(), canonical, name}];
+        if (a.metric.empty()) {
+          a.benchmark_name = r.benchmark();
+          a.params = params;
+          a.metric = name;
+          a.unit = unit_name;
+          a.direction = direction;
+        }
+        a.values[side].push_back(value);
+        a.disturbed[side].push_back(rep.disturbances_size() > 0);
+        auto [block, fresh] = a.block_index[side].try_emplace(
+            block_key, static_cast<int>(a.block_index[side].size()));
+        a.blocks[side].push_back(block->second);
+        a.agents[side].insert(run.agent_id);
+      };
       for (const v1::Repetition* rep : v1::AllRepetitions(r)) {
         for (const v1::MetricValue& m : rep->metrics()) {
-          Accumulator& a = acc[{r.benchmark(), canonical, m.name()}];
-          if (a.metric.empty()) {
-            a.benchmark_name = r.benchmark();
-            a.params = params;
-            a.metric = m.name();
-            a.unit = m.unit();
-            a.direction = m.direction();
-          }
-          a.values[side].push_back(m.value());
-          a.disturbed[side].push_back(rep->disturbances_size() > 0);
-          auto [block, fresh] = a.block_index[side].try_emplace(
-              block_key, static_cast<int>(a.block_index[side].size()));
-          a.blocks[side].push_back(block->second);
-          a.agents[side].insert(run.agent_id);
+          add(acc, *rep, m.name(), m.unit(), m.direction(), m.value());
         }
+        for (const auto& [name, value] : rep->counters()) {
+          add(counter_acc, *rep, name, "count", v1::DIRECTION_NEUTRAL,
+              static_cast<double>(value));
+        }
+      }
+      ComparedProfiles& p = profiles[{r.benchmark(), canonical}];
+      p.benchmark_name = r.benchmark();
+      p.params = params;
+      if (r.profile().samples() > 0) {
+        analysis::RunProfile run_profile;
+        run_profile.samples = r.profile().samples();
+        for (const v1::ProfileSymbol& f : r.profile().symbols()) {
+          run_profile.functions[f.name()] = {f.self_samples(), f.total_samples()};
+        }
+        p.runs[side].push_back(std::move(run_profile));
+      } else if (!r.profile().unavailable_reason().empty()) {
+        p.unavailable[side].insert(r.profile().unavailable_reason());
       }
     }
     if (classes.size() > 1) {
@@ -251,40 +318,28 @@ absl::StatusOr<KernelComparison> CollectComparison(
                                         " but candidate on ", host_class[1],
                                         ": differences may be the hardware's, not the kernel's"));
   }
-  std::vector<ComparedMetric> metrics;
-  for (auto& [key, a] : acc) {
-    ComparedMetric m;
-    m.benchmark_name = a.benchmark_name;
-    m.params = a.params;
-    const std::string& canonical = std::get<1>(key);
-    m.samples.benchmark = param_sets[a.benchmark_name].size() > 1
-                              ? absl::StrCat(a.benchmark_name, "[", canonical, "]")
-                              : a.benchmark_name;
-    m.samples.metric = a.metric;
-    m.samples.unit = a.unit;
-    m.samples.direction = runs::DirectionFromProto(static_cast<v1::Direction>(a.direction));
-    m.samples.baseline = std::move(a.values[0]);
-    m.samples.candidate = std::move(a.values[1]);
-    m.samples.baseline_blocks = std::move(a.blocks[0]);
-    m.samples.candidate_blocks = std::move(a.blocks[1]);
-    m.samples.baseline_disturbed = std::move(a.disturbed[0]);
-    m.samples.candidate_disturbed = std::move(a.disturbed[1]);
-    m.baseline_agents.assign(a.agents[0].begin(), a.agents[0].end());
-    m.candidate_agents.assign(a.agents[1].begin(), a.agents[1].end());
-    if (m.samples.baseline.empty() || m.samples.candidate.empty()) {
-      out.warnings.push_back(absl::StrCat(m.samples.benchmark, " ", m.samples.metric,
-                                          ": measured on the ",
-                                          m.samples.baseline.empty() ? "candidate" : "baseline",
-                                          " side only"));
+  std::vector<ComparedMetric> metrics = ToCompared(acc, param_sets, &out.warnings);
+  std::vector<ComparedMetric> counters = ToCompared(counter_acc, param_sets, nullptr);
+  for (auto& [key, p] : profiles) {
+    p.benchmark = DisplayName(param_sets, p.benchmark_name, key.second);
+    for (int side = 0; side < 2; ++side) {
+      if (p.runs[side].empty() && !p.unavailable[side].empty()) {
+        out.warnings.push_back(absl::StrCat(
+            p.benchmark, ": no kernel profile on the ", side_names[side], " side (",
+            absl::StrJoin(p.unavailable[side], "; "), ")"));
+      }
     }
-    metrics.push_back(std::move(m));
+    out.profiles.push_back(std::move(p));
   }
-  std::stable_sort(metrics.begin(), metrics.end(),
-                   [](const ComparedMetric& a, const ComparedMetric& b) {
-                     return std::tie(a.samples.benchmark, a.samples.metric) <
-                            std::tie(b.samples.benchmark, b.samples.metric);
-                   });
+  for (auto* list : {&metrics, &counters}) {
+    std::stable_sort(list->begin(), list->end(),
+                     [](const ComparedMetric& a, const ComparedMetric& b) {
+                       return std::tie(a.samples.benchmark, a.samples.metric) <
+                              std::tie(b.samples.benchmark, b.samples.metric);
+                     });
+  }
   out.metrics = std::move(metrics);
+  out.counters = std::move(counters);
   return out;
 }
 
@@ -313,7 +368,30 @@ absl::StatusOr<KernelComparison> CompareKernels(store::Store* store, const RunSe
     comparison->distributions =
         CompareLatencyDistributions(*a, *b, *comparison, blocked.confidence);
   }
+  if (absl::Status s = CompareCountersAndProfiles(blocked, &*comparison); !s.ok()) return s;
   return comparison;
+}
+
+absl::Status CompareCountersAndProfiles(const analysis::CompareOptions& options,
+                                        KernelComparison* comparison) {
+  std::vector<analysis::MetricSamples> inputs;
+  for (const ComparedMetric& m : comparison->counters) inputs.push_back(m.samples);
+  // Counters are neutral: reported with their shift, never tested against the metrics' FDR
+  // family; the median ratio's bootstrap would only cost time.
+  analysis::CompareOptions counter_options = options;
+  counter_options.bootstrap_resamples = 0;
+  absl::StatusOr<analysis::SuiteComparison> counters =
+      analysis::CompareSuite(inputs, counter_options);
+  if (!counters.ok()) return counters.status();
+  comparison->counter_suite = std::move(*counters);
+  comparison->profile_changes.clear();
+  for (const ComparedProfiles& p : comparison->profiles) {
+    for (analysis::ProfileChange& change :
+         analysis::DiffProfiles(p.benchmark, p.runs[0], p.runs[1], kProfileChangesPerInvocation)) {
+      comparison->profile_changes.push_back(std::move(change));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status KeepMetrics(const std::vector<std::string>& globs, KernelComparison* comparison) {

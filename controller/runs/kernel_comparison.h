@@ -5,12 +5,14 @@
 #define FAULTLINE_CONTROLLER_RUNS_KERNEL_COMPARISON_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "controller/analysis/compare.h"
 #include "controller/analysis/latency_quantiles.h"
+#include "controller/analysis/profile_diff.h"
 #include "controller/store/store.h"
 #include "proto/faultline/v1/benchmark.pb.h"
 
@@ -61,12 +63,30 @@ struct ComparedMetric {
   std::vector<std::string> candidate_agents;
 };
 
+// The kernel profiles of one invocation on both sides.
+struct ComparedProfiles {
+  std::string benchmark_name;
+  std::map<std::string, v1::ParamValue> params;
+  // Display name, as ComparedMetric::samples.benchmark.
+  std::string benchmark;
+  std::vector<analysis::RunProfile> runs[2];
+  // Why runs of a side have no profile (KernelProfile.unavailable_reason), distinct.
+  std::set<std::string> unavailable[2];
+};
+
 struct KernelComparison {
   analysis::SuiteComparison suite;
   // The block the statistics treated as the unit of replication (kRun or kBoot, never kAuto).
   ReplicationUnit replication_unit = ReplicationUnit::kRun;
   // Parallel to suite.metrics.
   std::vector<ComparedMetric> metrics;
+  // The raw counters (Repetition.counters), compared as neutral metrics (CompareKernels fills
+  // counter_suite, parallel to counters), and the profiles with the functions whose share
+  // changed most (profile_changes, by invocation).
+  std::vector<ComparedMetric> counters;
+  analysis::SuiteComparison counter_suite;
+  std::vector<ComparedProfiles> profiles;
+  std::vector<analysis::ProfileChange> profile_changes;
   int baseline_runs = 0;
   int candidate_runs = 0;
   std::string baseline_host_class;
@@ -108,6 +128,15 @@ absl::StatusOr<KernelComparison> CompareKernels(
 
 // Keeps the metrics of `comparison` that one of `globs` matches (see CompareKernels).
 absl::Status KeepMetrics(const std::vector<std::string>& globs, KernelComparison* comparison);
+
+// Functions per invocation in KernelComparison::profile_changes.
+inline constexpr int kProfileChangesPerInvocation = 15;
+
+// Compares the counters of `comparison` (as neutral metrics, with `options`) into counter_suite
+// and diffs its profiles into profile_changes. CompareKernels calls it; so does whoever
+// compares a KernelComparison of their own (the gate).
+absl::Status CompareCountersAndProfiles(const analysis::CompareOptions& options,
+                                        KernelComparison* comparison);
 
 // Index of the metric for (benchmark name, canonical params, metric) in `comparison`, or -1.
 int FindComparedMetric(const KernelComparison& comparison, const std::string& benchmark_name,

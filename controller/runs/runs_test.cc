@@ -278,6 +278,87 @@ TEST(ReplicationUnitTest, BootsAreBlocksWhenBothSidesSpanSeveralBoots) {
   EXPECT_THAT(two->metrics[0].samples.baseline_blocks, ElementsAre(0, 0, 1, 1));
 }
 
+// BootRun with a tracing repetition (mmap_lock acquisitions per fault and the raw count) and,
+// with `profile`, a kernel profile whose lock_mm_and_find_vma share is `retry_share`.
+store::StoredRunRecord MechanismRun(int64_t id, double per_fault, int64_t acquisitions,
+                                    double retry_share, bool profile) {
+  store::StoredRunRecord run = BootRun(id, "vm", "", 1000, 2);
+  for (int r = 0; r < 2; ++r) {
+    (*run.result.mutable_repetitions(r)->mutable_counters())["rusage.majflt"] = 4096 + id % 3;
+  }
+  v1::Repetition* traced = run.result.add_tracing_repetitions();
+  traced->set_index(2);
+  v1::MetricValue* m = traced->add_metrics();
+  m->set_name("mmap_lock.faulter.read_acquisitions_per_fault");
+  m->set_direction(v1::DIRECTION_LOWER_IS_BETTER);
+  m->set_value(per_fault);
+  (*traced->mutable_counters())["mmap_lock.faulter.read_acquisitions"] = acquisitions;
+  if (!profile) {
+    run.result.mutable_profile()->set_unavailable_reason("perf events are turned off");
+    return run;
+  }
+  v1::KernelProfile* p = run.result.mutable_profile();
+  p->set_samples(1000);
+  p->set_kernel_samples(900);
+  for (const auto& [name, total] : {std::pair<const char*, double>{"filemap_fault", 0.5},
+                                    {"lock_mm_and_find_vma", retry_share}}) {
+    v1::ProfileSymbol* s = p->add_symbols();
+    s->set_name(name);
+    s->set_total_samples(static_cast<uint64_t>(total * 1000));
+    s->set_self_samples(10);
+  }
+  return run;
+}
+
+TEST(CountersAndProfilesTest, RawCountersAreComparedAsNeutralRowsAndProfilesByShare) {
+  // Stock retries a major fault under mmap_lock once; patched stays on the per-VMA lock.
+  std::vector<store::StoredRunRecord> stock, patched;
+  for (int i = 0; i < 6; ++i) {
+    stock.push_back(MechanismRun(2 * i + 1, 1.0 + 0.01 * i, 4096 + i, 0.30, true));
+    patched.push_back(MechanismRun(2 * i + 2, 0.001 * (i + 1), 4 + i, 0.01, i < 5));
+  }
+  absl::StatusOr<KernelComparison> c = CollectComparison(stock, patched);
+  ASSERT_TRUE(c.ok()) << c.status();
+  analysis::CompareOptions options;
+  ASSERT_TRUE(CompareCountersAndProfiles(options, &*c).ok());
+  // Counters are rows of their own: never among the metrics, never in the verdict counts.
+  ASSERT_EQ(c->counters.size(), 2u);
+  ASSERT_EQ(c->counter_suite.metrics.size(), 2u);
+  const analysis::MetricComparison& acquisitions = c->counter_suite.metrics[0];
+  EXPECT_EQ(acquisitions.metric, "mmap_lock.faulter.read_acquisitions");
+  EXPECT_EQ(acquisitions.direction, analysis::MetricDirection::kNeutral);
+  EXPECT_FALSE(acquisitions.tested);
+  EXPECT_TRUE(acquisitions.shifted);
+  EXPECT_DOUBLE_EQ(acquisitions.baseline_mean, 4098.5);
+  EXPECT_DOUBLE_EQ(acquisitions.candidate_mean, 6.5);
+  EXPECT_EQ(c->counter_suite.metrics[1].metric, "rusage.majflt");
+  EXPECT_EQ(c->counter_suite.metrics[1].baseline_count, 12);
+  for (const ComparedMetric& m : c->metrics) {
+    EXPECT_NE(m.samples.metric, "mmap_lock.faulter.read_acquisitions");
+  }
+  // The profile row that moved most is the retry under mmap_lock: 30% of the samples -> 1%,
+  // over the five patched runs that have a profile; the sixth's reason is a warning.
+  ASSERT_EQ(c->profile_changes.size(), 2u);
+  EXPECT_EQ(c->profile_changes[0].function, "lock_mm_and_find_vma");
+  EXPECT_NEAR(c->profile_changes[0].total_change(), -0.29, 1e-9);
+  EXPECT_EQ(c->profile_changes[0].baseline_profiles, 6);
+  EXPECT_EQ(c->profile_changes[0].candidate_profiles, 5);
+  EXPECT_EQ(c->profile_changes[1].function, "filemap_fault");
+  EXPECT_NEAR(c->profile_changes[1].total_change(), 0, 1e-9);
+  // Only a side with no profile at all is warned about.
+  EXPECT_TRUE(c->warnings.empty()) << c->warnings[0];
+  for (store::StoredRunRecord& run : patched) {
+    run.result.mutable_profile()->Clear();
+    run.result.mutable_profile()->set_unavailable_reason("perf events are turned off");
+  }
+  c = CollectComparison(stock, patched);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(CompareCountersAndProfiles(options, &*c).ok());
+  EXPECT_TRUE(c->profile_changes.empty());
+  EXPECT_THAT(c->warnings, ElementsAre("fault_anon: no kernel profile on the candidate side "
+                                       "(perf events are turned off)"));
+}
+
 TEST(ReplicationUnitTest, OneBootPerSideFallsBackToRunsAndSaysSo) {
   std::vector<store::StoredRunRecord> a, b;
   for (int run = 0; run < 6; ++run) {

@@ -215,6 +215,47 @@ analysis::SuiteComparison SuiteComparisonFromProto(const v1::CompareResponse& re
   return out;
 }
 
+analysis::SuiteComparison CounterSuiteFromProto(const v1::CompareResponse& response) {
+  analysis::SuiteComparison out = SuiteComparisonFromProto(response);
+  out.metrics.clear();
+  for (const v1::MetricComparison& m : response.counters()) {
+    out.metrics.push_back(MetricComparisonFromProto(m));
+  }
+  return out;
+}
+
+void ProfileChangeToProto(const analysis::ProfileChange& in, v1::ProfileChange* out) {
+  out->set_benchmark(in.benchmark);
+  out->set_function(in.function);
+  out->set_baseline_profiles(static_cast<uint32_t>(in.baseline_profiles));
+  out->set_candidate_profiles(static_cast<uint32_t>(in.candidate_profiles));
+  out->set_baseline_total_share(in.baseline_total_share);
+  out->set_candidate_total_share(in.candidate_total_share);
+  out->set_baseline_self_share(in.baseline_self_share);
+  out->set_candidate_self_share(in.candidate_self_share);
+  out->set_baseline_total_sd(in.baseline_total_sd);
+  out->set_candidate_total_sd(in.candidate_total_sd);
+}
+
+std::vector<analysis::ProfileChange> ProfileChangesFromProto(const v1::CompareResponse& response) {
+  std::vector<analysis::ProfileChange> out;
+  for (const v1::ProfileChange& p : response.profile_changes()) {
+    analysis::ProfileChange c;
+    c.benchmark = p.benchmark();
+    c.function = p.function();
+    c.baseline_profiles = static_cast<int>(p.baseline_profiles());
+    c.candidate_profiles = static_cast<int>(p.candidate_profiles());
+    c.baseline_total_share = p.baseline_total_share();
+    c.candidate_total_share = p.candidate_total_share();
+    c.baseline_self_share = p.baseline_self_share();
+    c.candidate_self_share = p.candidate_self_share();
+    c.baseline_total_sd = p.baseline_total_sd();
+    c.candidate_total_sd = p.candidate_total_sd();
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 void GateRulesToProto(const analysis::GateResult& result, v1::GateResponse* out) {
   for (const analysis::GateRuleResult& rule : result.rules) {
     v1::GateRuleResult* r = out->add_rules();

@@ -4,9 +4,12 @@
 #ifndef FAULTLINE_CONTROLLER_SERVICE_ANALYSIS_PROTO_H_
 #define FAULTLINE_CONTROLLER_SERVICE_ANALYSIS_PROTO_H_
 
+#include <vector>
+
 #include "controller/analysis/compare.h"
 #include "controller/analysis/gate.h"
 #include "controller/analysis/latency_quantiles.h"
+#include "controller/analysis/profile_diff.h"
 #include "proto/faultline/v1/analysis.pb.h"
 
 namespace faultline::controller::service {
@@ -28,6 +31,11 @@ void DistributionToProto(const analysis::LatencyDistribution& in, v1::Distributi
 analysis::LatencyDistribution DistributionFromProto(const v1::DistributionComparison& in);
 
 analysis::SuiteComparison SuiteComparisonFromProto(const v1::CompareResponse& response);
+// The response's counters as a suite of neutral metrics (options as the response's).
+analysis::SuiteComparison CounterSuiteFromProto(const v1::CompareResponse& response);
+// Everything but params.
+void ProfileChangeToProto(const analysis::ProfileChange& in, v1::ProfileChange* out);
+std::vector<analysis::ProfileChange> ProfileChangesFromProto(const v1::CompareResponse& response);
 void GateRulesToProto(const analysis::GateResult& result, v1::GateResponse* out);
 // Rules and comparison of a response (confirmations are not part of analysis::GateResult).
 analysis::GateResult GateResultFromProto(const v1::GateResponse& response);

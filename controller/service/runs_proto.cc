@@ -81,6 +81,18 @@ v1::CompareResponse CompareResponseToProto(const runs::KernelComparison& c) {
   for (const analysis::LatencyDistribution& d : c.distributions) {
     DistributionToProto(d, out.add_distributions());
   }
+  for (size_t i = 0; i < c.counters.size() && i < c.counter_suite.metrics.size(); ++i) {
+    ComparedMetricToProto(c.counter_suite.metrics[i], c.counters[i], out.add_counters());
+  }
+  for (const analysis::ProfileChange& change : c.profile_changes) {
+    v1::ProfileChange* p = out.add_profile_changes();
+    ProfileChangeToProto(change, p);
+    for (const runs::ComparedProfiles& profiles : c.profiles) {
+      if (profiles.benchmark != change.benchmark) continue;
+      for (const auto& [name, value] : profiles.params) (*p->mutable_params())[name] = value;
+      break;
+    }
+  }
   return out;
 }
 

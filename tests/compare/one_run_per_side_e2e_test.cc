@@ -97,7 +97,8 @@ targets { name: "b" kernel_label: "stock/b" }
   }
   EXPECT_THAT(table.output, HasSubstr("latency distributions: each run's histograms merged"));
 
-  // The same numbers as CSV: a header and one row per metric.
+  // The same numbers as CSV: a header and one row per metric, quantile and counter, two per
+  // profile function.
   testing::CommandResult csv = fleet.Ctl({"compare", a, b, "--format=csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.errors;
   int quantile_rows = 0;
@@ -105,7 +106,8 @@ targets { name: "b" kernel_label: "stock/b" }
     quantile_rows += d.quantiles_size();
   }
   EXPECT_EQ(std::count(csv.output.begin(), csv.output.end(), '\n'),
-            response.metrics_size() + quantile_rows + 1);
+            response.metrics_size() + quantile_rows + response.counters_size() +
+                2 * response.profile_changes_size() + 1);
   EXPECT_THAT(csv.output, HasSubstr("needs at least 5 runs per side"));
 
   // A format that does not exist is refused, naming the flag.
