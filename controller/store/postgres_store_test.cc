@@ -68,6 +68,11 @@ class PostgresBackend : public StoreBackend {
     if (!db.ok()) return db.status();
     return (*db)->Exec("UPDATE schema_version SET version = ?", {SqlValue::Int(version)}).status();
   }
+  absl::Status ExecScript(const std::string& sql) override {
+    absl::StatusOr<std::unique_ptr<PostgresConnection>> db = PostgresConnection::Open(conninfo_);
+    if (!db.ok()) return db.status();
+    return (*db)->ExecScript(sql);
+  }
   absl::Status FailInsertsInto(const std::string& table, bool fail) override {
     absl::StatusOr<std::unique_ptr<PostgresConnection>> db = PostgresConnection::Open(conninfo_);
     if (!db.ok()) return db.status();

@@ -598,6 +598,27 @@ TEST_P(StoreConformanceTest, TheKernelProfileIsStoredWithTheRunAndOneRowPerFunct
   EXPECT_EQ(store_->QueryRuns(RunQuery{})->back().result.profile().symbols_size(), 4);
 }
 
+TEST_P(StoreConformanceTest, AVersionOneDatabaseGainsTheProfileTableAndKeepsItsRuns) {
+  std::string c = Create(*store_, 2);
+  Complete(*store_, JobId(c, 1), MakeResult());
+  store_.reset();
+  // What a controller of schema version 1 left: no run_profiles table.
+  ASSERT_TRUE(backend_->ExecScript("DROP TABLE run_profiles").ok());
+  ASSERT_TRUE(backend_->SetSchemaVersion(1).ok());
+  absl::StatusOr<std::unique_ptr<Store>> store = backend_->Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  absl::StatusOr<std::vector<StoredRunRecord>> runs = store_->QueryRuns(RunQuery{});
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_TRUE(store_->GetRunProfile((*runs)[0].run_id)->empty());
+  v1::RunResult profiled = MakeResult();
+  *profiled.mutable_profile() = MakeProfile();
+  Complete(*store_, JobId(c, 2), profiled);
+  runs = store_->QueryRuns(RunQuery{});
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ(store_->GetRunProfile((*runs)[0].run_id)->size(), 4u);
+}
+
 TEST_P(StoreConformanceTest, AProfileThatDoesNotAddUpIsRejectedAndNothingIsStored) {
   std::string c = Create(*store_, 1);
   const std::string job = JobId(c, 1);

@@ -27,6 +27,8 @@ class StoreBackend {
   virtual int KnownSchemaVersion() = 0;
   // Overwrites the database's recorded schema version, as a newer controller would have left it.
   virtual absl::Status SetSchemaVersion(int version) = 0;
+  // Runs `sql` on the database directly (to set up what an older controller would have left).
+  virtual absl::Status ExecScript(const std::string& sql) = 0;
   // Makes every insert into `table` fail inside the database (a trigger), or stops doing so:
   // a fault in the middle of a transaction.
   virtual absl::Status FailInsertsInto(const std::string& table, bool fail) = 0;
