@@ -29,8 +29,9 @@ faultline-lab bisect --source=SOURCE --series=DIR --suite=FILE --metric=BENCH:ME
   --good=N            patches applied at the good end (default 0: the source alone)
   --bad=N             patches applied at the bad end (default: the whole series)
   --arch=ARCH         x86_64 (default) or arm64
-  --rounds=N          boots per side and step (default 5: the comparison needs five blocks a side); an inconclusive step adds rounds
-  --max_rounds=N      the most rounds a step may take before it is called (default 9)
+  --rounds=N          boots per side at a step's first look (default 6)
+  --max_rounds=N      the most boots per side a step may take before it is called (default 8);
+                      an undecided step adds rounds, each look at its alpha-spending level
   --repetitions=N     repetitions per boot (default: the suite's)
   --kernel_config=F   a config fragment for every build
   --icount[=SHIFT]    boot the machines under qemu's -icount (faultline-lab --icount): guest
@@ -49,8 +50,8 @@ metrics=()
 good=0
 bad=""
 arch=x86_64
-rounds=5
-max_rounds=9
+rounds=6
+max_rounds=8
 repetitions=""
 kernel_configs=()
 lab_mode=()
@@ -185,7 +186,7 @@ boot_seconds() {  # boot_seconds LAB_OUTPUT
 # Prints "VERDICT RATIO LO HI ROUNDS BOOT_S" per metric (in --metric order), each line one metric;
 # BOOT_S is the part of the step's time its machines spent booting.
 measure() {  # measure A B TAG
-  local a="$1" b="$2" tag="$3" done_rounds=0 want="$rounds" part=0 dir boot_s=0
+  local a="$1" b="$2" tag="$3" done_rounds=0 want="$rounds" part=0 dir boot_s=0 previous=0
   while :; do
     # Each part adds rounds to the same run (one agent id per boot, all under run id TAG), so the
     # comparison below takes every boot of this step.
@@ -209,33 +210,39 @@ measure() {  # measure A B TAG
       done_rounds=$(( done_rounds + $(cat "$dir/done") ))
       boot_s=$(( boot_s + $(boot_seconds "$dir.out") ))
     done
+    # Resumed: a later part exists, so this look asked for it (and the store already holds that
+    # part's boots, which this look did not see): take the same path again without looking.
+    if [[ -f "$work_dir/lab-$tag-$((part + 1))/done" ]]; then
+      previous=$done_rounds
+      want=$(( done_rounds + $(cat "$work_dir/lab-$tag-$((part + 1))/done") ))
+      continue
+    fi
     # The family of the false-discovery control is the bisected metrics alone: a benchmark also
     # reports a dozen lock counters, and with them in the family five boots a side (p >= 0.0079)
-    # could never reach q <= 0.01.
+    # could never reach q <= 0.01. Each look tests at its alpha-spending share of the level
+    # (faultlinectl compare --look; the same rule as faultline-lab and gate --until_decided), so
+    # the extra looks of an inconclusive step keep a good patch's chance of being called bad at
+    # the level.
     ctl compare --format=json --metrics="$(IFS=,; echo "${metrics[*]}")" \
+      --look="$previous:$done_rounds:$max_rounds" \
       --baseline="kernel_label=$(label_for "$a"),agent=lab-$arch-vm0-b*-$tag" \
       --candidate="kernel_label=$(label_for "$b"),agent=lab-$arch-vm1-b*-$tag" \
       >"$work_dir/compare-$tag.json" 2>"$work_dir/compare-$tag.err" || true
-    local lines=() undecided=0
-    for m in "${metrics[@]}"; do
-      local line
-      line="$(metric_row "$work_dir/compare-$tag.json" "${m%%:*}" "${m#*:}")"
-      # More boots only when the comparison's own estimate says they could decide it in time.
-      if [[ "$line" == inconclusive* ]]; then
-        local more
-        more="$(jq -r --arg b "${m%%:*}" --arg m "${m#*:}" '
-          [ .. | objects | select(.benchmark? == $b and .metric? == $m) ] | first
-          | (.additional_blocks // .additional_repetitions // 0)' "$work_dir/compare-$tag.json" 2>/dev/null || echo 0)"
-        [[ "$more" =~ ^[0-9]+$ ]] || more=0
-        (( more > 0 && done_rounds + more <= max_rounds )) && undecided=1
-      fi
-      lines+=("$line $done_rounds $boot_s")
-    done
-    if (( undecided )) && (( done_rounds + 2 <= max_rounds )); then
-      want=$(( done_rounds + 2 ))
-      log "$tag: inconclusive after $done_rounds boots per side, and more could decide it; adding 2"
+    local decision more
+    decision="$(jq -r '.look.decision // "decided"' "$work_dir/compare-$tag.json" 2>/dev/null || echo decided)"
+    more="$(jq -r '.look.additional_rounds // 0' "$work_dir/compare-$tag.json" 2>/dev/null || echo 0)"
+    [[ "$more" =~ ^[0-9]+$ ]] || more=0
+    if [[ "$decision" == more_blocks ]] && (( more > 0 && done_rounds < max_rounds )); then
+      (( done_rounds + more > max_rounds )) && more=$(( max_rounds - done_rounds ))
+      log "$tag: undecided after $done_rounds boots per side at level $(jq -r '.look.level' "$work_dir/compare-$tag.json"); adding $more"
+      previous=$done_rounds
+      want=$(( done_rounds + more ))
       continue
     fi
+    local lines=()
+    for m in "${metrics[@]}"; do
+      lines+=("$(metric_row "$work_dir/compare-$tag.json" "${m%%:*}" "${m#*:}") $done_rounds $boot_s")
+    done
     printf '%s\n' "${lines[@]}"
     return 0
   done
