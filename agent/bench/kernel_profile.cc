@@ -66,8 +66,23 @@ void ProfileTally::Fill(int limit, KernelProfile& out) const {
             });
 }
 
-std::string ProfileMethod(const PerfSampler::Options& options) {
-  return absl::StrCat("perf cpu-clock ", options.frequency_hz, " Hz, kernel call chains");
+std::string ProfileMethod(const PerfSampler::Options& options, bool leaf_only) {
+  return absl::StrCat("perf cpu-clock ", options.frequency_hz, " Hz, ",
+                      leaf_only ? "interrupted functions only (the kernel's unwinder guesses: "
+                                  "CONFIG_UNWINDER_GUESS)"
+                                : "kernel call chains");
+}
+
+bool CallChainsAreGuessed(const KernelSymbols& symbols) {
+#if defined(__x86_64__)
+  for (const char* unwinder : {"unwind_init", "orc_find", "update_stack_state", "unwind_dump"}) {
+    if (symbols.Has(unwinder)) return false;
+  }
+  return symbols.Has("__unwind_start");
+#else
+  (void)symbols;
+  return false;
+#endif
 }
 
 absl::StatusOr<std::unique_ptr<KernelProfiler>> KernelProfiler::Open() {
@@ -91,7 +106,7 @@ absl::Status KernelProfiler::Finish() {
   absl::StatusOr<uint64_t> lost = sampler_->Drain([&](bool kernel, const uint64_t* chain,
                                                        size_t depth) {
     if (kernel) {
-      tally_.AddKernelSample(chain, depth);
+      tally_.AddKernelSample(chain, leaf_only_ ? std::min<size_t>(depth, 1) : depth);
     } else {
       tally_.AddUserSample();
     }
@@ -107,7 +122,7 @@ absl::Status KernelProfiler::Abandon() {
 }
 
 void KernelProfiler::Fill(KernelProfile& out) const {
-  out.method = ProfileMethod(options_);
+  out.method = ProfileMethod(options_, leaf_only_);
   tally_.Fill(kProfileSymbols, out);
 }
 

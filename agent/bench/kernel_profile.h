@@ -63,6 +63,14 @@ class ProfileTally {
   std::vector<int> seen_;  // scratch: the symbols of the current sample
 };
 
+// Whether the kernel's call chains are guesses: an x86_64 kernel built with
+// CONFIG_UNWINDER_GUESS (arch/x86/kernel/unwind_guess.c) reports every kernel text address it
+// finds on the stack, stale ones included, so functions that are not on the call path get total
+// samples. Told from its symbols: neither the ORC unwinder's (unwind_orc.c: unwind_init,
+// orc_find) nor the frame-pointer unwinder's (unwind_frame.c: update_stack_state, unwind_dump).
+// arm64 always unwinds by frame pointers.
+bool CallChainsAreGuessed(const KernelSymbols& symbols);
+
 // The sampler and the symbol table for one run.
 class KernelProfiler {
  public:
@@ -81,16 +89,22 @@ class KernelProfiler {
 
  private:
   KernelProfiler(std::unique_ptr<PerfSampler> sampler, std::unique_ptr<KernelSymbols> symbols)
-      : sampler_(std::move(sampler)), symbols_(std::move(symbols)), tally_(symbols_.get()) {}
+      : sampler_(std::move(sampler)),
+        symbols_(std::move(symbols)),
+        tally_(symbols_.get()),
+        leaf_only_(CallChainsAreGuessed(*symbols_)) {}
 
   std::unique_ptr<PerfSampler> sampler_;
   std::unique_ptr<KernelSymbols> symbols_;
   ProfileTally tally_;
+  // Guessed call chains: only the interrupted address counts (self and total alike).
+  bool leaf_only_;
   PerfSampler::Options options_;
 };
 
-// "perf cpu-clock 4000 Hz, kernel call chains".
-std::string ProfileMethod(const PerfSampler::Options& options);
+// "perf cpu-clock 4000 Hz, kernel call chains", or with `leaf_only` "..., interrupted
+// functions only (the kernel's unwinder guesses: CONFIG_UNWINDER_GUESS)".
+std::string ProfileMethod(const PerfSampler::Options& options, bool leaf_only);
 
 }  // namespace faultline::agent::bench
 

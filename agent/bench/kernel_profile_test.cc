@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "agent/bench/emulation_for_tests.h"
 #include "agent/bench/runner.h"
 #include "gtest/gtest.h"
@@ -78,6 +79,25 @@ TEST(ProfileTallyTest, TopNKeepsTheHeaviestBySelfAndByTotal) {
   EXPECT_EQ(profile.symbols[0].name, "asm_exc_page_fault");
   EXPECT_EQ(profile.symbols[1].name, "clear_page_erms");
   EXPECT_EQ(profile.samples, 9u);  // the total is of every sample, kept symbol or not
+}
+
+TEST(CallChainsAreGuessedTest, OnlyAnX86KernelWithoutOrcOrFramePointersGuesses) {
+  auto table = [](const char* extra) {
+    return *KernelSymbols::Parse(absl::StrCat("1000 T __unwind_start\n2000 T unwind_next_frame\n",
+                                              extra));
+  };
+#if defined(__x86_64__)
+  EXPECT_TRUE(CallChainsAreGuessed(table("")));
+#else
+  EXPECT_FALSE(CallChainsAreGuessed(table("")));
+#endif
+  EXPECT_FALSE(CallChainsAreGuessed(table("3000 T unwind_init\n")));
+  EXPECT_FALSE(CallChainsAreGuessed(table("3000 t update_stack_state\n")));
+  if (absl::StatusOr<KernelSymbols> host = KernelSymbols::Read(); host.ok()) {
+    // This host's Debian kernel unwinds with ORC.
+    std::printf("this kernel's call chains are %s\n",
+                CallChainsAreGuessed(*host) ? "guessed" : "unwound");
+  }
 }
 
 // --- On this host's kernel ---

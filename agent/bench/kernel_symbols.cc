@@ -73,6 +73,10 @@ absl::StatusOr<KernelSymbols> KernelSymbols::Parse(absl::string_view text) {
   return out;
 }
 
+bool KernelSymbols::Has(absl::string_view name) const {
+  return std::find(names_.begin(), names_.end(), name) != names_.end();
+}
+
 int KernelSymbols::Find(uint64_t address) const {
   auto it = std::upper_bound(starts_.begin(), starts_.end(), address);
   if (it == starts_.begin()) return -1;

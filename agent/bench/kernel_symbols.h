@@ -28,6 +28,8 @@ class KernelSymbols {
   // "do_anonymous_page", or "name [module]" for a module's symbol.
   const std::string& Name(int index) const { return names_[index]; }
   size_t size() const { return starts_.size(); }
+  // Whether a text symbol of this name exists.
+  bool Has(absl::string_view name) const;
 
  private:
   std::vector<uint64_t> starts_;  // ascending
