@@ -20,9 +20,12 @@ log() { echo "faultline-lab bisect: $*" >&2; }
 
 usage() {
   cat <<'USAGE'
-faultline-lab bisect --source=SOURCE --series=DIR --suite=FILE --metric=BENCH:METRIC [options]
+faultline-lab bisect --source=SOURCE (--series=DIR | --range=GOOD..BAD) --suite=FILE --metric=BENCH:METRIC [options]
   --source=SOURCE     debian:6.12 or a kernel git tree (as faultline-kernel-build takes it)
   --series=DIR        the ordered patches (a quilt series file or git format-patch files)
+  --range=GOOD..BAD   instead of a series, with --source a git tree: the commits GOOD..BAD
+                      (a linear range, oldest first) on the tree at GOOD
+  --list              print the patches the bisect would take (index, file, subject) and exit
   --suite=FILE        a campaign file without targets: the benchmark invocation(s) that moved
   --metric=B:M        a metric to bisect, e.g. fault_anon:ns_per_fault (repeatable: each is
                       answered on its own)
@@ -45,6 +48,8 @@ USAGE
 
 source_arg=""
 series=""
+range=""
+list_only=0
 suite=""
 metrics=()
 good=0
@@ -61,6 +66,8 @@ for arg in "$@"; do
   case "$arg" in
     --source=*) source_arg="${arg#*=}" ;;
     --series=*) series="${arg#*=}" ;;
+    --range=*) range="${arg#*=}" ;;
+    --list) list_only=1 ;;
     --suite=*) suite="${arg#*=}" ;;
     --metric=*) metrics+=("${arg#*=}") ;;
     --good=*) good="${arg#*=}" ;;
@@ -87,18 +94,64 @@ controller_bin="${FAULTLINE_CONTROLLER:?}"
 fleet_pki="${FAULTLINE_FLEET_PKI:?}"
 
 [[ -n "$source_arg" ]] || die "--source: give debian:6.12 or a kernel tree"
+if [[ -n "$range" ]]; then
+  [[ -z "$series" ]] || die "--range: give a series or a range, not both"
+fi
+if (( ! list_only )); then
+  [[ -n "$suite" && -r "$suite" ]] || die "--suite: cannot read \"$suite\""
+  suite="$(cd "$(dirname "$suite")" && pwd)/$(basename "$suite")"
+  (( ${#metrics[@]} > 0 )) || die "--metric: name at least one BENCHMARK:METRIC"
+  for m in "${metrics[@]}"; do
+    [[ "$m" =~ ^[a-z0-9_]+:[a-z0-9_.]+$ ]] || die "--metric: \"$m\" is not BENCHMARK:METRIC"
+  done
+fi
+if (( list_only )) && [[ -z "$work_dir" ]]; then
+  work_dir="$(mktemp -d /tmp/faultline-bisect-list-XXXXXX)"
+  trap 'rm -rf "$work_dir"' EXIT
+fi
+work_dir="${work_dir:-$(mktemp -d /tmp/faultline-bisect-XXXXXX)}"
+mkdir -p "$work_dir"
+work_dir="$(cd "$work_dir" && pwd)"
+
+# A commit range becomes a series: its commits as git format-patch files, applied by the kernel
+# build to a clone of the tree at GOOD (sharing the tree's objects), so every step is the same
+# build path as a series' and the user's checkout is never touched.
+if [[ -n "$range" ]]; then
+  git -C "$source_arg" rev-parse --git-dir >/dev/null 2>&1 ||
+    die "--range: --source \"$source_arg\" is not a git tree"
+  [[ "$range" =~ ^([^.[:space:]]+)\.\.([^.[:space:]]+)$ ]] || die "--range: \"$range\" is not GOOD..BAD"
+  good_rev="$(git -C "$source_arg" rev-parse --verify --quiet "${BASH_REMATCH[1]}^{commit}")" ||
+    die "--range: \"${BASH_REMATCH[1]}\" is not a commit of $source_arg"
+  bad_rev="$(git -C "$source_arg" rev-parse --verify --quiet "${BASH_REMATCH[2]}^{commit}")" ||
+    die "--range: \"${BASH_REMATCH[2]}\" is not a commit of $source_arg"
+  git -C "$source_arg" merge-base --is-ancestor "$good_rev" "$bad_rev" ||
+    die "--range: ${BASH_REMATCH[1]} is not an ancestor of ${BASH_REMATCH[2]}"
+  merges="$(git -C "$source_arg" rev-list --count --merges "$good_rev..$bad_rev")"
+  (( merges == 0 )) ||
+    die "--range: $range holds $merges merge commits; bisect a linear range (rebase it onto GOOD first)"
+  (( $(git -C "$source_arg" rev-list --count "$good_rev..$bad_rev") > 0 )) || die "--range: $range is empty"
+  series="$work_dir/range-series"
+  if [[ ! -f "$series/.done" ]]; then
+    rm -rf "$series"
+    git -C "$source_arg" format-patch -q --no-signature --zero-commit -o "$series" "$good_rev..$bad_rev" ||
+      die "--range: git format-patch $range failed"
+    touch "$series/.done"
+  fi
+  range_source="$work_dir/range-source"
+  if [[ "$(git -C "$range_source" rev-parse HEAD 2>/dev/null)" != "$good_rev" ]]; then
+    rm -rf "$range_source"
+    git clone -q --shared --no-checkout "$(git -C "$source_arg" rev-parse --show-toplevel)" "$range_source" &&
+      git -C "$range_source" checkout -q --detach "$good_rev" || die "--range: cannot check out $good_rev"
+  fi
+  source_arg="$range_source"
+fi
 [[ -n "$series" && -d "$series" ]] || die "--series: \"$series\" is not a directory"
 series="$(cd "$series" && pwd)"
-[[ -n "$suite" && -r "$suite" ]] || die "--suite: cannot read \"$suite\""
-suite="$(cd "$(dirname "$suite")" && pwd)/$(basename "$suite")"
-(( ${#metrics[@]} > 0 )) || die "--metric: name at least one BENCHMARK:METRIC"
-for m in "${metrics[@]}"; do
-  [[ "$m" =~ ^[a-z0-9_]+:[a-z0-9_.]+$ ]] || die "--metric: \"$m\" is not BENCHMARK:METRIC"
-done
 mapfile -t patch_list < <(bash "$kernel_build" --series="$series" --list) ||
   die "--series: cannot list $series"
 total=${#patch_list[@]}
 (( total > 0 )) || die "--series: no patches in $series"
+if (( list_only )); then printf '%s\n' "${patch_list[@]}"; exit 0; fi
 [[ -n "$bad" ]] || bad=$total
 [[ "$good" =~ ^[0-9]+$ && "$bad" =~ ^[0-9]+$ ]] && (( good < bad && bad <= total )) ||
   die "--good/--bad: need 0 <= good ($good) < bad ($bad) <= $total patches"
@@ -107,9 +160,6 @@ total=${#patch_list[@]}
 patch_subject() { awk -F'\t' -v n="$1" '$1 == n { print $3 }' <<<"$(printf '%s\n' "${patch_list[@]}")"; }
 patch_file() { awk -F'\t' -v n="$1" '$1 == n { print $2 }' <<<"$(printf '%s\n' "${patch_list[@]}")"; }
 
-work_dir="${work_dir:-$(mktemp -d /tmp/faultline-bisect-XXXXXX)}"
-mkdir -p "$work_dir"
-work_dir="$(cd "$work_dir" && pwd)"
 started=$(date +%s)
 steps="$work_dir/steps"   # one line per decided step: KIND N METRIC VERDICT RATIO LO HI ROUNDS BUILD_S MEASURE_S BOOT_S
 touch "$steps"

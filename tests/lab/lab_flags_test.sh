@@ -43,4 +43,41 @@ expect_refused '--budget_minutes: "soon" is not a number of minutes' --kernel=de
   --budget_minutes=soon
 expect_refused '--until_decided: decides on the comparison, not with --policy' \
   --kernel=debian:cloud --kernel=debian:cloud --until_decided --policy="$0"
+# bisect --range: a git tree's commits GOOD..BAD become the series (format-patch files, oldest
+# first, on a clone of the tree at GOOD); a range it cannot bisect is refused naming the reason.
+toy="$scratch/toy-tree"
+mkdir -p "$toy/mm"
+git -C "$toy" init -q
+commit() { git -C "$toy" -c user.name=faultline -c user.email=faultline@localhost commit -q "$@"; }
+echo "int a;" >"$toy/mm/memory.c"
+git -C "$toy" add -A && commit -m "base"
+git -C "$toy" tag good
+for i in 1 2 3; do echo "int b$i;" >>"$toy/mm/memory.c"; commit -am "mm/memory: change $i"; done
+git -C "$toy" tag bad
+listed="$("$lab" bisect --source="$toy" --range=good..bad --list 2>&1)" || fail "bisect --range --list: $listed"
+[[ "$(printf '%s\n' "$listed" | cut -f3)" == $'mm/memory: change 1\nmm/memory: change 2\nmm/memory: change 3' ]] ||
+  fail "bisect --range --list: not the three commits oldest first: $listed"
+echo "ok: bisect --range=good..bad --list -> $(printf '%s\n' "$listed" | cut -f2 | tr '\n' ' ')"
+git -C "$toy" checkout -q -b side good
+echo "int c;" >"$toy/mm/other.c"
+git -C "$toy" add -A && commit -m "side"
+git -C "$toy" checkout -q -b merged bad
+git -C "$toy" -c user.name=faultline -c user.email=faultline@localhost merge -q --no-edit side
+[[ "$(git -C "$toy" status --porcelain)" == "" ]] || fail "the toy tree is not clean"
+expect_bisect_refused() {  # expect_bisect_refused MESSAGE_REGEX ARGS...
+  local message="$1" rc=0
+  shift
+  "$lab" bisect "$@" --list >"$scratch/out" 2>&1 || rc=$?
+  (( rc == 2 )) || fail "bisect $*: exit $rc, expected 2: $(cat "$scratch/out")"
+  grep -Eq -- "$message" "$scratch/out" || fail "bisect $*: no \"$message\" in: $(cat "$scratch/out")"
+  echo "ok: bisect $* -> $(cat "$scratch/out")"
+}
+expect_bisect_refused '--range: bad is not an ancestor of good' --source="$toy" --range=bad..good
+expect_bisect_refused '--range: "nope" is not a commit' --source="$toy" --range=good..nope
+expect_bisect_refused '--range: good..good is empty' --source="$toy" --range=good..good
+expect_bisect_refused '--range: good..merged holds 1 merge commits; bisect a linear range' \
+  --source="$toy" --range=good..merged
+expect_bisect_refused '--range: --source ".*" is not a git tree' --source="$scratch/empty_pki" --range=good..bad
+expect_bisect_refused '--range: give a series or a range, not both' --source="$toy" --range=good..bad \
+  --series="$scratch"
 echo PASS
