@@ -109,6 +109,17 @@ TEST(FaultInjectionTest, ResultsSpooledDuringAShortOutageAreStoredWithoutReruns)
                       absl::Seconds(30))
                   .ok())
       << fleet.Logs();
+  // The controller counts a job running once it leases it, before the poll's answer reaches the
+  // agent: kill it only when both agents have their jobs, or the kill may take an answer with it.
+  auto has_job = [&](const std::string& agent) {
+    return testing::ReadFileOrEmpty(fleet.agent(agent)->log_path()).find(": running ") !=
+           std::string::npos;
+  };
+  const absl::Time given = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < given && !(has_job("one") && has_job("two"))) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(has_job("one") && has_job("two")) << fleet.Logs();
   fleet.StopController(/*hard=*/true);
   const absl::Time killed = absl::Now();
 
