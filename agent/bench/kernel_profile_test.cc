@@ -35,6 +35,33 @@ KernelSymbols Table() {
   return *symbols;
 }
 
+
+TEST(ProfileTallyTest, CopiesOfOneFunctionAreOneRow) {
+  // A 6.12 guest lists __nr_to_section's out-of-line copies at several addresses; the
+  // controller refuses a profile naming a function twice.
+  absl::StatusOr<KernelSymbols> symbols = KernelSymbols::Parse(
+      "ffffffff81001000 t __nr_to_section\n"
+      "ffffffff81002000 T handle_mm_fault\n"
+      "ffffffff81003000 t __nr_to_section\n"
+      "ffffffff81004000 T do_anonymous_page\n");
+  ASSERT_TRUE(symbols.ok()) << symbols.status();
+  ProfileTally tally(&*symbols);
+  const uint64_t first[] = {0xffffffff81001010, 0xffffffff81002010};
+  const uint64_t second[] = {0xffffffff81003010, 0xffffffff81004010};
+  tally.AddKernelSample(first, 2);
+  tally.AddKernelSample(second, 2);
+  KernelProfile profile;
+  tally.Fill(40, profile);
+  int copies = 0;
+  for (const ProfileSymbol& s : profile.symbols) {
+    if (s.name != "__nr_to_section") continue;
+    ++copies;
+    EXPECT_EQ(s.self_samples, 2u);
+    EXPECT_EQ(s.total_samples, 2u);
+  }
+  EXPECT_EQ(copies, 1);
+}
+
 TEST(ProfileTallyTest, CountsSelfAtTheLeafAndTotalOncePerSample) {
   const KernelSymbols symbols = Table();
   ProfileTally tally(&symbols);

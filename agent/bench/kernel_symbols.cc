@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <numeric>
+#include <string_view>
+#include <unordered_map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -70,6 +72,11 @@ absl::StatusOr<KernelSymbols> KernelSymbols::Parse(absl::string_view text) {
     out.starts_.push_back(address);
     out.names_.push_back(std::move(name));
   }
+  std::unordered_map<std::string_view, int> first;
+  out.function_.reserve(out.names_.size());
+  for (size_t i = 0; i < out.names_.size(); ++i) {
+    out.function_.push_back(first.try_emplace(out.names_[i], static_cast<int>(i)).first->second);
+  }
   return out;
 }
 
@@ -80,7 +87,7 @@ bool KernelSymbols::Has(absl::string_view name) const {
 int KernelSymbols::Find(uint64_t address) const {
   auto it = std::upper_bound(starts_.begin(), starts_.end(), address);
   if (it == starts_.begin()) return -1;
-  return static_cast<int>(it - starts_.begin()) - 1;
+  return function_[static_cast<size_t>(it - starts_.begin()) - 1];
 }
 
 }  // namespace faultline::agent::bench

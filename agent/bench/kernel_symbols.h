@@ -22,8 +22,10 @@ class KernelSymbols {
   // Parses kallsyms text; keeps text symbols (t, T, w, W) only.
   static absl::StatusOr<KernelSymbols> Parse(absl::string_view text);
 
-  // Index of the symbol whose text holds `address` (the last one starting at or below it), or
-  // -1 below the first one.
+  // Index of the function whose text holds `address` (the symbol starting last at or below it),
+  // or -1 below the first one. Symbols sharing a name (static functions of that name in several
+  // files, the out-of-line copies of one inline function such as __nr_to_section) share one
+  // index: a profile counts a function by its name, the one thing its reader sees.
   int Find(uint64_t address) const;
   // "do_anonymous_page", or "name [module]" for a module's symbol.
   const std::string& Name(int index) const { return names_[index]; }
@@ -34,6 +36,7 @@ class KernelSymbols {
  private:
   std::vector<uint64_t> starts_;  // ascending
   std::vector<std::string> names_;
+  std::vector<int> function_;  // per symbol: the first symbol of its name
 };
 
 }  // namespace faultline::agent::bench

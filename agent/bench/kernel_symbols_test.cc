@@ -23,6 +23,20 @@ TEST(KernelSymbolsTest, FindsTheFunctionHoldingAnAddressAndKeepsOnlyText) {
   EXPECT_EQ(symbols->Name(symbols->Find(0xffffffffc0100040)), "kvm_mmu_page_fault [kvm]");
 }
 
+TEST(KernelSymbolsTest, SymbolsOfOneNameAreOneFunction) {
+  // A 6.12 guest lists __nr_to_section's out-of-line copies at several addresses.
+  absl::StatusOr<KernelSymbols> symbols = KernelSymbols::Parse(
+      "ffffffff81001000 t __nr_to_section\n"
+      "ffffffff81002000 T handle_mm_fault\n"
+      "ffffffff81003000 t __nr_to_section\n"
+      "ffffffff81004000 T do_anonymous_page\n");
+  ASSERT_TRUE(symbols.ok()) << symbols.status();
+  EXPECT_EQ(symbols->Find(0xffffffff81001010), symbols->Find(0xffffffff81003010));
+  EXPECT_EQ(symbols->Name(symbols->Find(0xffffffff81003010)), "__nr_to_section");
+  EXPECT_NE(symbols->Find(0xffffffff81002010), symbols->Find(0xffffffff81004010));
+
+}
+
 TEST(KernelSymbolsTest, HiddenAddressesAreAnErrorThatSaysSo) {
   absl::StatusOr<KernelSymbols> symbols = KernelSymbols::Parse(
       "0000000000000000 T _stext\n0000000000000000 t do_anonymous_page\n");
